@@ -1,0 +1,303 @@
+/*
+ * hessra_ffi.h — C interface to the hessra engine: Biscuit token parsing,
+ * signature verification, Datalog authorization, the Hessra verification
+ * rules, and a small token dev kit (keys, minting, attenuation).
+ *
+ * Conventions (they hold for every function below unless it says otherwise):
+ *
+ *  - Handles (HessraToken, HessraPublicKey, HessraConfig, HessraKeyPair) are
+ *    opaque pointers. Every handle written to an `out_*` parameter belongs to
+ *    the caller and is released with exactly one call to its *_free function.
+ *    *_free functions accept NULL and do nothing.
+ *  - Every `char*` written to an `out_*` parameter is a NUL-terminated UTF-8
+ *    string owned by the caller, released with hessra_string_free().
+ *    HessraError.message is released with hessra_error_free().
+ *  - On failure, `out_*` parameters are set to NULL (when non-NULL) and
+ *    nothing needs freeing.
+ *  - A required pointer argument that is NULL, or a string that is not valid
+ *    UTF-8, gives HESSRA_ERROR_INVALID_PARAMETER.
+ *  - Setters copy their inputs; the caller keeps ownership of what it passes.
+ *  - Error messages never contain the token.
+ *  - Thread safety: any function may be called from several threads at once
+ *    on distinct handles. HessraPublicKey, HessraKeyPair and HessraConfig may
+ *    be shared read-only across threads (HessraConfig's verification cache is
+ *    internally synchronised). A HessraToken must not be used by two threads
+ *    at once.
+ *  - No function aborts the process: a panic inside the engine is caught and
+ *    reported as HESSRA_ERROR_INTERNAL.
+ *
+ * Strings accepted as public keys: PEM SubjectPublicKeyInfo, "ed25519/<hex>",
+ * "secp256r1/<hex>" (33-byte compressed or 65-byte uncompressed SEC1), or
+ * bare hex of 32 bytes (Ed25519). Tokens: URL-safe base64 with or without
+ * '=' padding; surrounding whitespace and a "Bearer " prefix are ignored.
+ */
+#ifndef HESSRA_FFI_H
+#define HESSRA_FFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct HessraToken_s* HessraToken;
+typedef struct HessraConfig_s* HessraConfig;
+typedef struct HessraPublicKey_s* HessraPublicKey;
+typedef struct HessraKeyPair_s* HessraKeyPair;
+
+typedef enum {
+    HESSRA_SUCCESS = 0,
+    HESSRA_ERROR_INVALID_TOKEN = 1,        /* not a token: encoding, protobuf, block format */
+    HESSRA_ERROR_INVALID_KEY = 2,          /* key text or bytes not understood */
+    HESSRA_ERROR_VERIFICATION_FAILED = 3,  /* bad signature, or a check/policy denied */
+    HESSRA_ERROR_CONFIG_INVALID = 4,       /* configuration missing, malformed or incomplete */
+    HESSRA_ERROR_MEMORY = 5,
+    HESSRA_ERROR_IO = 6,                   /* a file could not be read or written */
+    HESSRA_ERROR_INVALID_PARAMETER = 7,    /* NULL, invalid UTF-8, bad JSON/Datalog argument */
+    HESSRA_ERROR_EXPIRED = 8,              /* only time bounds failed */
+    HESSRA_ERROR_LIMIT_EXCEEDED = 9,       /* size, block count, facts, iterations or time limit */
+    HESSRA_ERROR_INTERNAL = 99
+} HessraResult;
+
+typedef struct {
+    HessraResult code;
+    char* message; /* owned by the caller: hessra_error_free(); may be NULL */
+} HessraError;
+
+typedef enum {
+    HESSRA_ALGORITHM_ED25519 = 0,
+    HESSRA_ALGORITHM_SECP256R1 = 1
+} HessraAlgorithm;
+
+/* ------------------------------------------------------------------------ */
+/* Seed interface                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Decodes a token (base64url text). Signatures are not checked here; they are
+ * checked by every verify/authorize call. Errors: INVALID_PARAMETER,
+ * INVALID_TOKEN, LIMIT_EXCEEDED (larger than 1 MiB or more than 1024 blocks). */
+HessraResult hessra_token_parse(const char* token_string, HessraToken* out_token);
+
+/* Verifies signatures with public_key and the Hessra rules in identity mode
+ * for `subject` on `resource`, accepting any operation the token grants,
+ * at the current time. Errors: INVALID_PARAMETER, VERIFICATION_FAILED,
+ * EXPIRED, LIMIT_EXCEEDED. */
+HessraResult hessra_token_verify(HessraToken token, HessraPublicKey public_key,
+                                 const char* subject, const char* resource);
+
+void hessra_token_free(HessraToken token);
+
+/* Parses a public key from text (see the formats above). Errors:
+ * INVALID_PARAMETER, INVALID_KEY. */
+HessraResult hessra_public_key_from_string(const char* key_string, HessraPublicKey* out_key);
+
+/* Reads a file holding a public key in any text format (at most 64 KiB).
+ * Errors: INVALID_PARAMETER, IO, INVALID_KEY. */
+HessraResult hessra_public_key_from_file(const char* file_path, HessraPublicKey* out_key);
+
+void hessra_public_key_free(HessraPublicKey key);
+
+/* An empty configuration (no keys; verification with it fails with
+ * CONFIG_INVALID until a key is set). */
+HessraResult hessra_config_new(HessraConfig* out_config);
+
+/* Reads the JSON configuration format ("version": 1) from a file of at most
+ * 1 MiB. Errors: INVALID_PARAMETER, IO, CONFIG_INVALID (the message names the
+ * offending field). */
+HessraResult hessra_config_from_file(const char* file_path, HessraConfig* out_config);
+
+/* Adds or replaces the key stored under key_id (copied). The first key set
+ * becomes the default key when the configuration names none. */
+HessraResult hessra_config_set_public_key(HessraConfig config, const char* key_id, HessraPublicKey key);
+
+/* Looks a key up by id; *out_key is a new handle (free it). Errors:
+ * INVALID_PARAMETER, CONFIG_INVALID (no such key). */
+HessraResult hessra_config_get_public_key(HessraConfig config, const char* key_id, HessraPublicKey* out_key);
+
+void hessra_config_free(HessraConfig config);
+
+/* Static English text for a result code; never NULL, never freed. */
+const char* hessra_error_message(HessraResult result);
+
+/* Frees HessraError.message (or any message string from this library). */
+void hessra_error_free(char* error_message);
+
+/* ------------------------------------------------------------------------ */
+/* Extensions                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Library version, e.g. "0.1.0"; static, never freed. */
+const char* hessra_version(void);
+
+/* Decodes a token from raw protobuf bytes (or from base64 text passed as
+ * bytes). Same errors as hessra_token_parse. */
+HessraResult hessra_token_parse_bytes(const uint8_t* data, size_t len, HessraToken* out_token);
+
+/* Like hessra_token_verify with an explicit operation (NULL: any granted). */
+HessraResult hessra_token_verify_operation(HessraToken token, HessraPublicKey public_key,
+        const char* subject, const char* resource, const char* operation);
+
+typedef struct {
+    const char* subject;            /* NULL: capability mode */
+    const char* resource;           /* required */
+    const char* operation;          /* NULL: any granted operation */
+    const char* domain;             /* optional */
+    const char* prefix;             /* optional */
+    int64_t now;                    /* unix seconds; 0 = current time */
+    int64_t leeway_seconds;         /* tolerated clock skew on time bounds */
+    const char* service_chain_json; /* optional: [{"component":..,"public_key":..}] */
+    const char* component;          /* optional */
+} HessraVerifyRequest;
+
+/* The full Hessra verification. out_error (may be NULL) receives a message
+ * saying what failed: the failing check and its block, or the expiry bound
+ * ("expired at 2026-11-26T10:00:00Z (unix 1764151200)"). */
+HessraResult hessra_token_verify_request(HessraToken token, HessraPublicKey public_key,
+        const HessraVerifyRequest* request, HessraError* out_error);
+
+/* Picks the key by the token's root key id when the configuration maps one,
+ * else the default key; uses the configuration's leeway when the request has
+ * none, its limits and its verification cache. */
+HessraResult hessra_token_verify_with_config(HessraToken token, HessraConfig config,
+        const HessraVerifyRequest* request, HessraError* out_error);
+
+/* General Biscuit authorization with authorizer Datalog (facts, rules,
+ * checks, policies). On HESSRA_SUCCESS *out_result_json is
+ *   {"authorized":true|false,"policy":N|null,"error":null|{"kind":..,"message":..,
+ *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}]}}
+ * and the return code says whether it was authorized (SUCCESS) or not
+ * (VERIFICATION_FAILED, LIMIT_EXCEEDED); the JSON is written in both cases
+ * once the signatures are valid. Errors before that: INVALID_PARAMETER
+ * (authorizer does not parse: message has line and column), VERIFICATION_FAILED
+ * (bad signature), INVALID_TOKEN. */
+HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
+        const char* authorizer_datalog, char** out_result_json, HessraError* out_error);
+
+/* Decodes without checking signatures. JSON:
+ *   {"verified":false,"root_key_id":N|null,"sealed":bool,"revocation_ids":["hex",..],
+ *    "blocks":[{"index":N,"code":"..","symbols":[..],"public_keys":[..],
+ *               "external_key":"ed25519/.."|null,"version":N,"context":".."|null}],
+ *    "rights":[{"subject":..,"resource":..,"operation":..}],"expires_at":N|null,
+ *    "service_nodes":[{"component":..,"public_key":..}]} */
+HessraResult hessra_token_inspect(HessraToken token, char** out_json);
+
+/* As hessra_token_inspect, after checking every signature with root_key
+ * ("verified":true). Errors: VERIFICATION_FAILED, INVALID_TOKEN. */
+HessraResult hessra_token_inspect_verified(HessraToken token, HessraPublicKey root_key, char** out_json);
+
+void hessra_string_free(char* s);
+
+/* The token as URL-safe base64 with padding. */
+HessraResult hessra_token_to_string(HessraToken token, char** out_token_string);
+
+/* The root key id stored in the token, or -1 when there is none. */
+int64_t hessra_token_root_key_id(HessraToken token);
+
+/* ---- public keys and key pairs ---- */
+
+/* "ed25519/<hex>" or "secp256r1/<hex>" (compressed). */
+HessraResult hessra_public_key_to_string(HessraPublicKey key, char** out_string);
+/* PEM SubjectPublicKeyInfo. */
+HessraResult hessra_public_key_to_pem(HessraPublicKey key, char** out_pem);
+HessraAlgorithm hessra_public_key_algorithm(HessraPublicKey key);
+
+/* A fresh key pair from the system CSPRNG. */
+HessraResult hessra_keypair_generate(HessraAlgorithm algorithm, HessraKeyPair* out_keypair);
+/* PEM PKCS#8 private key ("BEGIN PRIVATE KEY"), or "ed25519-private/<hex>",
+ * "secp256r1-private/<hex>". Errors: INVALID_KEY. */
+HessraResult hessra_keypair_from_string(const char* private_key, HessraKeyPair* out_keypair);
+HessraResult hessra_keypair_from_file(const char* file_path, HessraKeyPair* out_keypair);
+/* PEM PKCS#8. The returned string holds a secret: free it promptly. */
+HessraResult hessra_keypair_to_pem(HessraKeyPair keypair, char** out_pem);
+HessraResult hessra_keypair_public_key(HessraKeyPair keypair, HessraPublicKey* out_key);
+/* Zeroes the secret before releasing it. */
+void hessra_keypair_free(HessraKeyPair keypair);
+
+/* ---- configuration ---- */
+
+/* Parses configuration JSON from a string (same format and errors as
+ * hessra_config_from_file). */
+HessraResult hessra_config_from_string(const char* json, HessraConfig* out_config);
+/* Summary JSON: {"default_key":..,"keys":[{"id":..,"public_key":..,"root_key_id":N|null}],
+ *  "domain":..,"leeway_seconds":N,"limits":{..},"service_chains":{..},"cache_size":N} */
+HessraResult hessra_config_describe(HessraConfig config, char** out_json);
+/* Size of the verification cache of parsed, signature-checked tokens
+ * (default 1024 entries; 0 disables it). Clears the cache. */
+HessraResult hessra_config_set_cache_size(HessraConfig config, size_t capacity);
+
+typedef struct {
+    uint64_t verifications;   /* verify calls made with this configuration */
+    uint64_t cache_hits;      /* signature checks skipped thanks to the cache */
+    uint64_t cache_misses;
+    uint64_t cache_entries;
+    uint64_t cache_capacity;
+} HessraCacheStats;
+HessraResult hessra_config_cache_stats(HessraConfig config, HessraCacheStats* out_stats);
+
+/* Parse + verify in one call, through the configuration's cache (keyed by a
+ * hash of the token text and the chosen key). The hot path of the PostgreSQL
+ * extension. Errors as hessra_token_verify_with_config, plus INVALID_TOKEN. */
+HessraResult hessra_config_verify_token_string(HessraConfig config, const char* token_string,
+        const HessraVerifyRequest* request, HessraError* out_error);
+
+/* ---- token dev kit ---- */
+
+/* Mints a token whose authority block is `authority_datalog`. params_json
+ * (may be NULL) is a JSON object whose values replace {name} placeholders in
+ * the Datalog (strings, integers, booleans; {"$bytes":"hex"} for bytes).
+ * root_key_id < 0 means none. Errors: INVALID_PARAMETER (Datalog does not
+ * parse: message has line and column), INVALID_KEY. */
+HessraResult hessra_token_mint(HessraKeyPair root_keypair, const char* authority_datalog,
+        const char* params_json, int64_t root_key_id, char** out_token, HessraError* out_error);
+
+typedef struct {
+    const char* subject;             /* required */
+    const char* resource;            /* required */
+    const char* operation;           /* required */
+    int64_t expires_at;              /* unix seconds; 0: no time bound */
+    const char* domain;              /* optional */
+    const char* service_nodes_json;  /* optional: [{"component":..,"public_key":..}] */
+    int64_t root_key_id;             /* < 0: none */
+} HessraMintRequest;
+
+/* Mints the Hessra token shape: right(S, R, O); the subject/resource/operation
+ * check; check if time($t), $t < EXPIRY; check if domain(D); and one
+ * node($s, C) <- service($s) trusting KEY rule per service node. */
+HessraResult hessra_token_mint_hessra(HessraKeyPair root_keypair, const HessraMintRequest* request,
+        char** out_token, HessraError* out_error);
+
+/* Verifies the token with root_key, then appends a first-party block.
+ * Errors: VERIFICATION_FAILED, INVALID_PARAMETER (Datalog), INVALID_TOKEN
+ * (sealed token). */
+HessraResult hessra_token_attenuate(HessraToken token, HessraPublicKey root_key,
+        const char* block_datalog, const char* params_json, char** out_token, HessraError* out_error);
+
+/* A third-party block request for the token's last block (base64url). */
+HessraResult hessra_token_third_party_request(HessraToken token, char** out_request);
+
+/* Signs a third-party block for a request with the node's key; returns the
+ * block contents (base64url) to hand back to the token holder. */
+HessraResult hessra_third_party_block_create(const char* request, HessraKeyPair node_keypair,
+        const char* block_datalog, const char* params_json, char** out_block, HessraError* out_error);
+
+/* Verifies the token with root_key, checks the block's external signature
+ * against the token's last signature, and appends it. */
+HessraResult hessra_token_append_third_party(HessraToken token, HessraPublicKey root_key,
+        const char* block, char** out_token, HessraError* out_error);
+
+/* Hessra service-chain attestation in one call: request, a third-party block
+ * `service(RESOURCE)` signed by node_keypair, append. `resource` is the
+ * resource the token grants (the first right's resource when NULL). */
+HessraResult hessra_token_attest(HessraToken token, HessraPublicKey root_key,
+        HessraKeyPair node_keypair, const char* resource, char** out_token, HessraError* out_error);
+
+/* Seals the token (no block can be appended afterwards). */
+HessraResult hessra_token_seal(HessraToken token, HessraPublicKey root_key,
+        char** out_token, HessraError* out_error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HESSRA_FFI_H */
