@@ -10,9 +10,11 @@
 //! - [`format`]: the Biscuit protobuf schema, decoding and encoding.
 //! - [`token`]: the signature chain, verification and minting.
 //! - [`hessra`]: what "verify a Hessra token" means.
+//! - [`cache`]: the bounded cache of signature-checked tokens.
 //! - [`config`]: the JSON configuration shared with the CLI and extension.
 //! - [`ffi`]: the C ABI, the only place raw pointers cross.
 
+pub mod cache;
 pub mod config;
 pub mod crypto;
 pub mod datalog;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build and the tests need, only when missing.
+# Works on Debian 12 and 13: the PostgreSQL major version is detected, never assumed.
+set -euo pipefail
+
+need=()
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+for p in libssl-dev libpcre2-dev pkg-config postgresql postgresql-contrib valgrind pgbouncer; do
+  have "$p" || need+=("$p")
+done
+command -v cc >/dev/null || need+=(build-essential)
+
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: missing packages: $* (run as root or install them)" >&2
+    exit 5
+  fi
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "install-deps: installing ${need[*]}" >&2
+  apt_install "${need[@]}"
+fi
+
+# The server headers must match the installed server's major version.
+major=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1)
+if [ -z "$major" ]; then
+  echo "install-deps: PostgreSQL server not found under /usr/lib/postgresql" >&2
+  exit 5
+fi
+have "postgresql-server-dev-$major" || apt_install "postgresql-server-dev-$major"
+
+# Debian's postgresql package starts a cluster on 5432; the tests use their own
+# throwaway clusters and never touch it.
+command -v cargo >/dev/null || { echo "install-deps: cargo (Rust) is required" >&2; exit 5; }
+echo "install-deps: ok (PostgreSQL $major)" >&2

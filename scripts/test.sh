@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The single entry point to every test (`npm test`). Installs what is missing,
+# builds the engine, then runs each suite in turn; stops at the first failure.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+passed=0
+failed=0
+stage() {
+  local name="$1"; shift
+  echo
+  echo "==> $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "==> $name FAILED" >&2
+    echo "stages: $passed passed, $failed failed"
+    exit 1
+  fi
+}
+
+stage "system packages" bash scripts/install-deps.sh
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  stage "npm install" npm ci --no-audit --no-fund
+fi
+stage "engine build (release)" cargo build --release --offline --manifest-path native/Cargo.toml
+stage "engine tests (unit + conformance)" cargo test --release --offline --manifest-path native/Cargo.toml
+echo
+echo "stages: $passed passed, $failed failed"
