@@ -103,8 +103,10 @@ void hessra_public_key_free(HessraPublicKey key);
 HessraResult hessra_config_new(HessraConfig* out_config);
 
 /* Reads the JSON configuration format ("version": 1) from a file of at most
- * 1 MiB. Errors: INVALID_PARAMETER, IO, CONFIG_INVALID (the message names the
- * offending field). */
+ * 1 MiB. A relative public_key_file is resolved against the file's
+ * directory. Errors: INVALID_PARAMETER, IO (the file or a key file cannot be
+ * read), CONFIG_INVALID (the message names the offending field, e.g.
+ * "keys[1].public_key: ..."). */
 HessraResult hessra_config_from_file(const char* file_path, HessraConfig* out_config);
 
 /* Adds or replaces the key stored under key_id (copied). The first key set
@@ -144,21 +146,28 @@ typedef struct {
     const char* operation;          /* NULL: any granted operation */
     const char* domain;             /* optional */
     const char* prefix;             /* optional */
-    int64_t now;                    /* unix seconds; 0 = current time */
-    int64_t leeway_seconds;         /* tolerated clock skew on time bounds */
+    int64_t now;                    /* unix seconds; 0 = current time; < 0 is INVALID_PARAMETER */
+    int64_t leeway_seconds;         /* tolerated clock skew: time bounds are checked
+                                       against now - leeway_seconds (>= 0) */
     const char* service_chain_json; /* optional: [{"component":..,"public_key":..}] */
     const char* component;          /* optional */
 } HessraVerifyRequest;
 
 /* The full Hessra verification. out_error (may be NULL) receives a message
  * saying what failed: the failing check and its block, or the expiry bound
- * ("expired at 2026-11-26T10:00:00Z (unix 1764151200)"). */
+ * ("expired at 2026-11-26T10:00:00Z (unix 1764151200): block 0 check 1
+ * failed: check if time($t), $t < 1764151200"). A component that is not in
+ * the service chain gives INVALID_PARAMETER; a malformed service_chain_json
+ * too. */
 HessraResult hessra_token_verify_request(HessraToken token, HessraPublicKey public_key,
         const HessraVerifyRequest* request, HessraError* out_error);
 
 /* Picks the key by the token's root key id when the configuration maps one,
- * else the default key; uses the configuration's leeway when the request has
- * none, its limits and its verification cache. */
+ * else the default key (CONFIG_INVALID when there is none); uses the
+ * configuration's leeway when the request's is 0, its domain when the
+ * request has none, its service chain for the resource when the request has
+ * no service_chain_json, its limits (LIMIT_EXCEEDED for a token larger than
+ * max_token_bytes) and its verification cache. */
 HessraResult hessra_token_verify_with_config(HessraToken token, HessraConfig config,
         const HessraVerifyRequest* request, HessraError* out_error);
 
@@ -166,7 +175,10 @@ HessraResult hessra_token_verify_with_config(HessraToken token, HessraConfig con
  * checks, policies). On HESSRA_SUCCESS *out_result_json is
  *   {"authorized":true|false,"policy":N|null,"error":null|{"kind":..,"message":..,
  *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}]}}
- * and the return code says whether it was authorized (SUCCESS) or not
+ * ("kind" is one of "unauthorized", "no_matching_policy", "run_limit",
+ * "execution", "invalid_block_rule"; "policy" is the index of the allow or
+ * deny policy that matched) and the return code says whether it was
+ * authorized (SUCCESS) or not
  * (VERIFICATION_FAILED, LIMIT_EXCEEDED); the JSON is written in both cases
  * once the signatures are valid. Errors before that: INVALID_PARAMETER
  * (authorizer does not parse: message has line and column), VERIFICATION_FAILED
@@ -179,7 +191,9 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
  *    "blocks":[{"index":N,"code":"..","symbols":[..],"public_keys":[..],
  *               "external_key":"ed25519/.."|null,"version":N,"context":".."|null}],
  *    "rights":[{"subject":..,"resource":..,"operation":..}],"expires_at":N|null,
- *    "service_nodes":[{"component":..,"public_key":..}]} */
+ *    "expires_at_rfc3339":".."|null,"service_nodes":[{"component":..,"public_key":..}]}
+ * rights and service_nodes come from the authority block; expires_at is the
+ * earliest `check if time($t), $t < N` bound of any block. */
 HessraResult hessra_token_inspect(HessraToken token, char** out_json);
 
 /* As hessra_token_inspect, after checking every signature with root_key
@@ -191,7 +205,8 @@ void hessra_string_free(char* s);
 /* The token as URL-safe base64 with padding. */
 HessraResult hessra_token_to_string(HessraToken token, char** out_token_string);
 
-/* The root key id stored in the token, or -1 when there is none. */
+/* The root key id stored in the token, or -1 when there is none (or the
+ * token is NULL). */
 int64_t hessra_token_root_key_id(HessraToken token);
 
 /* ---- public keys and key pairs ---- */
@@ -200,6 +215,7 @@ int64_t hessra_token_root_key_id(HessraToken token);
 HessraResult hessra_public_key_to_string(HessraPublicKey key, char** out_string);
 /* PEM SubjectPublicKeyInfo. */
 HessraResult hessra_public_key_to_pem(HessraPublicKey key, char** out_pem);
+/* The key's algorithm; (HessraAlgorithm)-1 for a NULL key. */
 HessraAlgorithm hessra_public_key_algorithm(HessraPublicKey key);
 
 /* A fresh key pair from the system CSPRNG. */
@@ -217,7 +233,8 @@ void hessra_keypair_free(HessraKeyPair keypair);
 /* ---- configuration ---- */
 
 /* Parses configuration JSON from a string (same format and errors as
- * hessra_config_from_file). */
+ * hessra_config_from_file; relative key files resolve against the working
+ * directory). */
 HessraResult hessra_config_from_string(const char* json, HessraConfig* out_config);
 /* Summary JSON: {"default_key":..,"keys":[{"id":..,"public_key":..,"root_key_id":N|null}],
  *  "domain":..,"leeway_seconds":N,"limits":{..},"service_chains":{..},"cache_size":N} */
@@ -245,7 +262,8 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
 
 /* Mints a token whose authority block is `authority_datalog`. params_json
  * (may be NULL) is a JSON object whose values replace {name} placeholders in
- * the Datalog (strings, integers, booleans; {"$bytes":"hex"} for bytes).
+ * the Datalog (strings, integers, booleans, null; {"$bytes":"hex"} for
+ * bytes; {"$date":unix|"RFC 3339"} for dates).
  * root_key_id < 0 means none. Errors: INVALID_PARAMETER (Datalog does not
  * parse: message has line and column), INVALID_KEY. */
 HessraResult hessra_token_mint(HessraKeyPair root_keypair, const char* authority_datalog,

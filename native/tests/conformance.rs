@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use hessra_ffi::crypto::{Algorithm, PublicKey};
 use hessra_ffi::datalog::{
-    print::block_source, AuthError, Authorization, ExternFunctions, FailedCheck, MatchedPolicy, RunLimits, Term,
+    print::block_source, AuthError, Authorization, ConformanceExterns, FailedCheck, MatchedPolicy, RunLimits,
     AUTHORIZER_ID,
 };
 use hessra_ffi::encoding::{hex_decode, hex_encode};
@@ -17,24 +17,6 @@ use hessra_ffi::token::Token;
 
 fn samples_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/biscuit-samples")
-}
-
-/// The host function test035 registers as `extern::test`.
-struct SampleExterns;
-
-impl ExternFunctions for SampleExterns {
-    fn call(&self, name: &str, left: &Term, right: Option<&Term>) -> Result<Term, String> {
-        if name != "test" {
-            return Err(format!("unknown function {name}"));
-        }
-        match (left, right) {
-            (t, None) => Ok(t.clone()),
-            (Term::Str(a), Some(Term::Str(b))) => {
-                Ok(Term::Str(if a == b { "equal strings" } else { "different strings" }.to_string()))
-            }
-            _ => Err("unsupported operands".to_string()),
-        }
-    }
 }
 
 /// The result in the shape of samples.json (`{"Ok": n}` or `{"Err": ...}`),
@@ -151,10 +133,16 @@ fn origin_text(origin: &BTreeSet<usize>) -> Vec<String> {
         .collect()
 }
 
+/// Origins compared as sets: samples.json lists the authorizer (`null`) first.
+fn sorted_origin(mut ids: Vec<String>) -> String {
+    ids.sort();
+    ids.join(",")
+}
+
 /// The world's facts as a sorted list of "origins|fact" lines.
 fn world_facts(auth: &Authorization) -> Vec<String> {
     let mut out: Vec<String> =
-        auth.facts.iter().map(|(o, f)| format!("{}|{}", origin_text(o).join(","), f)).collect();
+        auth.facts.iter().map(|(o, f)| format!("{}|{}", sorted_origin(origin_text(o)), f)).collect();
     out.sort();
     out
 }
@@ -170,9 +158,8 @@ fn expected_world_facts(world: &Value) -> Vec<String> {
             .iter()
             .map(|o| if o.is_null() { "null".to_string() } else { o.as_i64().unwrap().to_string() })
             .collect();
-        // Origins print sorted numerically with the authorizer (usize::MAX) last.
         for f in group.get("facts").unwrap().as_array().unwrap() {
-            out.push(format!("{}|{}", origin.join(","), f.as_str().unwrap()));
+            out.push(format!("{}|{}", sorted_origin(origin.clone()), f.as_str().unwrap()));
         }
     }
     out.sort();
@@ -248,7 +235,7 @@ fn run_sample(case: &Value, root: &PublicKey) -> Vec<String> {
                 continue;
             }
         };
-        let auth = token.authorize(&authorizer, &limits, Some(&SampleExterns));
+        let auth = token.authorize(&authorizer, &limits, Some(&ConformanceExterns));
         let got = describe_result(&auth.result);
         if got != expected {
             problems.push(format!("[{name}] result {got}\n   expected {expected}"));

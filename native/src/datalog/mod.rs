@@ -2,4 +2,15 @@
 //! engine and the authorizer.
 
 pub mod ast;
+pub mod authorizer;
+pub mod engine;
+pub mod expr;
+pub mod print;
+pub mod regex;
+
 pub use ast::*;
+pub use authorizer::{
+    authorize, AuthError, AuthorizeInput, Authorization, FailedCheck, MatchedPolicy, AUTHORIZER_ID,
+};
+pub use engine::{RunLimit, RunLimits};
+pub use expr::{ConformanceExterns, ExprError, ExternFunctions};

@@ -1,0 +1,330 @@
+//! The token dev kit: mint, attenuate, third-party blocks, attest, seal.
+
+use std::collections::BTreeMap;
+use std::ffi::c_char;
+
+use super::keys::{HessraKeyPairHandle, HessraPublicKeyHandle};
+use super::token::{token_failure, HessraTokenHandle};
+use super::*;
+use crate::config::parse_service_chain_json;
+use crate::datalog::{BlockCode, Term};
+use crate::encoding::{base64url_decode, base64url_encode, hex_decode};
+use crate::hessra::{self, MintRequest};
+use crate::json::Value;
+use crate::token::{create_third_party_block, Token, TokenError};
+
+/// `HessraMintRequest`.
+#[repr(C)]
+pub struct HessraMintRequest {
+    pub subject: *const c_char,
+    pub resource: *const c_char,
+    pub operation: *const c_char,
+    pub expires_at: i64,
+    pub domain: *const c_char,
+    pub service_nodes_json: *const c_char,
+    pub root_key_id: i64,
+}
+
+/// Converts `params_json` (a JSON object) to Datalog parameters: strings,
+/// integers, booleans, null, `{"$bytes":"hex"}` and `{"$date":unix|"RFC 3339"}`.
+pub(crate) fn parse_params(text: &str) -> FfiResult<BTreeMap<String, Term>> {
+    let v = Value::parse(text)
+        .map_err(|e| Failure::param(format!("params_json: invalid JSON: {}", e)))?;
+    let obj = v.as_object().ok_or_else(|| {
+        Failure::param(format!(
+            "params_json: expected an object, found {}",
+            v.type_name()
+        ))
+    })?;
+    let mut params = BTreeMap::new();
+    for (name, value) in obj {
+        let bad = |what: &str| Failure::param(format!("params_json.{}: {}", name, what));
+        let term = match value {
+            Value::Null => Term::Null,
+            Value::Bool(b) => Term::Bool(*b),
+            Value::String(s) => Term::Str(s.clone()),
+            Value::Number(_) => Term::Integer(
+                value
+                    .as_i64()
+                    .ok_or_else(|| bad("expected a 64-bit integer"))?,
+            ),
+            Value::Object(members) => match members.as_slice() {
+                [(k, Value::String(hex))] if k == "$bytes" => {
+                    Term::Bytes(hex_decode(hex).map_err(|_| bad("$bytes is not hex"))?)
+                }
+                [(k, d)] if k == "$date" => {
+                    let secs = match d {
+                        Value::String(s) => crate::parser::parse_rfc3339(s),
+                        other => other.as_u64(),
+                    };
+                    Term::Date(
+                        secs.ok_or_else(|| bad("$date is not unix seconds or an RFC 3339 date"))?,
+                    )
+                }
+                _ => {
+                    return Err(bad(
+                        "objects must be {\"$bytes\":\"hex\"} or {\"$date\":..}",
+                    ))
+                }
+            },
+            Value::Array(_) => return Err(bad("arrays are not supported")),
+        };
+        params.insert(name.clone(), term);
+    }
+    Ok(params)
+}
+
+/// Parses block Datalog, with parameters when `params_json` is given.
+pub(crate) fn parse_block_arg(datalog: &str, params_json: Option<&str>) -> FfiResult<BlockCode> {
+    let parsed = match params_json {
+        None => crate::parser::parse_block(datalog),
+        Some(p) => crate::parser::parse_block_with_params(datalog, &parse_params(p)?),
+    };
+    parsed.map_err(|e| Failure::param(format!("Datalog does not parse: {}", e)))
+}
+
+fn root_key_id_arg(id: i64) -> FfiResult<Option<u32>> {
+    if id < 0 {
+        Ok(None)
+    } else {
+        u32::try_from(id)
+            .map(Some)
+            .map_err(|_| Failure::param("root_key_id must be at most 4294967295"))
+    }
+}
+
+fn write_token(out: *mut *mut c_char, token: &Token) -> FfiResult<()> {
+    write_out_string(out, token.to_base64())
+}
+
+/// `hessra_token_mint`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_mint(
+    root_keypair: *const HessraKeyPairHandle,
+    authority_datalog: *const c_char,
+    params_json: *const c_char,
+    root_key_id: i64,
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        let kp = handle_arg(root_keypair, "root_keypair")?;
+        let text = str_arg(authority_datalog, "authority_datalog")?;
+        let params = opt_str_arg(params_json, "params_json")?;
+        let root_key_id = root_key_id_arg(root_key_id)?;
+        let code = parse_block_arg(text, params)?;
+        let token = Token::mint(&kp.key, &code, root_key_id).map_err(token_failure)?;
+        write_token(out_token, &token)
+    })
+}
+
+/// `hessra_token_mint_hessra`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_mint_hessra(
+    root_keypair: *const HessraKeyPairHandle,
+    request: *const HessraMintRequest,
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        let kp = handle_arg(root_keypair, "root_keypair")?;
+        let req = struct_arg(request, "request")?;
+        let nodes = match opt_str_arg(req.service_nodes_json, "request.service_nodes_json")? {
+            Some(t) => {
+                parse_service_chain_json(t).map_err(|e| Failure::param(format!("request.{}", e)))?
+            }
+            None => Vec::new(),
+        };
+        if req.expires_at < 0 {
+            return Err(Failure::param("request.expires_at must not be negative"));
+        }
+        let mint = MintRequest {
+            subject: str_arg(req.subject, "request.subject")?.to_string(),
+            resource: str_arg(req.resource, "request.resource")?.to_string(),
+            operation: str_arg(req.operation, "request.operation")?.to_string(),
+            expires_at: if req.expires_at == 0 {
+                None
+            } else {
+                Some(req.expires_at)
+            },
+            domain: opt_str_arg(req.domain, "request.domain")?.map(String::from),
+            service_nodes: nodes,
+        };
+        let root_key_id = root_key_id_arg(req.root_key_id)?;
+        let token = Token::mint(&kp.key, &hessra::authority_block(&mint), root_key_id)
+            .map_err(token_failure)?;
+        write_token(out_token, &token)
+    })
+}
+
+/// `hessra_token_attenuate`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_attenuate(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    block_datalog: *const c_char,
+    params_json: *const c_char,
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        let token = handle_arg(token, "token")?;
+        let root = handle_arg(root_key, "root_key")?;
+        let text = str_arg(block_datalog, "block_datalog")?;
+        let params = opt_str_arg(params_json, "params_json")?;
+        let code = parse_block_arg(text, params)?;
+        let next = token
+            .token
+            .append(&root.key, &code)
+            .map_err(token_failure)?;
+        write_token(out_token, &next)
+    })
+}
+
+/// `hessra_token_third_party_request`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_third_party_request(
+    token: *const HessraTokenHandle,
+    out_request: *mut *mut c_char,
+) -> HessraResult {
+    clear_out(out_request);
+    guard(|| {
+        require_out(out_request, "out_request")?;
+        let token = handle_arg(token, "token")?;
+        let request = token.token.third_party_request().map_err(token_failure)?;
+        write_out_string(out_request, base64url_encode(&request))
+    })
+}
+
+/// Errors about third-party block contents (the token itself has been
+/// verified): malformed contents or a bad external signature.
+fn contents_failure(e: TokenError) -> Failure {
+    match e {
+        TokenError::Format { .. } | TokenError::Encoding(_) | TokenError::ThirdParty(_) => {
+            Failure::param(format!("block: {}", e))
+        }
+        TokenError::SignatureFormat { .. } | TokenError::InvalidSignature { .. } => {
+            Failure::new(HESSRA_ERROR_VERIFICATION_FAILED, format!("block: {}", e))
+        }
+        other => token_failure(other),
+    }
+}
+
+fn decode_b64_arg(text: &str, name: &str) -> FfiResult<Vec<u8>> {
+    base64url_decode(text.trim())
+        .map_err(|_| Failure::param(format!("{} is not valid base64url", name)))
+}
+
+/// `hessra_third_party_block_create`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_third_party_block_create(
+    request: *const c_char,
+    node_keypair: *const HessraKeyPairHandle,
+    block_datalog: *const c_char,
+    params_json: *const c_char,
+    out_block: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_block);
+    guard_with_error(out_error, || {
+        require_out(out_block, "out_block")?;
+        let request = decode_b64_arg(str_arg(request, "request")?, "request")?;
+        let kp = handle_arg(node_keypair, "node_keypair")?;
+        let text = str_arg(block_datalog, "block_datalog")?;
+        let params = opt_str_arg(params_json, "params_json")?;
+        let code = parse_block_arg(text, params)?;
+        let contents = create_third_party_block(&request, &kp.key, &code).map_err(token_failure)?;
+        write_out_string(out_block, base64url_encode(&contents))
+    })
+}
+
+/// `hessra_token_append_third_party`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_append_third_party(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    block: *const c_char,
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        let token = handle_arg(token, "token")?;
+        let root = handle_arg(root_key, "root_key")?;
+        let contents = decode_b64_arg(str_arg(block, "block")?, "block")?;
+        // Verify first, so that what append_third_party reports next is
+        // about the block contents, not the token.
+        token.token.verify(&root.key).map_err(token_failure)?;
+        let next = token
+            .token
+            .append_third_party(&root.key, &contents)
+            .map_err(contents_failure)?;
+        write_token(out_token, &next)
+    })
+}
+
+/// `hessra_token_attest`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_attest(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    node_keypair: *const HessraKeyPairHandle,
+    resource: *const c_char,
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        let token = handle_arg(token, "token")?;
+        let root = handle_arg(root_key, "root_key")?;
+        let kp = handle_arg(node_keypair, "node_keypair")?;
+        let resource = match opt_str_arg(resource, "resource")? {
+            Some(r) => r.to_string(),
+            None => {
+                let vt = token.token.verify(&root.key).map_err(token_failure)?;
+                hessra::rights(&vt.blocks)
+                    .into_iter()
+                    .next()
+                    .map(|r| r.resource)
+                    .ok_or_else(|| {
+                        Failure::param("resource is NULL and the token grants no right")
+                    })?
+            }
+        };
+        let request = token.token.third_party_request().map_err(token_failure)?;
+        let contents =
+            create_third_party_block(&request, &kp.key, &hessra::attestation_block(&resource))
+                .map_err(token_failure)?;
+        let next = token
+            .token
+            .append_third_party(&root.key, &contents)
+            .map_err(token_failure)?;
+        write_token(out_token, &next)
+    })
+}
+
+/// `hessra_token_seal`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_seal(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        let token = handle_arg(token, "token")?;
+        let root = handle_arg(root_key, "root_key")?;
+        let sealed = token.token.seal(&root.key).map_err(token_failure)?;
+        write_token(out_token, &sealed)
+    })
+}

@@ -1,0 +1,632 @@
+//! Tokens: parse, verify (Hessra rules), authorize (general Datalog),
+//! inspect.
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use super::keys::HessraPublicKeyHandle;
+use super::*;
+use crate::cache::{cache_key, TokenCache};
+use crate::config::{node_json, parse_service_chain_json};
+use crate::crypto::PublicKey;
+use crate::datalog::{
+    self, AuthError, AuthorizeInput, Block, FailedCheck, MatchedPolicy, RunLimit, RunLimits,
+};
+use crate::encoding::{base64url_decode, base64url_encode, hex_encode};
+use crate::hessra::{self, HessraFailure, VerifyRequest};
+use crate::json::Value;
+use crate::token::{Token, TokenError, VerifiedToken};
+
+/// Largest token accepted by the parser (the token module's own bound).
+pub const MAX_TOKEN_BYTES: usize = crate::token::MAX_TOKEN_BYTES;
+/// Largest token text: base64 of [`MAX_TOKEN_BYTES`] plus room for
+/// whitespace and a prefix.
+const MAX_TOKEN_TEXT: usize = MAX_TOKEN_BYTES / 3 * 4 + 1024;
+
+/// Behind `HessraToken`: the decoded container and its raw bytes (the cache
+/// key is a hash of them).
+pub struct HessraTokenHandle {
+    pub token: Token,
+    pub raw: Vec<u8>,
+}
+
+/// `HessraVerifyRequest`.
+#[repr(C)]
+pub struct HessraVerifyRequest {
+    pub subject: *const c_char,
+    pub resource: *const c_char,
+    pub operation: *const c_char,
+    pub domain: *const c_char,
+    pub prefix: *const c_char,
+    pub now: i64,
+    pub leeway_seconds: i64,
+    pub service_chain_json: *const c_char,
+    pub component: *const c_char,
+}
+
+/// The limits of verification without a configuration: the configuration
+/// defaults (deterministic facts/iterations, a generous wall-clock cap).
+pub(crate) fn default_run_limits() -> RunLimits {
+    crate::config::Limits::default().run_limits()
+}
+
+/// Maps a token error to a result code. Messages of the token module never
+/// contain the token.
+pub(crate) fn token_failure(e: TokenError) -> Failure {
+    let code = token_error_code(&e);
+    Failure::new(code, e.to_string())
+}
+
+fn token_error_code(e: &TokenError) -> HessraResult {
+    use TokenError::*;
+    match e {
+        TooLarge { .. } => HESSRA_ERROR_LIMIT_EXCEEDED,
+        SignatureFormat { .. } | InvalidSignature { .. } | InvalidProof => {
+            HESSRA_ERROR_VERIFICATION_FAILED
+        }
+        Encoding(_)
+        | Format { .. }
+        | UnsupportedSignatureVersion { .. }
+        | UnsupportedThirdPartySignatureVersion { .. }
+        | ExternalSignatureOnAuthority
+        | MissingProof
+        | AppendOnSealed
+        | AlreadySealed => HESSRA_ERROR_INVALID_TOKEN,
+        ThirdParty(_) => HESSRA_ERROR_INVALID_PARAMETER,
+        Crypto(_) => HESSRA_ERROR_INTERNAL,
+        Auth(AuthError::RunLimit(_)) => HESSRA_ERROR_LIMIT_EXCEEDED,
+        Auth(_) => HESSRA_ERROR_VERIFICATION_FAILED,
+    }
+}
+
+pub(crate) fn hessra_failure(f: HessraFailure) -> Failure {
+    let code = match &f {
+        HessraFailure::InvalidRequest(_) => HESSRA_ERROR_INVALID_PARAMETER,
+        HessraFailure::Expired { .. } => HESSRA_ERROR_EXPIRED,
+        HessraFailure::Denied { .. } | HessraFailure::Execution(_) => {
+            HESSRA_ERROR_VERIFICATION_FAILED
+        }
+        HessraFailure::Limit(_) => HESSRA_ERROR_LIMIT_EXCEEDED,
+        HessraFailure::InvalidBlockRule(..) => HESSRA_ERROR_INVALID_TOKEN,
+    };
+    Failure::new(code, f.to_string())
+}
+
+/// Strips whitespace, a `Bearer ` prefix and a `biscuit:` prefix, then
+/// decodes base64url (padding optional).
+pub(crate) fn decode_token_text(text: &str) -> FfiResult<Vec<u8>> {
+    if text.len() > MAX_TOKEN_TEXT {
+        return Err(Failure::new(
+            HESSRA_ERROR_LIMIT_EXCEEDED,
+            format!("token text is larger than {} bytes", MAX_TOKEN_TEXT),
+        ));
+    }
+    let mut t = text.trim();
+    if t.len() >= 7 && t.is_char_boundary(7) && t[..7].eq_ignore_ascii_case("bearer ") {
+        t = t[7..].trim_start();
+    }
+    if let Some(rest) = t.strip_prefix("biscuit:") {
+        t = rest;
+    }
+    if t.is_empty() {
+        return Err(Failure::new(HESSRA_ERROR_INVALID_TOKEN, "empty token"));
+    }
+    base64url_decode(t)
+        .map_err(|_| Failure::new(HESSRA_ERROR_INVALID_TOKEN, "token is not valid base64url"))
+}
+
+/// Decodes the token container from raw bytes.
+pub(crate) fn token_from_bytes(raw: Vec<u8>) -> FfiResult<HessraTokenHandle> {
+    if raw.len() > MAX_TOKEN_BYTES {
+        return Err(Failure::new(
+            HESSRA_ERROR_LIMIT_EXCEEDED,
+            format!("token is larger than {} bytes", MAX_TOKEN_BYTES),
+        ));
+    }
+    if raw.is_empty() {
+        return Err(Failure::new(HESSRA_ERROR_INVALID_TOKEN, "empty token"));
+    }
+    let token = Token::from_bytes(&raw).map_err(token_failure)?;
+    Ok(HessraTokenHandle { token, raw })
+}
+
+/// Whether bytes look like base64 text rather than protobuf: printable
+/// ASCII and whitespace only. (A Biscuit protobuf starts with 0x08 or 0x12.)
+fn looks_like_text(data: &[u8]) -> bool {
+    data.iter()
+        .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
+}
+
+pub(crate) fn token_from_any_bytes(data: &[u8]) -> FfiResult<HessraTokenHandle> {
+    if !data.is_empty() && looks_like_text(data) {
+        // Printable ASCII is UTF-8.
+        let text =
+            std::str::from_utf8(data).map_err(|_| Failure::param("token text is not UTF-8"))?;
+        token_from_bytes(decode_token_text(text)?)
+    } else {
+        token_from_bytes(data.to_vec())
+    }
+}
+
+/// Checks every signature, through the cache when one is given.
+pub(crate) fn verified_token(
+    handle: &HessraTokenHandle,
+    key: &PublicKey,
+    cache: Option<&TokenCache>,
+) -> FfiResult<Arc<VerifiedToken>> {
+    match cache {
+        Some(c) => c
+            .get_or_insert_with(cache_key(b"token-bytes", &handle.raw, Some(key)), || {
+                handle.token.verify(key)
+            })
+            .map_err(token_failure),
+        None => handle
+            .token
+            .verify(key)
+            .map(Arc::new)
+            .map_err(token_failure),
+    }
+}
+
+/// A request read from C, before configuration defaults are applied.
+pub(crate) struct RequestIn {
+    pub request: VerifyRequest,
+    /// Whether `service_chain_json` was given.
+    pub has_chain: bool,
+}
+
+pub(crate) fn read_request(req: &HessraVerifyRequest) -> FfiResult<RequestIn> {
+    let subject = opt_str_arg(req.subject, "request.subject")?;
+    let resource = str_arg(req.resource, "request.resource")?;
+    let operation = opt_str_arg(req.operation, "request.operation")?;
+    let domain = opt_str_arg(req.domain, "request.domain")?;
+    let prefix = opt_str_arg(req.prefix, "request.prefix")?;
+    let chain = opt_str_arg(req.service_chain_json, "request.service_chain_json")?;
+    let component = opt_str_arg(req.component, "request.component")?;
+    if req.now < 0 {
+        return Err(Failure::param("request.now must not be negative"));
+    }
+    if req.leeway_seconds < 0 {
+        return Err(Failure::param(
+            "request.leeway_seconds must not be negative",
+        ));
+    }
+    let service_chain = match chain {
+        Some(text) => {
+            parse_service_chain_json(text).map_err(|e| Failure::param(format!("request.{}", e)))?
+        }
+        None => Vec::new(),
+    };
+    Ok(RequestIn {
+        request: VerifyRequest {
+            subject: subject.map(String::from),
+            resource: resource.to_string(),
+            operation: operation.map(String::from),
+            domain: domain.map(String::from),
+            prefix: prefix.map(String::from),
+            now: if req.now == 0 { unix_now() } else { req.now },
+            leeway_seconds: req.leeway_seconds,
+            service_chain,
+            component: component.map(String::from),
+        },
+        has_chain: chain.is_some(),
+    })
+}
+
+fn verify_simple(
+    token: *const HessraTokenHandle,
+    public_key: *const HessraPublicKeyHandle,
+    subject: *const c_char,
+    resource: *const c_char,
+    operation: *const c_char,
+) -> HessraResult {
+    guard(|| {
+        let token = handle_arg(token, "token")?;
+        let key = handle_arg(public_key, "public_key")?;
+        let request = VerifyRequest {
+            subject: Some(str_arg(subject, "subject")?.to_string()),
+            resource: str_arg(resource, "resource")?.to_string(),
+            operation: opt_str_arg(operation, "operation")?.map(String::from),
+            now: unix_now(),
+            ..VerifyRequest::default()
+        };
+        let vt = verified_token(token, &key.key, None)?;
+        hessra::verify(&vt, &request, &default_run_limits()).map_err(hessra_failure)
+    })
+}
+
+/// `hessra_token_parse`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_parse(
+    token_string: *const c_char,
+    out_token: *mut *mut HessraTokenHandle,
+) -> HessraResult {
+    clear_out(out_token);
+    guard(|| {
+        require_out(out_token, "out_token")?;
+        let text = str_arg(token_string, "token_string")?;
+        let handle = token_from_bytes(decode_token_text(text)?)?;
+        write_out(out_token, into_handle(handle));
+        Ok(())
+    })
+}
+
+/// `hessra_token_parse_bytes`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_parse_bytes(
+    data: *const u8,
+    len: usize,
+    out_token: *mut *mut HessraTokenHandle,
+) -> HessraResult {
+    clear_out(out_token);
+    guard(|| {
+        require_out(out_token, "out_token")?;
+        if data.is_null() {
+            return Err(Failure::param("data must not be NULL"));
+        }
+        if len > MAX_TOKEN_TEXT {
+            return Err(Failure::new(
+                HESSRA_ERROR_LIMIT_EXCEEDED,
+                format!("token is larger than {} bytes", MAX_TOKEN_BYTES),
+            ));
+        }
+        // SAFETY: data is non-NULL and the caller guarantees `len` readable
+        // bytes for the duration of the call (header contract); len is
+        // bounded above, so it fits isize.
+        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
+        let handle = token_from_any_bytes(bytes)?;
+        write_out(out_token, into_handle(handle));
+        Ok(())
+    })
+}
+
+/// `hessra_token_free`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_free(token: *mut HessraTokenHandle) {
+    free_handle(token)
+}
+
+/// `hessra_token_verify`: identity mode, any granted operation, now.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_verify(
+    token: *const HessraTokenHandle,
+    public_key: *const HessraPublicKeyHandle,
+    subject: *const c_char,
+    resource: *const c_char,
+) -> HessraResult {
+    verify_simple(token, public_key, subject, resource, std::ptr::null())
+}
+
+/// `hessra_token_verify_operation`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_verify_operation(
+    token: *const HessraTokenHandle,
+    public_key: *const HessraPublicKeyHandle,
+    subject: *const c_char,
+    resource: *const c_char,
+    operation: *const c_char,
+) -> HessraResult {
+    verify_simple(token, public_key, subject, resource, operation)
+}
+
+/// `hessra_token_verify_request`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_verify_request(
+    token: *const HessraTokenHandle,
+    public_key: *const HessraPublicKeyHandle,
+    request: *const HessraVerifyRequest,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    guard_with_error(out_error, || {
+        let token = handle_arg(token, "token")?;
+        let key = handle_arg(public_key, "public_key")?;
+        let req = read_request(struct_arg(request, "request")?)?;
+        // Unknown component: fail before any signature work.
+        hessra::required_nodes(&req.request.service_chain, req.request.component.as_deref())
+            .map_err(hessra_failure)?;
+        let vt = verified_token(token, &key.key, None)?;
+        hessra::verify(&vt, &req.request, &default_run_limits()).map_err(hessra_failure)
+    })
+}
+
+// ---- authorize --------------------------------------------------------------
+
+fn failed_checks_json(checks: &[FailedCheck]) -> Value {
+    Value::Array(
+        checks
+            .iter()
+            .map(|c| match c {
+                FailedCheck::Block {
+                    block_id,
+                    check_id,
+                    rule,
+                } => Value::object([
+                    ("block", Value::from(*block_id)),
+                    ("check", Value::from(*check_id)),
+                    ("rule", Value::from(rule.as_str())),
+                ]),
+                FailedCheck::Authorizer { check_id, rule } => Value::object([
+                    ("block", Value::Null),
+                    ("check", Value::from(*check_id)),
+                    ("rule", Value::from(rule.as_str())),
+                ]),
+            })
+            .collect(),
+    )
+}
+
+fn describe_checks(checks: &[FailedCheck]) -> String {
+    checks
+        .iter()
+        .map(|c| match c {
+            FailedCheck::Block {
+                block_id,
+                check_id,
+                rule,
+            } => {
+                format!("block {} check {} failed: {}", block_id, check_id, rule)
+            }
+            FailedCheck::Authorizer { check_id, rule } => {
+                format!("authorizer check {} failed: {}", check_id, rule)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The JSON of `hessra_token_authorize` and the result code that goes with
+/// it.
+pub(crate) fn authorization_json(result: &Result<usize, AuthError>) -> (Value, Failure) {
+    let ok = Failure::new(HESSRA_SUCCESS, "");
+    let (policy, error, failure) = match result {
+        Ok(i) => (Value::from(*i), Value::Null, ok),
+        Err(e) => {
+            let (kind, message, checks, policy, code) = match e {
+                AuthError::Unauthorized { policy, checks } => {
+                    let (idx, what) = match policy {
+                        MatchedPolicy::Allow(i) => {
+                            (*i, format!("allow policy {} matched but checks failed", i))
+                        }
+                        MatchedPolicy::Deny(i) => (*i, format!("deny policy {} matched", i)),
+                    };
+                    let mut m = what;
+                    if !checks.is_empty() {
+                        m = format!("{}: {}", m, describe_checks(checks));
+                    }
+                    (
+                        "unauthorized",
+                        m,
+                        checks.as_slice(),
+                        Value::from(idx),
+                        HESSRA_ERROR_VERIFICATION_FAILED,
+                    )
+                }
+                AuthError::NoMatchingPolicy { checks } => {
+                    let mut m = "no policy matched".to_string();
+                    if !checks.is_empty() {
+                        m = format!("{}: {}", m, describe_checks(checks));
+                    }
+                    (
+                        "no_matching_policy",
+                        m,
+                        checks.as_slice(),
+                        Value::Null,
+                        HESSRA_ERROR_VERIFICATION_FAILED,
+                    )
+                }
+                AuthError::RunLimit(l) => {
+                    let m = match l {
+                        RunLimit::TooManyFacts => "Datalog limit exceeded: too many facts",
+                        RunLimit::TooManyIterations => {
+                            "Datalog limit exceeded: too many iterations"
+                        }
+                        RunLimit::Timeout => "Datalog limit exceeded: time limit",
+                    };
+                    (
+                        "run_limit",
+                        m.to_string(),
+                        &[][..],
+                        Value::Null,
+                        HESSRA_ERROR_LIMIT_EXCEEDED,
+                    )
+                }
+                AuthError::Execution(x) => (
+                    "execution",
+                    format!("expression error: {:?}", x),
+                    &[][..],
+                    Value::Null,
+                    HESSRA_ERROR_VERIFICATION_FAILED,
+                ),
+                AuthError::InvalidBlockRule(b, r) => (
+                    "invalid_block_rule",
+                    format!("invalid rule in block {}: {}", b, r),
+                    &[][..],
+                    Value::Null,
+                    HESSRA_ERROR_VERIFICATION_FAILED,
+                ),
+            };
+            let error = Value::object([
+                ("kind", Value::from(kind)),
+                ("message", Value::from(message.as_str())),
+                ("failed_checks", failed_checks_json(checks)),
+            ]);
+            (policy, error, Failure::new(code, message))
+        }
+    };
+    let json = Value::object([
+        ("authorized", Value::from(result.is_ok())),
+        ("policy", policy),
+        ("error", error),
+    ]);
+    (json, failure)
+}
+
+/// `hessra_token_authorize`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_authorize(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    authorizer_datalog: *const c_char,
+    out_result_json: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_result_json);
+    guard_with_error(out_error, || {
+        require_out(out_result_json, "out_result_json")?;
+        let token = handle_arg(token, "token")?;
+        let key = handle_arg(root_key, "root_key")?;
+        let text = str_arg(authorizer_datalog, "authorizer_datalog")?;
+        let code = crate::parser::parse_authorizer(text)
+            .map_err(|e| Failure::param(format!("authorizer does not parse: {}", e)))?;
+        let vt = verified_token(token, &key.key, None)?;
+        let limits = default_run_limits();
+        let auth = datalog::authorize(&AuthorizeInput {
+            blocks: &vt.blocks,
+            authorizer: &code,
+            limits: &limits,
+            externs: None,
+        });
+        let (json, failure) = authorization_json(&auth.result);
+        write_out_string(out_result_json, json.to_string())?;
+        if failure.code == HESSRA_SUCCESS {
+            Ok(())
+        } else {
+            Err(failure)
+        }
+    })
+}
+
+// ---- inspect ----------------------------------------------------------------
+
+/// The inspection JSON (see the header).
+pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> Value {
+    let block_values = blocks.iter().enumerate().map(|(i, b)| {
+        Value::object([
+            ("index", Value::from(i)),
+            ("code", Value::from(datalog::print::block_source(&b.code))),
+            (
+                "symbols",
+                Value::Array(b.symbols.iter().map(|s| Value::from(s.as_str())).collect()),
+            ),
+            (
+                "public_keys",
+                Value::Array(
+                    b.public_keys
+                        .iter()
+                        .map(|k| Value::from(k.to_text()))
+                        .collect(),
+                ),
+            ),
+            (
+                "external_key",
+                Value::from(b.external_key.as_ref().map(|k| k.to_text())),
+            ),
+            ("version", Value::from(b.version)),
+            ("context", Value::from(b.context.clone())),
+        ])
+    });
+    let rights = hessra::rights(blocks).into_iter().map(|r| {
+        Value::object([
+            ("subject", Value::from(r.subject)),
+            ("resource", Value::from(r.resource)),
+            ("operation", Value::from(r.operation)),
+        ])
+    });
+    let expires_at = hessra::expiry(blocks);
+    Value::object([
+        ("verified", Value::from(verified)),
+        ("root_key_id", Value::from(token.root_key_id())),
+        ("sealed", Value::from(token.is_sealed())),
+        (
+            "revocation_ids",
+            Value::Array(
+                token
+                    .revocation_ids()
+                    .iter()
+                    .map(|id| Value::from(hex_encode(id)))
+                    .collect(),
+            ),
+        ),
+        ("blocks", Value::Array(block_values.collect())),
+        ("rights", Value::Array(rights.collect())),
+        ("expires_at", Value::from(expires_at)),
+        (
+            "expires_at_rfc3339",
+            Value::from(expires_at.map(hessra::rfc3339)),
+        ),
+        (
+            "service_nodes",
+            Value::Array(
+                hessra::service_nodes(blocks)
+                    .iter()
+                    .map(node_json)
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
+/// `hessra_token_inspect`: decodes without a key.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_inspect(
+    token: *const HessraTokenHandle,
+    out_json: *mut *mut c_char,
+) -> HessraResult {
+    clear_out(out_json);
+    guard(|| {
+        require_out(out_json, "out_json")?;
+        let token = handle_arg(token, "token")?;
+        let blocks = token.token.decode_unverified().map_err(token_failure)?;
+        write_out_string(
+            out_json,
+            inspect_json(&token.token, &blocks, false).to_string(),
+        )
+    })
+}
+
+/// `hessra_token_inspect_verified`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_inspect_verified(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    out_json: *mut *mut c_char,
+) -> HessraResult {
+    clear_out(out_json);
+    guard(|| {
+        require_out(out_json, "out_json")?;
+        let token = handle_arg(token, "token")?;
+        let key = handle_arg(root_key, "root_key")?;
+        let vt = verified_token(token, &key.key, None)?;
+        write_out_string(
+            out_json,
+            inspect_json(&token.token, &vt.blocks, true).to_string(),
+        )
+    })
+}
+
+/// `hessra_token_to_string`: URL-safe base64 with padding.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_to_string(
+    token: *const HessraTokenHandle,
+    out_token_string: *mut *mut c_char,
+) -> HessraResult {
+    clear_out(out_token_string);
+    guard(|| {
+        require_out(out_token_string, "out_token_string")?;
+        let token = handle_arg(token, "token")?;
+        write_out_string(out_token_string, base64url_encode(&token.raw))
+    })
+}
+
+/// `hessra_token_root_key_id`: the root key id, or -1 (also for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_root_key_id(token: *const HessraTokenHandle) -> i64 {
+    let mut id = -1;
+    let _ = guard(|| {
+        if let Some(r) = handle_arg(token, "token")?.token.root_key_id() {
+            id = r as i64;
+        }
+        Ok(())
+    });
+    id
+}

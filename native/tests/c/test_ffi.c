@@ -1,0 +1,1103 @@
+/*
+ * C test of the hessra_ffi.h ABI: every function, success and error paths
+ * (NULL arguments, invalid UTF-8, garbage tokens, wrong keys, expired tokens,
+ * configuration errors) and a threaded test. Built with
+ *   cc -std=c99 -Wall -Wextra -Werror
+ * and linked once against libhessra_ffi.so and once against libhessra_ffi.a;
+ * run.sh runs both under valgrind.
+ *
+ * Usage: test_ffi [SAMPLES_DIR]   (SAMPLES_DIR holds the Biscuit conformance
+ * samples *.bc; the tests that need them are skipped when it is absent)
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hessra_ffi.h"
+
+static int passed = 0;
+static int failed = 0;
+
+#define CHECK(cond, what)                                                        \
+    do {                                                                         \
+        if (cond) {                                                              \
+            passed++;                                                            \
+        } else {                                                                 \
+            failed++;                                                            \
+            fprintf(stderr, "FAIL %s:%d: %s  [%s]\n", __FILE__, __LINE__, what, #cond); \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_CODE(got, want, what)                                              \
+    do {                                                                         \
+        HessraResult got_ = (got);                                               \
+        if (got_ == (want)) {                                                    \
+            passed++;                                                            \
+        } else {                                                                 \
+            failed++;                                                            \
+            fprintf(stderr, "FAIL %s:%d: %s: got %d (%s), want %d\n", __FILE__,  \
+                    __LINE__, what, (int)got_, hessra_error_message(got_), (int)(want)); \
+        }                                                                        \
+    } while (0)
+
+static int contains(const char* haystack, const char* needle) {
+    return haystack != NULL && strstr(haystack, needle) != NULL;
+}
+
+static char* temp_file(const char* contents) {
+    char* path = malloc(64);
+    int fd;
+    FILE* f;
+    if (path == NULL) {
+        return NULL;
+    }
+    strcpy(path, "/tmp/hessra-ffi-test-XXXXXX");
+    fd = mkstemp(path);
+    if (fd < 0) {
+        free(path);
+        return NULL;
+    }
+    f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        free(path);
+        return NULL;
+    }
+    fputs(contents, f);
+    fclose(f);
+    return path;
+}
+
+static void remove_temp(char* path) {
+    if (path != NULL) {
+        unlink(path);
+        free(path);
+    }
+}
+
+static HessraVerifyRequest request(const char* subject, const char* resource, const char* operation) {
+    HessraVerifyRequest r;
+    memset(&r, 0, sizeof r);
+    r.subject = subject;
+    r.resource = resource;
+    r.operation = operation;
+    return r;
+}
+
+static HessraMintRequest mint_request(const char* subject, const char* resource, const char* operation,
+                                      int64_t expires_at) {
+    HessraMintRequest m;
+    memset(&m, 0, sizeof m);
+    m.subject = subject;
+    m.resource = resource;
+    m.operation = operation;
+    m.expires_at = expires_at;
+    m.root_key_id = -1;
+    return m;
+}
+
+/* Mints a Hessra token and parses it into a handle. */
+static HessraToken mint_token(HessraKeyPair kp, const HessraMintRequest* m) {
+    char* text = NULL;
+    HessraToken tok = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    if (hessra_token_mint_hessra(kp, m, &text, &err) != HESSRA_SUCCESS) {
+        fprintf(stderr, "mint failed: %s\n", err.message ? err.message : "?");
+        hessra_error_free(err.message);
+        return NULL;
+    }
+    if (hessra_token_parse(text, &tok) != HESSRA_SUCCESS) {
+        tok = NULL;
+    }
+    hessra_string_free(text);
+    return tok;
+}
+
+static HessraToken parse_or_null(const char* text) {
+    HessraToken t = NULL;
+    if (text == NULL || hessra_token_parse(text, &t) != HESSRA_SUCCESS) {
+        return NULL;
+    }
+    return t;
+}
+
+static int64_t now_s(void) {
+    return (int64_t)time(NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void test_static(void) {
+    const int codes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99, 42, -1};
+    size_t i;
+    const char* v = hessra_version();
+    CHECK(v != NULL && strlen(v) > 0, "hessra_version");
+    for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        const char* m = hessra_error_message((HessraResult)codes[i]);
+        CHECK(m != NULL && strlen(m) > 0, "hessra_error_message never NULL");
+    }
+    CHECK(contains(hessra_error_message(HESSRA_ERROR_EXPIRED), "expired"), "EXPIRED text");
+    /* free functions accept NULL */
+    hessra_token_free(NULL);
+    hessra_public_key_free(NULL);
+    hessra_config_free(NULL);
+    hessra_keypair_free(NULL);
+    hessra_string_free(NULL);
+    hessra_error_free(NULL);
+    CHECK(1, "free(NULL) is a no-op");
+}
+
+static void test_keys(void) {
+    HessraKeyPair kp = NULL, kp2 = NULL, kp3 = NULL, p256 = NULL;
+    HessraPublicKey pk = NULL, pk2 = NULL, pk3 = NULL, pk4 = NULL, bad = (HessraPublicKey)1;
+    char *text = NULL, *pem = NULL, *priv = NULL, *text2 = NULL, *text3 = NULL, *text4 = NULL;
+    char *path = NULL, *ppath = NULL;
+    const char invalid_utf8[] = {'e', 'd', (char)0xff, (char)0xfe, 0};
+
+    CHECK_CODE(hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp), HESSRA_SUCCESS, "generate ed25519");
+    CHECK_CODE(hessra_keypair_generate(HESSRA_ALGORITHM_SECP256R1, &p256), HESSRA_SUCCESS, "generate p256");
+    CHECK_CODE(hessra_keypair_generate((HessraAlgorithm)7, &kp2), HESSRA_ERROR_INVALID_PARAMETER, "generate bad alg");
+    CHECK(kp2 == NULL, "out NULL on failure");
+    CHECK_CODE(hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, NULL), HESSRA_ERROR_INVALID_PARAMETER, "generate NULL out");
+
+    CHECK_CODE(hessra_keypair_public_key(kp, &pk), HESSRA_SUCCESS, "keypair_public_key");
+    CHECK_CODE(hessra_keypair_public_key(NULL, &pk2), HESSRA_ERROR_INVALID_PARAMETER, "keypair_public_key NULL");
+    CHECK(pk2 == NULL, "out NULL");
+    CHECK(hessra_public_key_algorithm(pk) == HESSRA_ALGORITHM_ED25519, "algorithm ed25519");
+    CHECK((int)hessra_public_key_algorithm(NULL) == -1, "algorithm NULL");
+
+    CHECK_CODE(hessra_public_key_to_string(pk, &text), HESSRA_SUCCESS, "to_string");
+    CHECK(text != NULL && strncmp(text, "ed25519/", 8) == 0 && strlen(text) == 8 + 64, "ed25519/<hex>");
+    CHECK_CODE(hessra_public_key_to_string(NULL, &text2), HESSRA_ERROR_INVALID_PARAMETER, "to_string NULL key");
+    CHECK_CODE(hessra_public_key_to_string(pk, NULL), HESSRA_ERROR_INVALID_PARAMETER, "to_string NULL out");
+    CHECK_CODE(hessra_public_key_to_pem(pk, &pem), HESSRA_SUCCESS, "to_pem");
+    CHECK(contains(pem, "-----BEGIN PUBLIC KEY-----"), "SPKI PEM");
+    CHECK_CODE(hessra_public_key_to_pem(NULL, &text2), HESSRA_ERROR_INVALID_PARAMETER, "to_pem NULL");
+
+    /* round trips */
+    CHECK_CODE(hessra_public_key_from_string(text, &pk2), HESSRA_SUCCESS, "from_string text");
+    CHECK_CODE(hessra_public_key_from_string(pem, &pk3), HESSRA_SUCCESS, "from_string PEM");
+    CHECK_CODE(hessra_public_key_to_string(pk2, &text2), HESSRA_SUCCESS, "to_string 2");
+    CHECK_CODE(hessra_public_key_to_string(pk3, &text3), HESSRA_SUCCESS, "to_string 3");
+    CHECK(text2 && text3 && strcmp(text, text2) == 0 && strcmp(text, text3) == 0, "round trip equal");
+    hessra_string_free(text3);
+    text3 = NULL;
+    /* bare hex = Ed25519 */
+    CHECK_CODE(hessra_public_key_from_string(text + 8, &pk4), HESSRA_SUCCESS, "from_string bare hex");
+    hessra_public_key_free(pk4);
+    pk4 = NULL;
+
+    /* errors */
+    CHECK_CODE(hessra_public_key_from_string("ed25519/zz", &pk4), HESSRA_ERROR_INVALID_KEY, "bad hex");
+    CHECK(pk4 == NULL, "out NULL");
+    pk4 = bad;
+    CHECK_CODE(hessra_public_key_from_string("", &pk4), HESSRA_ERROR_INVALID_KEY, "empty key");
+    CHECK(pk4 == NULL, "out reset to NULL on failure");
+    CHECK_CODE(hessra_public_key_from_string("secp256r1/0011", &pk4), HESSRA_ERROR_INVALID_KEY, "short p256");
+    CHECK_CODE(hessra_public_key_from_string("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", &pk4),
+               HESSRA_ERROR_INVALID_KEY, "bad PEM");
+    CHECK_CODE(hessra_public_key_from_string(NULL, &pk4), HESSRA_ERROR_INVALID_PARAMETER, "NULL key string");
+    CHECK_CODE(hessra_public_key_from_string(invalid_utf8, &pk4), HESSRA_ERROR_INVALID_PARAMETER, "invalid UTF-8");
+    CHECK_CODE(hessra_public_key_from_string(text, NULL), HESSRA_ERROR_INVALID_PARAMETER, "NULL out");
+
+    /* files */
+    path = temp_file(pem);
+    CHECK(path != NULL, "temp file");
+    CHECK_CODE(hessra_public_key_from_file(path, &pk4), HESSRA_SUCCESS, "from_file");
+    hessra_public_key_free(pk4);
+    pk4 = NULL;
+    CHECK_CODE(hessra_public_key_from_file("/nonexistent/hessra.pub", &pk4), HESSRA_ERROR_IO, "from_file missing");
+    CHECK(pk4 == NULL, "out NULL");
+    CHECK_CODE(hessra_public_key_from_file(NULL, &pk4), HESSRA_ERROR_INVALID_PARAMETER, "from_file NULL");
+
+    /* P-256 */
+    CHECK_CODE(hessra_keypair_public_key(p256, &pk4), HESSRA_SUCCESS, "p256 public");
+    CHECK(hessra_public_key_algorithm(pk4) == HESSRA_ALGORITHM_SECP256R1, "algorithm p256");
+    CHECK_CODE(hessra_public_key_to_string(pk4, &text4), HESSRA_SUCCESS, "p256 to_string");
+    CHECK(text4 && strncmp(text4, "secp256r1/", 10) == 0 && strlen(text4) == 10 + 66, "secp256r1/<33 bytes>");
+
+    /* private keys */
+    CHECK_CODE(hessra_keypair_to_pem(kp, &priv), HESSRA_SUCCESS, "keypair_to_pem");
+    CHECK(contains(priv, "PRIVATE KEY"), "PKCS#8 PEM");
+    CHECK_CODE(hessra_keypair_from_string(priv, &kp2), HESSRA_SUCCESS, "keypair_from_string");
+    hessra_public_key_free(pk2);
+    pk2 = NULL;
+    hessra_string_free(text2);
+    text2 = NULL;
+    CHECK_CODE(hessra_keypair_public_key(kp2, &pk2), HESSRA_SUCCESS, "public of reloaded");
+    CHECK_CODE(hessra_public_key_to_string(pk2, &text2), HESSRA_SUCCESS, "to_string reloaded");
+    CHECK(text2 && strcmp(text, text2) == 0, "private key round trip");
+    ppath = temp_file(priv);
+    CHECK_CODE(hessra_keypair_from_file(ppath, &kp3), HESSRA_SUCCESS, "keypair_from_file");
+    hessra_keypair_free(kp3);
+    kp3 = NULL;
+    CHECK_CODE(hessra_keypair_from_file("/nonexistent/key.pem", &kp3), HESSRA_ERROR_IO, "keypair_from_file missing");
+    CHECK_CODE(hessra_keypair_from_file(path, &kp3), HESSRA_ERROR_INVALID_KEY, "public key is not a private key");
+    CHECK(kp3 == NULL, "out NULL");
+    CHECK_CODE(hessra_keypair_from_string("ed25519-private/00", &kp3), HESSRA_ERROR_INVALID_KEY, "short private");
+    CHECK_CODE(hessra_keypair_from_string(NULL, &kp3), HESSRA_ERROR_INVALID_PARAMETER, "NULL private");
+    CHECK_CODE(hessra_keypair_to_pem(NULL, &text3), HESSRA_ERROR_INVALID_PARAMETER, "to_pem NULL");
+    CHECK_CODE(hessra_keypair_to_pem(kp, NULL), HESSRA_ERROR_INVALID_PARAMETER, "to_pem NULL out");
+
+    remove_temp(path);
+    remove_temp(ppath);
+    hessra_string_free(text);
+    hessra_string_free(text2);
+    hessra_string_free(text3);
+    hessra_string_free(text4);
+    hessra_string_free(pem);
+    hessra_string_free(priv);
+    hessra_public_key_free(pk);
+    hessra_public_key_free(pk2);
+    hessra_public_key_free(pk3);
+    hessra_public_key_free(pk4);
+    hessra_keypair_free(kp);
+    hessra_keypair_free(kp2);
+    hessra_keypair_free(p256);
+}
+
+static void test_parse(const char* samples_dir) {
+    HessraToken t = (HessraToken)1;
+    const char invalid_utf8[] = {'E', 'n', (char)0xc3, (char)0x28, 0};
+    const uint8_t garbage[] = {0x12, 0x03, 0x0a, 0x01, 0x00, 0xff, 0xff};
+    char path[4096];
+    FILE* f;
+
+    CHECK_CODE(hessra_token_parse("", &t), HESSRA_ERROR_INVALID_TOKEN, "empty token");
+    CHECK(t == NULL, "out NULL on failure");
+    CHECK_CODE(hessra_token_parse("   \n", &t), HESSRA_ERROR_INVALID_TOKEN, "blank token");
+    CHECK_CODE(hessra_token_parse("not a token!", &t), HESSRA_ERROR_INVALID_TOKEN, "not base64");
+    CHECK_CODE(hessra_token_parse("AAAA", &t), HESSRA_ERROR_INVALID_TOKEN, "base64 garbage");
+    CHECK_CODE(hessra_token_parse("EgMKAQA", &t), HESSRA_ERROR_INVALID_TOKEN, "truncated protobuf");
+    CHECK_CODE(hessra_token_parse(NULL, &t), HESSRA_ERROR_INVALID_PARAMETER, "NULL token string");
+    CHECK_CODE(hessra_token_parse(invalid_utf8, &t), HESSRA_ERROR_INVALID_PARAMETER, "invalid UTF-8");
+    CHECK_CODE(hessra_token_parse("AAAA", NULL), HESSRA_ERROR_INVALID_PARAMETER, "NULL out");
+    CHECK_CODE(hessra_token_parse_bytes(garbage, sizeof garbage, &t), HESSRA_ERROR_INVALID_TOKEN, "garbage bytes");
+    CHECK_CODE(hessra_token_parse_bytes(NULL, 3, &t), HESSRA_ERROR_INVALID_PARAMETER, "NULL bytes");
+    CHECK_CODE(hessra_token_parse_bytes(garbage, 0, &t), HESSRA_ERROR_INVALID_TOKEN, "zero bytes");
+    {
+        /* a huge token text: LIMIT_EXCEEDED, not a crash */
+        size_t n = 2u << 20;
+        char* big = malloc(n + 1);
+        if (big != NULL) {
+            memset(big, 'A', n);
+            big[n] = 0;
+            CHECK_CODE(hessra_token_parse(big, &t), HESSRA_ERROR_LIMIT_EXCEEDED, "token too large");
+            free(big);
+        }
+    }
+
+    if (samples_dir == NULL) {
+        return;
+    }
+    snprintf(path, sizeof path, "%s/test001_basic.bc", samples_dir);
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "note: %s not found; skipping sample tests\n", path);
+        return;
+    }
+    {
+        uint8_t buf[65536];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        char* json = NULL;
+        HessraPublicKey root = NULL, other = NULL;
+        HessraKeyPair kp = NULL;
+        char* out = NULL;
+        HessraError err = {HESSRA_SUCCESS, NULL};
+        fclose(f);
+        CHECK_CODE(hessra_token_parse_bytes(buf, n, &t), HESSRA_SUCCESS, "parse sample bytes");
+        CHECK_CODE(hessra_token_inspect(t, &json), HESSRA_SUCCESS, "inspect sample");
+        CHECK(contains(json, "\"verified\":false"), "inspect says unverified");
+        CHECK(contains(json, "right(\\\"file1\\\", \\\"read\\\")"), "inspect shows the Datalog");
+        hessra_string_free(json);
+        json = NULL;
+        /* the samples' root key */
+        CHECK_CODE(hessra_public_key_from_string(
+                       "ed25519/1055c750b1a1505937af1537c626ba3263995c33a64758aaafb1275b0312e284", &root),
+                   HESSRA_SUCCESS, "sample root key");
+        CHECK_CODE(hessra_token_inspect_verified(t, root, &json), HESSRA_SUCCESS, "inspect_verified sample");
+        CHECK(contains(json, "\"verified\":true"), "verified true");
+        hessra_string_free(json);
+        json = NULL;
+        CHECK_CODE(hessra_token_authorize(t, root,
+                                          "resource(\"file1\"); operation(\"read\"); allow if true;", &out, &err),
+                   HESSRA_SUCCESS, "authorize sample");
+        CHECK(contains(out, "\"authorized\":true"), "authorized JSON");
+        hessra_string_free(out);
+        out = NULL;
+        CHECK_CODE(hessra_token_authorize(t, root,
+                                          "resource(\"file1\"); allow if true;", &out, &err),
+                   HESSRA_ERROR_VERIFICATION_FAILED, "authorize sample denied");
+        CHECK(contains(out, "\"authorized\":false") && contains(out, "failed_checks"), "denied JSON");
+        CHECK(err.code == HESSRA_ERROR_VERIFICATION_FAILED && err.message != NULL, "out_error filled");
+        hessra_string_free(out);
+        hessra_error_free(err.message);
+        out = NULL;
+        err.message = NULL;
+        hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+        hessra_keypair_public_key(kp, &other);
+        CHECK_CODE(hessra_token_inspect_verified(t, other, &json), HESSRA_ERROR_VERIFICATION_FAILED,
+                   "inspect_verified wrong key");
+        CHECK(json == NULL, "out NULL");
+        hessra_token_free(t);
+        t = NULL;
+
+        snprintf(path, sizeof path, "%s/test004_random_block.bc", samples_dir);
+        f = fopen(path, "rb");
+        if (f != NULL) {
+            n = fread(buf, 1, sizeof buf, f);
+            fclose(f);
+            if (hessra_token_parse_bytes(buf, n, &t) == HESSRA_SUCCESS) {
+                CHECK_CODE(hessra_token_verify(t, root, "alice", "file1"), HESSRA_ERROR_VERIFICATION_FAILED,
+                           "random block: bad signature");
+            } else {
+                CHECK(t == NULL, "random block rejected at parse");
+            }
+            hessra_token_free(t);
+            t = NULL;
+        }
+        hessra_public_key_free(root);
+        hessra_public_key_free(other);
+        hessra_keypair_free(kp);
+    }
+}
+
+static void test_verify(void) {
+    HessraKeyPair kp = NULL, kp2 = NULL;
+    HessraPublicKey pk = NULL, wrong = NULL;
+    HessraToken t = NULL, expired = NULL, t2 = NULL;
+    HessraMintRequest m = mint_request("alice", "orders", "read", now_s() + 3600);
+    HessraVerifyRequest r;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    char* text = NULL;
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp2);
+    hessra_keypair_public_key(kp, &pk);
+    hessra_keypair_public_key(kp2, &wrong);
+    t = mint_token(kp, &m);
+    CHECK(t != NULL, "mint + parse");
+
+    CHECK_CODE(hessra_token_verify(t, pk, "alice", "orders"), HESSRA_SUCCESS, "verify");
+    CHECK_CODE(hessra_token_verify(t, pk, "bob", "orders"), HESSRA_ERROR_VERIFICATION_FAILED, "wrong subject");
+    CHECK_CODE(hessra_token_verify(t, pk, "alice", "users"), HESSRA_ERROR_VERIFICATION_FAILED, "wrong resource");
+    CHECK_CODE(hessra_token_verify(t, wrong, "alice", "orders"), HESSRA_ERROR_VERIFICATION_FAILED, "wrong key");
+    CHECK_CODE(hessra_token_verify(NULL, pk, "alice", "orders"), HESSRA_ERROR_INVALID_PARAMETER, "NULL token");
+    CHECK_CODE(hessra_token_verify(t, NULL, "alice", "orders"), HESSRA_ERROR_INVALID_PARAMETER, "NULL key");
+    CHECK_CODE(hessra_token_verify(t, pk, NULL, "orders"), HESSRA_ERROR_INVALID_PARAMETER, "NULL subject");
+    CHECK_CODE(hessra_token_verify(t, pk, "alice", NULL), HESSRA_ERROR_INVALID_PARAMETER, "NULL resource");
+    CHECK_CODE(hessra_token_verify_operation(t, pk, "alice", "orders", "read"), HESSRA_SUCCESS, "verify op");
+    CHECK_CODE(hessra_token_verify_operation(t, pk, "alice", "orders", "write"), HESSRA_ERROR_VERIFICATION_FAILED,
+               "wrong op");
+    CHECK_CODE(hessra_token_verify_operation(t, pk, "alice", "orders", NULL), HESSRA_SUCCESS, "any op");
+
+    /* the string form round trips; a "Bearer " prefix is accepted */
+    CHECK_CODE(hessra_token_to_string(t, &text), HESSRA_SUCCESS, "to_string");
+    hessra_string_free(text);
+    text = NULL;
+    CHECK_CODE(hessra_token_to_string(NULL, &text), HESSRA_ERROR_INVALID_PARAMETER, "to_string NULL");
+    CHECK(text == NULL, "out NULL");
+    hessra_token_to_string(t, &text);
+    if (text != NULL) {
+        size_t len = strlen(text);
+        char* bearer = malloc(len + 16);
+        sprintf(bearer, "  Bearer %s\n", text);
+        t2 = parse_or_null(bearer);
+        CHECK(t2 != NULL, "Bearer prefix");
+        hessra_token_free(t2);
+        t2 = NULL;
+        /* unpadded */
+        while (len > 0 && text[len - 1] == '=') {
+            text[--len] = 0;
+        }
+        t2 = parse_or_null(text);
+        CHECK(t2 != NULL, "unpadded base64");
+        CHECK_CODE(hessra_token_verify(t2, pk, "alice", "orders"), HESSRA_SUCCESS, "verify reparsed");
+        hessra_token_free(t2);
+        t2 = NULL;
+        /* as bytes (text) */
+        CHECK_CODE(hessra_token_parse_bytes((const uint8_t*)text, len, &t2), HESSRA_SUCCESS, "parse_bytes text");
+        hessra_token_free(t2);
+        t2 = NULL;
+        /* tampered: flip a character in the middle */
+        text[len / 2] = text[len / 2] == 'A' ? 'B' : 'A';
+        t2 = parse_or_null(text);
+        if (t2 != NULL) {
+            HessraResult rc = hessra_token_verify(t2, pk, "alice", "orders");
+            CHECK(rc != HESSRA_SUCCESS, "tampered token rejected");
+            hessra_token_free(t2);
+            t2 = NULL;
+        } else {
+            CHECK(1, "tampered token rejected at parse");
+        }
+        free(bearer);
+        hessra_string_free(text);
+        text = NULL;
+    }
+    CHECK(hessra_token_root_key_id(t) == -1, "no root key id");
+    CHECK(hessra_token_root_key_id(NULL) == -1, "root key id NULL");
+
+    /* the full request: identity, capability, explicit time, leeway */
+    r = request("alice", "orders", "read");
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, &err), HESSRA_SUCCESS, "request identity");
+    CHECK(err.code == HESSRA_SUCCESS && err.message == NULL, "no error on success");
+    r = request(NULL, "orders", "read");
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, NULL), HESSRA_SUCCESS, "capability mode");
+    r = request(NULL, "orders", NULL);
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, NULL), HESSRA_SUCCESS, "capability, any op");
+    r = request(NULL, "orders", "delete");
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, &err), HESSRA_ERROR_VERIFICATION_FAILED, "capability, wrong op");
+    CHECK(err.code == HESSRA_ERROR_VERIFICATION_FAILED && contains(err.message, "check if"), "message names the check");
+    CHECK(contains(err.message, "block 0"), "message names the block");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    r = request("alice", "orders", "read");
+    r.now = now_s() + 7200;
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, &err), HESSRA_ERROR_EXPIRED, "expired in the future");
+    CHECK(contains(err.message, "expired at ") && contains(err.message, "(unix "), "expiry message");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    r.leeway_seconds = 3601 + 3600;
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, NULL), HESSRA_SUCCESS, "leeway");
+    r.leeway_seconds = -1;
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, NULL), HESSRA_ERROR_INVALID_PARAMETER, "negative leeway");
+    r = request("alice", NULL, "read");
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, &err), HESSRA_ERROR_INVALID_PARAMETER, "NULL resource");
+    CHECK(err.code == HESSRA_ERROR_INVALID_PARAMETER && err.message != NULL, "error message");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_token_verify_request(t, pk, NULL, NULL), HESSRA_ERROR_INVALID_PARAMETER, "NULL request");
+    r = request("alice", "orders", "read");
+    r.domain = "example.com";
+    r.prefix = "tenant/";
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, NULL), HESSRA_SUCCESS, "extra domain and prefix facts");
+    r.service_chain_json = "not json";
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, NULL), HESSRA_ERROR_INVALID_PARAMETER, "bad chain JSON");
+    r.service_chain_json = "[]";
+    r.component = "nobody";
+    CHECK_CODE(hessra_token_verify_request(t, pk, &r, NULL), HESSRA_ERROR_INVALID_PARAMETER, "unknown component");
+
+    /* an expired token */
+    m.expires_at = now_s() - 60;
+    expired = mint_token(kp, &m);
+    CHECK(expired != NULL, "mint expired");
+    CHECK_CODE(hessra_token_verify(expired, pk, "alice", "orders"), HESSRA_ERROR_EXPIRED, "expired");
+    CHECK_CODE(hessra_token_verify(expired, pk, "bob", "orders"), HESSRA_ERROR_VERIFICATION_FAILED,
+               "expired and denied: denied");
+    r = request("alice", "orders", "read");
+    CHECK_CODE(hessra_token_verify_request(expired, pk, &r, &err), HESSRA_ERROR_EXPIRED, "expired request");
+    CHECK(err.code == HESSRA_ERROR_EXPIRED && contains(err.message, "expired at"), "expired message");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    /* domain-restricted token */
+    m = mint_request("alice", "orders", "read", 0);
+    m.domain = "example.com";
+    t2 = mint_token(kp, &m);
+    r = request("alice", "orders", "read");
+    CHECK_CODE(hessra_token_verify_request(t2, pk, &r, NULL), HESSRA_ERROR_VERIFICATION_FAILED, "domain missing");
+    r.domain = "example.com";
+    CHECK_CODE(hessra_token_verify_request(t2, pk, &r, NULL), HESSRA_SUCCESS, "domain given");
+    r.domain = "evil.com";
+    CHECK_CODE(hessra_token_verify_request(t2, pk, &r, NULL), HESSRA_ERROR_VERIFICATION_FAILED, "wrong domain");
+    hessra_token_free(t2);
+    t2 = NULL;
+
+    /* minting errors */
+    m = mint_request(NULL, "orders", "read", 0);
+    CHECK_CODE(hessra_token_mint_hessra(kp, &m, &text, &err), HESSRA_ERROR_INVALID_PARAMETER, "mint NULL subject");
+    CHECK(text == NULL && err.message != NULL, "mint error");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    m = mint_request("alice", "orders", "read", 0);
+    CHECK_CODE(hessra_token_mint_hessra(NULL, &m, &text, NULL), HESSRA_ERROR_INVALID_PARAMETER, "mint NULL key");
+    CHECK_CODE(hessra_token_mint_hessra(kp, NULL, &text, NULL), HESSRA_ERROR_INVALID_PARAMETER, "mint NULL request");
+    CHECK_CODE(hessra_token_mint_hessra(kp, &m, NULL, NULL), HESSRA_ERROR_INVALID_PARAMETER, "mint NULL out");
+    m.service_nodes_json = "[{\"component\":\"a\"}]";
+    CHECK_CODE(hessra_token_mint_hessra(kp, &m, &text, &err), HESSRA_ERROR_INVALID_PARAMETER, "mint bad nodes");
+    CHECK(contains(err.message, "public_key"), "names the field");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    hessra_token_free(t);
+    hessra_token_free(expired);
+    hessra_public_key_free(pk);
+    hessra_public_key_free(wrong);
+    hessra_keypair_free(kp);
+    hessra_keypair_free(kp2);
+}
+
+static void test_mint_datalog(void) {
+    HessraKeyPair kp = NULL, p256 = NULL;
+    HessraPublicKey pk = NULL, ppk = NULL;
+    HessraToken t = NULL, t2 = NULL, sealed = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    char *text = NULL, *text2 = NULL, *json = NULL, *out = NULL;
+    char params[256];
+    HessraVerifyRequest r;
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    hessra_keypair_public_key(kp, &pk);
+    snprintf(params, sizeof params, "{\"s\":\"alice\",\"exp\":%lld,\"b\":{\"$bytes\":\"00ff\"}}",
+             (long long)(now_s() + 600));
+    CHECK_CODE(hessra_token_mint(kp,
+                                 "right({s}, \"orders\", \"read\");\n"
+                                 "check if subject($s), resource($r), operation($o), right($s, $r, $o);\n"
+                                 "check if time($t), $t < {exp};\n"
+                                 "blob({b});\n",
+                                 params, 7, &text, &err),
+               HESSRA_SUCCESS, "mint from Datalog with params");
+    t = parse_or_null(text);
+    CHECK(t != NULL, "parse minted");
+    CHECK(hessra_token_root_key_id(t) == 7, "root key id 7");
+    CHECK_CODE(hessra_token_verify(t, pk, "alice", "orders"), HESSRA_SUCCESS, "verify Datalog-minted");
+    CHECK_CODE(hessra_token_inspect(t, &json), HESSRA_SUCCESS, "inspect");
+    CHECK(contains(json, "\"rights\":[{\"subject\":\"alice\",\"resource\":\"orders\",\"operation\":\"read\"}]"),
+          "inspect rights");
+    CHECK(contains(json, "\"root_key_id\":7") && contains(json, "\"expires_at\":"), "inspect root key id + expiry");
+    CHECK(contains(json, "hex:00ff"), "bytes parameter");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_token_inspect(NULL, &json), HESSRA_ERROR_INVALID_PARAMETER, "inspect NULL");
+    CHECK(json == NULL, "out NULL");
+    CHECK_CODE(hessra_token_inspect(t, NULL), HESSRA_ERROR_INVALID_PARAMETER, "inspect NULL out");
+
+    CHECK_CODE(hessra_token_mint(kp, "right(\"a\", ;", NULL, -1, &text2, &err), HESSRA_ERROR_INVALID_PARAMETER,
+               "bad Datalog");
+    CHECK(text2 == NULL && err.message != NULL && contains(err.message, "1:"), "message has line:column");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_token_mint(kp, "right({missing});", "{}", -1, &text2, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "missing parameter");
+    CHECK_CODE(hessra_token_mint(kp, "right({s});", "[1]", -1, &text2, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "params not an object");
+    CHECK_CODE(hessra_token_mint(kp, "right(1);", NULL, 1LL << 40, &text2, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "root key id too large");
+    CHECK_CODE(hessra_token_mint(NULL, "right(1);", NULL, -1, &text2, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "mint NULL key");
+
+    /* attenuation */
+    CHECK_CODE(hessra_token_attenuate(t, pk, "check if operation(\"read\");", NULL, &text2, &err), HESSRA_SUCCESS,
+               "attenuate");
+    t2 = parse_or_null(text2);
+    hessra_string_free(text2);
+    text2 = NULL;
+    r = request("alice", "orders", "read");
+    CHECK_CODE(hessra_token_verify_request(t2, pk, &r, NULL), HESSRA_SUCCESS, "attenuated: read");
+    r = request("alice", "orders", NULL);
+    CHECK_CODE(hessra_token_verify_request(t2, pk, &r, NULL), HESSRA_SUCCESS, "attenuated: any");
+    CHECK_CODE(hessra_token_inspect(t2, &json), HESSRA_SUCCESS, "inspect attenuated");
+    CHECK(contains(json, "\"index\":1"), "two blocks");
+    hessra_string_free(json);
+    json = NULL;
+    hessra_keypair_generate(HESSRA_ALGORITHM_SECP256R1, &p256);
+    hessra_keypair_public_key(p256, &ppk);
+    CHECK_CODE(hessra_token_attenuate(t, ppk, "check if true;", NULL, &text2, &err), HESSRA_ERROR_VERIFICATION_FAILED,
+               "attenuate with wrong root");
+    CHECK(text2 == NULL, "out NULL");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_token_attenuate(t, pk, "check if", NULL, &text2, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "attenuate bad Datalog");
+
+    /* authorize */
+    CHECK_CODE(hessra_token_authorize(t, pk,
+                                      "subject(\"alice\"); resource(\"orders\"); operation(\"read\");\n"
+                                      "time(1);\nallow if right($s, \"orders\", \"read\");",
+                                      &out, &err),
+               HESSRA_SUCCESS, "authorize");
+    CHECK(contains(out, "{\"authorized\":true,\"policy\":0,\"error\":null}"), "authorize JSON");
+    hessra_string_free(out);
+    out = NULL;
+    CHECK_CODE(hessra_token_authorize(t, pk, "subject(\"alice\"); time(1); deny if true;", &out, &err),
+               HESSRA_ERROR_VERIFICATION_FAILED, "authorize deny");
+    CHECK(contains(out, "\"authorized\":false") && contains(out, "\"kind\":\"unauthorized\""), "deny JSON");
+    CHECK(contains(out, "\"block\":0"), "failed check of block 0");
+    hessra_string_free(out);
+    hessra_error_free(err.message);
+    out = NULL;
+    err.message = NULL;
+    CHECK_CODE(hessra_token_authorize(t, pk, "time(1);", &out, NULL), HESSRA_ERROR_VERIFICATION_FAILED,
+               "no policy");
+    CHECK(contains(out, "no_matching_policy"), "no policy JSON");
+    hessra_string_free(out);
+    out = NULL;
+    CHECK_CODE(hessra_token_authorize(t, pk, "allow if", &out, &err), HESSRA_ERROR_INVALID_PARAMETER,
+               "authorizer does not parse");
+    CHECK(out == NULL && err.message != NULL, "parse error message");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_token_authorize(t, ppk, "allow if true;", &out, NULL), HESSRA_ERROR_VERIFICATION_FAILED,
+               "authorize wrong key");
+    CHECK(out == NULL, "no JSON before signatures are valid");
+    CHECK_CODE(hessra_token_authorize(t, pk, NULL, &out, NULL), HESSRA_ERROR_INVALID_PARAMETER, "authorize NULL");
+    {
+        /* 40 facts and a cross product: 1600 derived facts > max_facts 1000 */
+        char code[1024];
+        size_t used = 0;
+        int k;
+        for (k = 0; k < 40; k++) {
+            used += (size_t)snprintf(code + used, sizeof code - used, "v(%d); ", k);
+        }
+        snprintf(code + used, sizeof code - used, "p($a, $b) <- v($a), v($b); allow if true;");
+        CHECK_CODE(hessra_token_authorize(t, pk, code, &out, NULL), HESSRA_ERROR_LIMIT_EXCEEDED,
+                   "fact explosion hits a limit");
+        CHECK(contains(out, "run_limit"), "run_limit JSON");
+        hessra_string_free(out);
+        out = NULL;
+    }
+
+    /* sealing */
+    CHECK_CODE(hessra_token_seal(t, pk, &text2, &err), HESSRA_SUCCESS, "seal");
+    sealed = parse_or_null(text2);
+    hessra_string_free(text2);
+    text2 = NULL;
+    CHECK_CODE(hessra_token_verify(sealed, pk, "alice", "orders"), HESSRA_SUCCESS, "sealed verifies");
+    CHECK_CODE(hessra_token_inspect(sealed, &json), HESSRA_SUCCESS, "inspect sealed");
+    CHECK(contains(json, "\"sealed\":true"), "sealed flag");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_token_attenuate(sealed, pk, "check if true;", NULL, &text2, NULL), HESSRA_ERROR_INVALID_TOKEN,
+               "attenuate sealed");
+    CHECK_CODE(hessra_token_seal(sealed, pk, &text2, NULL), HESSRA_ERROR_INVALID_TOKEN, "seal sealed");
+    CHECK_CODE(hessra_token_seal(NULL, pk, &text2, NULL), HESSRA_ERROR_INVALID_PARAMETER, "seal NULL");
+
+    hessra_string_free(text);
+    hessra_token_free(t);
+    hessra_token_free(t2);
+    hessra_token_free(sealed);
+    hessra_public_key_free(pk);
+    hessra_public_key_free(ppk);
+    hessra_keypair_free(kp);
+    hessra_keypair_free(p256);
+}
+
+static void test_service_chain(void) {
+    HessraKeyPair root = NULL, n1 = NULL, n2 = NULL, n3 = NULL, stranger = NULL;
+    HessraPublicKey rpk = NULL, k1 = NULL, k2 = NULL, k3 = NULL;
+    char *s1 = NULL, *s2 = NULL, *s3 = NULL;
+    char chain[1024];
+    HessraMintRequest m = mint_request("alice", "orders", "read", now_s() + 600);
+    HessraToken t0 = NULL, t1 = NULL, t2 = NULL, t3 = NULL, bad = NULL;
+    HessraVerifyRequest r;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    char *req = NULL, *block = NULL, *text = NULL, *json = NULL;
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &root);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &n1);
+    hessra_keypair_generate(HESSRA_ALGORITHM_SECP256R1, &n2);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &n3);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &stranger);
+    hessra_keypair_public_key(root, &rpk);
+    hessra_keypair_public_key(n1, &k1);
+    hessra_keypair_public_key(n2, &k2);
+    hessra_keypair_public_key(n3, &k3);
+    hessra_public_key_to_string(k1, &s1);
+    hessra_public_key_to_string(k2, &s2);
+    hessra_public_key_to_string(k3, &s3);
+    snprintf(chain, sizeof chain,
+             "[{\"component\":\"gateway\",\"public_key\":\"%s\"},"
+             "{\"component\":\"auth\",\"public_key\":\"%s\"},"
+             "{\"component\":\"billing\",\"public_key\":\"%s\"}]",
+             s1, s2, s3);
+    m.service_nodes_json = chain;
+    t0 = mint_token(root, &m);
+    CHECK(t0 != NULL, "mint with service nodes");
+    CHECK_CODE(hessra_token_inspect(t0, &json), HESSRA_SUCCESS, "inspect chain token");
+    CHECK(contains(json, "\"service_nodes\":[{\"component\":\"gateway\""), "inspect service nodes");
+    hessra_string_free(json);
+    json = NULL;
+
+    r = request("alice", "orders", "read");
+    r.service_chain_json = chain;
+    r.component = "gateway";
+    CHECK_CODE(hessra_token_verify_request(t0, rpk, &r, NULL), HESSRA_SUCCESS, "first node needs nothing");
+    r.component = "auth";
+    CHECK_CODE(hessra_token_verify_request(t0, rpk, &r, &err), HESSRA_ERROR_VERIFICATION_FAILED, "not attested");
+    CHECK(contains(err.message, "node(\\\"orders\\\", \\\"gateway\\\")") || contains(err.message, "node(\"orders\", \"gateway\")"),
+          "message names the node check");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    /* attestation 1 by the three-step exchange */
+    CHECK_CODE(hessra_token_third_party_request(t0, &req), HESSRA_SUCCESS, "third-party request");
+    CHECK_CODE(hessra_third_party_block_create(req, n1, "service({r});", "{\"r\":\"orders\"}", &block, &err),
+               HESSRA_SUCCESS, "third-party block");
+    CHECK_CODE(hessra_token_append_third_party(t0, rpk, block, &text, &err), HESSRA_SUCCESS, "append third party");
+    t1 = parse_or_null(text);
+    hessra_string_free(text);
+    text = NULL;
+    CHECK_CODE(hessra_token_verify_request(t1, rpk, &r, NULL), HESSRA_SUCCESS, "1 attestation: auth ok");
+    r.component = "billing";
+    CHECK_CODE(hessra_token_verify_request(t1, rpk, &r, NULL), HESSRA_ERROR_VERIFICATION_FAILED, "billing needs 2");
+    hessra_string_free(req);
+    hessra_string_free(block);
+    req = NULL;
+    block = NULL;
+    CHECK_CODE(hessra_token_third_party_request(NULL, &req), HESSRA_ERROR_INVALID_PARAMETER, "request NULL");
+    CHECK_CODE(hessra_third_party_block_create("@@@", n1, "service(\"orders\");", NULL, &block, NULL),
+               HESSRA_ERROR_INVALID_PARAMETER, "bad request text");
+    CHECK(block == NULL, "out NULL");
+    CHECK_CODE(hessra_token_append_third_party(t0, rpk, "AAAA", &text, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "bad block contents");
+
+    /* attestations 2 and 3 in one call (P-256 node included) */
+    CHECK_CODE(hessra_token_attest(t1, rpk, n2, NULL, &text, &err), HESSRA_SUCCESS, "attest 2");
+    t2 = parse_or_null(text);
+    hessra_string_free(text);
+    text = NULL;
+    CHECK_CODE(hessra_token_verify_request(t2, rpk, &r, NULL), HESSRA_SUCCESS, "2 attestations: billing ok");
+    r.component = NULL;
+    CHECK_CODE(hessra_token_verify_request(t2, rpk, &r, NULL), HESSRA_ERROR_VERIFICATION_FAILED, "all needs 3");
+    CHECK_CODE(hessra_token_attest(t2, rpk, n3, "orders", &text, &err), HESSRA_SUCCESS, "attest 3");
+    t3 = parse_or_null(text);
+    hessra_string_free(text);
+    text = NULL;
+    CHECK_CODE(hessra_token_verify_request(t3, rpk, &r, NULL), HESSRA_SUCCESS, "3 attestations: all ok");
+    r.subject = NULL;
+    CHECK_CODE(hessra_token_verify_request(t3, rpk, &r, NULL), HESSRA_SUCCESS, "capability + chain");
+
+    /* attested by a stranger */
+    CHECK_CODE(hessra_token_attest(t0, rpk, stranger, NULL, &text, NULL), HESSRA_SUCCESS, "stranger attests");
+    bad = parse_or_null(text);
+    hessra_string_free(text);
+    text = NULL;
+    r = request("alice", "orders", "read");
+    r.service_chain_json = chain;
+    r.component = "auth";
+    CHECK_CODE(hessra_token_verify_request(bad, rpk, &r, NULL), HESSRA_ERROR_VERIFICATION_FAILED, "wrong node key");
+    CHECK_CODE(hessra_token_attest(t0, NULL, n1, NULL, &text, NULL), HESSRA_ERROR_INVALID_PARAMETER, "attest NULL");
+    CHECK_CODE(hessra_token_attest(t0, k1, n1, NULL, &text, NULL), HESSRA_ERROR_VERIFICATION_FAILED,
+               "attest with wrong root");
+
+    hessra_string_free(req);
+    hessra_string_free(block);
+    hessra_string_free(s1);
+    hessra_string_free(s2);
+    hessra_string_free(s3);
+    hessra_token_free(t0);
+    hessra_token_free(t1);
+    hessra_token_free(t2);
+    hessra_token_free(t3);
+    hessra_token_free(bad);
+    hessra_public_key_free(rpk);
+    hessra_public_key_free(k1);
+    hessra_public_key_free(k2);
+    hessra_public_key_free(k3);
+    hessra_keypair_free(root);
+    hessra_keypair_free(n1);
+    hessra_keypair_free(n2);
+    hessra_keypair_free(n3);
+    hessra_keypair_free(stranger);
+}
+
+static void test_config(void) {
+    HessraKeyPair a = NULL, b = NULL;
+    HessraPublicKey apk = NULL, bpk = NULL, got = NULL;
+    char *as = NULL, *bs = NULL, *json = NULL, *text = NULL, *path = NULL, *keypath = NULL;
+    char cfgtext[2048];
+    HessraConfig cfg = NULL, empty = NULL, tmp = (HessraConfig)1;
+    HessraToken ta = NULL, tb = NULL, tbig = NULL;
+    HessraMintRequest m = mint_request("alice", "orders", "read", now_s() + 600);
+    HessraVerifyRequest r = request("alice", "orders", "read");
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    HessraCacheStats st;
+    int i;
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &a);
+    hessra_keypair_generate(HESSRA_ALGORITHM_SECP256R1, &b);
+    hessra_keypair_public_key(a, &apk);
+    hessra_keypair_public_key(b, &bpk);
+    hessra_public_key_to_string(apk, &as);
+    hessra_public_key_to_string(bpk, &bs);
+    m.root_key_id = 7;
+    ta = mint_token(a, &m); /* root key id 7 → key "a" */
+    m.root_key_id = -1;
+    tb = mint_token(b, &m); /* no id → default key "b" */
+
+    snprintf(cfgtext, sizeof cfgtext,
+             "{\"version\":1,\"default_key\":\"b\",\"keys\":["
+             "{\"id\":\"a\",\"public_key\":\"%s\",\"root_key_id\":7},"
+             "{\"id\":\"b\",\"public_key\":\"%s\"}],"
+             "\"domain\":null,\"service_chains\":{},\"leeway_seconds\":0,"
+             "\"limits\":{\"max_token_bytes\":65536,\"max_facts\":1000,\"max_iterations\":100,\"max_time_ms\":50}}",
+             as, bs);
+    CHECK_CODE(hessra_config_from_string(cfgtext, &cfg), HESSRA_SUCCESS, "config from string");
+    CHECK_CODE(hessra_token_verify_with_config(ta, cfg, &r, &err), HESSRA_SUCCESS, "key by root key id");
+    CHECK_CODE(hessra_token_verify_with_config(tb, cfg, &r, &err), HESSRA_SUCCESS, "default key");
+    CHECK_CODE(hessra_token_verify_with_config(NULL, cfg, &r, NULL), HESSRA_ERROR_INVALID_PARAMETER, "NULL token");
+    CHECK_CODE(hessra_token_verify_with_config(ta, NULL, &r, NULL), HESSRA_ERROR_INVALID_PARAMETER, "NULL config");
+    CHECK_CODE(hessra_token_verify_with_config(ta, cfg, NULL, NULL), HESSRA_ERROR_INVALID_PARAMETER, "NULL request");
+    r.subject = "mallory";
+    CHECK_CODE(hessra_token_verify_with_config(ta, cfg, &r, &err), HESSRA_ERROR_VERIFICATION_FAILED, "denied via config");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    r.subject = "alice";
+
+    /* the cache */
+    CHECK_CODE(hessra_config_cache_stats(cfg, &st), HESSRA_SUCCESS, "stats");
+    CHECK(st.cache_capacity == 1024 && st.cache_entries == 2, "default capacity, 2 entries");
+    for (i = 0; i < 5; i++) {
+        hessra_token_verify_with_config(ta, cfg, &r, NULL);
+    }
+    hessra_config_cache_stats(cfg, &st);
+    CHECK(st.cache_hits >= 5 && st.verifications >= 8, "cache hits counted");
+    hessra_token_to_string(ta, &text);
+    CHECK_CODE(hessra_config_verify_token_string(cfg, text, &r, &err), HESSRA_SUCCESS, "verify token string");
+    CHECK_CODE(hessra_config_verify_token_string(cfg, "garbage!", &r, &err), HESSRA_ERROR_INVALID_TOKEN,
+               "verify garbage string");
+    CHECK(err.code == HESSRA_ERROR_INVALID_TOKEN && err.message != NULL && !contains(err.message, "garbage"),
+          "message does not echo the token");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_verify_token_string(cfg, NULL, &r, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "verify NULL string");
+    CHECK_CODE(hessra_config_set_cache_size(cfg, 0), HESSRA_SUCCESS, "disable cache");
+    hessra_token_verify_with_config(ta, cfg, &r, NULL);
+    hessra_config_cache_stats(cfg, &st);
+    CHECK(st.cache_capacity == 0 && st.cache_entries == 0, "cache disabled");
+    CHECK_CODE(hessra_config_set_cache_size(cfg, 16), HESSRA_SUCCESS, "re-enable cache");
+    CHECK_CODE(hessra_config_set_cache_size(NULL, 16), HESSRA_ERROR_INVALID_PARAMETER, "cache size NULL");
+    CHECK_CODE(hessra_config_cache_stats(cfg, NULL), HESSRA_ERROR_INVALID_PARAMETER, "stats NULL out");
+    CHECK_CODE(hessra_config_cache_stats(NULL, &st), HESSRA_ERROR_INVALID_PARAMETER, "stats NULL config");
+
+    /* describe, get */
+    CHECK_CODE(hessra_config_describe(cfg, &json), HESSRA_SUCCESS, "describe");
+    CHECK(contains(json, "\"default_key\":\"b\"") && contains(json, "\"root_key_id\":7") &&
+              contains(json, "\"cache_size\":16"),
+          "describe JSON");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_config_describe(NULL, &json), HESSRA_ERROR_INVALID_PARAMETER, "describe NULL");
+    CHECK_CODE(hessra_config_get_public_key(cfg, "a", &got), HESSRA_SUCCESS, "get key");
+    hessra_public_key_to_string(got, &json);
+    CHECK(json && strcmp(json, as) == 0, "got the right key");
+    hessra_string_free(json);
+    json = NULL;
+    hessra_public_key_free(got);
+    got = NULL;
+    CHECK_CODE(hessra_config_get_public_key(cfg, "zz", &got), HESSRA_ERROR_CONFIG_INVALID, "get missing key");
+    CHECK(got == NULL, "out NULL");
+    CHECK_CODE(hessra_config_get_public_key(cfg, NULL, &got), HESSRA_ERROR_INVALID_PARAMETER, "get NULL id");
+
+    /* an empty configuration, then set a key */
+    CHECK_CODE(hessra_config_new(&empty), HESSRA_SUCCESS, "config_new");
+    CHECK_CODE(hessra_token_verify_with_config(tb, empty, &r, &err), HESSRA_ERROR_CONFIG_INVALID, "no key yet");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_set_public_key(empty, "main", bpk), HESSRA_SUCCESS, "set key");
+    CHECK_CODE(hessra_token_verify_with_config(tb, empty, &r, NULL), HESSRA_SUCCESS, "first key is default");
+    CHECK_CODE(hessra_token_verify_with_config(ta, empty, &r, NULL), HESSRA_ERROR_VERIFICATION_FAILED,
+               "other root: wrong key");
+    CHECK_CODE(hessra_config_set_public_key(empty, NULL, bpk), HESSRA_ERROR_INVALID_PARAMETER, "set NULL id");
+    CHECK_CODE(hessra_config_set_public_key(empty, "x", NULL), HESSRA_ERROR_INVALID_PARAMETER, "set NULL key");
+    CHECK_CODE(hessra_config_set_public_key(NULL, "x", bpk), HESSRA_ERROR_INVALID_PARAMETER, "set NULL config");
+    CHECK_CODE(hessra_config_new(NULL), HESSRA_ERROR_INVALID_PARAMETER, "config_new NULL");
+
+    /* configuration errors */
+    CHECK_CODE(hessra_config_from_string("{\"version\":2}", &tmp), HESSRA_ERROR_CONFIG_INVALID, "bad version");
+    CHECK(tmp == NULL, "out NULL");
+    CHECK_CODE(hessra_config_from_string("{\"version\":1,\"colour\":1}", &tmp), HESSRA_ERROR_CONFIG_INVALID,
+               "unknown field");
+    CHECK_CODE(hessra_config_from_string("{\"version\":1,\"keys\":[{\"id\":\"a\",\"public_key\":\"ed25519/00\"}]}",
+                                         &tmp),
+               HESSRA_ERROR_CONFIG_INVALID, "bad key");
+    CHECK_CODE(hessra_config_from_string("{", &tmp), HESSRA_ERROR_CONFIG_INVALID, "bad JSON");
+    CHECK_CODE(hessra_config_from_string(NULL, &tmp), HESSRA_ERROR_INVALID_PARAMETER, "NULL JSON");
+    CHECK_CODE(hessra_config_from_file("/nonexistent/hessra.json", &tmp), HESSRA_ERROR_IO, "missing file");
+    CHECK_CODE(hessra_config_from_file(NULL, &tmp), HESSRA_ERROR_INVALID_PARAMETER, "NULL path");
+
+    /* from a file, with a key file next to it */
+    keypath = temp_file(as);
+    snprintf(cfgtext, sizeof cfgtext,
+             "{\"version\":1,\"keys\":[{\"id\":\"f\",\"public_key_file\":\"%s\",\"root_key_id\":7}],"
+             "\"leeway_seconds\":30,\"limits\":{\"max_token_bytes\":100}}",
+             keypath);
+    path = temp_file(cfgtext);
+    CHECK_CODE(hessra_config_from_file(path, &tmp), HESSRA_SUCCESS, "config from file");
+    CHECK_CODE(hessra_token_verify_with_config(ta, tmp, &r, &err), HESSRA_ERROR_LIMIT_EXCEEDED, "max_token_bytes");
+    CHECK(contains(err.message, "max_token_bytes"), "limit message");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_verify_token_string(tmp, text, &r, NULL), HESSRA_ERROR_LIMIT_EXCEEDED,
+               "max_token_bytes (string)");
+    hessra_config_free(tmp);
+    tmp = NULL;
+    remove_temp(path);
+    path = temp_file("{\"version\":1,\"keys\":[{\"id\":\"f\",\"public_key_file\":\"/nonexistent/k.pub\"}]}");
+    CHECK_CODE(hessra_config_from_file(path, &tmp), HESSRA_ERROR_IO, "missing key file");
+    remove_temp(path);
+    path = temp_file("{\"version\":1,\"keys\":[{\"id\":\"a\",\"public_key\":\"ed25519/00\"}]}");
+    CHECK_CODE(hessra_config_from_file(path, &tmp), HESSRA_ERROR_CONFIG_INVALID, "bad key in file");
+    remove_temp(path);
+    path = NULL;
+
+    /* the configuration's leeway and service chains apply */
+    {
+        HessraToken old = NULL;
+        HessraMintRequest mo = mint_request("alice", "orders", "read", now_s() - 10);
+        mo.root_key_id = 7;
+        old = mint_token(a, &mo);
+        snprintf(cfgtext, sizeof cfgtext,
+                 "{\"version\":1,\"keys\":[{\"id\":\"a\",\"public_key\":\"%s\"}],\"leeway_seconds\":60,"
+                 "\"service_chains\":{\"payments\":[{\"component\":\"gw\",\"public_key\":\"%s\"}]}}",
+                 as, bs);
+        CHECK_CODE(hessra_config_from_string(cfgtext, &tmp), HESSRA_SUCCESS, "config with leeway");
+        CHECK_CODE(hessra_token_verify_with_config(old, tmp, &r, NULL), HESSRA_SUCCESS, "config leeway applies");
+        CHECK_CODE(hessra_token_verify_with_config(old, cfg, &r, NULL), HESSRA_ERROR_EXPIRED, "no leeway: expired");
+        r.resource = "payments";
+        r.component = "nobody";
+        CHECK_CODE(hessra_token_verify_with_config(old, tmp, &r, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+                   "component not in the configured chain");
+        r.resource = "orders";
+        r.component = NULL;
+        hessra_config_free(tmp);
+        tmp = NULL;
+        hessra_token_free(old);
+    }
+
+    /* a token larger than the default limit */
+    {
+        size_t n = 70000, k;
+        char* big = malloc(n + 64);
+        char* bigtok = NULL;
+        memcpy(big, "blob(\"", 6);
+        for (k = 6; k < n; k++) {
+            big[k] = 'x';
+        }
+        strcpy(big + n, "\");");
+        if (hessra_token_mint(b, big, NULL, -1, &bigtok, NULL) == HESSRA_SUCCESS) {
+            tbig = parse_or_null(bigtok);
+            CHECK_CODE(hessra_token_verify_with_config(tbig, cfg, &r, NULL), HESSRA_ERROR_LIMIT_EXCEEDED,
+                       "default max_token_bytes");
+        } else {
+            CHECK(0, "mint big token");
+        }
+        hessra_string_free(bigtok);
+        free(big);
+    }
+
+    remove_temp(keypath);
+    hessra_string_free(text);
+    hessra_string_free(as);
+    hessra_string_free(bs);
+    hessra_token_free(ta);
+    hessra_token_free(tb);
+    hessra_token_free(tbig);
+    hessra_config_free(cfg);
+    hessra_config_free(empty);
+    hessra_public_key_free(apk);
+    hessra_public_key_free(bpk);
+    hessra_keypair_free(a);
+    hessra_keypair_free(b);
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+#define THREADS 8
+#define ITERATIONS 40
+
+struct shared {
+    HessraPublicKey key;
+    HessraConfig config;
+    const char* token_text;
+    const char* expired_text;
+    int failures[THREADS];
+};
+
+struct arg {
+    struct shared* s;
+    int index;
+};
+
+static void note(struct shared* s, int index, const char* what, HessraResult rc) {
+    s->failures[index]++;
+    fprintf(stderr, "thread %d: %s: %d (%s)\n", index, what, (int)rc, hessra_error_message(rc));
+}
+
+static void* worker(void* p) {
+    struct arg* a = p;
+    struct shared* s = a->s;
+    int i;
+    HessraResult rc;
+    for (i = 0; i < ITERATIONS; i++) {
+        HessraToken t = NULL;
+        HessraVerifyRequest r = request(i % 2 ? "alice" : NULL, "orders", i % 3 ? "read" : NULL);
+        HessraError err = {HESSRA_SUCCESS, NULL};
+        if ((rc = hessra_token_parse(s->token_text, &t)) != HESSRA_SUCCESS) {
+            note(s, a->index, "parse", rc);
+            continue;
+        }
+        if ((rc = hessra_token_verify(t, s->key, "alice", "orders")) != HESSRA_SUCCESS) note(s, a->index, "verify", rc);
+        if ((rc = hessra_token_verify(t, s->key, "bob", "orders")) != HESSRA_ERROR_VERIFICATION_FAILED)
+            note(s, a->index, "verify bob", rc);
+        if ((rc = hessra_token_verify_with_config(t, s->config, &r, NULL)) != HESSRA_SUCCESS)
+            note(s, a->index, "verify_with_config", rc);
+        if ((rc = hessra_config_verify_token_string(s->config, s->token_text, &r, NULL)) != HESSRA_SUCCESS)
+            note(s, a->index, "verify_token_string", rc);
+        if ((rc = hessra_config_verify_token_string(s->config, s->expired_text, &r, &err)) != HESSRA_ERROR_EXPIRED)
+            note(s, a->index, "verify_token_string expired", rc);
+        hessra_error_free(err.message);
+        hessra_token_free(t);
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    HessraKeyPair kp = NULL;
+    struct shared s;
+    struct arg args[THREADS];
+    pthread_t th[THREADS];
+    HessraMintRequest m = mint_request("alice", "orders", "read", now_s() + 600);
+    char *tok = NULL, *exp = NULL;
+    HessraCacheStats st;
+    int i, total = 0;
+
+    memset(&s, 0, sizeof s);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    hessra_keypair_public_key(kp, &s.key);
+    hessra_config_new(&s.config);
+    hessra_config_set_public_key(s.config, "k", s.key);
+    hessra_token_mint_hessra(kp, &m, &tok, NULL);
+    m.expires_at = now_s() - 5;
+    hessra_token_mint_hessra(kp, &m, &exp, NULL);
+    s.token_text = tok;
+    s.expired_text = exp;
+    for (i = 0; i < THREADS; i++) {
+        args[i].s = &s;
+        args[i].index = i;
+        CHECK(pthread_create(&th[i], NULL, worker, &args[i]) == 0, "pthread_create");
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        total += s.failures[i];
+    }
+    CHECK(total == 0, "8 threads verify with a shared key and config");
+    hessra_config_cache_stats(s.config, &st);
+    CHECK(st.verifications == (uint64_t)THREADS * ITERATIONS * 3, "verification count");
+    CHECK(st.cache_entries == 2 && st.cache_hits + st.cache_misses == st.verifications, "shared cache consistent");
+    hessra_string_free(tok);
+    hessra_string_free(exp);
+    hessra_config_free(s.config);
+    hessra_public_key_free(s.key);
+    hessra_keypair_free(kp);
+}
+
+int main(int argc, char** argv) {
+    const char* samples = argc > 1 ? argv[1] : NULL;
+    test_static();
+    test_keys();
+    test_parse(samples);
+    test_verify();
+    test_mint_datalog();
+    test_service_chain();
+    test_config();
+    test_threads();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

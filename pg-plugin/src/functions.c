@@ -1,0 +1,829 @@
+/*
+ * functions.c — the SQL-callable functions of the "hessra" extension.
+ *
+ * Every decision about a token is made by the engine
+ * (hessra_config_verify_token_string); this file only moves arguments, picks
+ * "now" (the statement start time) and maps results:
+ *   SUCCESS                                  -> true
+ *   INVALID_TOKEN, VERIFICATION_FAILED, EXPIRED, LIMIT_EXCEEDED,
+ *   INVALID_KEY, INVALID_PARAMETER           -> false (never an error)
+ *   CONFIG_INVALID, IO, MEMORY, INTERNAL     -> ERROR
+ * A NULL or empty token is false without consulting anything.
+ *
+ * Hot path (RLS policies evaluate these per row): no file, SPI or network I/O;
+ * the configuration file is stat()ed at most once per statement; the engine's
+ * cache skips the signature check of a token it has seen; and a small
+ * per-statement memo answers repeated identical calls of the same statement
+ * (same token, arguments, configuration generation, leeway and statement start
+ * time — so time checks are still evaluated once per statement).
+ *
+ * The token is never put into a message: engine messages do not contain it,
+ * and hessra_explain() additionally scrubs it.
+ */
+#include "hessra_pg.h"
+
+#include <ctype.h>
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(pg_hessra_init);
+PG_FUNCTION_INFO_V1(pg_hessra_reload_config);
+PG_FUNCTION_INFO_V1(pg_hessra_verify_token);
+PG_FUNCTION_INFO_V1(pg_hessra_verify_token_operation);
+PG_FUNCTION_INFO_V1(pg_hessra_row_security);
+PG_FUNCTION_INFO_V1(pg_hessra_set_token);
+PG_FUNCTION_INFO_V1(pg_hessra_current_token);
+PG_FUNCTION_INFO_V1(pg_hessra_current_subject);
+PG_FUNCTION_INFO_V1(pg_hessra_inspect);
+PG_FUNCTION_INFO_V1(pg_hessra_explain);
+PG_FUNCTION_INFO_V1(pg_hessra_stats);
+
+/* Backend-lifetime counters. */
+static uint64 stat_calls = 0;
+static uint64 stat_memo_hits = 0;
+
+/* ------------------------------------------------------------------------ */
+/* Per-statement memo                                                       */
+/* ------------------------------------------------------------------------ */
+
+#define MEMO_SLOTS 8
+#define MEMO_MAX_KEY (64 * 1024)
+#define NARGS 4
+
+typedef struct MemoSlot
+{
+	bool		valid;
+	TimestampTz ts;
+	uint64		gen;
+	int64		leeway;
+	int32		len[NARGS];		/* -1: NULL */
+	char	   *buf;			/* concatenated argument bytes (TopMemoryContext) */
+	Size		cap;
+	bool		result;
+} MemoSlot;
+
+static MemoSlot memo[MEMO_SLOTS];
+static int	memo_next = 0;
+
+typedef struct CallArgs
+{
+	const char *ptr[NARGS];		/* token, subject, resource, operation (not NUL-terminated) */
+	int32		len[NARGS];		/* -1: NULL */
+} CallArgs;
+
+static Size
+args_total(const CallArgs *a)
+{
+	Size		t = 0;
+	int			i;
+
+	for (i = 0; i < NARGS; i++)
+		if (a->len[i] > 0)
+			t += a->len[i];
+	return t;
+}
+
+static MemoSlot *
+memo_lookup(const CallArgs *a, TimestampTz ts, uint64 gen, int64 leeway)
+{
+	int			s;
+
+	for (s = 0; s < MEMO_SLOTS; s++)
+	{
+		MemoSlot   *m = &memo[s];
+		const char *p;
+		int			i;
+		bool		same = true;
+
+		if (!m->valid || m->ts != ts || m->gen != gen || m->leeway != leeway)
+			continue;
+		p = m->buf;
+		for (i = 0; i < NARGS && same; i++)
+		{
+			if (m->len[i] != a->len[i])
+				same = false;
+			else if (a->len[i] > 0)
+			{
+				if (memcmp(p, a->ptr[i], a->len[i]) != 0)
+					same = false;
+				p += a->len[i];
+			}
+		}
+		if (same)
+			return m;
+	}
+	return NULL;
+}
+
+static void
+memo_store(const CallArgs *a, TimestampTz ts, uint64 gen, int64 leeway, bool result)
+{
+	Size		total = args_total(a);
+	MemoSlot   *m;
+	char	   *p;
+	int			i;
+
+	if (total > MEMO_MAX_KEY)
+		return;
+	m = &memo[memo_next];
+	memo_next = (memo_next + 1) % MEMO_SLOTS;
+	m->valid = false;
+	if (m->buf == NULL || m->cap < total + 1)
+	{
+		Size		cap = Max(total + 1, (Size) 1024);
+
+		if (m->buf != NULL)
+			pfree(m->buf);
+		m->buf = MemoryContextAlloc(TopMemoryContext, cap);
+		m->cap = cap;
+	}
+	p = m->buf;
+	for (i = 0; i < NARGS; i++)
+	{
+		m->len[i] = a->len[i];
+		if (a->len[i] > 0)
+		{
+			memcpy(p, a->ptr[i], a->len[i]);
+			p += a->len[i];
+		}
+	}
+	m->ts = ts;
+	m->gen = gen;
+	m->leeway = leeway;
+	m->result = result;
+	m->valid = true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static void
+arg_text(FunctionCallInfo fcinfo, int argno, CallArgs *a, int slot)
+{
+	if (argno < 0 || PG_ARGISNULL(argno))
+	{
+		a->ptr[slot] = NULL;
+		a->len[slot] = -1;
+	}
+	else
+	{
+		text	   *t = PG_GETARG_TEXT_PP(argno);
+
+		a->ptr[slot] = VARDATA_ANY(t);
+		a->len[slot] = VARSIZE_ANY_EXHDR(t);
+	}
+}
+
+static char *
+arg_cstring(const CallArgs *a, int slot)
+{
+	if (a->len[slot] < 0)
+		return NULL;
+	return pnstrdup(a->ptr[slot], a->len[slot]);
+}
+
+static bool
+token_is_empty(const CallArgs *a)
+{
+	int			i;
+
+	if (a->len[0] <= 0)
+		return true;
+	for (i = 0; i < a->len[0]; i++)
+		if (!isspace((unsigned char) a->ptr[0][i]))
+			return false;
+	return true;
+}
+
+static bool
+contains_nul(const CallArgs *a)
+{
+	int			i;
+
+	for (i = 0; i < NARGS; i++)
+		if (a->len[i] > 0 && memchr(a->ptr[i], '\0', a->len[i]) != NULL)
+			return true;
+	return false;
+}
+
+/* One engine verification (no memo). Denials give false; configuration and
+ * engine failures raise an ERROR. When out_rc/out_msg are given, the result
+ * code and the engine's explanation (palloc'd, may be NULL) are returned. */
+static bool
+engine_verify(HessraConfig cfg, const char *token, const char *subject,
+			  const char *resource, const char *operation,
+			  HessraResult *out_rc, char **out_msg)
+{
+	HessraVerifyRequest req;
+	HessraError err;
+	HessraResult rc;
+	char	   *msg = NULL;
+
+	memset(&req, 0, sizeof(req));
+	req.subject = subject;
+	req.resource = resource;
+	req.operation = operation;
+	hessra_request_time(&req);
+
+	err.code = HESSRA_SUCCESS;
+	err.message = NULL;
+	rc = hessra_config_verify_token_string(cfg, token, &req,
+										   out_msg != NULL ? &err : NULL);
+	if (err.message != NULL)
+	{
+		msg = pstrdup(err.message);
+		hessra_error_free(err.message);
+		err.message = NULL;
+	}
+	if (out_rc)
+		*out_rc = rc;
+	if (out_msg)
+		*out_msg = msg;
+	if (rc == HESSRA_SUCCESS)
+		return true;
+	if (hessra_result_is_denial(rc))
+		return false;
+
+	/* Not about the token: get the engine's explanation and raise. */
+	if (msg == NULL)
+	{
+		(void) hessra_config_verify_token_string(cfg, token, &req, &err);
+		if (err.message != NULL)
+		{
+			msg = pstrdup(err.message);
+			hessra_error_free(err.message);
+		}
+	}
+	hessra_report_engine_error(rc, msg, "verify a token");
+	return false;				/* not reached */
+}
+
+/* The shared body of hessra_verify_token / hessra_row_security. */
+static bool
+verify_call(const CallArgs *a)
+{
+	HessraConfig cfg;
+	TimestampTz ts;
+	uint64		gen;
+	int64		leeway;
+	MemoSlot   *m;
+	char	   *token;
+	char	   *subject;
+	char	   *resource;
+	char	   *operation;
+	bool		ok;
+	bool		use_memo;
+
+	stat_calls++;
+
+	if (token_is_empty(a) || a->len[2] < 0)
+		return false;
+	if (contains_nul(a))
+		return false;
+
+	cfg = hessra_get_config();
+	ts = GetCurrentStatementStartTimestamp();
+	gen = hessra_config_generation();
+	leeway = hessra_request_leeway();
+	use_memo = hessra_cache_size > 0;
+
+	if (use_memo && (m = memo_lookup(a, ts, gen, leeway)) != NULL)
+	{
+		stat_memo_hits++;
+		return m->result;
+	}
+
+	token = arg_cstring(a, 0);
+	subject = arg_cstring(a, 1);
+	resource = arg_cstring(a, 2);
+	operation = arg_cstring(a, 3);
+
+	ok = engine_verify(cfg, token, subject, resource, operation, NULL, NULL);
+
+	pfree(token);
+	if (subject)
+		pfree(subject);
+	pfree(resource);
+	if (operation)
+		pfree(operation);
+
+	if (use_memo)
+		memo_store(a, ts, gen, leeway, ok);
+	return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Superuser-only administration                                            */
+/* ------------------------------------------------------------------------ */
+
+static void
+require_superuser(const char *fname)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for function %s", fname),
+				 errdetail("Only superusers may choose or reload the hessra configuration: it decides which keys are trusted.")));
+}
+
+/* hessra_init(config_path text) RETURNS boolean
+ * Sets hessra.config_path for this session (like SET: rolled back with the
+ * transaction, propagated to parallel workers) and loads the file now. */
+Datum
+pg_hessra_init(PG_FUNCTION_ARGS)
+{
+	char	   *path;
+
+	require_superuser("hessra_init");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("hessra_init() needs a configuration path")));
+	path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (path[0] == '\0' || !is_absolute_path(path))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("hessra configuration path must be absolute"),
+				 errhint("Call hessra_init('/absolute/path/to/hessra.json').")));
+
+	(void) set_config_option("hessra.config_path", path,
+							 PGC_SUSET, PGC_S_SESSION,
+							 GUC_ACTION_SET, true, 0, false);
+	hessra_force_reload();
+	PG_RETURN_BOOL(true);
+}
+
+/* hessra_reload_config() RETURNS boolean */
+Datum
+pg_hessra_reload_config(PG_FUNCTION_ARGS)
+{
+	require_superuser("hessra_reload_config");
+	hessra_force_reload();
+	PG_RETURN_BOOL(true);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Verification                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* hessra_verify_token(token, subject, resource): identity mode when subject is
+ * given, capability mode when it is NULL; any operation the token grants. */
+Datum
+pg_hessra_verify_token(PG_FUNCTION_ARGS)
+{
+	CallArgs	a;
+
+	arg_text(fcinfo, 0, &a, 0);
+	arg_text(fcinfo, 1, &a, 1);
+	arg_text(fcinfo, 2, &a, 2);
+	arg_text(fcinfo, -1, &a, 3);
+	PG_RETURN_BOOL(verify_call(&a));
+}
+
+/* hessra_verify_token(token, subject, resource, operation) */
+Datum
+pg_hessra_verify_token_operation(PG_FUNCTION_ARGS)
+{
+	CallArgs	a;
+
+	arg_text(fcinfo, 0, &a, 0);
+	arg_text(fcinfo, 1, &a, 1);
+	arg_text(fcinfo, 2, &a, 2);
+	arg_text(fcinfo, 3, &a, 3);
+	PG_RETURN_BOOL(verify_call(&a));
+}
+
+/* hessra_row_security(token, table_name, operation): capability mode, the
+ * resource is the table name. */
+Datum
+pg_hessra_row_security(PG_FUNCTION_ARGS)
+{
+	CallArgs	a;
+
+	arg_text(fcinfo, 0, &a, 0);
+	arg_text(fcinfo, -1, &a, 1);
+	arg_text(fcinfo, 1, &a, 2);
+	arg_text(fcinfo, 2, &a, 3);
+	PG_RETURN_BOOL(verify_call(&a));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The session token                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* hessra_set_token(token text) RETURNS void: SET LOCAL hessra.token. */
+Datum
+pg_hessra_set_token(PG_FUNCTION_ARGS)
+{
+	char	   *value = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	(void) set_config_option("hessra.token", value,
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_LOCAL, true, 0, false);
+	PG_RETURN_VOID();
+}
+
+static const char *
+current_token_or_null(void)
+{
+	const char *t = hessra_token_setting;
+	const char *p;
+
+	if (t == NULL)
+		return NULL;
+	for (p = t; *p; p++)
+		if (!isspace((unsigned char) *p))
+			return t;
+	return NULL;
+}
+
+/* hessra_current_token() RETURNS text: hessra.token, NULL when unset/empty. */
+Datum
+pg_hessra_current_token(PG_FUNCTION_ARGS)
+{
+	const char *t = current_token_or_null();
+
+	if (t == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(t));
+}
+
+/* Parsed "rights" of a token (from hessra_token_inspect). */
+typedef struct Right
+{
+	char	   *subject;
+	char	   *resource;
+	char	   *operation;
+} Right;
+
+static char *
+jsonb_string_field(JsonbContainer *obj, const char *key)
+{
+	JsonbValue	k;
+	JsonbValue *v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	v = findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/* Inspect JSON of a token (palloc'd), or NULL when it does not decode. */
+static char *
+inspect_token(const char *token)
+{
+	HessraToken tok = NULL;
+	char	   *json = NULL;
+	char	   *copy;
+	HessraResult rc;
+
+	rc = hessra_token_parse(token, &tok);
+	if (rc != HESSRA_SUCCESS)
+	{
+		if (hessra_result_is_denial(rc))
+			return NULL;
+		hessra_report_engine_error(rc, NULL, "decode a token");
+	}
+	rc = hessra_token_inspect(tok, &json);
+	hessra_token_free(tok);
+	if (rc != HESSRA_SUCCESS)
+	{
+		if (hessra_result_is_denial(rc))
+			return NULL;
+		hessra_report_engine_error(rc, NULL, "inspect a token");
+	}
+	copy = pstrdup(json);
+	hessra_string_free(json);
+	return copy;
+}
+
+static List *
+token_rights(const char *json)
+{
+	Jsonb	   *jb;
+	JsonbValue	k;
+	JsonbValue *rights;
+	JsonbContainer *arr;
+	uint32		n;
+	uint32		i;
+	List	   *out = NIL;
+
+	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+	if (!JB_ROOT_IS_OBJECT(jb))
+		return NIL;
+	k.type = jbvString;
+	k.val.string.val = "rights";
+	k.val.string.len = 6;
+	rights = findJsonbValueFromContainer(&jb->root, JB_FOBJECT, &k);
+	if (rights == NULL || rights->type != jbvBinary ||
+		!JsonContainerIsArray(rights->val.binary.data))
+		return NIL;
+	arr = rights->val.binary.data;
+	n = JsonContainerSize(arr);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *r = getIthJsonbValueFromContainer(arr, i);
+		Right	   *right;
+
+		if (r == NULL || r->type != jbvBinary ||
+			!JsonContainerIsObject(r->val.binary.data))
+			continue;
+		right = palloc0(sizeof(Right));
+		right->subject = jsonb_string_field(r->val.binary.data, "subject");
+		right->resource = jsonb_string_field(r->val.binary.data, "resource");
+		right->operation = jsonb_string_field(r->val.binary.data, "operation");
+		if (right->subject && right->resource && right->operation)
+			out = lappend(out, right);
+	}
+	return out;
+}
+
+/* Memo of hessra_current_subject() for the current statement. */
+static struct
+{
+	bool		valid;
+	TimestampTz ts;
+	uint64		gen;
+	int64		leeway;
+	char	   *token;			/* TopMemoryContext */
+	char	   *subject;		/* TopMemoryContext, NULL = no subject */
+} subject_memo;
+
+/*
+ * hessra_current_subject() RETURNS text
+ *
+ * The subject of the token in hessra.token: the first argument of its
+ * right(subject, resource, operation) facts, counted only for rights the
+ * token actually verifies for right now (signature against the configured
+ * key, every check passing for that subject/resource/operation at the
+ * statement start time, with the configured leeway). Returns NULL when
+ * hessra.token is unset, does not decode, no right verifies, or verifying
+ * rights name more than one distinct subject (ambiguous).
+ */
+Datum
+pg_hessra_current_subject(PG_FUNCTION_ARGS)
+{
+	const char *token = current_token_or_null();
+	HessraConfig cfg;
+	TimestampTz ts;
+	uint64		gen;
+	int64		leeway;
+	char	   *json;
+	List	   *rights;
+	ListCell   *lc;
+	char	   *found = NULL;
+	bool		ambiguous = false;
+
+	stat_calls++;
+	if (token == NULL)
+		PG_RETURN_NULL();
+
+	cfg = hessra_get_config();
+	ts = GetCurrentStatementStartTimestamp();
+	gen = hessra_config_generation();
+	leeway = hessra_request_leeway();
+
+	if (subject_memo.valid && subject_memo.ts == ts && subject_memo.gen == gen &&
+		subject_memo.leeway == leeway && strcmp(subject_memo.token, token) == 0)
+	{
+		stat_memo_hits++;
+		if (subject_memo.subject == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_TEXT_P(cstring_to_text(subject_memo.subject));
+	}
+
+	json = inspect_token(token);
+	rights = json ? token_rights(json) : NIL;
+	foreach(lc, rights)
+	{
+		Right	   *r = (Right *) lfirst(lc);
+
+		if (found != NULL && strcmp(found, r->subject) == 0)
+			continue;
+		if (!engine_verify(cfg, token, r->subject, r->resource, r->operation, NULL, NULL))
+			continue;
+		if (found == NULL)
+			found = r->subject;
+		else
+		{
+			ambiguous = true;
+			break;
+		}
+	}
+	if (ambiguous)
+		found = NULL;
+
+	/* remember */
+	subject_memo.valid = false;
+	if (subject_memo.token)
+		pfree(subject_memo.token);
+	if (subject_memo.subject)
+		pfree(subject_memo.subject);
+	subject_memo.token = MemoryContextStrdup(TopMemoryContext, token);
+	subject_memo.subject = found ? MemoryContextStrdup(TopMemoryContext, found) : NULL;
+	subject_memo.ts = ts;
+	subject_memo.gen = gen;
+	subject_memo.leeway = leeway;
+	subject_memo.valid = true;
+
+	if (found == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(found));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* hessra_inspect(token text) RETURNS jsonb: the decoded token, signatures NOT
+ * checked ("verified": false). NULL when the text is not a token. */
+Datum
+pg_hessra_inspect(PG_FUNCTION_ARGS)
+{
+	char	   *token = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *json;
+
+	json = inspect_token(token);
+	if (json == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+static const char *
+result_name(HessraResult rc)
+{
+	switch (rc)
+	{
+		case HESSRA_SUCCESS:
+			return "success";
+		case HESSRA_ERROR_INVALID_TOKEN:
+			return "invalid_token";
+		case HESSRA_ERROR_INVALID_KEY:
+			return "invalid_key";
+		case HESSRA_ERROR_VERIFICATION_FAILED:
+			return "verification_failed";
+		case HESSRA_ERROR_CONFIG_INVALID:
+			return "config_invalid";
+		case HESSRA_ERROR_MEMORY:
+			return "memory";
+		case HESSRA_ERROR_IO:
+			return "io";
+		case HESSRA_ERROR_INVALID_PARAMETER:
+			return "invalid_parameter";
+		case HESSRA_ERROR_EXPIRED:
+			return "expired";
+		case HESSRA_ERROR_LIMIT_EXCEEDED:
+			return "limit_exceeded";
+		default:
+			return "internal";
+	}
+}
+
+/* Replaces every occurrence of needle in haystack by "<token>". */
+static char *
+scrub(const char *haystack, const char *needle, int nlen)
+{
+	StringInfoData out;
+	const char *p = haystack;
+	const char *hit;
+
+	if (nlen < 8)
+		return pstrdup(haystack);
+	initStringInfo(&out);
+	while ((hit = strstr(p, needle)) != NULL)
+	{
+		appendBinaryStringInfo(&out, p, hit - p);
+		appendStringInfoString(&out, "<token>");
+		p = hit + nlen;
+	}
+	appendStringInfoString(&out, p);
+	return out.data;
+}
+
+/* The token without surrounding whitespace or a "Bearer " prefix. */
+static char *
+token_core(const char *token, int *len)
+{
+	const char *s = token;
+	const char *e;
+
+	while (*s && isspace((unsigned char) *s))
+		s++;
+	if (pg_strncasecmp(s, "bearer ", 7) == 0)
+		s += 7;
+	while (*s && isspace((unsigned char) *s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && (isspace((unsigned char) e[-1]) || e[-1] == '='))
+		e--;
+	*len = (int) (e - s);
+	return pnstrdup(s, e - s);
+}
+
+/*
+ * hessra_explain(token, subject, resource, operation) RETURNS text
+ * 'allowed', or 'denied (<reason>): <engine explanation>'. Never contains the
+ * token. Configuration problems raise the same ERROR as the verify functions.
+ */
+Datum
+pg_hessra_explain(PG_FUNCTION_ARGS)
+{
+	CallArgs	a;
+	HessraConfig cfg;
+	HessraResult rc;
+	char	   *msg = NULL;
+	char	   *token;
+	char	   *core;
+	int			core_len;
+	char	   *subject;
+	char	   *resource;
+	char	   *operation;
+	bool		ok;
+
+	arg_text(fcinfo, 0, &a, 0);
+	arg_text(fcinfo, 1, &a, 1);
+	arg_text(fcinfo, 2, &a, 2);
+	arg_text(fcinfo, 3, &a, 3);
+
+	if (token_is_empty(&a))
+		PG_RETURN_TEXT_P(cstring_to_text("denied (no_token): no token was given"));
+	if (a.len[2] < 0)
+		PG_RETURN_TEXT_P(cstring_to_text("denied (invalid_parameter): no resource was given"));
+	if (contains_nul(&a))
+		PG_RETURN_TEXT_P(cstring_to_text("denied (invalid_parameter): an argument contains a NUL byte"));
+
+	cfg = hessra_get_config();
+	token = arg_cstring(&a, 0);
+	subject = arg_cstring(&a, 1);
+	resource = arg_cstring(&a, 2);
+	operation = arg_cstring(&a, 3);
+
+	ok = engine_verify(cfg, token, subject, resource, operation, &rc, &msg);
+	if (ok)
+		PG_RETURN_TEXT_P(cstring_to_text("allowed"));
+
+	core = token_core(token, &core_len);
+	if (msg == NULL)
+		msg = pstrdup(hessra_error_message(rc));
+	msg = scrub(msg, core, core_len);
+	msg = scrub(msg, token, strlen(token));
+	PG_RETURN_TEXT_P(cstring_to_text(psprintf("denied (%s): %s", result_name(rc), msg)));
+}
+
+/*
+ * hessra_stats() RETURNS record: counters of this backend.
+ *   calls                 SQL verification calls (verify/row_security/current_subject)
+ *   statement_cache_hits  calls answered by the per-statement memo
+ *   verifications         engine verifications (time and checks evaluated)
+ *   cache_hits            engine verifications that skipped the signature check
+ *   cache_misses          engine verifications that checked signatures
+ *   cache_entries, cache_capacity   of the current configuration's cache
+ *   config_generation     configurations loaded by this backend (0: none yet)
+ *   config_loaded         whether a configuration is loaded now
+ */
+Datum
+pg_hessra_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[9];
+	bool		nulls[9];
+	HessraCacheStats s;
+	HeapTuple	tuple;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("hessra_stats() must be called in a context that accepts a record")));
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	memset(&s, 0, sizeof(s));
+	hessra_engine_stats(&s);
+	memset(nulls, 0, sizeof(nulls));
+	values[0] = Int64GetDatum((int64) stat_calls);
+	values[1] = Int64GetDatum((int64) stat_memo_hits);
+	values[2] = Int64GetDatum((int64) s.verifications);
+	values[3] = Int64GetDatum((int64) s.cache_hits);
+	values[4] = Int64GetDatum((int64) s.cache_misses);
+	values[5] = Int64GetDatum((int64) s.cache_entries);
+	values[6] = Int64GetDatum((int64) s.cache_capacity);
+	values[7] = Int64GetDatum((int64) hessra_config_generation());
+	values[8] = BoolGetDatum(hessra_config_loaded());
+	tuple = heap_form_tuple(tupdesc, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+}

@@ -1,0 +1,97 @@
+/*
+ * hessra.c — module entry point and settings of the "hessra" extension.
+ *
+ * _PG_init only defines settings and registers exit cleanup: no DDL, no I/O.
+ */
+#include "hessra_pg.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+char	   *hessra_config_path = NULL;
+char	   *hessra_token_setting = NULL;
+int			hessra_leeway_seconds = -1;
+int			hessra_cache_size = 1024;
+
+void		_PG_init(void);
+
+static void
+assign_config_path(const char *newval, void *extra)
+{
+	(void) newval;
+	(void) extra;
+	hessra_mark_config_dirty();
+}
+
+static void
+assign_cache_size(int newval, void *extra)
+{
+	(void) newval;
+	(void) extra;
+	hessra_mark_cache_size_dirty();
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("hessra.config_path",
+							   "Path of the hessra JSON configuration file (trusted public keys).",
+							   "Only superusers may change it: it decides which token issuers are trusted. "
+							   "The file must not be writable by group or others.",
+							   &hessra_config_path,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL,
+							   assign_config_path,
+							   NULL);
+
+	DefineCustomStringVariable("hessra.token",
+							   "The hessra token of the current session or transaction.",
+							   "Any role may set it: the token is signed, so setting it grants nothing by itself.",
+							   &hessra_token_setting,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL,
+							   NULL,
+							   NULL);
+
+	DefineCustomIntVariable("hessra.leeway_seconds",
+							"Tolerated clock skew, in seconds, on token time bounds.",
+							"-1 uses the configuration file's leeway_seconds.",
+							&hessra_leeway_seconds,
+							-1,
+							-1,
+							86400,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL,
+							NULL,
+							NULL);
+
+	DefineCustomIntVariable("hessra.cache_size",
+							"Entries in the per-backend cache of signature-checked tokens.",
+							"0 disables the cache (every call checks signatures again).",
+							&hessra_cache_size,
+							1024,
+							0,
+							1000000,
+							PGC_SUSET,
+							0,
+							NULL,
+							assign_cache_size,
+							NULL);
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("hessra");
+#else
+	EmitWarningsOnPlaceholders("hessra");
+#endif
+
+	hessra_config_init();
+}

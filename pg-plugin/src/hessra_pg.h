@@ -1,0 +1,74 @@
+/*
+ * hessra_pg.h — shared declarations of the "hessra" PostgreSQL extension.
+ *
+ * The extension is a thin shell over the native engine (hessra_ffi.h): it
+ * never decides by itself whether a token is valid. It owns the per-backend
+ * state: the settings, the loaded configuration handle (with the engine's
+ * verification cache inside it), the configuration generation and a tiny
+ * per-statement memo of answers.
+ */
+#ifndef HESSRA_PG_H
+#define HESSRA_PG_H
+
+#include "postgres.h"
+
+#include "hessra_ffi.h"
+
+/* ---- settings (guc.c) ---- */
+extern char *hessra_config_path;   /* hessra.config_path (PGC_SUSET) */
+extern char *hessra_token_setting; /* hessra.token (PGC_USERSET) */
+extern int	hessra_leeway_seconds; /* hessra.leeway_seconds (PGC_SUSET), -1 = config's */
+extern int	hessra_cache_size;     /* hessra.cache_size (PGC_SUSET) */
+
+/* ---- configuration lifecycle (config.c) ---- */
+
+/* The loaded configuration, (re)loading it when needed. Never returns NULL:
+ * raises an ERROR (SQLSTATE F0000) when no valid configuration is available.
+ * stat()s the file at most once per statement. */
+extern HessraConfig hessra_get_config(void);
+
+/* Drops the loaded configuration and loads it again now. */
+extern void hessra_force_reload(void);
+
+/* Marks the configuration as needing a reload / the cache as needing a resize
+ * (GUC assign hooks: no I/O, no errors there). */
+extern void hessra_mark_config_dirty(void);
+extern void hessra_mark_cache_size_dirty(void);
+
+/* Incremented on every successful load in this backend (0 = never loaded). */
+extern uint64 hessra_config_generation(void);
+extern bool hessra_config_loaded(void);
+
+/* Backend-lifetime engine counters, including those of configurations
+ * replaced by a reload. Returns false when nothing was ever loaded. */
+extern void hessra_engine_stats(HessraCacheStats *out);
+
+/* Registers exit cleanup. */
+extern void hessra_config_init(void);
+
+/* Unix seconds of the current statement's start ("now" for every check). */
+extern int64 hessra_statement_now(void);
+
+/* The effective leeway of a verification now: hessra.leeway_seconds when it
+ * is >= 0, else the configuration file's leeway_seconds. */
+extern int64 hessra_request_leeway(void);
+
+/* Fills request->now and request->leeway_seconds for the statement start
+ * time and the effective leeway (see config.c for the encoding). */
+extern void hessra_request_time(HessraVerifyRequest *request);
+
+/* Raises the ERROR for an engine result that is not about the token itself
+ * (configuration, memory, internal). `msg` is the engine's explanation
+ * (palloc'd copy, may be NULL); `what` names the operation. */
+#if defined(pg_attribute_noreturn)
+extern void hessra_report_engine_error(HessraResult rc, const char *msg,
+									   const char *what) pg_attribute_noreturn();
+#else
+pg_noreturn extern void hessra_report_engine_error(HessraResult rc, const char *msg,
+												   const char *what);
+#endif
+
+/* True when an engine result means "this token is not acceptable" (→ false). */
+extern bool hessra_result_is_denial(HessraResult rc);
+
+#endif							/* HESSRA_PG_H */

@@ -1,0 +1,105 @@
+/*
+ * mint.c — TEST-ONLY token minting helper for the pg_regress tests.
+ *
+ *   mint pubkey KEYFILE
+ *       prints the public key ("ed25519/<hex>") of the private key in KEYFILE
+ *   mint token KEYFILE SUBJECT RESOURCE OPERATION TTL [ROOT_KEY_ID]
+ *       prints a Hessra token right(SUBJECT, RESOURCE, OPERATION) expiring
+ *       TTL seconds from now (TTL may be negative: already expired; 0: no
+ *       time bound)
+ *   mint datalog KEYFILE DATALOG [ROOT_KEY_ID]
+ *       prints a token whose authority block is DATALOG
+ *
+ * Everything goes through the engine's C ABI (hessra_ffi.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hessra_ffi.h"
+
+static void
+die(const char *what, HessraResult rc, HessraError *err)
+{
+	fprintf(stderr, "mint: %s: %s%s%s\n", what, hessra_error_message(rc),
+			err && err->message ? ": " : "", err && err->message ? err->message : "");
+	if (err && err->message)
+		hessra_error_free(err->message);
+	exit(1);
+}
+
+static HessraKeyPair
+load_key(const char *path)
+{
+	HessraKeyPair kp = NULL;
+	HessraResult rc = hessra_keypair_from_file(path, &kp);
+
+	if (rc != HESSRA_SUCCESS)
+		die(path, rc, NULL);
+	return kp;
+}
+
+int
+main(int argc, char **argv)
+{
+	HessraError err = {HESSRA_SUCCESS, NULL};
+	HessraResult rc;
+	char	   *out = NULL;
+
+	if (argc >= 3 && strcmp(argv[1], "pubkey") == 0)
+	{
+		HessraKeyPair kp = load_key(argv[2]);
+		HessraPublicKey pk = NULL;
+
+		rc = hessra_keypair_public_key(kp, &pk);
+		if (rc != HESSRA_SUCCESS)
+			die("public key", rc, NULL);
+		rc = hessra_public_key_to_string(pk, &out);
+		if (rc != HESSRA_SUCCESS)
+			die("public key text", rc, NULL);
+		printf("%s\n", out);
+		hessra_string_free(out);
+		hessra_public_key_free(pk);
+		hessra_keypair_free(kp);
+		return 0;
+	}
+	if (argc >= 7 && strcmp(argv[1], "token") == 0)
+	{
+		HessraKeyPair kp = load_key(argv[2]);
+		HessraMintRequest req;
+		long long	ttl = atoll(argv[6]);
+
+		memset(&req, 0, sizeof(req));
+		req.subject = argv[3];
+		req.resource = argv[4];
+		req.operation = argv[5];
+		req.expires_at = ttl == 0 ? 0 : (int64_t) time(NULL) + ttl;
+		req.root_key_id = argc >= 8 ? atoll(argv[7]) : -1;
+		rc = hessra_token_mint_hessra(kp, &req, &out, &err);
+		if (rc != HESSRA_SUCCESS)
+			die("mint", rc, &err);
+		printf("%s\n", out);
+		hessra_string_free(out);
+		hessra_keypair_free(kp);
+		return 0;
+	}
+	if (argc >= 4 && strcmp(argv[1], "datalog") == 0)
+	{
+		HessraKeyPair kp = load_key(argv[2]);
+		int64_t		root_key_id = argc >= 5 ? atoll(argv[4]) : -1;
+
+		rc = hessra_token_mint(kp, argv[3], NULL, root_key_id, &out, &err);
+		if (rc != HESSRA_SUCCESS)
+			die("mint datalog", rc, &err);
+		printf("%s\n", out);
+		hessra_string_free(out);
+		hessra_keypair_free(kp);
+		return 0;
+	}
+	fprintf(stderr,
+			"usage: mint pubkey KEYFILE\n"
+			"       mint token KEYFILE SUBJECT RESOURCE OPERATION TTL [ROOT_KEY_ID]\n"
+			"       mint datalog KEYFILE DATALOG [ROOT_KEY_ID]\n");
+	return 2;
+}

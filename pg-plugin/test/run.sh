@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# pg-plugin/test/run.sh — build, install and test the "hessra" extension on a
+# throwaway PostgreSQL cluster. Exit status 0 only when everything passed; the
+# last line is "N passed, M failed".
+#
+# Environment:
+#   PG_CONFIG     pg_config to build against (default: the one in PATH, else
+#                 /usr/lib/postgresql/<newest>/bin/pg_config)
+#   NATIVE_LIB    use this libhessra_ffi.a instead of building ../native
+#   HESSRA_NO_APT=1  never apt-get missing packages
+#   KEEP=1        keep the temporary directory (cluster, logs, configs)
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PLUGIN="$(cd "$HERE/.." && pwd)"
+REPO="$(cd "$PLUGIN/.." && pwd)"
+CLUSTER="$REPO/scripts/pg-cluster.sh"
+
+log() { echo "[pg-plugin] $*" >&2; }
+fatal() { log "$*"; echo "0 passed, 1 failed"; exit 1; }
+
+# ---- prerequisites ------------------------------------------------------
+find_pg_config() {
+    if [[ -n "${PG_CONFIG:-}" ]]; then echo "$PG_CONFIG"; return; fi
+    if command -v pg_config >/dev/null 2>&1; then command -v pg_config; return; fi
+    local d
+    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    [[ -n "$d" && -x "$d/pg_config" ]] && echo "$d/pg_config"
+}
+
+apt_install() {
+    [[ "${HESSRA_NO_APT:-}" == 1 || $EUID -ne 0 ]] && return 1
+    command -v apt-get >/dev/null 2>&1 || return 1
+    log "installing: $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 \
+        || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2; }
+}
+
+PGC="$(find_pg_config || true)"
+if [[ -z "$PGC" ]]; then
+    apt_install postgresql || fatal "PostgreSQL is not installed (need postgresql + postgresql-server-dev-<major>)"
+    PGC="$(find_pg_config || true)"
+fi
+[[ -n "$PGC" ]] || fatal "pg_config not found"
+PG_MAJOR="$("$PGC" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')"
+if [[ ! -f "$("$PGC" --includedir-server)/postgres.h" || ! -f "$("$PGC" --pgxs)" ]]; then
+    apt_install "postgresql-server-dev-$PG_MAJOR" || fatal "PostgreSQL $PG_MAJOR server headers missing (apt-get install postgresql-server-dev-$PG_MAJOR)"
+fi
+for pkg in libssl-dev:openssl/evp.h libpcre2-dev:pcre2.h; do
+    [[ -f "/usr/include/${pkg#*:}" ]] || apt_install "${pkg%%:*}" || true
+done
+if [[ ! -x "$("$PGC" --bindir)/initdb" ]]; then
+    apt_install "postgresql-$PG_MAJOR" || fatal "PostgreSQL $PG_MAJOR server binaries missing"
+fi
+export PG_CONFIG="$PGC"
+log "PostgreSQL $PG_MAJOR ($PGC)"
+
+# ---- build --------------------------------------------------------------
+MAKE_ARGS=(PG_CONFIG="$PGC")
+if [[ -n "${NATIVE_LIB:-}" ]]; then
+    MAKE_ARGS+=(NATIVE_LIB="$NATIVE_LIB")
+else
+    log "building the native engine (release)"
+    (cd "$REPO/native" && CARGO_TARGET_DIR="$REPO/native/target" cargo build --release --offline -q) >&2 \
+        || fatal "native engine build failed"
+fi
+make -C "$PLUGIN" "${MAKE_ARGS[@]}" -s all test/mint >&2 || fatal "extension build failed"
+if [[ $EUID -eq 0 ]]; then
+    make -C "$PLUGIN" "${MAKE_ARGS[@]}" -s install >&2 || fatal "make install failed"
+else
+    sudo -n make -C "$PLUGIN" "${MAKE_ARGS[@]}" -s install >&2 || fatal "make install failed (needs root)"
+fi
+
+# ---- throwaway cluster, configuration, tokens ---------------------------
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/hessra-pg.XXXXXX")"
+chmod 0755 "$WORK"
+PGDIR="$WORK/cluster"
+cleanup() {
+    "$CLUSTER" stop "$PGDIR" >/dev/null 2>&1 || true
+    if [[ "${KEEP:-}" == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+    local p i
+    for i in $(seq 1 50); do
+        p=$(( 20000 + (RANDOM % 30000) ))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+    done
+    return 1
+}
+PORT="$(free_port)" || fatal "no free port"
+
+MINT="$PLUGIN/test/mint"
+ROOTKEY="$HERE/test-root.key"; EDGEKEY="$HERE/test-edge.key"; OTHERKEY="$HERE/test-other.key"
+PUB_ROOT="$("$MINT" pubkey "$ROOTKEY")" || fatal "mint pubkey failed"
+PUB_EDGE="$("$MINT" pubkey "$EDGEKEY")" || fatal "mint pubkey failed"
+PUB_OTHER="$("$MINT" pubkey "$OTHERKEY")" || fatal "mint pubkey failed"
+
+CONF="$WORK/conf"         # root-owned, like /etc
+PGCONF="$WORK/pgconf"     # owned by the server user: the tests rewrite a file there
+mkdir -p "$CONF" "$PGCONF" "$CONF/a-directory.json"
+chmod 0755 "$CONF" "$PGCONF"
+id postgres >/dev/null 2>&1 && [[ $EUID -eq 0 ]] && chown postgres: "$PGCONF"
+
+JSON_GOOD="{\"version\": 1, \"default_key\": \"test\", \"keys\": [{\"id\": \"test\", \"public_key\": \"$PUB_ROOT\"}, {\"id\": \"edge\", \"public_key\": \"$PUB_EDGE\", \"root_key_id\": 7}]}"
+JSON_ALT="{\"version\": 1, \"default_key\": \"untrusted-only\", \"keys\": [{\"id\": \"untrusted-only\", \"public_key\": \"$PUB_OTHER\"}]}"
+write_conf() { # name mode content
+    printf '%s\n' "$3" > "$CONF/$1"; chmod "$2" "$CONF/$1"
+}
+write_conf good.json 0644 "$JSON_GOOD"
+write_conf alt.json 0644 "$JSON_ALT"
+write_conf leeway.json 0644 "${JSON_GOOD%\}}, \"leeway_seconds\": 3600}"
+write_conf writable.json 0666 "$JSON_GOOD"
+write_conf bad.json 0644 '{ "version": 1, "keys": [ this is not json'
+write_conf nokeys.json 0644 '{"version": 1, "keys": []}'
+write_conf badowner.json 0644 "$JSON_GOOD"
+if [[ $EUID -eq 0 ]]; then chown 65534 "$CONF/badowner.json"; fi
+
+mint() { "$MINT" token "$@" || fatal "minting a test token failed: $*"; }
+TOK_ALICE="$(mint "$ROOTKEY" alice orders read 3600)"
+TOK_BOB="$(mint "$ROOTKEY" bob orders read 3600)"
+TOK_ALICE_WRITE="$(mint "$ROOTKEY" alice orders write 3600)"
+TOK_ALICE_DOCS="$(mint "$ROOTKEY" alice documents read 3600)"
+TOK_EXPIRED="$(mint "$ROOTKEY" alice orders read -3600)"
+TOK_RECENT="$(mint "$ROOTKEY" alice orders read -120)"
+TOK_NOEXP="$(mint "$ROOTKEY" alice orders read 0)"
+TOK_UNTRUSTED="$(mint "$OTHERKEY" alice orders read 3600)"
+TOK_EDGE="$(mint "$EDGEKEY" alice orders read 3600 7)"
+TOK_EDGE_NOKID="$(mint "$EDGEKEY" alice orders read 3600)"
+TOK_MULTI="$("$MINT" datalog "$ROOTKEY" 'right("alice", "orders", "read"); right("carol", "orders", "read"); check if subject($s), resource($r), operation($o), right($s, $r, $o);')" \
+    || fatal "minting a test token failed: multi"
+ALL_TOKENS=("$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
+            "$TOK_NOEXP" "$TOK_UNTRUSTED" "$TOK_EDGE" "$TOK_EDGE_NOKID" "$TOK_MULTI")
+
+# psql variables for the tests (never echoed: ECHO is off while they are set)
+mkdir -p "$PLUGIN/test/tmp"
+VARS="$PLUGIN/test/tmp/vars.psql"
+q() { printf "'%s'" "${1//\'/\'\'}"; }
+{
+    echo '\set ECHO none'
+    echo "\\set tok_alice $(q "$TOK_ALICE")"
+    echo "\\set tok_bob $(q "$TOK_BOB")"
+    echo "\\set tok_alice_write $(q "$TOK_ALICE_WRITE")"
+    echo "\\set tok_alice_docs $(q "$TOK_ALICE_DOCS")"
+    echo "\\set tok_expired $(q "$TOK_EXPIRED")"
+    echo "\\set tok_recent $(q "$TOK_RECENT")"
+    echo "\\set tok_noexp $(q "$TOK_NOEXP")"
+    echo "\\set tok_untrusted $(q "$TOK_UNTRUSTED")"
+    echo "\\set tok_edge $(q "$TOK_EDGE")"
+    echo "\\set tok_edge_nokid $(q "$TOK_EDGE_NOKID")"
+    echo "\\set tok_multi $(q "$TOK_MULTI")"
+    echo "\\set cfgdir $(q "$WORK")"
+    echo "\\set cfg_good $(q "$CONF/good.json")"
+    echo "\\set cfg_alt $(q "$CONF/alt.json")"
+    echo "\\set cfg_leeway $(q "$CONF/leeway.json")"
+    echo "\\set cfg_writable $(q "$CONF/writable.json")"
+    echo "\\set cfg_bad $(q "$CONF/bad.json")"
+    echo "\\set cfg_nokeys $(q "$CONF/nokeys.json")"
+    echo "\\set cfg_badowner $(q "$CONF/badowner.json")"
+    echo "\\set cfg_dir $(q "$CONF/a-directory.json")"
+    echo "\\set cfg_missing $(q "$CONF/missing.json")"
+    echo "\\set cfg_mut $(q "$PGCONF/mutable.json")"
+    echo "\\set json_good $(q "$JSON_GOOD")"
+    echo "\\set json_alt $(q "$JSON_ALT")"
+    echo '\set ECHO all'
+} > "$VARS"
+chmod 0644 "$VARS"
+
+# ---- run ----------------------------------------------------------------
+log "starting a throwaway cluster on 127.0.0.1:$PORT"
+"$CLUSTER" start "$PGDIR" "$PORT" >/dev/null || fatal "could not start PostgreSQL"
+
+passed=0; failed=0
+OUT="$WORK/installcheck.out"
+make -C "$PLUGIN" "${MAKE_ARGS[@]}" -s installcheck PGHOST="$PGDIR" PGPORT="$PORT" PGUSER=postgres \
+    >"$OUT" 2>&1
+rc=$?
+cat "$OUT"
+passed=$(grep -cE '^ok [0-9]+|\.\.\. ok' "$OUT" || true)
+failed=$(grep -cE '^not ok [0-9]+|\.\.\. FAILED|failed \(ignored\)' "$OUT" || true)
+if [[ $rc -ne 0 ]]; then
+    [[ -f "$PLUGIN/regression.diffs" ]] && cat "$PLUGIN/regression.diffs"
+    [[ $failed -eq 0 ]] && failed=1
+fi
+
+# The server log must never contain a token.
+leak=0
+for t in "${ALL_TOKENS[@]}"; do
+    if grep -qF -- "${t%%=*}" "$PGDIR/server.log" 2>/dev/null; then leak=1; fi
+done
+if [[ $leak -eq 0 ]]; then
+    passed=$((passed + 1)); log "ok: no token in the server log"
+else
+    failed=$((failed + 1)); log "FAILED: a token appears in the server log ($PGDIR/server.log)"
+    grep -nF -- "${TOK_ALICE%%=*}" "$PGDIR/server.log" | head -5 | cut -c1-200 >&2
+fi
+if [[ $failed -ne 0 ]]; then
+    log "server log tail:"; tail -n 30 "$PGDIR/server.log" >&2 || true
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
