@@ -1,0 +1,63 @@
+import {Flags} from '@oclif/core'
+import {readFileSync} from 'node:fs'
+
+import {BaseCommand} from '../base-command.js'
+import {ExitCode, IoError, UsageError} from '../errors.js'
+import {keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
+import {formatAuthorize} from '../format.js'
+import {readAllStdin, resolveTokenInput} from '../input/token.js'
+import {c, printJson, stdout} from '../output.js'
+import {authorize} from '../tokens.js'
+
+export default class Authorize extends BaseCommand<typeof Authorize> {
+  static override summary = 'General Biscuit authorization: run your own Datalog authorizer against a token'
+  static override description = `Verifies the token's signatures with the root public key, then evaluates the authorizer (facts, rules,
+checks and allow/deny policies) together with the token's blocks. Exit status 0 when an allow policy
+matches and every check passes, 1 otherwise, 3 when the token or the authorizer does not parse.
+
+--json prints {"authorized": bool, "policy": index|null, "error": null|{...}}.`
+
+  static override examples = [
+    {description: 'Authorizer from a file', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --key root.pub --authorizer authorizer.dl'},
+    {
+      description: 'Authorizer from stdin (the token then comes from an argument, --token-file or HESSRA_TOKEN)',
+      command: `printf 'time(%s); resource("documents"); operation("read");\\nallow if right($s, "documents", "read");\\n' "$(date +%s)" | <%= config.bin %> <%= command.id %> "$TOKEN" --key-id prod --authorizer -`,
+    },
+    {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --token-file token.txt --key ed25519/3b6a27bc... --authorizer policy.dl --json'},
+  ]
+
+  static override args = {token: tokenArg}
+
+  static override flags = {
+    ...keyFlags,
+    'token-file': tokenFileFlag,
+    authorizer: Flags.string({char: 'a', description: 'authorizer Datalog: a file, or `-` for stdin', required: true, helpValue: 'FILE|-'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags, args} = this
+    if (flags.authorizer === '-' && (args.token === '-' || flags['token-file'] === '-')) {
+      throw new UsageError('stdin cannot hold both the token and the authorizer')
+    }
+    let code: string
+    if (flags.authorizer === '-') {
+      code = Buffer.from(await readAllStdin()).toString('utf8')
+    } else {
+      try {
+        code = readFileSync(flags.authorizer, 'utf8')
+      } catch (error) {
+        throw new IoError(`cannot read authorizer file ${flags.authorizer} (${(error as {code?: string}).code ?? 'error'})`)
+      }
+    }
+    const input = await resolveTokenInput({
+      arg: args.token,
+      tokenFile: flags['token-file'],
+      stdinIsPiped: flags.authorizer === '-' ? () => false : undefined,
+    })
+    const loaded = await this.loadConfig()
+    const result = authorize(input, {key: flags.key, keyId: flags['key-id'], config: loaded, authorizer: code})
+    if (flags.json) printJson(result)
+    else for (const line of formatAuthorize(result, c())) stdout(line)
+    if (!result.authorized) this.setExitCode(ExitCode.DENIED)
+  }
+}

@@ -1,0 +1,406 @@
+/**
+ * Configuration: finding it (cosmiconfig + ~/.config/hessra/config.json, --config, HESSRA_CONFIG),
+ * validating it (structure here, semantics by the engine's hessra_config_from_string, whose errors
+ * name the offending field) and editing it (JSON files and package.json#hessra).
+ *
+ * The format is DESIGN.md's "Configuration" (JSON, "version": 1).
+ */
+import {cosmiconfig} from 'cosmiconfig'
+import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {basename, dirname, isAbsolute, join, relative, resolve} from 'node:path'
+
+import {ConfigError} from '../errors.js'
+
+export interface KeyEntry {
+  id: string
+  public_key?: string | null
+  public_key_file?: string | null
+  root_key_id?: number | null
+}
+
+export interface ServiceNode {
+  component: string
+  public_key: string
+}
+
+export interface Limits {
+  max_token_bytes?: number
+  max_facts?: number
+  max_iterations?: number
+  max_time_ms?: number
+}
+
+export interface HessraConfig {
+  version: 1
+  default_key?: string | null
+  keys?: KeyEntry[]
+  domain?: string | null
+  service_chains?: Record<string, ServiceNode[]>
+  leeway_seconds?: number
+  limits?: Limits
+  cache_size?: number
+  [extra: string]: unknown
+}
+
+/** How the configuration in use was found. */
+export type ConfigSource = 'flag' | 'env' | 'search' | 'user' | 'none'
+
+export interface LoadedConfig {
+  /** The parsed configuration (not yet validated), or null when none was found. */
+  config: HessraConfig | null
+  /** Absolute path of the file, or null. */
+  filepath: string | null
+  source: ConfigSource
+  /** json | package.json | yaml | js */
+  format: ConfigFormat | null
+}
+
+export type ConfigFormat = 'json' | 'package.json' | 'yaml' | 'js'
+
+export const MODULE_NAME = 'hessra'
+
+export const SEARCH_PLACES = [
+  'package.json',
+  '.hessrarc',
+  '.hessrarc.json',
+  '.hessrarc.yaml',
+  '.hessrarc.yml',
+  'hessra.config.js',
+  'hessra.config.cjs',
+  'hessra.config.mjs',
+  'hessra.config.json',
+]
+
+/** ~/.config/hessra/config.json ($XDG_CONFIG_HOME respected). */
+export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(env.HOME || homedir(), '.config')
+  return join(base, 'hessra', 'config.json')
+}
+
+export function formatOf(filepath: string): ConfigFormat {
+  const name = basename(filepath)
+  if (name === 'package.json') return 'package.json'
+  if (/\.(ya?ml)$/.test(name)) return 'yaml'
+  if (/\.(c|m)?js$/.test(name)) return 'js'
+  if (name === '.hessrarc') {
+    // .hessrarc may be JSON or YAML: JSON when it parses as JSON
+    try {
+      JSON.parse(readFileSync(filepath, 'utf8'))
+      return 'json'
+    } catch {
+      return 'yaml'
+    }
+  }
+  return 'json'
+}
+
+export interface LoadOptions {
+  /** --config PATH */
+  configPath?: string
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+}
+
+function explorer() {
+  return cosmiconfig(MODULE_NAME, {
+    searchPlaces: SEARCH_PLACES,
+    searchStrategy: 'global',
+    stopDir: '/',
+    cache: false,
+  })
+}
+
+/** Finds and loads the configuration. Never validates; throws ConfigError when a named file is unusable. */
+export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
+  const env = opts.env ?? process.env
+  const cwd = opts.cwd ?? process.cwd()
+  const explicit = opts.configPath ?? (env.HESSRA_CONFIG && env.HESSRA_CONFIG.trim() !== '' ? env.HESSRA_CONFIG : undefined)
+  if (explicit !== undefined) {
+    const source: ConfigSource = opts.configPath === undefined ? 'env' : 'flag'
+    const filepath = resolve(cwd, explicit)
+    if (!existsSync(filepath)) {
+      throw new ConfigError(`configuration file ${filepath} does not exist`, {
+        file: filepath,
+        hint: `create it with \`hessra config init --config ${explicit}\``,
+      })
+    }
+    const config = await loadFile(filepath)
+    return {config, filepath, source, format: formatOf(filepath)}
+  }
+
+  let found: {config: unknown; filepath: string} | null = null
+  try {
+    found = await explorer().search(cwd)
+  } catch (error) {
+    throw new ConfigError(`cannot read configuration: ${(error as Error).message.split('\n')[0]}`)
+  }
+  // cosmiconfig's last step looks in its own global directory: only accept files from cwd and its parents
+  if (found && isAncestorOrSelf(dirname(found.filepath), resolve(cwd))) {
+    return {config: asConfigObject(found.config, found.filepath), filepath: found.filepath, source: 'search', format: formatOf(found.filepath)}
+  }
+  const user = userConfigPath(env)
+  if (existsSync(user)) {
+    return {config: await loadFile(user), filepath: user, source: 'user', format: 'json'}
+  }
+  return {config: null, filepath: null, source: 'none', format: null}
+}
+
+function isAncestorOrSelf(dir: string, of: string): boolean {
+  const rel = relative(dir, of)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+}
+
+async function loadFile(filepath: string): Promise<HessraConfig> {
+  const format = formatOf(filepath)
+  if (format === 'json') {
+    let text: string
+    try {
+      text = readFileSync(filepath, 'utf8')
+    } catch (error) {
+      throw new ConfigError(`cannot read configuration file ${filepath} (${(error as {code?: string}).code ?? 'error'})`, {file: filepath})
+    }
+    try {
+      return asConfigObject(JSON.parse(text), filepath)
+    } catch (error) {
+      if (error instanceof ConfigError) throw error
+      throw new ConfigError(`${filepath} is not valid JSON: ${(error as Error).message}`, {file: filepath})
+    }
+  }
+  try {
+    const r = await explorer().load(filepath)
+    if (!r) throw new ConfigError(`${filepath} holds no hessra configuration`, {file: filepath})
+    return asConfigObject(r.config, filepath)
+  } catch (error) {
+    if (error instanceof ConfigError) throw error
+    throw new ConfigError(`cannot load configuration file ${filepath}: ${(error as Error).message.split('\n')[0]}`, {file: filepath})
+  }
+}
+
+function asConfigObject(value: unknown, filepath: string): HessraConfig {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`${filepath}: the configuration must be a JSON object`, {file: filepath, field: '(root)'})
+  }
+  return value as HessraConfig
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation (structure). The engine validates the rest (keys, semantics).
+// ---------------------------------------------------------------------------------------------
+
+export interface ConfigProblem {
+  /** JSON path of the offending field, e.g. keys[1].public_key */
+  field: string
+  message: string
+  severity: 'error' | 'warning'
+}
+
+const TOP_LEVEL = new Set(['$schema', 'version', 'default_key', 'keys', 'domain', 'service_chains', 'leeway_seconds', 'limits', 'cache_size'])
+const LIMIT_FIELDS = ['max_token_bytes', 'max_facts', 'max_iterations', 'max_time_ms']
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
+const isStr = (v: unknown): v is string => typeof v === 'string'
+
+/** Structural checks with exact field paths (the engine then checks keys and semantics). */
+export function checkConfigShape(raw: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = []
+  const err = (field: string, message: string) => problems.push({field, message, severity: 'error'})
+  const warn = (field: string, message: string) => problems.push({field, message, severity: 'warning'})
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    err('(root)', 'the configuration must be a JSON object')
+    return problems
+  }
+  const c = raw as Record<string, unknown>
+  if (!('version' in c)) err('version', 'missing; must be 1')
+  else if (c.version !== 1) err('version', `must be 1 (got ${JSON.stringify(c.version)})`)
+  for (const k of Object.keys(c)) if (!TOP_LEVEL.has(k)) warn(k, 'unknown field (ignored)')
+
+  const ids = new Set<string>()
+  if (c.keys !== undefined && c.keys !== null) {
+    if (!Array.isArray(c.keys)) err('keys', 'must be an array of {"id", "public_key"} objects')
+    else
+      c.keys.forEach((k: unknown, i: number) => {
+        const p = `keys[${i}]`
+        if (k === null || typeof k !== 'object' || Array.isArray(k)) return err(p, 'must be an object with "id" and "public_key"')
+        const e = k as Record<string, unknown>
+        if (!isStr(e.id) || e.id.trim() === '') err(`${p}.id`, 'must be a non-empty string')
+        else if (ids.has(e.id)) err(`${p}.id`, `duplicate key id "${e.id}"`)
+        else ids.add(e.id)
+        const hasKey = e.public_key !== undefined && e.public_key !== null
+        const hasFile = e.public_key_file !== undefined && e.public_key_file !== null
+        if (hasKey && !isStr(e.public_key)) err(`${p}.public_key`, 'must be a string (PEM, ed25519/<hex> or secp256r1/<hex>)')
+        if (hasFile && !isStr(e.public_key_file)) err(`${p}.public_key_file`, 'must be a path string')
+        if (!hasKey && !hasFile) err(`${p}.public_key`, 'missing: give public_key or public_key_file')
+        if (hasKey && hasFile) err(`${p}.public_key_file`, 'give either public_key or public_key_file, not both')
+        if (e.root_key_id !== undefined && e.root_key_id !== null && (!isInt(e.root_key_id) || e.root_key_id < 0))
+          err(`${p}.root_key_id`, 'must be a non-negative integer or null')
+      })
+  }
+  if (c.default_key !== undefined && c.default_key !== null) {
+    if (!isStr(c.default_key)) err('default_key', 'must be a key id (string) or null')
+    else if (Array.isArray(c.keys) && !ids.has(c.default_key)) err('default_key', `names no key in "keys" ("${c.default_key}")`)
+  }
+  if (c.domain !== undefined && c.domain !== null && !isStr(c.domain)) err('domain', 'must be a string or null')
+  if (c.leeway_seconds !== undefined && (!isInt(c.leeway_seconds) || c.leeway_seconds < 0)) err('leeway_seconds', 'must be a non-negative integer (seconds)')
+  if (c.cache_size !== undefined && (!isInt(c.cache_size) || c.cache_size < 0)) err('cache_size', 'must be a non-negative integer')
+  if (c.service_chains !== undefined && c.service_chains !== null) {
+    if (typeof c.service_chains !== 'object' || Array.isArray(c.service_chains)) err('service_chains', 'must be an object mapping a resource to a list of nodes')
+    else
+      for (const [name, nodes] of Object.entries(c.service_chains as Record<string, unknown>)) {
+        const p = `service_chains.${name}`
+        if (!Array.isArray(nodes)) {
+          err(p, 'must be an array of {"component", "public_key"}')
+          continue
+        }
+        nodes.forEach((n: unknown, i: number) => {
+          if (n === null || typeof n !== 'object') return err(`${p}[${i}]`, 'must be an object with "component" and "public_key"')
+          const e = n as Record<string, unknown>
+          if (!isStr(e.component) || e.component === '') err(`${p}[${i}].component`, 'must be a non-empty string')
+          if (!isStr(e.public_key) || e.public_key === '') err(`${p}[${i}].public_key`, 'must be a public key string')
+        })
+      }
+  }
+  if (c.limits !== undefined && c.limits !== null) {
+    if (typeof c.limits !== 'object' || Array.isArray(c.limits)) err('limits', 'must be an object')
+    else
+      for (const [k, v] of Object.entries(c.limits as Record<string, unknown>)) {
+        if (!LIMIT_FIELDS.includes(k)) warn(`limits.${k}`, 'unknown limit (ignored)')
+        else if (!isInt(v) || v <= 0) err(`limits.${k}`, 'must be a positive integer')
+      }
+  }
+  return problems
+}
+
+/**
+ * The configuration as the engine reads it: public_key_file paths made absolute (relative to the
+ * configuration file), unknown top-level fields dropped.
+ */
+export function engineJson(config: HessraConfig, filepath: string | null): string {
+  const base = filepath ? dirname(filepath) : process.cwd()
+  const copy: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(config)) if (TOP_LEVEL.has(k) && k !== '$schema') copy[k] = v
+  if (Array.isArray(config.keys)) {
+    copy.keys = config.keys.map((k) =>
+      k && typeof k === 'object' && typeof k.public_key_file === 'string' && !isAbsolute(k.public_key_file)
+        ? {...k, public_key_file: resolve(base, k.public_key_file)}
+        : k,
+    )
+  }
+  return JSON.stringify(copy)
+}
+
+/** Pulls a field path out of an engine message ("keys[1].public_key: ..."). */
+export function fieldOf(message: string): string | undefined {
+  const m = /((?:[A-Za-z_][\w]*)(?:\[\d+\]|\.[A-Za-z_][\w]*)*)/.exec(message)
+  if (!m) return undefined
+  const top = m[1].split(/[.[]/)[0]
+  return TOP_LEVEL.has(top) ? m[1] : undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading values and editing files
+// ---------------------------------------------------------------------------------------------
+
+/** Splits "keys[0].id" / "limits.max_facts" into path segments. */
+export function parsePath(path: string): (string | number)[] {
+  if (!/^[A-Za-z_$][\w$-]*(?:\[\d+\]|\.[A-Za-z_$][\w$-]*)*$/.test(path)) {
+    throw new ConfigError(`"${path}" is not a configuration path (e.g. default_key, limits.max_facts, keys[0].id)`)
+  }
+  const segs: (string | number)[] = []
+  const re = /([^.[\]]+)|\[(\d+)\]/g
+  let m: RegExpExecArray | null
+  while ((m = re.exec(path)) !== null) segs.push(m[2] === undefined ? m[1] : Number(m[2]))
+  return segs
+}
+
+export function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj
+  for (const seg of parsePath(path)) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Record<string | number, unknown>)[seg]
+  }
+  return cur
+}
+
+/** Sets a value (creating objects on the way); returns a new object. */
+export function setPath<T extends object>(obj: T, path: string, value: unknown): T {
+  const segs = parsePath(path)
+  const root = structuredClone(obj) as Record<string | number, unknown>
+  let cur: Record<string | number, unknown> = root
+  segs.forEach((seg, i) => {
+    if (i === segs.length - 1) {
+      if (value === undefined) {
+        if (Array.isArray(cur) && typeof seg === 'number') cur.splice(seg, 1)
+        else delete cur[seg]
+      } else cur[seg] = value
+      return
+    }
+    let next = cur[seg]
+    if (next === null || typeof next !== 'object') {
+      next = typeof segs[i + 1] === 'number' ? [] : {}
+      cur[seg] = next
+    }
+    cur = next as Record<string | number, unknown>
+  })
+  return root as T
+}
+
+/** Parses a command-line value for `config set`: JSON when it parses (numbers, null, objects), else a string. */
+export function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/** A new configuration skeleton. */
+export function defaultConfig(): HessraConfig {
+  return {
+    version: 1,
+    default_key: null,
+    keys: [],
+    domain: null,
+    service_chains: {},
+    leeway_seconds: 0,
+    limits: {max_token_bytes: 65_536, max_facts: 1000, max_iterations: 100, max_time_ms: 50},
+  }
+}
+
+/**
+ * Writes the configuration back where it came from. JSON files are rewritten (2-space indent);
+ * package.json gets its "hessra" field replaced; YAML and JS files are refused.
+ */
+export function writeConfig(filepath: string, config: HessraConfig, format: ConfigFormat = formatOf(filepath)): void {
+  if (format === 'yaml' || format === 'js') {
+    throw new ConfigError(`${filepath} is a ${format === 'js' ? 'JavaScript' : 'YAML'} file: hessra only edits JSON configuration; change it by hand`, {
+      file: filepath,
+    })
+  }
+  let text: string
+  if (format === 'package.json') {
+    const pkg = JSON.parse(readFileSync(filepath, 'utf8')) as Record<string, unknown>
+    pkg.hessra = config
+    text = JSON.stringify(pkg, null, 2) + '\n'
+  } else {
+    text = JSON.stringify(config, null, 2) + '\n'
+  }
+  mkdirSync(dirname(filepath), {recursive: true})
+  const tmp = `${filepath}.tmp-${process.pid}`
+  writeFileSync(tmp, text, {mode: 0o644})
+  renameSync(tmp, filepath)
+}
+
+/** Picks the key to use from a configuration: by the token's root key id, else default_key, else the only key. */
+export function selectKey(config: HessraConfig, rootKeyId: number | null): KeyEntry | undefined {
+  const keys = Array.isArray(config.keys) ? config.keys : []
+  if (rootKeyId !== null) {
+    const byId = keys.find((k) => k && k.root_key_id === rootKeyId)
+    if (byId) return byId
+  }
+  if (config.default_key) {
+    const d = keys.find((k) => k && k.id === config.default_key)
+    if (d) return d
+  }
+  return keys.length >= 1 ? keys[0] : undefined
+}

@@ -1,0 +1,84 @@
+/** Human-readable renderings of results (pure functions: unit-tested without a terminal). */
+import {Chalk, type ChalkInstance} from 'chalk'
+
+import {isoDate, nowSeconds, relativeTime} from './input/time.js'
+import {type AuthorizeResult, type InspectResult, type VerifyResult} from './tokens.js'
+
+const plain: ChalkInstance = new Chalk({level: 0})
+
+export function describeExpiry(expiresAt: number | null, now: number = nowSeconds()): string | null {
+  if (expiresAt === null) return null
+  return `${isoDate(expiresAt)} (${expiresAt <= now ? 'expired ' : 'expires '}${relativeTime(expiresAt, now)})`
+}
+
+export function formatVerify(r: VerifyResult, ch: ChalkInstance = plain, now: number = nowSeconds()): string[] {
+  const who = r.subject ?? '(capability)'
+  const what = `${who} → ${r.operation ?? 'any operation'} on ${r.resource}`
+  const lines: string[] = []
+  if (r.status === 'valid') {
+    lines.push(`${ch.green.bold('✔ valid')}  ${what}`)
+  } else if (r.status === 'expired') {
+    lines.push(`${ch.red.bold('✘ expired')}  ${what}`)
+    if (r.expiresAt !== null) {
+      const atNow = Math.abs(r.checkedAt - now) <= 5
+      const rel = relativeTime(r.expiresAt, r.checkedAt)
+      lines.push(`  expired:    ${isoDate(r.expiresAt)} (expired ${atNow ? rel : `${rel.replace(/ ago$/, '')} before the time checked`})`)
+    }
+    if (r.reason) lines.push(`  reason:     ${r.reason}`)
+  } else {
+    lines.push(`${ch.red.bold('✘ denied')}  ${what}`)
+    if (r.reason) lines.push(`  reason:     ${r.reason}`)
+  }
+  if (r.status !== 'expired' && r.expiresAt !== null) lines.push(`  expires:    ${describeExpiry(r.expiresAt, now)}`)
+  if (r.status === 'valid' && r.expiresAt === null) lines.push(`  expires:    ${ch.yellow('never (no time bound)')}`)
+  lines.push(`  key:        ${r.key.origin}${r.rootKeyId !== null ? ` (token root key id ${r.rootKeyId})` : ''}`)
+  lines.push(`  checked at: ${isoDate(r.checkedAt)}${Math.abs(r.checkedAt - now) > 5 ? ` (${relativeTime(r.checkedAt, now)})` : ''}`)
+  return lines
+}
+
+export function formatAuthorize(r: AuthorizeResult, ch: ChalkInstance = plain): string[] {
+  const lines: string[] = []
+  if (r.authorized) {
+    lines.push(`${ch.green.bold('✔ authorized')}${r.policy !== null ? `  by allow policy #${r.policy}` : ''}`)
+    return lines
+  }
+  lines.push(`${ch.red.bold('✘ not authorized')}`)
+  if (r.error) {
+    if (r.policy !== null && r.error.kind !== 'signature') lines.push(`  matched deny policy #${r.policy}`)
+    lines.push(`  ${r.error.kind}: ${r.error.message}`)
+    for (const c of r.error.failed_checks ?? []) {
+      lines.push(`  failed check ${c.block === null ? 'in authorizer' : `in block ${c.block}`} #${c.check}: ${c.rule}`)
+    }
+  }
+  return lines
+}
+
+export function formatInspect(r: InspectResult, ch: ChalkInstance = plain, now: number = nowSeconds()): string[] {
+  const lines: string[] = []
+  if (r.verified) lines.push(ch.green.bold('signatures verified with the given root key'))
+  else lines.push(ch.yellow.bold('UNVERIFIED: decoded only, signatures NOT checked (pass --key to verify)'))
+  lines.push(`root key id:    ${r.root_key_id ?? 'none'}`)
+  lines.push(`sealed:         ${r.sealed ? 'yes' : 'no'}`)
+  lines.push(`blocks:         ${r.blocks.length}`)
+  lines.push(`expires:        ${r.expires_at === null ? 'never (no time bound)' : describeExpiry(r.expires_at, now)}`)
+  if (r.rights.length > 0) {
+    lines.push('rights:')
+    for (const x of r.rights) lines.push(`  ${x.subject} may ${x.operation} ${x.resource}`)
+  }
+  if (r.service_nodes.length > 0) {
+    lines.push('service chain:')
+    for (const n of r.service_nodes) lines.push(`  ${n.component}  ${n.public_key}`)
+  }
+  for (const b of r.blocks) {
+    lines.push('')
+    const title = b.index === 0 ? 'authority block' : `block ${b.index}`
+    const ext = b.external_key ? ` (third-party, signed by ${b.external_key})` : ''
+    lines.push(ch.bold(`── ${title}${ext}`) + (b.context ? ch.dim(`  context: ${b.context}`) : ''))
+    const code = b.code.trimEnd()
+    lines.push(code === '' ? ch.dim('  (empty)') : code.split('\n').map((l) => `  ${l}`).join('\n'))
+  }
+  lines.push('')
+  lines.push('revocation ids:')
+  r.revocation_ids.forEach((id, i) => lines.push(`  ${i}: ${id}`))
+  return lines
+}

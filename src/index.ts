@@ -1,0 +1,92 @@
+/**
+ * hessra — programmatic API for Node applications (the CLI is a thin shell over the same functions).
+ *
+ *   import {verifyToken, loadConfig} from 'hessra'
+ *   const config = await loadConfig()
+ *   const r = verifyToken(token, {config, subject: 'alice', resource: 'documents', operation: 'read'})
+ *   if (!r.valid) console.log(r.status, r.reason)
+ *
+ * Native handles (PublicKey, KeyPair, Token, Config) hold memory in the engine: call dispose() when done
+ * (a FinalizationRegistry frees forgotten ones eventually).
+ */
+export {
+  appendThirdPartyBlock,
+  assertValid,
+  attenuateToken,
+  attenuationDatalog,
+  attestToken,
+  authorize,
+  createThirdPartyBlockFor,
+  inspectToken,
+  mintFromDatalog,
+  mintHessra,
+  openToken,
+  publicKeyText,
+  sealToken,
+  thirdPartyRequest,
+  tokenToString,
+  verifyToken,
+} from './tokens.js'
+export type {
+  AttenuateOptions,
+  AttestOptions,
+  AuthorizeOptions,
+  AuthorizeResult,
+  FailedCheck,
+  InspectBlock,
+  InspectOptions,
+  InspectResult,
+  KeyOptions,
+  MintDatalogOptions,
+  MintOptions,
+  PrivateKeyLike,
+  TokenLike,
+  VerifyOptions,
+  VerifyResult,
+  VerifyStatus,
+} from './tokens.js'
+
+export {
+  checkConfigShape,
+  defaultConfig,
+  getPath,
+  loadConfig,
+  SEARCH_PLACES,
+  selectKey,
+  setPath,
+  userConfigPath,
+  writeConfig,
+} from './config/index.js'
+export type {ConfigProblem, ConfigSource, HessraConfig, KeyEntry, Limits, LoadedConfig, LoadOptions, ServiceNode} from './config/index.js'
+export {validateConfig} from './config/validate.js'
+export type {ValidationReport} from './config/validate.js'
+
+export {choosePublicKey, classifyKeyText, generateKeyPair, loadKeyPair, parsePublicKeySpec, writePrivateKeyFile} from './keys.js'
+export type {KeyChoice, KeyTextKind, ResolvedPublicKey} from './keys.js'
+
+export {Config, isAvailable as nativeAvailable, KeyPair, libraryPath, PublicKey, Token, version as nativeVersion} from './native/binding.js'
+export type {Algorithm, MintRequest, VerifyRequest} from './native/binding.js'
+
+export {classifyTokenBytes, normalizeTokenText, resolveTokenInput} from './input/token.js'
+export type {TokenInput, TokenSources} from './input/token.js'
+export {isoDate, parseAt, parseDuration, parseTtl, relativeTime} from './input/time.js'
+
+export {
+  ConfigError,
+  DeniedError,
+  EnvironmentError,
+  ExitCode,
+  exitCodeFor,
+  ExpiredError,
+  HessraError,
+  InputError,
+  InternalError,
+  InvalidKeyError,
+  InvalidTokenError,
+  IoError,
+  LimitExceededError,
+  NativeCode,
+  NativeLibraryMissingError,
+  UsageError,
+} from './errors.js'
+export type {ErrorKind} from './errors.js'

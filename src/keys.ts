@@ -1,0 +1,186 @@
+/**
+ * Keys: reading public keys and key pairs from text or files (detected by content), choosing the
+ * verification key (--key, --key-id, HESSRA_PUBLIC_KEY, configuration), writing private key files
+ * (mode 0600, never overwriting without force).
+ */
+import {chmodSync, closeSync, existsSync, openSync, readFileSync, statSync, writeSync} from 'node:fs'
+import {dirname} from 'node:path'
+import {mkdirSync} from 'node:fs'
+
+import {engineJson, selectKey, type HessraConfig, type LoadedConfig} from './config/index.js'
+import {validateConfig} from './config/validate.js'
+import {ConfigError, InvalidKeyError, IoError, UsageError} from './errors.js'
+import {Config, KeyPair, PublicKey, type Algorithm} from './native/binding.js'
+
+export type KeyTextKind = 'public-pem' | 'private-pem' | 'public-text' | 'private-text' | 'hex' | 'unknown'
+
+/** Classifies key text by content (no native call). */
+export function classifyKeyText(text: string): KeyTextKind {
+  const t = text.trim()
+  if (/-----BEGIN PUBLIC KEY-----/.test(t)) return 'public-pem'
+  if (/-----BEGIN (?:EC |ENCRYPTED )?PRIVATE KEY-----/.test(t)) return 'private-pem'
+  if (/^(?:ed25519|secp256r1)\/[0-9a-fA-F]+$/.test(t)) return 'public-text'
+  if (/^(?:ed25519|secp256r1)-private\/[0-9a-fA-F]+$/.test(t)) return 'private-text'
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return 'hex'
+  return 'unknown'
+}
+
+const MAX_KEY_FILE = 64 * 1024
+
+function readKeyFile(path: string, what: string): string {
+  let st
+  try {
+    st = statSync(path)
+  } catch (error) {
+    throw new IoError(`cannot read ${what} file ${path} (${(error as {code?: string}).code ?? 'error'})`)
+  }
+  if (!st.isFile()) throw new IoError(`${what} file ${path} is not a regular file`)
+  if (st.size > MAX_KEY_FILE) throw new InvalidKeyError(`${what} file ${path} is too large to be a key (${st.size} bytes)`)
+  return readFileSync(path, 'utf8')
+}
+
+export interface ResolvedPublicKey {
+  key: PublicKey
+  /** Where it came from, for messages: "--key", "key id prod", "HESSRA_PUBLIC_KEY", "config" */
+  origin: string
+  /** The configuration key id when the key came from the configuration. */
+  id: string | null
+  /** true when the text held a private key and the public part was derived. */
+  derivedFromPrivate: boolean
+}
+
+/**
+ * Parses a public key given as text or as a path to a file holding one (PEM, ed25519/<hex>,
+ * secp256r1/<hex>, bare hex; a private key's public half is accepted too).
+ */
+export function parsePublicKeySpec(spec: string, what = 'public key'): {key: PublicKey; derivedFromPrivate: boolean} {
+  let text = spec
+  let kind = classifyKeyText(spec)
+  if (kind === 'unknown') {
+    if (existsSync(spec)) {
+      text = readKeyFile(spec, what)
+      kind = classifyKeyText(text)
+      if (kind === 'unknown') throw new InvalidKeyError(`${spec} does not hold a key (expected PEM, ed25519/<hex> or secp256r1/<hex>)`)
+    } else {
+      throw new InvalidKeyError(`${what} is neither a key (PEM, ed25519/<hex>, secp256r1/<hex>) nor an existing file`)
+    }
+  }
+  if (kind === 'private-pem' || kind === 'private-text') {
+    const kp = KeyPair.fromString(text.trim())
+    try {
+      return {key: kp.publicKey(), derivedFromPrivate: true}
+    } finally {
+      kp.dispose()
+    }
+  }
+  return {key: PublicKey.fromString(text.trim()), derivedFromPrivate: false}
+}
+
+/** Reads a private key (key pair) from a file or from text (PEM PKCS#8, ed25519-private/<hex>, ...). */
+export function loadKeyPair(spec: string, what = 'private key'): KeyPair {
+  const kind = classifyKeyText(spec)
+  if (kind === 'private-pem' || kind === 'private-text') return KeyPair.fromString(spec.trim())
+  if (!existsSync(spec)) throw new IoError(`${what} file ${spec} does not exist`)
+  const text = readKeyFile(spec, what)
+  const k = classifyKeyText(text)
+  if (k === 'public-pem' || k === 'public-text' || k === 'hex') {
+    throw new InvalidKeyError(`${spec} holds a public key; a private key is needed here`, {hint: 'generate one with `hessra keys generate --out FILE`'})
+  }
+  return KeyPair.fromString(text.trim())
+}
+
+export interface KeyChoice {
+  /** --key (text or file) */
+  key?: string
+  /** --key-id */
+  keyId?: string
+  env?: NodeJS.ProcessEnv
+  loaded?: LoadedConfig
+  /** The token's root key id, to pick among configured keys. */
+  rootKeyId?: number | null
+}
+
+/** The configuration as a native handle (validated by the engine). */
+export function nativeConfig(loaded: LoadedConfig): Config {
+  if (!loaded.config) throw new ConfigError('no configuration found', {hint: 'create one with `hessra config init`'})
+  const where = loaded.filepath ?? 'configuration'
+  const first = validateConfig(loaded.config, loaded.filepath).problems.find((p) => p.severity === 'error')
+  if (first) {
+    throw new ConfigError(`${where}: ${first.field}: ${first.message}`, {file: loaded.filepath ?? undefined, field: first.field, hint: 'run `hessra config validate`'})
+  }
+  try {
+    return Config.fromString(engineJson(loaded.config, loaded.filepath))
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new ConfigError(`${where}: ${error.message}`, {file: loaded.filepath ?? undefined, field: error.field, hint: 'run `hessra config validate`'})
+    }
+    throw error
+  }
+}
+
+function keyFromEntry(config: HessraConfig, id: string, loaded: LoadedConfig): PublicKey {
+  const entry = (config.keys ?? []).find((k) => k && k.id === id)
+  if (!entry) {
+    const ids = (config.keys ?? []).map((k) => k.id).join(', ')
+    throw new ConfigError(`no key "${id}" in ${loaded.filepath ?? 'the configuration'}${ids ? ` (keys: ${ids})` : ''}`, {field: 'keys'})
+  }
+  const cfg = nativeConfig(loaded)
+  try {
+    return cfg.getPublicKey(id)
+  } finally {
+    cfg.dispose()
+  }
+}
+
+/**
+ * Chooses the verification key: --key, then --key-id (configuration), then HESSRA_PUBLIC_KEY, then the
+ * configuration (by the token's root key id, else default_key, else its only key).
+ */
+export function choosePublicKey(choice: KeyChoice): ResolvedPublicKey {
+  const env = choice.env ?? process.env
+  if (choice.key !== undefined && choice.keyId !== undefined) throw new UsageError('give either --key or --key-id, not both')
+  if (choice.key !== undefined) {
+    const r = parsePublicKeySpec(choice.key, '--key')
+    return {key: r.key, origin: '--key', id: null, derivedFromPrivate: r.derivedFromPrivate}
+  }
+  if (choice.keyId !== undefined) {
+    if (!choice.loaded?.config) throw new ConfigError(`--key-id ${choice.keyId}: no configuration found`, {hint: 'create one with `hessra config init`, or pass --key'})
+    return {key: keyFromEntry(choice.loaded.config, choice.keyId, choice.loaded), origin: `key id ${choice.keyId}`, id: choice.keyId, derivedFromPrivate: false}
+  }
+  const fromEnv = env.HESSRA_PUBLIC_KEY
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    const r = parsePublicKeySpec(fromEnv.trim(), 'HESSRA_PUBLIC_KEY')
+    return {key: r.key, origin: 'HESSRA_PUBLIC_KEY', id: null, derivedFromPrivate: r.derivedFromPrivate}
+  }
+  const config = choice.loaded?.config
+  if (config) {
+    const entry = selectKey(config, choice.rootKeyId ?? null)
+    if (entry) return {key: keyFromEntry(config, entry.id, choice.loaded!), origin: `configuration key "${entry.id}"`, id: entry.id, derivedFromPrivate: false}
+  }
+  throw new ConfigError('no public key to verify with', {
+    hint: 'pass --key KEY|FILE or --key-id ID, set HESSRA_PUBLIC_KEY, or add one with `hessra keys add ID KEY`',
+  })
+}
+
+/** Writes a private key file with mode 0600; refuses to overwrite unless force. */
+export function writePrivateKeyFile(path: string, pem: string, force = false): void {
+  mkdirSync(dirname(path), {recursive: true})
+  let fd: number
+  try {
+    fd = openSync(path, force ? 'w' : 'wx', 0o600)
+  } catch (error) {
+    const code = (error as {code?: string}).code
+    if (code === 'EEXIST') throw new UsageError(`${path} already exists; refusing to overwrite it`, {hint: 'pass --force to replace it'})
+    throw new IoError(`cannot write ${path} (${code ?? 'error'})`, {exitCode: 5})
+  }
+  try {
+    chmodSync(path, 0o600) // also when overwriting a file that had wider permissions
+    writeSync(fd, pem.endsWith('\n') ? pem : pem + '\n')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+export function generateKeyPair(algorithm: Algorithm = 'ed25519'): KeyPair {
+  return KeyPair.generate(algorithm)
+}

@@ -1,0 +1,35 @@
+/** Terminal output helpers: colour (off with NO_COLOR or when not a TTY) and JSON printing. */
+import {Chalk, type ChalkInstance} from 'chalk'
+
+export function colorEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true
+  return Boolean(stream.isTTY)
+}
+
+let out: ChalkInstance | undefined
+let err: ChalkInstance | undefined
+
+/** chalk for stdout */
+export function c(): ChalkInstance {
+  out ??= new Chalk({level: colorEnabled(process.stdout) ? 1 : 0})
+  return out
+}
+
+/** chalk for stderr */
+export function ce(): ChalkInstance {
+  err ??= new Chalk({level: colorEnabled(process.stderr) ? 1 : 0})
+  return err
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n')
+}
+
+export function stdout(line = ''): void {
+  process.stdout.write(line + '\n')
+}
+
+export function stderr(line = ''): void {
+  process.stderr.write(line + '\n')
+}

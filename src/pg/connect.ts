@@ -1,0 +1,145 @@
+/**
+ * Connecting to PostgreSQL with `pg`: --database URL, then DATABASE_URL, then the libpq PG* variables
+ * (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD — read by `pg` itself). Failures become exit-5
+ * EnvironmentErrors that say what went wrong and what to check. Passwords never appear in messages.
+ */
+import pg from 'pg'
+
+import {EnvironmentError, HessraError} from '../errors.js'
+import {redactUrl} from './sql.js'
+
+export interface ConnectionTarget {
+  /** undefined: use the PG* variables */
+  connectionString?: string
+  source: 'flag' | 'DATABASE_URL' | 'PG* variables'
+  /** for messages: no password */
+  display: string
+}
+
+export function resolveConnection(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ConnectionTarget {
+  if (flag !== undefined && flag.trim() !== '') return {connectionString: flag, source: 'flag', display: redactUrl(flag)}
+  if (env.DATABASE_URL && env.DATABASE_URL.trim() !== '') return {connectionString: env.DATABASE_URL, source: 'DATABASE_URL', display: redactUrl(env.DATABASE_URL)}
+  const host = env.PGHOST || 'localhost'
+  const port = env.PGPORT || '5432'
+  const user = env.PGUSER || env.USER || 'postgres'
+  const db = env.PGDATABASE || user
+  return {source: 'PG* variables', display: `${host.startsWith('/') ? `socket ${host}` : host}:${port}/${db} as ${user}`}
+}
+
+/** Is the target on this machine (unix socket or loopback)? Unknown → true (PG* defaults are local). */
+export function isLocalTarget(target: ConnectionTarget, env: NodeJS.ProcessEnv = process.env): boolean {
+  let host: string | undefined
+  if (target.connectionString) {
+    try {
+      const u = new URL(target.connectionString)
+      host = u.searchParams.get('host') ?? (u.hostname === '' ? undefined : decodeURIComponent(u.hostname))
+    } catch {
+      const m = /host=([^\s]+)/.exec(target.connectionString)
+      host = m?.[1]
+    }
+  } else host = env.PGHOST
+  if (!host) return true
+  host = host.replace(/^\[|\]$/g, '')
+  return host.startsWith('/') || host === 'localhost' || host === '::1' || /^127\./.test(host)
+}
+
+export type Client = pg.Client
+
+/** Opens a connection; errors are mapped (see mapPgError). */
+export async function connect(target: ConnectionTarget, opts: {applicationName?: string; timeoutMs?: number} = {}): Promise<pg.Client> {
+  const config: pg.ClientConfig = {
+    connectionTimeoutMillis: opts.timeoutMs ?? 10_000,
+    application_name: opts.applicationName ?? 'hessra',
+  }
+  if (target.connectionString) config.connectionString = target.connectionString
+  const client = new pg.Client(config)
+  // An error event after connecting (server shut down) must not crash the process.
+  client.on('error', () => {})
+  try {
+    await client.connect()
+  } catch (error) {
+    try {
+      await client.end()
+    } catch {
+      // ignore
+    }
+    throw mapPgError(error, target)
+  }
+  return client
+}
+
+interface PgErrorLike {
+  code?: string
+  message?: string
+  detail?: string
+  hint?: string
+  errno?: number
+  address?: string
+  port?: number
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ENOENT', 'EPIPE'])
+
+/** Any connection/query error → a HessraError (exit 5 unless it already is one). */
+export function mapPgError(error: unknown, target?: ConnectionTarget): HessraError {
+  if (error instanceof HessraError) return error
+  const e = (error ?? {}) as PgErrorLike
+  const where = target ? target.display : 'the database'
+  const via = target ? ` (from ${target.source === 'flag' ? '--database' : target.source})` : ''
+  const msg = (e.message ?? String(error)).replace(/password=[^\s]+/g, 'password=***')
+  if (e.code && UNREACHABLE.has(e.code)) {
+    return new EnvironmentError(`cannot reach PostgreSQL at ${where}${via}: ${msg}`, {
+      hint: 'is the server running and listening there? set --database URL, DATABASE_URL or PGHOST/PGPORT (`hessra pg sandbox start` runs a local one)',
+      cause: error,
+    })
+  }
+  if (/timeout expired|Connection terminated due to connection timeout/i.test(msg)) {
+    return new EnvironmentError(`cannot reach PostgreSQL at ${where}${via}: connection timed out`, {hint: 'check the host, port and any firewall', cause: error})
+  }
+  if (e.code === '28P01' || e.code === '28000' || /SASL|client password must be a string|password authentication failed/i.test(msg)) {
+    return new EnvironmentError(`authentication failed connecting to ${where}${via}: ${msg}`, {
+      hint: 'check the user and password (in the URL, PGUSER/PGPASSWORD or ~/.pgpass) and pg_hba.conf',
+      cause: error,
+    })
+  }
+  if (e.code === '3D000') {
+    return new EnvironmentError(`${msg} (at ${where})`, {hint: 'name an existing database in --database / DATABASE_URL / PGDATABASE', cause: error})
+  }
+  if (e.code === '57P03') {
+    return new EnvironmentError(`PostgreSQL at ${where} is not accepting connections yet: ${msg}`, {hint: 'wait for it to finish starting and try again', cause: error})
+  }
+  if (e.code === '42501') {
+    return new EnvironmentError(`permission denied: ${msg}`, {hint: e.hint ?? 'connect as a superuser (e.g. postgres)', cause: error})
+  }
+  const sqlstate = e.code && /^[0-9A-Z]{5}$/.test(e.code) ? ` [SQLSTATE ${e.code}]` : ''
+  const detail = e.detail ? ` — ${e.detail}` : ''
+  return new EnvironmentError(`PostgreSQL error${sqlstate}: ${msg}${detail}`, {hint: e.hint, cause: error})
+}
+
+/** Fails with exit 5 unless the session is a superuser. */
+export async function requireSuperuser(client: Queryable, what: string): Promise<void> {
+  const r = await client.query<{rolsuper: boolean; user: string}>('SELECT rolsuper, current_user AS user FROM pg_catalog.pg_roles WHERE rolname = current_user')
+  const row = r.rows[0]
+  if (!row?.rolsuper) {
+    throw new EnvironmentError(`${what} needs a superuser; connected as "${row?.user ?? 'unknown'}", which is not one`, {
+      hint: 'connect as a superuser (e.g. postgresql://postgres@HOST/DB), or ask your DBA to run it',
+    })
+  }
+}
+
+/** What status/install/apply need from a client (a fake one in unit tests). */
+export interface Queryable {
+  query<R extends Record<string, unknown> = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{rows: R[]; rowCount?: number | null}>
+}
+
+/** Runs fn with a connection, always closing it; errors mapped. */
+export async function withClient<T>(target: ConnectionTarget, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(target)
+  try {
+    return await fn(client)
+  } catch (error) {
+    throw mapPgError(error, target)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}

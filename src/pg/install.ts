@@ -1,0 +1,300 @@
+/**
+ * `hessra pg install`: build the bundled extension (pg-plugin/, PGXS) against the chosen pg_config,
+ * install it, write the server-side configuration, and (with a database) create/update the extension,
+ * point hessra.config_path at the file (ALTER SYSTEM + reload) and check the server can load it.
+ * Every step is idempotent; --dry-run shows each one without doing it.
+ */
+import {accessSync, constants, existsSync} from 'node:fs'
+import {join} from 'node:path'
+
+import type {LoadedConfig} from '../config/index.js'
+import {EnvironmentError, HessraError} from '../errors.js'
+import {isAvailable as nativeAvailable, packageRoot} from '../native/binding.js'
+import {publicKeyText} from '../tokens.js'
+import {connect, isLocalTarget, mapPgError, requireSuperuser, type ConnectionTarget, type Queryable} from './connect.js'
+import {isRoot, runProcess, tail, type Runner} from './exec.js'
+import {buildPrerequisitesError, checkBuildPrerequisites, discoverPgConfig, hintForBuildOutput, type Discovery, type PgConfigInfo} from './pg-config.js'
+import type {Progress} from './progress.js'
+import {buildServerConfig, DEFAULT_SERVER_CONFIG_PATH, serverConfigText, writeServerConfig} from './server-config.js'
+import {quoteLiteral} from './sql.js'
+
+export const EXTENSION_NAME = 'hessra'
+
+export function pluginDir(root = packageRoot()): string {
+  return join(root, 'pg-plugin')
+}
+
+export function nativeStaticLib(root = packageRoot()): string {
+  return join(root, 'native', 'target', 'release', 'libhessra_ffi.a')
+}
+
+/** A step as shown by --dry-run (and the --json report). */
+export interface PlannedStep {
+  title: string
+  /** shell command, when the step runs one */
+  command?: string
+  /** SQL, when the step runs some */
+  sql?: string
+  /** file written, when the step writes one */
+  file?: string
+  /** what the file would hold (dry run) */
+  content?: string
+  /** true: done; false: skipped (dry run / nothing to do) */
+  done: boolean
+  note?: string
+}
+
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`
+}
+
+export function commandLine(cmd: string, args: readonly string[]): string {
+  return [cmd, ...args].map(shellQuote).join(' ')
+}
+
+/** The key normaliser for the server-side config: the native engine when it loads, else the text as is. */
+export function normalizeKeyText(spec: string, what: string): string {
+  if (!nativeAvailable()) return spec.trim()
+  return publicKeyText(spec, what)
+}
+
+export interface BuildOptions {
+  info: PgConfigInfo
+  progress: Progress
+  dryRun: boolean
+  run?: Runner
+  root?: string
+  /** record of what was (or would be) done */
+  steps: PlannedStep[]
+}
+
+/** Builds the engine (when cargo is there) and the extension, then `make install`. */
+export async function buildAndInstall(opts: BuildOptions): Promise<void> {
+  const run = opts.run ?? runProcess
+  const root = opts.root ?? packageRoot()
+  const dir = pluginDir(root)
+  const {info, progress, steps} = opts
+  if (!existsSync(join(dir, 'Makefile')) || !existsSync(join(dir, 'hessra.control'))) {
+    throw new EnvironmentError(`the extension sources are missing from this installation (${dir})`, {
+      hint: 'reinstall hessra from a package that includes pg-plugin/, or build it from a clone: make -C pg-plugin install',
+    })
+  }
+  const staticLib = nativeStaticLib(root)
+  const check = checkBuildPrerequisites(info, {nativeLibExists: existsSync(staticLib)})
+  if (!check.ok) throw buildPrerequisitesError(check)
+
+  const cargoArgs = ['build', '--release', '--offline', '--manifest-path', join(root, 'native', 'Cargo.toml')]
+  const makeArgs = ['-C', dir, `PG_CONFIG=${info.path}`]
+  const env = {...process.env, CARGO_TARGET_DIR: join(root, 'native', 'target')}
+
+  const exec = async (title: string, cmd: string, args: string[], opts2: {env?: NodeJS.ProcessEnv; timeoutMs: number}) => {
+    const line = commandLine(cmd, args)
+    if (opts.dryRun) {
+      steps.push({title, command: line, done: false})
+      return
+    }
+    await progress.step(title, async (update) => {
+      const r = await run(cmd, args, {env: opts2.env ?? process.env, timeoutMs: opts2.timeoutMs, onOutput: update, cwd: root})
+      if (r.error || r.code !== 0) {
+        const output = `${r.stdout}\n${r.stderr}`
+        const hint = hintForBuildOutput(output, info.major)
+        throw new EnvironmentError(`${title} failed (${r.error ? r.error.code ?? r.error.message : `exit ${r.code}`}): ${line}\n${tail(output)}`, {hint})
+      }
+    })
+    steps.push({title, command: line, done: true})
+  }
+
+  if (check.cargo) {
+    await exec('Building the native engine (cargo, release)', 'cargo', cargoArgs, {env, timeoutMs: 30 * 60_000})
+  } else {
+    steps.push({title: 'Building the native engine', done: false, note: `cargo not found; using the existing ${staticLib}`})
+    if (!opts.dryRun) progress.info(`cargo not found; using the existing ${staticLib}`)
+  }
+  await exec(`Building the extension for PostgreSQL ${info.major}`, 'make', [...makeArgs, '-j2'], {timeoutMs: 10 * 60_000})
+  if (!opts.dryRun) checkInstallWritable(info)
+  await exec(`Installing the extension into ${info.pkglibdir}`, 'make', [...makeArgs, 'install'], {timeoutMs: 5 * 60_000})
+}
+
+/** Fails early (exit 5) when we cannot write PostgreSQL's library and extension directories. */
+export function checkInstallWritable(info: PgConfigInfo): void {
+  for (const d of [info.pkglibdir, join(info.sharedir, 'extension')]) {
+    if (!d || !existsSync(d)) continue
+    try {
+      accessSync(d, constants.W_OK)
+    } catch {
+      throw new EnvironmentError(`cannot write ${d}: installing the extension into PostgreSQL ${info.major} needs root`, {
+        hint: 'run `sudo hessra pg install ...` (or `sudo make -C pg-plugin install`)',
+      })
+    }
+  }
+}
+
+export interface DatabaseSetupResult {
+  serverVersion: string
+  extensionVersion: string
+  created: boolean
+  updated: boolean
+  configPathSet: boolean
+}
+
+/** The database side: superuser check, CREATE/UPDATE EXTENSION, ALTER SYSTEM SET hessra.config_path, reload, load check. */
+export async function setupDatabase(
+  client: Queryable,
+  opts: {configPath: string | null; info?: PgConfigInfo; dryRun: boolean; progress: Progress; steps: PlannedStep[]},
+): Promise<DatabaseSetupResult> {
+  const {progress, steps} = opts
+  const sqlStep = async <T>(title: string, sql: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    if (opts.dryRun) {
+      steps.push({title, sql, done: false})
+      return undefined
+    }
+    const r = await progress.step(title, fn)
+    steps.push({title, sql, done: true})
+    return r
+  }
+
+  await requireSuperuser(client, 'installing the extension')
+  const ver = await client.query<{v: string; n: string}>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n")
+  const serverVersion = ver.rows[0]?.v ?? 'unknown'
+  const serverMajor = Math.floor(Number(ver.rows[0]?.n ?? 0) / 10_000)
+  if (opts.info && serverMajor && serverMajor !== opts.info.major) {
+    throw new EnvironmentError(`the server runs PostgreSQL ${serverMajor} but the extension was built for ${opts.info.major} (${opts.info.path})`, {
+      hint: `pass --pg-config /usr/lib/postgresql/${serverMajor}/bin/pg_config (install postgresql-server-dev-${serverMajor} if missing)`,
+    })
+  }
+  const avail = await client.query<{default_version: string | null; installed_version: string | null}>(
+    'SELECT default_version, installed_version FROM pg_catalog.pg_available_extensions WHERE name = $1',
+    [EXTENSION_NAME],
+  )
+  const row = avail.rows[0]
+  if (!row && !opts.dryRun) {
+    throw new EnvironmentError('the server does not see the hessra extension files (hessra.control)', {
+      hint: 'the server must run on this machine from the same PostgreSQL installation the extension was installed into (check --pg-config)',
+    })
+  }
+  let created = false
+  let updated = false
+  if (!row?.installed_version) {
+    await sqlStep('Creating the extension', `CREATE EXTENSION IF NOT EXISTS ${EXTENSION_NAME};`, () => client.query(`CREATE EXTENSION IF NOT EXISTS ${EXTENSION_NAME}`))
+    created = !opts.dryRun
+  } else if (row.default_version && row.installed_version !== row.default_version) {
+    await sqlStep(`Updating the extension ${row.installed_version} → ${row.default_version}`, `ALTER EXTENSION ${EXTENSION_NAME} UPDATE;`, () =>
+      client.query(`ALTER EXTENSION ${EXTENSION_NAME} UPDATE`),
+    )
+    updated = !opts.dryRun
+  } else {
+    steps.push({title: `Extension ${row.installed_version} already installed`, done: false})
+    if (!opts.dryRun) progress.info(`extension hessra ${row.installed_version} already installed`)
+  }
+
+  let configPathSet = false
+  if (opts.configPath) {
+    const path = opts.configPath
+    const current = await client.query<{p: string | null}>("SELECT current_setting('hessra.config_path', true) AS p")
+    const alter = `ALTER SYSTEM SET hessra.config_path = ${quoteLiteral(path)};`
+    if (current.rows[0]?.p !== path) {
+      await sqlStep(`Setting hessra.config_path = ${path}`, alter, () => client.query(alter))
+      await sqlStep('Reloading the server configuration', 'SELECT pg_reload_conf();', () => client.query('SELECT pg_reload_conf()'))
+    } else {
+      steps.push({title: `hessra.config_path is already ${path}`, done: false})
+    }
+    await sqlStep('Checking the server loads the configuration', `SELECT hessra_init(${quoteLiteral(path)});`, async () => {
+      try {
+        await client.query('SELECT hessra_init($1)', [path])
+      } catch (error) {
+        const e = mapPgError(error)
+        throw new EnvironmentError(`the server cannot load ${path}: ${e.message}`, {hint: e.hint, cause: error})
+      }
+    })
+    configPathSet = !opts.dryRun
+  }
+  const v = await client.query<{v: string | null}>('SELECT extversion AS v FROM pg_catalog.pg_extension WHERE extname = $1', [EXTENSION_NAME])
+  return {serverVersion, extensionVersion: v.rows[0]?.v ?? row?.default_version ?? 'unknown', created, updated, configPathSet}
+}
+
+export interface InstallOptions {
+  pgConfig?: string
+  database: ConnectionTarget | null
+  serverConfigPath?: string
+  loaded: LoadedConfig
+  dryRun: boolean
+  progress: Progress
+  run?: Runner
+  /** skip building (the sandbox reuses an already installed extension) */
+  skipBuild?: boolean
+}
+
+export interface InstallResult {
+  pgConfig: PgConfigInfo
+  discovery: string
+  serverConfig: {path: string; changed: boolean; written: boolean} | null
+  database: (DatabaseSetupResult & {target: string}) | null
+  steps: PlannedStep[]
+  dryRun: boolean
+}
+
+export async function install(opts: InstallOptions): Promise<InstallResult> {
+  const {progress} = opts
+  const steps: PlannedStep[] = []
+  const discovery: Discovery = await discoverPgConfig({explicit: opts.pgConfig, run: opts.run})
+  const info = discovery.chosen
+  if (discovery.found.length > 1 && !opts.pgConfig) progress.warn(discovery.reason)
+  progress.info(`PostgreSQL ${info.major}: ${info.path}`)
+  steps.push({title: `Using pg_config ${info.path} (PostgreSQL ${info.major})`, done: true, note: discovery.reason})
+
+  // the server-side configuration (public keys only): built first so a config problem stops before the build
+  const serverConfig = buildServerConfig(opts.loaded, {normalizeKey: normalizeKeyText})
+  const text = serverConfigText(serverConfig)
+
+  if (!opts.skipBuild) await buildAndInstall({info, progress, dryRun: opts.dryRun, run: opts.run, steps})
+
+  let client: (Queryable & {end(): Promise<void>}) | null = null
+  try {
+    if (opts.database) {
+      try {
+        client = await connect(opts.database)
+      } catch (error) {
+        if (!opts.dryRun) throw error
+        progress.warn(`dry run: ${(error as Error).message}`)
+      }
+    }
+    // where the file goes: --server-config, else where the server already looks, else the default
+    let path = opts.serverConfigPath
+    if (!path && client) {
+      const r = await client.query<{p: string | null}>("SELECT current_setting('hessra.config_path', true) AS p")
+      const p = r.rows[0]?.p
+      if (p && p.startsWith('/')) {
+        path = p
+        progress.info(`the server already uses ${p}; updating that file`)
+      }
+    }
+    path ??= DEFAULT_SERVER_CONFIG_PATH
+    let written = false
+    let changed = false
+    if (opts.database && !isLocalTarget(opts.database)) {
+      progress.warn(`the database is on another host: ${path} is written on THIS machine; copy it to the same path on the server`)
+    }
+    if (opts.dryRun) {
+      steps.push({title: `Writing the server-side configuration ${path} (mode 0644${isRoot() ? ', owner root' : ''})`, file: path, content: text, done: false})
+    } else {
+      const w = await progress.step(`Writing the server-side configuration ${path}`, async () => writeServerConfig(path!, text))
+      written = true
+      changed = w.changed
+      steps.push({title: `Writing the server-side configuration ${path}`, file: path, done: true, note: w.changed ? undefined : 'unchanged'})
+    }
+
+    let database: InstallResult['database'] = null
+    if (client && opts.database) {
+      const r = await setupDatabase(client, {configPath: path, info, dryRun: opts.dryRun, progress, steps})
+      database = {...r, target: opts.database.display}
+    } else if (!opts.database) {
+      steps.push({title: 'No database given: skipped CREATE EXTENSION and hessra.config_path', done: false, note: 'pass --database URL (or DATABASE_URL / PG* variables)'})
+    }
+    return {pgConfig: info, discovery: discovery.reason, serverConfig: {path, changed, written}, database, steps, dryRun: opts.dryRun}
+  } catch (error) {
+    if (error instanceof HessraError) throw error
+    throw mapPgError(error, opts.database ?? undefined)
+  } finally {
+    if (client) await client.end().catch(() => {})
+  }
+}

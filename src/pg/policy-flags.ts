@@ -1,0 +1,45 @@
+/** The flags of `pg policy generate` and `pg policy apply` (the same SQL either way). */
+import {Flags} from '@oclif/core'
+
+import {COMMANDS, DEFAULT_OPERATION_MAP, DEFAULT_TOKEN_SETTING, generatePolicies, parseOperationMap, parseOperations, parseRoles, type GeneratedPolicies} from './policy.js'
+
+export const policyFlags = {
+  table: Flags.string({char: 't', description: 'the table (schema.table accepted when --schema is not given)', required: true, helpValue: 'TABLE'}),
+  schema: Flags.string({description: 'schema of the table (default public)', helpValue: 'SCHEMA'}),
+  operations: Flags.string({description: `SQL commands to write policies for, comma separated (default all: ${COMMANDS.join(',')})`, helpValue: 'LIST'}),
+  'operation-map': Flags.string({
+    description: `hessra operation checked per SQL command (default ${Object.entries(DEFAULT_OPERATION_MAP).map(([k, v]) => `${k}=${v}`).join(',')})`,
+    helpValue: 'CMD=OP,...',
+  }),
+  resource: Flags.string({description: 'resource the token must grant: a template with {table}, {schema}, {command}, {operation} (default {table})', helpValue: 'TEMPLATE'}),
+  'owner-column': Flags.string({description: "only rows whose column equals the token's subject (hessra_current_subject())", helpValue: 'COLUMN'}),
+  role: Flags.string({description: 'roles the policies apply to (repeatable or comma separated; default PUBLIC): one policy per command and role', multiple: true, helpValue: 'ROLE'}),
+  'token-setting': Flags.string({description: 'setting the token is read from with current_setting(name, true)', default: DEFAULT_TOKEN_SETTING, helpValue: 'NAME'}),
+  as: Flags.string({description: 'policy kind: permissive (OR-ed with other permissive policies) or restrictive (AND-ed)', options: ['permissive', 'restrictive'], default: 'permissive'}),
+}
+
+export interface PolicyFlagValues {
+  table: string
+  schema?: string
+  operations?: string
+  'operation-map'?: string
+  resource?: string
+  'owner-column'?: string
+  role?: string[]
+  'token-setting': string
+  as: string
+}
+
+export function generateFromFlags(flags: PolicyFlagValues): GeneratedPolicies {
+  return generatePolicies({
+    table: flags.table,
+    schema: flags.schema,
+    operations: parseOperations(flags.operations),
+    operationMap: parseOperationMap(flags['operation-map']),
+    resource: flags.resource,
+    ownerColumn: flags['owner-column'],
+    roles: parseRoles(flags.role),
+    tokenSetting: flags['token-setting'],
+    as: flags.as as 'permissive' | 'restrictive',
+  })
+}

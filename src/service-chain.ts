@@ -1,0 +1,38 @@
+/** `--service-chain JSON|@file` and `--service-node component=KEY` parsing. */
+import {readFileSync} from 'node:fs'
+
+import {type ServiceNode} from './config/index.js'
+import {InputError, IoError} from './errors.js'
+
+export function parseServiceChain(spec: string): ServiceNode[] {
+  let text = spec
+  if (spec.startsWith('@')) {
+    const path = spec.slice(1)
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (error) {
+      throw new IoError(`cannot read service chain file ${path} (${(error as {code?: string}).code ?? 'error'})`)
+    }
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    throw new InputError(`--service-chain is not valid JSON: ${(error as Error).message}`)
+  }
+  if (!Array.isArray(value)) throw new InputError('--service-chain must be a JSON array of {"component": ..., "public_key": ...}')
+  return value.map((n: unknown, i: number) => {
+    const o = n as Record<string, unknown>
+    if (!o || typeof o !== 'object' || typeof o.component !== 'string' || typeof o.public_key !== 'string') {
+      throw new InputError(`--service-chain[${i}] must be {"component": string, "public_key": string}`)
+    }
+    return {component: o.component, public_key: o.public_key}
+  })
+}
+
+/** "component=KEY" (KEY: text or file). */
+export function parseServiceNode(spec: string): ServiceNode {
+  const i = spec.indexOf('=')
+  if (i <= 0 || i === spec.length - 1) throw new InputError(`--service-node "${spec}" must look like component=KEY`)
+  return {component: spec.slice(0, i), public_key: spec.slice(i + 1)}
+}

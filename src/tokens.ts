@@ -1,0 +1,488 @@
+/**
+ * Token operations over the native engine: verify (Hessra rules), authorize (general Datalog),
+ * inspect, and the dev kit (mint, attenuate, attest, seal). No token logic lives here: this module
+ * only chooses keys, shapes requests and turns native outcomes into typed results and errors.
+ */
+import {type LoadedConfig, type ServiceNode} from './config/index.js'
+import {DeniedError, errorFromNative, ExpiredError, expiryFromMessage, InputError, InvalidTokenError, NativeCode, UsageError, type ErrorKind} from './errors.js'
+import {type TokenInput} from './input/token.js'
+import {isoDate, nowSeconds} from './input/time.js'
+import {choosePublicKey, loadKeyPair, nativeConfig, parsePublicKeySpec, type ResolvedPublicKey} from './keys.js'
+import {createThirdPartyBlock, KeyPair, mintHessraToken as nativeMintHessra, mintToken as nativeMint, PublicKey, Token} from './native/binding.js'
+
+/** A token as accepted by the library API: base64url text, raw bytes, or a resolved CLI input. */
+export type TokenLike = string | Uint8Array | TokenInput
+
+export function openToken(token: TokenLike): Token {
+  try {
+    if (typeof token === 'string') return Token.parse(token)
+    if (token instanceof Uint8Array) return Token.parseBytes(token)
+    return token.kind === 'text' ? Token.parse(token.text) : Token.parseBytes(token.bytes)
+  } catch (error) {
+    if (error instanceof InvalidTokenError && /^invalid token$/i.test(error.message)) {
+      throw new InvalidTokenError('not a token: the input does not decode as a Biscuit token (base64url or raw bytes)', {
+        hint: 'check that the whole token was copied; `hessra inspect` shows what a token holds',
+      })
+    }
+    throw error
+  }
+}
+
+/** How to find the root public key. Without any of these, HESSRA_PUBLIC_KEY then the configuration. */
+export interface KeyOptions {
+  /** Public key text (PEM, ed25519/<hex>, secp256r1/<hex>) or a path to a file holding one. */
+  key?: string | PublicKey
+  /** A key id from the configuration. */
+  keyId?: string
+  /** A loaded configuration (see loadConfig). */
+  config?: LoadedConfig
+  env?: NodeJS.ProcessEnv
+}
+
+function resolveKey(opts: KeyOptions, token: Token | null): ResolvedPublicKey & {owned: boolean} {
+  if (opts.key instanceof PublicKey) return {key: opts.key, origin: 'argument', id: null, derivedFromPrivate: false, owned: false}
+  const r = choosePublicKey({key: opts.key, keyId: opts.keyId, env: opts.env, loaded: opts.config, rootKeyId: token ? token.rootKeyId() : null})
+  return {...r, owned: true}
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect
+// ---------------------------------------------------------------------------------------------
+
+export interface InspectBlock {
+  index: number
+  code: string
+  symbols: string[]
+  public_keys: string[]
+  external_key: string | null
+  version: number
+  context: string | null
+}
+
+export interface InspectResult {
+  verified: boolean
+  root_key_id: number | null
+  sealed: boolean
+  revocation_ids: string[]
+  blocks: InspectBlock[]
+  rights: {subject: string; resource: string; operation: string}[]
+  expires_at: number | null
+  /** The same bound as RFC 3339 (UTC), or null. */
+  expires_at_rfc3339?: string | null
+  service_nodes: ServiceNode[]
+}
+
+export interface InspectOptions extends KeyOptions {
+  /** Verify the signatures (needs a key). Default: only when a key is given. */
+  verify?: boolean
+}
+
+/** Decodes a token; verifies its signatures when a key is given (or `verify: true`). */
+export function inspectToken(token: TokenLike, opts: InspectOptions = {}): InspectResult {
+  const t = openToken(token)
+  try {
+    const wantVerify = opts.verify ?? (opts.key !== undefined || opts.keyId !== undefined)
+    if (!wantVerify) return JSON.parse(t.inspect()) as InspectResult
+    const k = resolveKey(opts, t)
+    try {
+      return JSON.parse(t.inspectVerified(k.key)) as InspectResult
+    } finally {
+      if (k.owned) k.key.dispose()
+    }
+  } finally {
+    t.dispose()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify
+// ---------------------------------------------------------------------------------------------
+
+export interface VerifyOptions extends KeyOptions {
+  /** Omit (or null) for capability mode. */
+  subject?: string | null
+  resource: string
+  /** Omit (or null) to accept any operation the token grants. */
+  operation?: string | null
+  domain?: string | null
+  prefix?: string | null
+  /** The service chain: nodes in order. Defaults to the configuration's service_chains[resource] when a component is given. */
+  serviceChain?: ServiceNode[] | null
+  component?: string | null
+  /** Unix seconds to verify at (default now). */
+  at?: number
+  leewaySeconds?: number
+}
+
+export type VerifyStatus = 'valid' | 'denied' | 'expired'
+
+export interface VerifyResult {
+  valid: boolean
+  status: VerifyStatus
+  /** Why it is not valid (the failing check, the expiry bound); null when valid. */
+  reason: string | null
+  /** Stable error kind when not valid: denied | expired | limit_exceeded */
+  code: ErrorKind | null
+  mode: 'identity' | 'capability'
+  subject: string | null
+  resource: string
+  operation: string | null
+  /** Unix seconds the token was checked at. */
+  checkedAt: number
+  /** The token's earliest time bound (unix seconds), when it has one. */
+  expiresAt: number | null
+  /** Which key verified it. */
+  key: {origin: string; id: string | null}
+  rootKeyId: number | null
+}
+
+/**
+ * Verifies a Hessra token. Returns the outcome for valid/denied/expired tokens; throws for malformed
+ * tokens or keys (InvalidTokenError, InvalidKeyError), configuration problems (ConfigError) and
+ * environment problems (NativeLibraryMissingError).
+ */
+export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult {
+  if (!opts.resource) throw new UsageError('a resource is required (--resource)')
+  const t = openToken(token)
+  try {
+    const rootKeyId = t.rootKeyId()
+    const cfg = opts.config?.config ?? null
+    const explicitKey = opts.key !== undefined || opts.keyId !== undefined || Boolean((opts.env ?? process.env).HESSRA_PUBLIC_KEY?.trim())
+    let serviceChain = opts.serviceChain ?? null
+    if (!serviceChain && opts.component && cfg?.service_chains && cfg.service_chains[opts.resource]) serviceChain = cfg.service_chains[opts.resource]
+    if (opts.component && !serviceChain) {
+      throw new UsageError(`--component ${opts.component} needs a service chain`, {
+        hint: `pass --service-chain JSON|@file, or add service_chains.${opts.resource} to the configuration`,
+      })
+    }
+    const at = opts.at ?? nowSeconds()
+    const request = {
+      subject: opts.subject ?? null,
+      resource: opts.resource,
+      operation: opts.operation ?? null,
+      domain: opts.domain ?? cfg?.domain ?? null,
+      prefix: opts.prefix ?? null,
+      now: at,
+      leewaySeconds: opts.leewaySeconds ?? cfg?.leeway_seconds ?? 0,
+      serviceChainJson: serviceChain ? JSON.stringify(serviceChain.map((n) => ({component: n.component, public_key: n.public_key}))) : null,
+      component: opts.component ?? null,
+    }
+
+    let outcome
+    let keyInfo: {origin: string; id: string | null}
+    if (!explicitKey && opts.config?.config && !(opts.key instanceof PublicKey)) {
+      // the engine picks the key by the token's root key id, else the default key
+      const config = nativeConfig(opts.config)
+      try {
+        const guess = choosePublicKey({loaded: opts.config, rootKeyId, env: {}})
+        keyInfo = {origin: guess.origin, id: guess.id}
+        guess.key.dispose()
+        outcome = t.verifyWithConfig(config, request)
+      } finally {
+        config.dispose()
+      }
+    } else {
+      const k = resolveKey(opts, t)
+      keyInfo = {origin: k.origin, id: k.id}
+      try {
+        outcome = t.verifyRequest(k.key, request)
+      } finally {
+        if (k.owned) k.key.dispose()
+      }
+    }
+
+    let expiresAt: number | null = null
+    try {
+      expiresAt = (JSON.parse(t.inspect()) as InspectResult).expires_at ?? null
+    } catch {
+      expiresAt = null
+    }
+    const base = {
+      mode: (opts.subject ? 'identity' : 'capability') as 'identity' | 'capability',
+      subject: opts.subject ?? null,
+      resource: opts.resource,
+      operation: opts.operation ?? null,
+      checkedAt: at,
+      key: keyInfo,
+      rootKeyId,
+    }
+    switch (outcome.code) {
+      case NativeCode.SUCCESS:
+        return {valid: true, status: 'valid', reason: null, code: null, expiresAt, ...base}
+      case NativeCode.EXPIRED: {
+        const bound = expiryFromMessage(outcome.message ?? '') ?? expiresAt
+        return {
+          valid: false,
+          status: 'expired',
+          reason: outcome.message ?? (bound === null ? 'token expired' : `expired at ${isoDate(bound)} (unix ${bound})`),
+          code: 'expired',
+          expiresAt: bound,
+          ...base,
+        }
+      }
+      case NativeCode.VERIFICATION_FAILED:
+        return {valid: false, status: 'denied', reason: outcome.message ?? 'verification failed', code: 'denied', expiresAt, ...base}
+      case NativeCode.LIMIT_EXCEEDED:
+        return {valid: false, status: 'denied', reason: outcome.message ?? 'limit exceeded', code: 'limit_exceeded', expiresAt, ...base}
+      default:
+        throw errorFromNative(outcome.code, outcome.message)
+    }
+  } finally {
+    t.dispose()
+  }
+}
+
+/** As verifyToken, but throws DeniedError / ExpiredError unless the token is valid. */
+export function assertValid(token: TokenLike, opts: VerifyOptions): VerifyResult {
+  const r = verifyToken(token, opts)
+  if (r.status === 'expired') throw new ExpiredError(r.reason ?? 'token expired', r.expiresAt ?? undefined)
+  if (!r.valid) throw new DeniedError(r.reason ?? 'denied')
+  return r
+}
+
+// ---------------------------------------------------------------------------------------------
+// authorize
+// ---------------------------------------------------------------------------------------------
+
+export interface FailedCheck {
+  block: number | null
+  check: number
+  rule: string
+}
+
+export interface AuthorizeResult {
+  authorized: boolean
+  /** Index of the matching policy (allow when authorized, deny otherwise), or null. */
+  policy: number | null
+  error: null | {kind: string; message: string; failed_checks?: FailedCheck[]}
+}
+
+export interface AuthorizeOptions extends KeyOptions {
+  /** Authorizer Datalog: facts, rules, checks and policies. */
+  authorizer: string
+}
+
+/**
+ * General Biscuit authorization. Returns {authorized:false,...} when the token is denied (including a bad
+ * signature); throws InputError when the authorizer does not parse, InvalidTokenError for garbage.
+ */
+export function authorize(token: TokenLike, opts: AuthorizeOptions): AuthorizeResult {
+  const t = openToken(token)
+  try {
+    const k = resolveKey(opts, t)
+    try {
+      const r = (() => {
+        try {
+          return t.authorize(k.key, opts.authorizer)
+        } catch (error) {
+          if (error instanceof DeniedError) return {code: NativeCode.VERIFICATION_FAILED, json: null, message: error.message}
+          throw error
+        }
+      })()
+      if (r.json === null) {
+        return {authorized: false, policy: null, error: {kind: 'signature', message: r.message ?? 'signature verification failed'}}
+      }
+      const parsed = JSON.parse(r.json) as AuthorizeResult
+      return {authorized: Boolean(parsed.authorized), policy: parsed.policy ?? null, error: parsed.error ?? null}
+    } finally {
+      if (k.owned) k.key.dispose()
+    }
+  } finally {
+    t.dispose()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// dev kit
+// ---------------------------------------------------------------------------------------------
+
+/** Private key: a KeyPair, PEM/`ed25519-private/<hex>` text, or a path to a file holding one. */
+export type PrivateKeyLike = KeyPair | string
+
+function withKeyPair<T>(k: PrivateKeyLike, what: string, f: (kp: KeyPair) => T): T {
+  if (k instanceof KeyPair) return f(k)
+  const kp = loadKeyPair(k, what)
+  try {
+    return f(kp)
+  } finally {
+    kp.dispose()
+  }
+}
+
+function withPublicKey<T>(opts: KeyOptions, token: Token, f: (key: PublicKey) => T): T {
+  const k = resolveKey(opts, token)
+  try {
+    return f(k.key)
+  } finally {
+    if (k.owned) k.key.dispose()
+  }
+}
+
+/** Normalizes a public key given as text or file to "ed25519/<hex>" / "secp256r1/<hex>". */
+export function publicKeyText(spec: string, what = 'public key'): string {
+  const {key} = parsePublicKeySpec(spec, what)
+  try {
+    return key.toText()
+  } finally {
+    key.dispose()
+  }
+}
+
+export interface MintOptions {
+  privateKey: PrivateKeyLike
+  subject: string
+  resource: string
+  operation: string
+  /** Unix seconds; omit for no time bound. */
+  expiresAt?: number | null
+  domain?: string | null
+  /** Service chain nodes (public keys as text or files). */
+  serviceNodes?: ServiceNode[]
+  rootKeyId?: number | null
+}
+
+/** Mints a Hessra-shaped token (right, the subject/resource/operation check, time bound, domain, service nodes). */
+export function mintHessra(opts: MintOptions): string {
+  const nodes = (opts.serviceNodes ?? []).map((n) => ({component: n.component, public_key: publicKeyText(n.public_key, `key of service node ${n.component}`)}))
+  return withKeyPair(opts.privateKey, 'private key', (kp) =>
+    nativeMintHessra(kp, {
+      subject: opts.subject,
+      resource: opts.resource,
+      operation: opts.operation,
+      expiresAt: opts.expiresAt ?? 0,
+      domain: opts.domain ?? null,
+      serviceNodesJson: nodes.length > 0 ? JSON.stringify(nodes) : null,
+      rootKeyId: opts.rootKeyId ?? -1,
+    }),
+  )
+}
+
+export interface MintDatalogOptions {
+  privateKey: PrivateKeyLike
+  /** Authority block Datalog, with {name} placeholders. */
+  datalog: string
+  params?: Record<string, unknown> | null
+  rootKeyId?: number | null
+}
+
+/** Mints a token from authority Datalog. */
+export function mintFromDatalog(opts: MintDatalogOptions): string {
+  return withKeyPair(opts.privateKey, 'private key', (kp) => nativeMint(kp, opts.datalog, opts.params ? JSON.stringify(opts.params) : null, opts.rootKeyId ?? -1))
+}
+
+/** Datalog for an attenuation block from --ttl / --check / --datalog pieces. */
+export function attenuationDatalog(parts: {expiresAt?: number | null; checks?: string[]; datalog?: string | null}): string {
+  const lines: string[] = []
+  if (parts.expiresAt !== undefined && parts.expiresAt !== null) lines.push(`check if time($time), $time < ${Math.trunc(parts.expiresAt)};`)
+  for (const c of parts.checks ?? []) {
+    let s = c.trim().replace(/;+\s*$/, '')
+    if (s === '') continue
+    if (!/^(check\s+(if|all)|reject\s+if)\b/i.test(s)) s = `check if ${s}`
+    lines.push(`${s};`)
+  }
+  if (parts.datalog && parts.datalog.trim() !== '') lines.push(parts.datalog.trim())
+  if (lines.length === 0) throw new UsageError('nothing to add: give --ttl, --check or --datalog')
+  return lines.join('\n') + '\n'
+}
+
+export interface AttenuateOptions extends KeyOptions {
+  /** The block's Datalog (see attenuationDatalog). */
+  datalog: string
+  params?: Record<string, unknown> | null
+}
+
+export function attenuateToken(token: TokenLike, opts: AttenuateOptions): string {
+  const t = openToken(token)
+  try {
+    return withPublicKey(opts, t, (key) => t.attenuate(key, opts.datalog, opts.params ? JSON.stringify(opts.params) : null))
+  } finally {
+    t.dispose()
+  }
+}
+
+export interface AttestOptions extends KeyOptions {
+  /** The node's private key (file, text or KeyPair). */
+  nodeKey: PrivateKeyLike
+  /** The component attesting; checked against the token's service nodes when it lists them. */
+  component?: string | null
+  /** The resource to attest (default: the token's first right). */
+  resource?: string | null
+}
+
+/** Adds the third-party block `service(RESOURCE)` signed by a service-chain node. */
+export function attestToken(token: TokenLike, opts: AttestOptions): string {
+  const t = openToken(token)
+  try {
+    return withKeyPair(opts.nodeKey, 'node key', (node) => {
+      if (opts.component) {
+        const info = JSON.parse(t.inspect()) as InspectResult
+        const nodes = info.service_nodes ?? []
+        if (nodes.length > 0) {
+          const entry = nodes.find((n) => n.component === opts.component)
+          if (!entry) {
+            throw new UsageError(`component "${opts.component}" is not a service node of this token`, {
+              hint: `its nodes: ${nodes.map((n) => n.component).join(', ')}`,
+            })
+          }
+          const pub = node.publicKey()
+          try {
+            const mine = pub.toText()
+            if (mine !== publicKeyText(entry.public_key)) {
+              throw new InputError(`--node-key is not the key of component "${opts.component}" (the token expects ${entry.public_key})`)
+            }
+          } finally {
+            pub.dispose()
+          }
+        }
+      }
+      return withPublicKey(opts, t, (key) => t.attest(key, node, opts.resource ?? null))
+    })
+  } finally {
+    t.dispose()
+  }
+}
+
+/** Seals the token: no block can be appended afterwards. */
+export function sealToken(token: TokenLike, opts: KeyOptions = {}): string {
+  const t = openToken(token)
+  try {
+    return withPublicKey(opts, t, (key) => t.seal(key))
+  } finally {
+    t.dispose()
+  }
+}
+
+/** Third-party blocks, step by step: the request for the token's last block. */
+export function thirdPartyRequest(token: TokenLike): string {
+  const t = openToken(token)
+  try {
+    return t.thirdPartyRequest()
+  } finally {
+    t.dispose()
+  }
+}
+
+/** Signs a third-party block for a request with a node key. */
+export function createThirdPartyBlockFor(request: string, nodeKey: PrivateKeyLike, datalog: string, params?: Record<string, unknown> | null): string {
+  return withKeyPair(nodeKey, 'node key', (kp) => createThirdPartyBlock(request, kp, datalog, params ? JSON.stringify(params) : null))
+}
+
+/** Appends a signed third-party block. */
+export function appendThirdPartyBlock(token: TokenLike, block: string, opts: KeyOptions = {}): string {
+  const t = openToken(token)
+  try {
+    return withPublicKey(opts, t, (key) => t.appendThirdParty(key, block))
+  } finally {
+    t.dispose()
+  }
+}
+
+/** The canonical base64url form of a token. */
+export function tokenToString(token: TokenLike): string {
+  const t = openToken(token)
+  try {
+    return t.toBase64()
+  } finally {
+    t.dispose()
+  }
+}

@@ -1,0 +1,84 @@
+/** Shared test helpers: spawning the CLI, temp dirs, and a loud failure when the native library is missing. */
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {isAvailable, libraryPath} from '../src/native/binding.js'
+
+/** The package root (tests run from dist/.test/test/). */
+export const ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 6; i++) {
+    if (dir.endsWith('/dist/.test') || dir.endsWith('\\dist\\.test')) return resolve(dir, '..', '..')
+    dir = dirname(dir)
+  }
+  return process.cwd()
+})()
+
+export const BIN = join(ROOT, 'bin', 'run.js')
+
+/** Throws (fails the suite, never skips it) when the native library cannot be loaded. */
+export function requireNative(): void {
+  if (!isAvailable()) {
+    throw new Error(
+      `the native library is missing (${libraryPath()}): build it with \`npm run build:native\` ` +
+        '(or set HESSRA_FFI_LIB); these tests need the real engine and do not skip',
+    )
+  }
+}
+
+export interface CliResult {
+  status: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs bin/run.js with an isolated HOME (no user configuration), no colour, closed stdin unless `input`. */
+export function cli(args: string[], opts: {input?: string | Buffer; env?: Record<string, string | undefined>; cwd?: string} = {}): CliResult {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('HESSRA_')) env[k] = v
+  if (process.env.HESSRA_FFI_LIB) env.HESSRA_FFI_LIB = process.env.HESSRA_FFI_LIB
+  env.HOME = opts.env?.HOME ?? sandboxHome()
+  env.NO_COLOR = '1'
+  delete env.XDG_CONFIG_HOME
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k]
+    else env[k] = v
+  }
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? sandboxHome(),
+    env,
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+  if (r.error) throw r.error
+  return {status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
+}
+
+let home: string | undefined
+/** One empty HOME per test process (cleaned at exit). */
+export function sandboxHome(): string {
+  if (!home) {
+    home = mkdtempSync(join(tmpdir(), 'hessra-home-'))
+    const h = home
+    process.on('exit', () => rmSync(h, {recursive: true, force: true}))
+  }
+  return home
+}
+
+export function tempDir(prefix = 'hessra-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix))
+  process.on('exit', () => rmSync(d, {recursive: true, force: true}))
+  return d
+}
+
+export function json<T = Record<string, unknown>>(text: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    throw new Error(`not JSON: ${text}`)
+  }
+}

@@ -1,0 +1,54 @@
+import {strict as assert} from 'node:assert'
+
+import {formatAuthorize, formatInspect, formatVerify} from '../../src/format.js'
+import {type VerifyResult} from '../../src/tokens.js'
+
+const NOW = 1_764_151_200
+const base: VerifyResult = {
+  valid: true,
+  status: 'valid',
+  reason: null,
+  code: null,
+  mode: 'identity',
+  subject: 'alice',
+  resource: 'documents',
+  operation: 'read',
+  checkedAt: NOW,
+  expiresAt: NOW + 300,
+  key: {origin: '--key', id: null},
+  rootKeyId: null,
+}
+
+describe('human output', () => {
+  it('valid', () => {
+    const out = formatVerify(base, undefined, NOW).join('\n')
+    assert.match(out, /✔ valid {2}alice → read on documents/)
+    assert.match(out, /expires: {4}2025-11-26T10:05:00Z \(expires in 5 minutes\)/)
+  })
+  it('expired shows the date and how long ago', () => {
+    const out = formatVerify({...base, valid: false, status: 'expired', reason: 'expired at 2025-11-26T07:00:00Z (unix 1764140400)', expiresAt: NOW - 3 * 3600}, undefined, NOW).join('\n')
+    assert.match(out, /✘ expired/)
+    assert.match(out, /expired: {4}2025-11-26T07:00:00Z \(expired 3 hours ago\)/)
+  })
+  it('denied shows the failing check', () => {
+    const out = formatVerify({...base, valid: false, status: 'denied', reason: 'check failed in block 0: check if resource($r), ...', subject: null, mode: 'capability'}, undefined, NOW).join('\n')
+    assert.match(out, /✘ denied {2}\(capability\)/)
+    assert.match(out, /reason: {5}check failed in block 0/)
+  })
+  it('authorize', () => {
+    assert.match(formatAuthorize({authorized: true, policy: 0, error: null}).join('\n'), /authorized {2}by allow policy #0/)
+    const out = formatAuthorize({authorized: false, policy: null, error: {kind: 'failed_logic', message: 'checks failed', failed_checks: [{block: 0, check: 1, rule: 'check if time($t), $t < 5'}]}}).join('\n')
+    assert.match(out, /failed check in block 0 #1: check if time/)
+  })
+  it('inspect says loudly when nothing was verified', () => {
+    const out = formatInspect(
+      {verified: false, root_key_id: 7, sealed: false, revocation_ids: ['ab'], blocks: [{index: 0, code: 'right("a", "b", "c");\n', symbols: [], public_keys: [], external_key: null, version: 3, context: null}], rights: [{subject: 'a', resource: 'b', operation: 'c'}], expires_at: null, service_nodes: []},
+      undefined,
+      NOW,
+    ).join('\n')
+    assert.match(out, /UNVERIFIED/)
+    assert.match(out, /root key id: {4}7/)
+    assert.match(out, /a may c b/)
+    assert.match(out, / {2}right\("a", "b", "c"\);/)
+  })
+})

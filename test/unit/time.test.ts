@@ -1,0 +1,41 @@
+import {strict as assert} from 'node:assert'
+
+import {InputError} from '../../src/errors.js'
+import {isoDate, parseAt, parseDuration, parseRfc3339, parseTtl, relativeTime} from '../../src/input/time.js'
+
+describe('times and durations', () => {
+  it('--at accepts unix seconds and RFC 3339', () => {
+    assert.equal(parseAt('1764151200'), 1_764_151_200)
+    assert.equal(parseAt('2025-11-26T10:00:00Z'), 1_764_151_200)
+    assert.equal(parseAt('2025-11-26T11:00:00+01:00'), 1_764_151_200)
+    assert.equal(parseAt('2025-11-26T10:00:00.750Z'), 1_764_151_200)
+    assert.throws(() => parseAt('yesterday'), InputError)
+    assert.throws(() => parseAt('2025-13-01T00:00:00Z'), InputError)
+    assert.equal(parseRfc3339('2025-11-26'), undefined)
+  })
+
+  it('durations', () => {
+    assert.equal(parseDuration('90s'), 90)
+    assert.equal(parseDuration('5m'), 300)
+    assert.equal(parseDuration('1h30m'), 5400)
+    assert.equal(parseDuration('2d'), 172_800)
+    assert.equal(parseDuration('300'), 300)
+    assert.equal(parseDuration('5 minutes'), undefined)
+    assert.equal(parseDuration('m'), undefined)
+  })
+
+  it('--ttl: duration from now or an absolute time', () => {
+    assert.equal(parseTtl('5m', 1000), 1300)
+    assert.equal(parseTtl('2025-11-26T10:00:00Z', 1000), 1_764_151_200)
+    assert.throws(() => parseTtl('0s', 1000), InputError)
+    assert.throws(() => parseTtl('soon', 1000), InputError)
+  })
+
+  it('formats dates and relative times', () => {
+    assert.equal(isoDate(1_764_151_200), '2025-11-26T10:00:00Z')
+    assert.equal(relativeTime(1000 - 3 * 3600, 1000), '3 hours ago')
+    assert.equal(relativeTime(1000 + 300, 1000), 'in 5 minutes')
+    assert.equal(relativeTime(1000 - 1, 1000), 'just now')
+    assert.equal(relativeTime(1000 - 86_400, 1000), '1 day ago')
+  })
+})
