@@ -26,6 +26,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   stage "npm install" npm ci --no-audit --no-fund
 fi
 stage "engine build (release)" cargo build --release --offline --manifest-path native/Cargo.toml
-stage "engine tests (unit + conformance)" cargo test --release --offline --manifest-path native/Cargo.toml
+stage "engine tests (unit)" cargo test --release --offline --manifest-path native/Cargo.toml --lib
+stage "conformance samples" cargo test --release --offline --manifest-path native/Cargo.toml --test conformance -- --nocapture
+stage "PostgreSQL extension (pg_regress)" bash pg-plugin/test/run.sh
 echo
 echo "stages: $passed passed, $failed failed"
