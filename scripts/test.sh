@@ -28,6 +28,10 @@ fi
 stage "engine build (release)" cargo build --release --offline --manifest-path native/Cargo.toml
 stage "engine tests (unit)" cargo test --release --offline --manifest-path native/Cargo.toml --lib
 stage "conformance samples" cargo test --release --offline --manifest-path native/Cargo.toml --test conformance -- --nocapture
+stage "C ABI test program under valgrind" bash native/tests/c/run.sh
+stage "fuzz smoke (60 s)" bash native/tests/fuzz.sh 60
 stage "PostgreSQL extension (pg_regress)" bash pg-plugin/test/run.sh
+stage "CLI build" npm run build
+stage "CLI, library and end-to-end tests (mocha)" npm run test:mocha
 echo
 echo "stages: $passed passed, $failed failed"

@@ -240,7 +240,8 @@ HessraResult hessra_config_from_string(const char* json, HessraConfig* out_confi
  *  "domain":..,"leeway_seconds":N,"limits":{..},"service_chains":{..},"cache_size":N} */
 HessraResult hessra_config_describe(HessraConfig config, char** out_json);
 /* Size of the verification cache of parsed, signature-checked tokens
- * (default 1024 entries; 0 disables it). Clears the cache. */
+ * (default 1024 entries; 0 disables it; at most 16777216, else
+ * INVALID_PARAMETER). Clears the cache. */
 HessraResult hessra_config_set_cache_size(HessraConfig config, size_t capacity);
 
 typedef struct {

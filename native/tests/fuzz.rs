@@ -55,7 +55,9 @@ impl Rng {
     }
 }
 
-const INTERESTING: &[u8] = &[0x00, 0x01, 0x7f, 0x80, 0xff, 0x08, 0x10, 0x12, 0x1a, 0x22, 0x0a, b'"', b'$', b'(', b')', b';'];
+const INTERESTING: &[u8] = &[
+    0x00, 0x01, 0x7f, 0x80, 0xff, 0x08, 0x10, 0x12, 0x1a, 0x22, 0x0a, b'"', b'$', b'(', b')', b';',
+];
 
 fn mutate(rng: &mut Rng, input: &[u8], seeds: &[Vec<u8>], dict: &[&[u8]]) -> Vec<u8> {
     let mut v = input.to_vec();
@@ -112,7 +114,11 @@ fn mutate(rng: &mut Rng, input: &[u8], seeds: &[Vec<u8>], dict: &[&[u8]]) -> Vec
             9 if len > 1 => {
                 // Varint-ish lengths: bump a byte up or down.
                 let i = rng.below(len);
-                v[i] = if rng.below(2) == 0 { v[i].wrapping_add(1) } else { v[i].wrapping_sub(1) };
+                v[i] = if rng.below(2) == 0 {
+                    v[i].wrapping_add(1)
+                } else {
+                    v[i].wrapping_sub(1)
+                };
             }
             _ => {
                 if len > 0 {
@@ -134,6 +140,8 @@ struct Ctx {
     sample_blocks: Vec<Vec<Block>>,
     mint_key: PrivateKey,
     limits: RunLimits,
+    /// A C ABI configuration trusting `mint_key` (freed at the end).
+    config: *mut ffi::HessraConfigHandle,
 }
 
 fn samples_dir() -> PathBuf {
@@ -162,7 +170,11 @@ fn read_samples() -> (Option<PublicKey>, Vec<Vec<u8>>, Vec<String>) {
                         datalog.push(code.to_string());
                     }
                 }
-                for (_, validation) in case.get("validations").and_then(|v| v.as_object()).unwrap_or(&[]) {
+                for (_, validation) in case
+                    .get("validations")
+                    .and_then(|v| v.as_object())
+                    .unwrap_or(&[])
+                {
                     if let Some(code) = validation.get("authorizer_code").and_then(|c| c.as_str()) {
                         datalog.push(code.to_string());
                     }
@@ -182,14 +194,22 @@ fn minted_tokens(root: &PrivateKey) -> Vec<Token> {
         operation: "read".into(),
         expires_at: Some(4_000_000_000),
         domain: Some("example.com".into()),
-        service_nodes: vec![ServiceNode { component: "gw".into(), public_key: node.public() }],
+        service_nodes: vec![ServiceNode {
+            component: "gw".into(),
+            public_key: node.public(),
+        }],
     };
     let t0 = Token::mint(root, &hessra::authority_block(&mint), Some(3)).unwrap();
     let t1 = t0
-        .append(&root.public(), &parser::parse_block("check if operation(\"read\"), time($t), $t < 5000000000;").unwrap())
+        .append(
+            &root.public(),
+            &parser::parse_block("check if operation(\"read\"), time($t), $t < 5000000000;")
+                .unwrap(),
+        )
         .unwrap();
     let req = t1.third_party_request().unwrap();
-    let contents = create_third_party_block(&req, &node, &hessra::attestation_block("orders")).unwrap();
+    let contents =
+        create_third_party_block(&req, &node, &hessra::attestation_block("orders")).unwrap();
     let t2 = t1.append_third_party(&root.public(), &contents).unwrap();
     let t3 = t2.seal(&root.public()).unwrap();
     let p256 = PrivateKey::generate(Algorithm::Secp256r1).unwrap();
@@ -208,7 +228,13 @@ enum Target {
     Datalog,
 }
 
-const TARGETS: [Target; 5] = [Target::TokenBytes, Target::TokenText, Target::KeyText, Target::ConfigJson, Target::Datalog];
+const TARGETS: [Target; 5] = [
+    Target::TokenBytes,
+    Target::TokenText,
+    Target::KeyText,
+    Target::ConfigJson,
+    Target::Datalog,
+];
 
 impl Target {
     fn name(self) -> &'static str {
@@ -223,11 +249,19 @@ impl Target {
 }
 
 fn ffi_ok(code: ffi::HessraResult, what: &str) {
-    assert_ne!(code, ffi::HESSRA_ERROR_INTERNAL, "{} returned HESSRA_ERROR_INTERNAL (caught panic)", what);
+    assert_ne!(
+        code,
+        ffi::HESSRA_ERROR_INTERNAL,
+        "{} returned HESSRA_ERROR_INTERNAL (caught panic)",
+        what
+    );
 }
 
 fn c_string(data: &[u8]) -> CString {
-    let cleaned: Vec<u8> = data.iter().map(|&b| if b == 0 { b' ' } else { b }).collect();
+    let cleaned: Vec<u8> = data
+        .iter()
+        .map(|&b| if b == 0 { b' ' } else { b })
+        .collect();
     CString::new(cleaned).unwrap()
 }
 
@@ -238,14 +272,29 @@ fn exercise_blocks(ctx: &Ctx, blocks: &[Block]) {
     let _ = hessra::rights(blocks);
     let _ = hessra::expiry(blocks);
     let _ = hessra::service_nodes(blocks);
-    let _ = datalog::authorize(&AuthorizeInput { blocks, authorizer: &ctx.authorizer, limits: &ctx.limits, externs: None });
-    let req = VerifyRequest { subject: None, resource: "orders".into(), now: 1_700_000_000, ..VerifyRequest::default() };
+    let _ = datalog::authorize(&AuthorizeInput {
+        blocks,
+        authorizer: &ctx.authorizer,
+        limits: &ctx.limits,
+        externs: None,
+    });
+    let req = VerifyRequest {
+        subject: None,
+        resource: "orders".into(),
+        now: 1_700_000_000,
+        ..VerifyRequest::default()
+    };
     let _ = hessra::verify_blocks(blocks, &req, &ctx.limits);
 }
 
 fn run_token_bytes(ctx: &Ctx, data: &[u8]) {
     if let Ok(t) = Token::from_bytes(data) {
-        let _ = (t.root_key_id(), t.block_count(), t.is_sealed(), t.revocation_ids());
+        let _ = (
+            t.root_key_id(),
+            t.block_count(),
+            t.is_sealed(),
+            t.revocation_ids(),
+        );
         let _ = t.to_base64();
         if let Ok(blocks) = t.decode_unverified() {
             exercise_blocks(ctx, &blocks);
@@ -293,6 +342,31 @@ fn run_token_text(ctx: &Ctx, data: &[u8]) {
     ffi_ok(rc, "hessra_token_parse");
     // SAFETY: tok is NULL or a live handle, freed once.
     unsafe { ffi::token::hessra_token_free(tok) };
+    // The extension's hot path: parse + verify through the cache.
+    let resource = CString::new("orders").unwrap();
+    let request = ffi::token::HessraVerifyRequest {
+        subject: std::ptr::null(),
+        resource: resource.as_ptr(),
+        operation: std::ptr::null(),
+        domain: std::ptr::null(),
+        prefix: std::ptr::null(),
+        now: 0,
+        leeway_seconds: 0,
+        service_chain_json: std::ptr::null(),
+        component: std::ptr::null(),
+    };
+    let mut err = ffi::HessraError {
+        code: 0,
+        message: std::ptr::null_mut(),
+    };
+    // SAFETY: live config handle, NUL-terminated strings, valid request and
+    // error pointers.
+    let rc = unsafe {
+        ffi::config::hessra_config_verify_token_string(ctx.config, c.as_ptr(), &request, &mut err)
+    };
+    ffi_ok(rc, "hessra_config_verify_token_string");
+    // SAFETY: NULL or a message from the library, freed once.
+    unsafe { ffi::hessra_error_free(err.message) };
 }
 
 fn run_key_text(_ctx: &Ctx, data: &[u8]) {
@@ -342,7 +416,12 @@ fn run_datalog(ctx: &Ctx, data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(code) = parser::parse_authorizer(&text) {
         for blocks in &ctx.sample_blocks {
-            let _ = datalog::authorize(&AuthorizeInput { blocks, authorizer: &code, limits: &ctx.limits, externs: None });
+            let _ = datalog::authorize(&AuthorizeInput {
+                blocks,
+                authorizer: &code,
+                limits: &ctx.limits,
+                externs: None,
+            });
         }
     }
     if let Ok(code) = parser::parse_block(&text) {
@@ -350,7 +429,9 @@ fn run_datalog(ctx: &Ctx, data: &[u8]) {
         // Property: whatever mints must verify and decode.
         if let Ok(t) = Token::mint(&ctx.mint_key, &code, None) {
             let back = Token::from_bytes(&t.to_bytes()).expect("a minted token decodes");
-            let vt = back.verify(&ctx.mint_key.public()).expect("a minted token verifies");
+            let vt = back
+                .verify(&ctx.mint_key.public())
+                .expect("a minted token verifies");
             exercise_blocks(ctx, &vt.blocks);
         }
     }
@@ -376,7 +457,9 @@ fn crash_dir() -> PathBuf {
 }
 
 fn fnv(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Runs one input; returns a description of the failure, if any.
@@ -403,7 +486,12 @@ fn record(target: Target, data: &[u8], why: &str) -> PathBuf {
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join(format!("{:016x}", fnv(data)));
     let _ = std::fs::write(&path, data);
-    eprintln!("FUZZ FAILURE [{}] {} -> {}", target.name(), why, path.display());
+    eprintln!(
+        "FUZZ FAILURE [{}] {} -> {}",
+        target.name(),
+        why,
+        path.display()
+    );
     path
 }
 
@@ -412,35 +500,116 @@ struct Corpus {
     dict: Vec<&'static [u8]>,
 }
 
-fn corpora(ctx_tokens: &[Vec<u8>], datalog_seeds: &[String], keys: &[String], configs: &[String]) -> Vec<Corpus> {
-    let texts: Vec<Vec<u8>> = ctx_tokens.iter().map(|t| base64url_encode(t).into_bytes()).collect();
+fn corpora(
+    ctx_tokens: &[Vec<u8>],
+    datalog_seeds: &[String],
+    keys: &[String],
+    configs: &[String],
+) -> Vec<Corpus> {
+    let texts: Vec<Vec<u8>> = ctx_tokens
+        .iter()
+        .map(|t| base64url_encode(t).into_bytes())
+        .collect();
     let datalog_dict: Vec<&'static [u8]> = vec![
-        b"check if ", b"allow if ", b"deny if ", b"reject if ", b"check all ", b" trusting ", b"authority", b"previous",
-        b"$x", b"<-", b".matches(\"(a+)+$\")", b".length()", b".contains(", b"[1, 2]", b"{\"a\": 1}", b"{,}", b"null",
-        b"9223372036854775807", b"-9223372036854775808", b"hex:00ff", b"2024-01-01T00:00:00Z", b" && ", b" || ",
-        b"$x -> $x", b".all(", b".any(", b".get(", b".type()", b"ed25519/", b"time($t), $t < 1", b"{p}",
+        b"check if ",
+        b"allow if ",
+        b"deny if ",
+        b"reject if ",
+        b"check all ",
+        b" trusting ",
+        b"authority",
+        b"previous",
+        b"$x",
+        b"<-",
+        b".matches(\"(a+)+$\")",
+        b".length()",
+        b".contains(",
+        b"[1, 2]",
+        b"{\"a\": 1}",
+        b"{,}",
+        b"null",
+        b"9223372036854775807",
+        b"-9223372036854775808",
+        b"hex:00ff",
+        b"2024-01-01T00:00:00Z",
+        b" && ",
+        b" || ",
+        b"$x -> $x",
+        b".all(",
+        b".any(",
+        b".get(",
+        b".type()",
+        b"ed25519/",
+        b"time($t), $t < 1",
+        b"{p}",
     ];
     vec![
         Corpus {
             seeds: ctx_tokens.to_vec(),
-            dict: vec![b"\x08\x01", b"\x12\x00", b"\x1a\x40", b"\x22\x20", b"\xff\xff\xff\xff\x0f", b"\x0a\x80\x80\x04"],
+            dict: vec![
+                b"\x08\x01",
+                b"\x12\x00",
+                b"\x1a\x40",
+                b"\x22\x20",
+                b"\xff\xff\xff\xff\x0f",
+                b"\x0a\x80\x80\x04",
+            ],
         },
-        Corpus { seeds: texts, dict: vec![b"=", b"==", b"Bearer ", b"biscuit:", b"+", b"/", b"-", b"_", b" ", b"\n"] },
+        Corpus {
+            seeds: texts,
+            dict: vec![
+                b"=",
+                b"==",
+                b"Bearer ",
+                b"biscuit:",
+                b"+",
+                b"/",
+                b"-",
+                b"_",
+                b" ",
+                b"\n",
+            ],
+        },
         Corpus {
             seeds: keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
             dict: vec![
-                b"ed25519/", b"secp256r1/", b"ed25519-private/", b"-----BEGIN PUBLIC KEY-----\n",
-                b"-----END PUBLIC KEY-----\n", b"-----BEGIN PRIVATE KEY-----\n", b"00", b"ff", b"02", b"04",
+                b"ed25519/",
+                b"secp256r1/",
+                b"ed25519-private/",
+                b"-----BEGIN PUBLIC KEY-----\n",
+                b"-----END PUBLIC KEY-----\n",
+                b"-----BEGIN PRIVATE KEY-----\n",
+                b"00",
+                b"ff",
+                b"02",
+                b"04",
             ],
         },
         Corpus {
             seeds: configs.iter().map(|c| c.as_bytes().to_vec()).collect(),
             dict: vec![
-                b"\"version\":1", b"null", b"[]", b"{}", b"\"keys\":[", b"\"root_key_id\":", b"1e309", b"-0",
-                b"\"\\u0000\"", b"\"\\ud800\"", b"4294967296", b"\"limits\":{", b",",
+                b"\"version\":1",
+                b"null",
+                b"[]",
+                b"{}",
+                b"\"keys\":[",
+                b"\"root_key_id\":",
+                b"1e309",
+                b"-0",
+                b"\"\\u0000\"",
+                b"\"\\ud800\"",
+                b"4294967296",
+                b"\"limits\":{",
+                b",",
             ],
         },
-        Corpus { seeds: datalog_seeds.iter().map(|d| d.as_bytes().to_vec()).collect(), dict: datalog_dict },
+        Corpus {
+            seeds: datalog_seeds
+                .iter()
+                .map(|d| d.as_bytes().to_vec())
+                .collect(),
+            dict: datalog_dict,
+        },
     ]
 }
 
@@ -448,7 +617,9 @@ fn replay_regressions(ctx: &Ctx) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
     let mut count = 0;
     for target in TARGETS {
-        let Ok(entries) = std::fs::read_dir(root.join(target.name())) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(target.name())) else {
+            continue;
+        };
         let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for path in paths {
@@ -464,11 +635,23 @@ fn replay_regressions(ctx: &Ctx) -> usize {
 
 #[test]
 fn fuzz() {
-    let seconds: u64 = std::env::var("HESSRA_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    let seed: u64 = std::env::var("HESSRA_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(1)
-    });
-    eprintln!("fuzz: seed {} (HESSRA_FUZZ_SEED), {} s (HESSRA_FUZZ_SECONDS)", seed, seconds);
+    let seconds: u64 = std::env::var("HESSRA_FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    let seed: u64 = std::env::var("HESSRA_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    eprintln!(
+        "fuzz: seed {} (HESSRA_FUZZ_SEED), {} s (HESSRA_FUZZ_SECONDS)",
+        seed, seconds
+    );
 
     // Quiet panics: they are caught, recorded and reported below.
     let default_hook = std::panic::take_hook();
@@ -481,9 +664,12 @@ fn fuzz() {
     token_seeds.extend(minted.iter().map(|t| t.to_bytes()));
     let mut roots = vec![mint_key.public()];
     roots.extend(sample_root.clone());
-    let sample_blocks: Vec<Vec<Block>> =
-        token_seeds.iter().filter_map(|t| Token::from_bytes(t).ok()?.decode_unverified().ok()).collect();
-    datalog_seeds.push("right(\"alice\", \"orders\", \"read\");\ncheck if time($t), $t < 100;\n".into());
+    let sample_blocks: Vec<Vec<Block>> = token_seeds
+        .iter()
+        .filter_map(|t| Token::from_bytes(t).ok()?.decode_unverified().ok())
+        .collect();
+    datalog_seeds
+        .push("right(\"alice\", \"orders\", \"read\");\ncheck if time($t), $t < 100;\n".into());
     datalog_seeds.push("allow if true;\n".into());
 
     let p256 = PrivateKey::generate(Algorithm::Secp256r1).unwrap();
@@ -500,7 +686,17 @@ fn fuzz() {
         r#"{{"version":1,"default_key":"a","keys":[{{"id":"a","public_key":"{}","root_key_id":7}},{{"id":"b","public_key":"{}"}}],"domain":"example.com","service_chains":{{"orders":[{{"component":"gw","public_key":"{}"}}]}},"leeway_seconds":5,"limits":{{"max_token_bytes":65536,"max_facts":1000,"max_iterations":100,"max_time_ms":50}}}}"#,
         keys[0], keys[1], keys[0]
     )];
+    let mut config: *mut ffi::HessraConfigHandle = std::ptr::null_mut();
+    let config_text = CString::new(format!(
+        r#"{{"version":1,"keys":[{{"id":"m","public_key":"{}"}}],"leeway_seconds":1}}"#,
+        keys[0]
+    ))
+    .unwrap();
+    // SAFETY: NUL-terminated string and a valid out pointer.
+    let rc = unsafe { ffi::config::hessra_config_from_string(config_text.as_ptr(), &mut config) };
+    assert_eq!(rc, ffi::HESSRA_SUCCESS);
     let ctx = Ctx {
+        config,
         roots,
         authorizer: parser::parse_authorizer(
             "time(1700000000); resource(\"orders\"); operation(\"read\"); subject(\"alice\"); \
@@ -509,7 +705,11 @@ fn fuzz() {
         .unwrap(),
         sample_blocks,
         mint_key,
-        limits: RunLimits { max_facts: 1000, max_iterations: 100, max_time: Duration::from_millis(500) },
+        limits: RunLimits {
+            max_facts: 1000,
+            max_iterations: 100,
+            max_time: Duration::from_millis(500),
+        },
     };
 
     let replayed = replay_regressions(&ctx);
@@ -541,7 +741,23 @@ fn fuzz() {
         runs[i] += 1;
     }
     std::panic::set_hook(default_hook);
-    let summary: Vec<String> = TARGETS.iter().zip(runs).map(|(t, n)| format!("{} {}", t.name(), n)).collect();
-    eprintln!("fuzz: {} regression inputs replayed; runs: {}", replayed, summary.join(", "));
-    assert!(failures.is_empty(), "{} failing inputs (seed {}): {:?}", failures.len(), seed, failures);
+    // SAFETY: the handle is live and freed once.
+    unsafe { ffi::config::hessra_config_free(ctx.config) };
+    let summary: Vec<String> = TARGETS
+        .iter()
+        .zip(runs)
+        .map(|(t, n)| format!("{} {}", t.name(), n))
+        .collect();
+    eprintln!(
+        "fuzz: {} regression inputs replayed; runs: {}",
+        replayed,
+        summary.join(", ")
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failing inputs (seed {}): {:?}",
+        failures.len(),
+        seed,
+        failures
+    );
 }

@@ -8,8 +8,7 @@ import {inspectToken} from '../tokens.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {
   static override summary = 'Show what is inside a token: blocks as Datalog, rights, expiry, keys, revocation ids'
-  static override description = `Without --key (or --key-id) the token is only DECODED: nothing proves it was issued by anyone you trust,
-and the output says so. With a key every signature is verified first (exit 1 if one does not match).`
+  static override description = `Without --key (or --key-id) the token is only DECODED: nothing proves it was issued by anyone you trust, and the output says so. With a key every signature is verified first (exit 1 if one does not match).`
 
   static override examples = [
     {description: 'Decode only (signatures NOT checked)', command: '<%= config.bin %> <%= command.id %> "$TOKEN"'},

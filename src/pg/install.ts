@@ -246,18 +246,19 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
   const serverConfig = buildServerConfig(opts.loaded, {normalizeKey: normalizeKeyText})
   const text = serverConfigText(serverConfig)
 
-  if (!opts.skipBuild) await buildAndInstall({info, progress, dryRun: opts.dryRun, run: opts.run, steps})
-
   let client: (Queryable & {end(): Promise<void>}) | null = null
   try {
+    // connect first: an unreachable database or a missing privilege should not wait for a build
     if (opts.database) {
       try {
         client = await connect(opts.database)
+        await requireSuperuser(client, 'installing the extension')
       } catch (error) {
         if (!opts.dryRun) throw error
         progress.warn(`dry run: ${(error as Error).message}`)
       }
     }
+    if (!opts.skipBuild) await buildAndInstall({info, progress, dryRun: opts.dryRun, run: opts.run, steps})
     // where the file goes: --server-config, else where the server already looks, else the default
     let path = opts.serverConfigPath
     if (!path && client) {

@@ -32,11 +32,13 @@ export function createProgress(opts: {quiet?: boolean; stream?: NodeJS.WriteStre
         const d = detail ? e.dim(` ${detail.slice(0, Math.max(0, (stream.columns ?? 80) - title.length - 8))}`) : ''
         write(`\r\u001B[2K${e.cyan(FRAMES[frame++ % FRAMES.length])} ${title}${d}`)
       }
+      let slow: NodeJS.Timeout | undefined
       if (tty && !quiet) {
         render()
         timer = setInterval(render, 100)
       } else {
-        write(`${e.dim('…')} ${title}\n`)
+        // logs: one line per step; a slow step also says it started, so a long build is not silent
+        slow = setTimeout(() => write(`${e.dim('…')} ${title}\n`), 2000)
       }
       const update = (d: string) => {
         const line = d.split('\n').map((l) => l.trim()).filter(Boolean).pop()
@@ -49,10 +51,12 @@ export function createProgress(opts: {quiet?: boolean; stream?: NodeJS.WriteStre
       try {
         const result = await fn(update)
         if (timer) clearInterval(timer)
+        if (slow) clearTimeout(slow)
         write(`${tty ? '\r\u001B[2K' : ''}${e.green('✔')} ${title}${secs()}\n`)
         return result
       } catch (error) {
         if (timer) clearInterval(timer)
+        if (slow) clearTimeout(slow)
         write(`${tty ? '\r\u001B[2K' : ''}${e.red('✖')} ${title}${secs()}\n`)
         throw error
       }

@@ -10,8 +10,7 @@ import {ce, printJson, stderr, stdout} from '../../output.js'
 
 export default class ConfigInit extends BaseCommand<typeof ConfigInit> {
   static override summary = 'Create a configuration file'
-  static override description = `Writes a version 1 configuration: ~/.config/hessra/config.json by default, ./.hessrarc.json with --local,
-or the path given with --config. Refuses to overwrite an existing file without --force.`
+  static override description = `Writes a version 1 configuration: ~/.config/hessra/config.json by default, ./.hessrarc.json with --local, or the path given with --config. Refuses to overwrite an existing file without --force.`
 
   static override examples = [
     {description: 'A user-wide configuration trusting one key', command: '<%= config.bin %> <%= command.id %> --key ./prod.pub.pem --id prod'},

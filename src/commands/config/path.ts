@@ -12,9 +12,7 @@ const HOW: Record<string, string> = {
 
 export default class ConfigPath extends BaseCommand<typeof ConfigPath> {
   static override summary = 'Print which configuration file is used'
-  static override description = `Search order: --config PATH, HESSRA_CONFIG, then from the current directory upwards package.json#hessra,
-.hessrarc, .hessrarc.json, .hessrarc.yaml, .hessrarc.yml, hessra.config.js|cjs|mjs|json, then
-~/.config/hessra/config.json. Exit status 4 when none is found.`
+  static override description = `Search order: --config PATH, HESSRA_CONFIG, then from the current directory upwards package.json#hessra, .hessrarc, .hessrarc.json, .hessrarc.yaml, .hessrarc.yml, hessra.config.js|cjs|mjs|json, then ~/.config/hessra/config.json. Exit status 4 when none is found.`
 
   static override examples = [
     {description: 'Where is my configuration?', command: '<%= config.bin %> <%= command.id %>'},

@@ -10,9 +10,7 @@ import {ce, printJson, stderr, stdout} from '../../output.js'
 
 export default class KeysAdd extends BaseCommand<typeof KeysAdd> {
   static override summary = 'Trust a public key: add it to the configuration under an id'
-  static override description = `The key may be PEM, ed25519/<hex>, secp256r1/<hex>, bare hex, or a file holding one (detected by content).
-It is stored as ed25519/<hex> or secp256r1/<hex>; with --file a key file is referenced instead of copied.
-The configuration is created (~/.config/hessra/config.json, or --config PATH) when there is none.`
+  static override description = `The key may be PEM, ed25519/<hex>, secp256r1/<hex>, bare hex, or a file holding one (detected by content). It is stored as ed25519/<hex> or secp256r1/<hex>; with --file a key file is referenced instead of copied. The configuration is created (~/.config/hessra/config.json, or --config PATH) when there is none.`
 
   static override examples = [
     {description: 'Trust the production key, used for tokens with root key id 7', command: '<%= config.bin %> <%= command.id %> prod ./prod.pub.pem --root-key-id 7 --default'},

@@ -8,9 +8,7 @@ import {ce, printJson, stderr, stdout} from '../../output.js'
 
 export default class KeysGenerate extends BaseCommand<typeof KeysGenerate> {
   static override summary = 'Generate a root (or service node) key pair'
-  static override description = `Writes the private key (PEM PKCS#8) to --out with mode 0600, refusing to overwrite an existing file
-unless --force, and prints the public key on stdout (ed25519/<hex> or secp256r1/<hex>; --pem for PEM).
-With --add the public key is also trusted in the configuration under --id.`
+  static override description = `Writes the private key (PEM PKCS#8) to --out with mode 0600, refusing to overwrite an existing file unless --force, and prints the public key on stdout (ed25519/<hex> or secp256r1/<hex>; --pem for PEM). With --add the public key is also trusted in the configuration under --id.`
 
   static override examples = [
     {description: 'An Ed25519 key pair for local development, trusted as "dev"', command: '<%= config.bin %> <%= command.id %> --out root.pem --id dev --add'},

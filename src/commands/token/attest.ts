@@ -8,9 +8,7 @@ import {attestToken} from '../../tokens.js'
 
 export default class TokenAttest extends BaseCommand<typeof TokenAttest> {
   static override summary = 'Attest a token as a service-chain node (third-party block service(RESOURCE))'
-  static override description = `Appends the third-party block service(RESOURCE) signed by the node's private key, as Hessra services do
-when a request passes through them. When the token lists its service nodes, --component must be one of
-them and --node-key must match its key. The new token alone goes to stdout.`
+  static override description = `Appends the third-party block service(RESOURCE) signed by the node's private key, as Hessra services do when a request passes through them. When the token lists its service nodes, --component must be one of them and --node-key must match its key. The new token alone goes to stdout.`
 
   static override examples = [
     {description: 'auth_service attests, then payment_service', command: 'T=$(<%= config.bin %> <%= command.id %> "$T" --key root.pub --node-key auth.pem --component auth_service)\nT=$(<%= config.bin %> <%= command.id %> "$T" --key root.pub --node-key payment.pem --component payment_service)'},

@@ -1,0 +1,289 @@
+/**
+ * End to end against a real, throwaway PostgreSQL cluster started by this test through the sandbox code
+ * (`hessra pg sandbox`): install, status, generated RLS policies with real tokens, EXPLAIN.
+ *
+ * Needs PostgreSQL server binaries + server headers, make, a C compiler, and the native library. Does
+ * not skip: a missing piece fails the suite with the reason.
+ */
+import {strict as assert} from 'node:assert'
+import {chmodSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import pg from 'pg'
+
+import {loadConfig} from '../../src/config/index.js'
+import {generateKeyPair} from '../../src/keys.js'
+import type {KeyPair} from '../../src/native/binding.js'
+import {applyPolicies} from '../../src/pg/apply.js'
+import {generatePolicies} from '../../src/pg/policy.js'
+import {recordingProgress} from '../../src/pg/progress.js'
+import {sandboxStart, sandboxStatus, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
+import {getStatus} from '../../src/pg/status.js'
+import {mintFromDatalog, mintHessra} from '../../src/tokens.js'
+import {cli, json, requireNative, tempDir} from '../helpers.js'
+
+const APP = 'hessra_it_app'
+
+describe('pg end to end (throwaway cluster)', function () {
+  this.timeout(15 * 60_000)
+
+  let dir: string
+  let configPath: string
+  let sb: SandboxStartResult
+  let admin: pg.Client
+  let root: KeyPair
+  let other: KeyPair
+  const tokens: Record<string, string> = {}
+
+  const url = (db = 'postgres') => sb.url.replace(/\/postgres$/, `/${db}`)
+
+  before(async () => {
+    requireNative()
+    dir = tempDir('hessra-pg-it-')
+    chmodSync(dir, 0o755) // the server's OS user (postgres, when we are root) must reach the sandbox inside
+    configPath = join(dir, 'hessra-cli.json')
+    root = generateKeyPair('ed25519')
+    other = generateKeyPair('ed25519')
+    const pub = root.publicKey()
+    writeFileSync(configPath, JSON.stringify({version: 1, default_key: 'it', keys: [{id: 'it', public_key: pub.toText()}]}, null, 2))
+    pub.dispose()
+    const loaded = await loadConfig({configPath})
+    sb = await sandboxStart({dir: join(dir, 'sandbox'), loaded, progress: recordingProgress()})
+    admin = new pg.Client({connectionString: sb.url})
+    await admin.connect()
+
+    const now = Math.floor(Date.now() / 1000)
+    const multi = (subject: string, ops: string[], exp: number) =>
+      ops.map((o) => `right("${subject}", "documents", "${o}"); right("${subject}", "notes", "${o}");`).join('\n') +
+      '\ncheck if subject($s), resource($r), operation($o), right($s, $r, $o);\ncheck if time($t), $t < {exp};'
+    tokens.alice = mintFromDatalog({privateKey: root, datalog: multi('alice', ['read'], now + 3600), params: {exp: now + 3600}})
+    tokens.bob = mintFromDatalog({privateKey: root, datalog: multi('bob', ['read', 'write'], now + 3600), params: {exp: now + 3600}})
+    tokens.expired = mintFromDatalog({privateKey: root, datalog: multi('bob', ['read', 'write'], now - 120), params: {exp: now - 120}})
+    tokens.forged = mintFromDatalog({privateKey: other, datalog: multi('bob', ['read', 'write'], now + 3600), params: {exp: now + 3600}})
+    tokens.aliceOtherTable = mintHessra({privateKey: root, subject: 'alice', resource: 'invoices', operation: 'read', expiresAt: now + 3600})
+  })
+
+  after(async () => {
+    await admin?.end().catch(() => {})
+    if (sb) await sandboxStop({dir: sb.dir, progress: recordingProgress()})
+    root?.dispose()
+    other?.dispose()
+  })
+
+  /** Runs fn as the unprivileged app role with the token (or none) in hessra.token, in a transaction rolled back unless keep. */
+  async function as<T>(token: string | null, fn: (c: pg.Client) => Promise<T>, keep = true): Promise<T> {
+    const c = new pg.Client({connectionString: sb.url})
+    await c.connect()
+    try {
+      await c.query('BEGIN')
+      await c.query(`SET LOCAL ROLE ${APP}`)
+      if (token !== null) await c.query("SELECT set_config('hessra.token', $1, true)", [token])
+      const r = await fn(c)
+      await c.query(keep ? 'COMMIT' : 'ROLLBACK')
+      return r
+    } catch (error) {
+      await c.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      await c.end()
+    }
+  }
+  const ids = async (token: string | null, table = 'documents') =>
+    as(token, async (c) => (await c.query<{id: number}>(`SELECT id FROM ${table} ORDER BY id`)).rows.map((r) => r.id))
+  const rlsError = async (p: Promise<unknown>) =>
+    assert.rejects(p, (e: Error & {code?: string}) => {
+      assert.equal(e.code, '42501', e.message)
+      assert.match(e.message, /row-level security/)
+      return true
+    })
+
+  it('installs the extension into a fresh cluster and configures it', async () => {
+    assert.ok(sb.created)
+    assert.match(sb.url, /^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/)
+    const ext = await admin.query("SELECT extversion FROM pg_extension WHERE extname = 'hessra'")
+    assert.equal(ext.rows.length, 1)
+    const def = await admin.query("SELECT default_version FROM pg_available_extensions WHERE name = 'hessra'")
+    assert.equal(ext.rows[0].extversion, def.rows[0].default_version)
+    const path = await admin.query("SELECT current_setting('hessra.config_path') AS p")
+    assert.equal(path.rows[0].p, join(sb.dir, 'hessra.json'))
+    const st = await sandboxStatus({dir: sb.dir})
+    assert.ok(st.running)
+    assert.equal(st.port, sb.port)
+  })
+
+  it('starting again reuses the running cluster', async () => {
+    const loaded = await loadConfig({configPath})
+    const again = await sandboxStart({dir: sb.dir, loaded, progress: recordingProgress(), noInstall: true})
+    assert.ok(again.alreadyRunning)
+    assert.equal(again.url, sb.url)
+  })
+
+  it('pg install into it is idempotent (CLI, exit 0)', () => {
+    const r = cli(['pg', 'install', '--database', sb.url, '--skip-build', '--json'], {env: {HESSRA_CONFIG: configPath}})
+    assert.equal(r.status, 0, r.stderr)
+    const out = json<{server_config: {path: string; changed: boolean}; database: {created: boolean}}>(r.stdout)
+    assert.equal(out.server_config.path, join(sb.dir, 'hessra.json'))
+    assert.equal(out.server_config.changed, false)
+    assert.equal(out.database.created, false)
+    const dry = cli(['pg', 'install', '--database', sb.url, '--dry-run'], {env: {HESSRA_CONFIG: configPath}})
+    assert.equal(dry.status, 0, dry.stderr)
+    assert.match(dry.stdout, /make -C .*pg-plugin PG_CONFIG=.* install/)
+    assert.match(dry.stdout, /hessra_init/)
+  })
+
+  it('status: healthy (exit 0)', async () => {
+    const {judgement, report} = await getStatus(admin)
+    assert.ok(judgement.healthy, judgement.problems.join('; '))
+    assert.deepEqual(report.config.keys, ['it'])
+    assert.equal(report.config.loads, true)
+    const r = cli(['pg', 'status', '--database', sb.url, '--json'])
+    assert.equal(r.status, 0, r.stdout + r.stderr)
+    assert.equal(json<{healthy: boolean}>(r.stdout).healthy, true)
+  })
+
+  it('status: unhealthy (exit 1) without the extension or with a broken config, unreachable (exit 5)', async () => {
+    await admin.query('DROP DATABASE IF EXISTS it_noext')
+    await admin.query('DROP DATABASE IF EXISTS it_broken')
+    await admin.query('CREATE DATABASE it_noext')
+    await admin.query('CREATE DATABASE it_broken')
+    const c = new pg.Client({connectionString: url('it_broken')})
+    await c.connect()
+    await c.query('CREATE EXTENSION hessra')
+    await c.end()
+    await admin.query("ALTER DATABASE it_broken SET hessra.config_path = '/nonexistent/hessra.json'")
+
+    const noext = cli(['pg', 'status', '--database', url('it_noext'), '--json'])
+    assert.equal(noext.status, 1, noext.stdout + noext.stderr)
+    assert.match(json<{problems: string[]}>(noext.stdout).problems.join(' '), /not created/)
+
+    const broken = cli(['pg', 'status', '--database', url('it_broken')])
+    assert.equal(broken.status, 1, broken.stdout + broken.stderr)
+    assert.match(broken.stdout, /unhealthy/)
+    assert.match(broken.stdout, /does not load/)
+
+    const down = cli(['pg', 'status', '--database', 'postgresql://postgres@127.0.0.1:1/postgres'])
+    assert.equal(down.status, 5, down.stderr)
+    assert.match(down.stderr, /cannot reach PostgreSQL/)
+  })
+
+  describe('generated policies on a real table', () => {
+    before(async () => {
+      await admin.query(`DROP TABLE IF EXISTS documents, notes`)
+      await admin.query(`DROP ROLE IF EXISTS ${APP}`)
+      await admin.query(`CREATE ROLE ${APP}`)
+      await admin.query('CREATE TABLE documents (id int PRIMARY KEY, owner text NOT NULL, title text NOT NULL)')
+      await admin.query("INSERT INTO documents VALUES (1, 'alice', 'a1'), (2, 'alice', 'a2'), (3, 'bob', 'b1'), (4, 'bob', 'b2')")
+      await admin.query('CREATE TABLE notes (id int PRIMARY KEY, body text)')
+      await admin.query("INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 5000) g")
+      await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON documents, notes TO ${APP}`)
+      const docs = generatePolicies({table: 'documents', ownerColumn: 'owner'})
+      const r = await applyPolicies(admin, docs)
+      assert.deepEqual(r.created, ['hessra_select', 'hessra_insert', 'hessra_update', 'hessra_delete'])
+      await applyPolicies(admin, generatePolicies({table: 'notes', roles: [APP]}))
+    })
+
+    it('SELECT: each subject sees only its rows; expired, forged, wrong-resource and no token see none', async () => {
+      assert.deepEqual(await ids(tokens.alice), [1, 2])
+      assert.deepEqual(await ids(tokens.bob), [3, 4])
+      assert.deepEqual(await ids(tokens.expired), [])
+      assert.deepEqual(await ids(tokens.forged), [])
+      assert.deepEqual(await ids(tokens.aliceOtherTable), [])
+      assert.deepEqual(await ids(null), [])
+      assert.deepEqual(await ids('not a token'), [])
+    })
+
+    it('INSERT: only with a write grant, only as the owner', async () => {
+      await rlsError(as(tokens.alice, (c) => c.query("INSERT INTO documents VALUES (10, 'alice', 'x')")))
+      await rlsError(as(tokens.bob, (c) => c.query("INSERT INTO documents VALUES (11, 'alice', 'x')")))
+      await rlsError(as(tokens.expired, (c) => c.query("INSERT INTO documents VALUES (12, 'bob', 'x')")))
+      await rlsError(as(tokens.forged, (c) => c.query("INSERT INTO documents VALUES (13, 'bob', 'x')")))
+      await rlsError(as(null, (c) => c.query("INSERT INTO documents VALUES (14, 'bob', 'x')")))
+      await as(tokens.bob, (c) => c.query("INSERT INTO documents VALUES (15, 'bob', 'new')"))
+      assert.deepEqual(await ids(tokens.bob), [3, 4, 15])
+    })
+
+    it('UPDATE: only own rows with a write grant; cannot give a row away', async () => {
+      const alice = await as(tokens.alice, (c) => c.query("UPDATE documents SET title = 'changed'"))
+      assert.equal(alice.rowCount, 0)
+      const bob = await as(tokens.bob, (c) => c.query("UPDATE documents SET title = title || '!'"))
+      assert.equal(bob.rowCount, 3)
+      const expired = await as(tokens.expired, (c) => c.query("UPDATE documents SET title = 'x'"))
+      assert.equal(expired.rowCount, 0)
+      await rlsError(as(tokens.bob, (c) => c.query("UPDATE documents SET owner = 'alice' WHERE id = 3")))
+      const titles = await admin.query('SELECT id, title FROM documents ORDER BY id')
+      assert.deepEqual(titles.rows.map((r) => r.title), ['a1', 'a2', 'b1!', 'b2!', 'new!'])
+    })
+
+    it('DELETE: only own rows with a write grant', async () => {
+      const alice = await as(tokens.alice, (c) => c.query('DELETE FROM documents'))
+      assert.equal(alice.rowCount, 0)
+      const forged = await as(tokens.forged, (c) => c.query('DELETE FROM documents'))
+      assert.equal(forged.rowCount, 0)
+      const bob = await as(tokens.bob, (c) => c.query('DELETE FROM documents WHERE id = 15'))
+      assert.equal(bob.rowCount, 1)
+      const all = await admin.query('SELECT count(*)::int AS n FROM documents')
+      assert.equal(all.rows[0].n, 4)
+    })
+
+    it('capability mode (no owner column): every row for a read grant, writes need write', async () => {
+      assert.equal((await ids(tokens.alice, 'notes')).length, 5000)
+      assert.equal((await ids(tokens.bob, 'notes')).length, 5000)
+      assert.equal((await ids(tokens.expired, 'notes')).length, 0)
+      assert.equal((await ids(tokens.forged, 'notes')).length, 0)
+      await rlsError(as(tokens.alice, (c) => c.query("INSERT INTO notes VALUES (9001, 'x')")))
+      await as(tokens.bob, (c) => c.query("INSERT INTO notes VALUES (9001, 'x')"))
+    })
+
+    it('EXPLAIN shows the hessra check as an InitPlan, run once per statement', async () => {
+      const plan = await as(tokens.bob, async (c) => (await c.query('EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM documents')).rows.map((r) => r['QUERY PLAN'] as string))
+      const text = plan.join('\n')
+      assert.match(text, /InitPlan 1/)
+      assert.match(text, /InitPlan 2/)
+      const filter = plan.find((l) => /Filter:/.test(l)) ?? ''
+      assert.ok(!/hessra_/.test(filter), `the per-row filter must not call hessra: ${filter}`)
+      const initplan = plan.slice(plan.findIndex((l) => /InitPlan 1/.test(l))).join('\n')
+      assert.match(initplan, /hessra_row_security/)
+      // 5000 rows, one call of the policy function
+      const calls = await as(tokens.bob, async (c) => {
+        const before = (await c.query('SELECT calls FROM hessra_stats()')).rows[0].calls
+        await c.query('SELECT count(*) FROM notes')
+        const after = (await c.query('SELECT calls FROM hessra_stats()')).rows[0].calls
+        return Number(after) - Number(before)
+      })
+      assert.equal(calls, 1)
+    })
+
+    it('re-apply replaces only hessra_* policies, in one transaction', async () => {
+      await admin.query('CREATE POLICY keep_me ON documents AS RESTRICTIVE FOR SELECT USING (true)')
+      const gen = generatePolicies({table: 'documents', ownerColumn: 'owner', operations: ['select']})
+      const r = await applyPolicies(admin, gen)
+      assert.deepEqual(r.dropped, ['hessra_delete', 'hessra_insert', 'hessra_select', 'hessra_update'])
+      assert.deepEqual(r.untouched, ['keep_me'])
+      const names = await admin.query("SELECT polname FROM pg_policy WHERE polrelid = 'documents'::regclass ORDER BY 1")
+      assert.deepEqual(names.rows.map((x) => x.polname), ['hessra_select', 'keep_me'])
+      // a failing apply changes nothing
+      await assert.rejects(applyPolicies(admin, generatePolicies({table: 'documents', ownerColumn: 'no_such_column'})), /no_such_column/)
+      const after = await admin.query("SELECT polname FROM pg_policy WHERE polrelid = 'documents'::regclass ORDER BY 1")
+      assert.deepEqual(after.rows.map((x) => x.polname), ['hessra_select', 'keep_me'])
+      assert.deepEqual(await ids(tokens.alice), [1, 2])
+    })
+
+    it('CLI: policy apply (dry run and real), then status lists the policies', () => {
+      const dry = cli(['pg', 'policy', 'apply', '--database', sb.url, '--table', 'documents', '--owner-column', 'owner', '--dry-run'])
+      assert.equal(dry.status, 0, dry.stderr)
+      assert.match(dry.stdout, /CREATE POLICY "hessra_select"/)
+      const r = cli(['pg', 'policy', 'apply', '--database', sb.url, '--table', 'documents', '--owner-column', 'owner', '--json'])
+      assert.equal(r.status, 0, r.stderr)
+      assert.deepEqual(json<{created: string[]}>(r.stdout).created, ['hessra_select', 'hessra_insert', 'hessra_update', 'hessra_delete'])
+      const missing = cli(['pg', 'policy', 'apply', '--database', sb.url, '--table', 'nope'])
+      assert.equal(missing.status, 2, missing.stderr)
+      const st = cli(['pg', 'status', '--database', sb.url, '--json'])
+      assert.equal(st.status, 0, st.stdout)
+      const tables = json<{tables: {table: string; hessraPolicies: {name: string; perStatement: boolean}[]}[]}>(st.stdout).tables
+      const docs = tables.find((t) => t.table === 'documents')
+      assert.ok(docs)
+      assert.equal(docs.hessraPolicies.length, 4)
+      assert.ok(docs.hessraPolicies.every((p) => p.perStatement))
+    })
+  })
+})
