@@ -44,7 +44,6 @@ export function formatAuthorize(r: AuthorizeResult, ch: ChalkInstance = plain): 
   }
   lines.push(`${ch.red.bold('✘ not authorized')}`)
   if (r.error) {
-    if (r.policy !== null && r.error.kind !== 'signature') lines.push(`  matched deny policy #${r.policy}`)
     lines.push(`  ${r.error.kind}: ${r.error.message}`)
     for (const c of r.error.failed_checks ?? []) {
       lines.push(`  failed check ${c.block === null ? 'in authorizer' : `in block ${c.block}`} #${c.check}: ${c.rule}`)

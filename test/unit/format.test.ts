@@ -40,6 +40,11 @@ describe('human output', () => {
     const out = formatAuthorize({authorized: false, policy: null, error: {kind: 'failed_logic', message: 'checks failed', failed_checks: [{block: 0, check: 1, rule: 'check if time($t), $t < 5'}]}}).join('\n')
     assert.match(out, /failed check in block 0 #1: check if time/)
   })
+  it('authorize does not call an allow policy with failed checks a deny', () => {
+    const out = formatAuthorize({authorized: false, policy: 0, error: {kind: 'unauthorized', message: 'allow policy 0 matched but checks failed: block 0 check 0 failed: check if a(1)', failed_checks: [{block: 0, check: 0, rule: 'check if a(1)'}]}}).join('\n')
+    assert.doesNotMatch(out, /deny/)
+    assert.match(out, /allow policy 0 matched but checks failed/)
+  })
   it('inspect says loudly when nothing was verified', () => {
     const out = formatInspect(
       {verified: false, root_key_id: 7, sealed: false, revocation_ids: ['ab'], blocks: [{index: 0, code: 'right("a", "b", "c");\n', symbols: [], public_keys: [], external_key: null, version: 3, context: null}], rights: [{subject: 'a', resource: 'b', operation: 'c'}], expires_at: null, service_nodes: []},
