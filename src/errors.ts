@@ -221,10 +221,11 @@ export function expiryFromMessage(message: string): number | undefined {
 
 /** Best effort: pull a field path such as `keys[1].public_key` out of an engine message. */
 export function fieldFromMessage(message: string): string | undefined {
-  const quoted = /(?:field|at|in)\s+[`'"]?([A-Za-z_][\w]*(?:\[\d+\]|\.[A-Za-z_][\w]*)*)[`'"]?/.exec(message)
-  if (quoted) return quoted[1]
-  const bare = /^([A-Za-z_][\w]*(?:\[\d+\]|\.[A-Za-z_][\w]*)+)\s*:/.exec(message)
+  // the engine's configuration errors start with the field: "keys[1].public_key: ..."
+  const bare = /^([A-Za-z_][\w]*(?:\[\d+\]|\.[A-Za-z_][\w]*)*)\s*:/.exec(message)
   if (bare) return bare[1]
+  const quoted = /(?:field|in)\s+[`'"]?([A-Za-z_][\w]*(?:\[\d+\]|\.[A-Za-z_][\w]*)*)[`'"]?/.exec(message)
+  if (quoted) return quoted[1]
   return undefined
 }
 

@@ -19,8 +19,10 @@ export function openToken(token: TokenLike): Token {
     if (token instanceof Uint8Array) return Token.parseBytes(token)
     return token.kind === 'text' ? Token.parse(token.text) : Token.parseBytes(token.bytes)
   } catch (error) {
-    if (error instanceof InvalidTokenError && /^invalid token$/i.test(error.message)) {
-      throw new InvalidTokenError('not a token: the input does not decode as a Biscuit token (base64url or raw bytes)', {
+    if (error instanceof InvalidTokenError) {
+      // the engine says why (base64 position, protobuf field), never quoting the token
+      const why = /^invalid token$/i.test(error.message) ? 'the input does not decode as a Biscuit token (base64url or raw bytes)' : error.message
+      throw new InvalidTokenError(`not a token: ${why}`, {
         hint: 'check that the whole token was copied; `hessra inspect` shows what a token holds',
       })
     }

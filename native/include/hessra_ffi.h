@@ -79,6 +79,14 @@ typedef enum {
  * INVALID_TOKEN, LIMIT_EXCEEDED (larger than 1 MiB or more than 1024 blocks). */
 HessraResult hessra_token_parse(const char* token_string, HessraToken* out_token);
 
+/* As hessra_token_parse; out_error (may be NULL) receives why the text is
+ * not a token, without quoting it: the base64 problem and its position
+ * ("token is not valid base64url: invalid character '.' at position 36"),
+ * the protobuf message and field that does not decode ("malformed token:
+ * ..."), or the size limit that was exceeded. */
+HessraResult hessra_token_parse_with_error(const char* token_string, HessraToken* out_token,
+        HessraError* out_error);
+
 /* Verifies signatures with public_key and the Hessra rules in identity mode
  * for `subject` on `resource`, accepting any operation the token grants,
  * at the current time. Errors: INVALID_PARAMETER, VERIFICATION_FAILED,
@@ -108,6 +116,15 @@ HessraResult hessra_config_new(HessraConfig* out_config);
  * read), CONFIG_INVALID (the message names the offending field, e.g.
  * "keys[1].public_key: ..."). */
 HessraResult hessra_config_from_file(const char* file_path, HessraConfig* out_config);
+
+/* As hessra_config_from_file; out_error (may be NULL) receives the message:
+ * the offending field and what is wrong with it ("keys[1].public_key:
+ * invalid key: ...", "limits.max_facts: expected an integer, found
+ * string"), the JSON syntax error with its line and column, or the file
+ * that cannot be read and why. The message never quotes the file's content
+ * beyond field names. */
+HessraResult hessra_config_from_file_with_error(const char* file_path, HessraConfig* out_config,
+        HessraError* out_error);
 
 /* Adds or replaces the key stored under key_id (copied). The first key set
  * becomes the default key when the configuration names none. */
@@ -236,6 +253,10 @@ void hessra_keypair_free(HessraKeyPair keypair);
  * hessra_config_from_file; relative key files resolve against the working
  * directory). */
 HessraResult hessra_config_from_string(const char* json, HessraConfig* out_config);
+/* As hessra_config_from_string, with the message in out_error (may be NULL),
+ * as hessra_config_from_file_with_error. */
+HessraResult hessra_config_from_string_with_error(const char* json, HessraConfig* out_config,
+        HessraError* out_error);
 /* Summary JSON: {"default_key":..,"keys":[{"id":..,"public_key":..,"root_key_id":N|null}],
  *  "domain":..,"leeway_seconds":N,"limits":{..},"service_chains":{..},"cache_size":N} */
 HessraResult hessra_config_describe(HessraConfig config, char** out_json);

@@ -138,25 +138,53 @@ pub fn base64url_decode(input: &str) -> Result<Vec<u8>, EncodingError> {
     decode_base64_at(trimmed.as_bytes(), input, start)
 }
 
-/// Decodes `data` (a trimmed slice of `full` starting at byte `offset`).
-fn decode_base64_at(data: &[u8], full: &str, offset: usize) -> Result<Vec<u8>, EncodingError> {
-    // Split off the padding: at most two '=' at the very end.
-    let body_len = data.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-    let body = &data[..body_len];
-    // Report the first bad byte of the body, whatever it is.
+/// The first invalid byte of a base64 body (the padding split off), as an error.
+fn first_invalid(body: &[u8], full: &str, offset: usize) -> Option<EncodingError> {
     for (i, &b) in body.iter().enumerate() {
         if b == b'=' {
-            return Err(EncodingError::InvalidPadding {
+            return Some(EncodingError::InvalidPadding {
                 position: offset + i,
             });
         }
         if DECODE[b as usize] == INVALID {
-            return Err(EncodingError::InvalidCharacter {
+            return Some(EncodingError::InvalidCharacter {
                 encoding: "base64",
                 position: offset + i,
                 found: char_at(full, offset + i),
             });
         }
+    }
+    None
+}
+
+/// Decodes `data` (a trimmed slice of `full` starting at byte `offset`).
+fn decode_base64_at(data: &[u8], full: &str, offset: usize) -> Result<Vec<u8>, EncodingError> {
+    // Split off the padding: at most two '=' at the very end.
+    let body_len = data.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    let body = &data[..body_len];
+    // Fast path: four characters at a time; any invalid byte (INVALID has
+    // the high bits set, valid values are below 64) sends us to the slow
+    // scan, which reports the first bad byte of the body, whatever it is.
+    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
+    let mut chunks = body.chunks_exact(4);
+    for c in &mut chunks {
+        let a = u32::from(DECODE[c[0] as usize]);
+        let b = u32::from(DECODE[c[1] as usize]);
+        let x = u32::from(DECODE[c[2] as usize]);
+        let d = u32::from(DECODE[c[3] as usize]);
+        if (a | b | x | d) >= 64 {
+            return Err(first_invalid(body, full, offset).unwrap_or(EncodingError::InvalidCharacter {
+                encoding: "base64",
+                position: offset,
+                found: '\u{fffd}',
+            }));
+        }
+        let n = (a << 18) | (b << 12) | (x << 6) | d;
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    }
+    let rest = chunks.remainder();
+    if let Some(e) = first_invalid(rest, full, offset + body.len() - rest.len()) {
+        return Err(e);
     }
     let pad = data.len() - body_len;
     if pad > 0 && (pad > 2 || !data.len().is_multiple_of(4)) {
@@ -164,29 +192,32 @@ fn decode_base64_at(data: &[u8], full: &str, offset: usize) -> Result<Vec<u8>, E
             position: offset + body_len,
         });
     }
-    if body.len() % 4 == 1 {
-        return Err(EncodingError::InvalidLength {
-            encoding: "base64",
-            length: data.len(),
-        });
-    }
-    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for &b in body {
-        let v = DECODE[b as usize];
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
+    let v = |i: usize| u32::from(DECODE[rest[i] as usize]);
+    match rest.len() {
+        0 => {}
+        1 => {
+            return Err(EncodingError::InvalidLength {
+                encoding: "base64",
+                length: data.len(),
+            })
         }
-    }
-    if acc != 0 {
-        return Err(EncodingError::NonCanonical {
-            position: offset + body.len() - 1,
-        });
+        2 => {
+            if v(1) & 0x0f != 0 {
+                return Err(EncodingError::NonCanonical {
+                    position: offset + body.len() - 1,
+                });
+            }
+            out.push(((v(0) << 2) | (v(1) >> 4)) as u8);
+        }
+        _ => {
+            if v(2) & 0x03 != 0 {
+                return Err(EncodingError::NonCanonical {
+                    position: offset + body.len() - 1,
+                });
+            }
+            let n = (v(0) << 12) | (v(1) << 6) | v(2);
+            out.extend_from_slice(&[(n >> 10) as u8, (n >> 2) as u8]);
+        }
     }
     Ok(out)
 }
@@ -341,6 +372,31 @@ impl Iterator for PemBlocks<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_round_trip_every_length_and_tail() {
+        let data: Vec<u8> = (0..64u32).map(|i| (i * 37 + 11) as u8).collect();
+        for n in 0..data.len() {
+            let enc = base64url_encode(&data[..n]);
+            assert_eq!(base64url_decode(&enc).unwrap(), &data[..n]);
+            let unpadded = enc.trim_end_matches('=');
+            assert_eq!(base64url_decode(unpadded).unwrap(), &data[..n]);
+            // an invalid byte anywhere is reported at its position
+            for pos in 0..unpadded.len() {
+                let mut bad = unpadded.as_bytes().to_vec();
+                bad[pos] = b'!';
+                let bad = String::from_utf8(bad).unwrap();
+                assert_eq!(
+                    base64url_decode(&bad),
+                    Err(EncodingError::InvalidCharacter { encoding: "base64", position: pos, found: '!' })
+                );
+            }
+        }
+        // non-canonical tails
+        assert_eq!(base64url_decode("AB"), Err(EncodingError::NonCanonical { position: 1 }));
+        assert_eq!(base64url_decode("AAB"), Err(EncodingError::NonCanonical { position: 2 }));
+        assert_eq!(base64url_decode("AAAAA").unwrap_err(), EncodingError::InvalidLength { encoding: "base64", length: 5 });
+    }
 
     #[test]
     fn base64_vectors() {

@@ -301,13 +301,13 @@ pub fn verify_blocks(
     limits: &RunLimits,
 ) -> Result<(), HessraFailure> {
     let code = build_authorizer(req)?;
-    let auth = datalog::authorize(&AuthorizeInput {
+    let outcome = datalog::authorize_outcome(&AuthorizeInput {
         blocks,
         authorizer: &code,
         limits,
         externs: None,
     });
-    match auth.result {
+    match outcome {
         Ok(_) => Ok(()),
         Err(e) => Err(classify(blocks, e)),
     }

@@ -367,23 +367,33 @@ load_config(const char *path)
 
 	for (attempt = 0;; attempt++)
 	{
+		HessraError err = {HESSRA_SUCCESS, NULL};
+		char	   *detail;
+
 		stat_config_file(path, &before);
-		rc = hessra_config_from_file(path, &cfg);
+		rc = hessra_config_from_file_with_error(path, &cfg, &err);
 		if (rc != HESSRA_SUCCESS)
 		{
+			/*
+			 * The engine's message names the offending field ("keys[1].public_key:
+			 * ...") or the file it could not read, never the file's content.
+			 * Copy it out of the engine's allocation before ereport() jumps.
+			 */
+			detail = pstrdup(err.message != NULL ? err.message : hessra_error_message(rc));
+			hessra_error_free(err.message);
 			drop_config();
 			if (rc == HESSRA_ERROR_IO)
 				ereport(ERROR,
 						(errcode(ERRCODE_CONFIG_FILE_ERROR),
 						 errmsg("could not read hessra configuration file \"%s\"", path),
-						 errdetail("%s", hessra_error_message(rc)),
+						 errdetail("%s", detail),
 						 errhint("The file must be readable by the database server's OS user and at most 1 MiB.")));
 			if (rc == HESSRA_ERROR_MEMORY || rc == HESSRA_ERROR_INTERNAL)
-				hessra_report_engine_error(rc, NULL, "load the configuration");
+				hessra_report_engine_error(rc, detail, "load the configuration");
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIG_FILE_ERROR),
 					 errmsg("invalid hessra configuration file \"%s\"", path),
-					 errdetail("%s", hessra_error_message(rc)),
+					 errdetail("%s", detail),
 					 errhint("Validate it with \"hessra config validate --config %s\"; "
 							 "the format is JSON with \"version\": 1 and at least one key.", path)));
 		}

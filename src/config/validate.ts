@@ -31,8 +31,10 @@ export function validateConfig(config: unknown, filepath: string | null = null):
     return {valid: true, problems, summary}
   } catch (error) {
     if (error instanceof ConfigError || (error instanceof HessraError && (error.kind === 'invalid_key' || error.kind === 'invalid_input' || error.kind === 'io'))) {
-      const message = error.message
-      problems.push({field: (error as ConfigError).field ?? fieldOf(message) ?? '(engine)', message, severity: 'error'})
+      // the engine names the field first ("keys[1].public_key: ..."): report it as the field
+      const field = (error instanceof ConfigError ? error.field : undefined) ?? fieldOf(error.message) ?? '(engine)'
+      const message = error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message
+      problems.push({field, message, severity: 'error'})
       return {valid: false, problems, summary: null}
     }
     throw error

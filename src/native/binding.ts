@@ -94,6 +94,8 @@ const PROTOTYPES = {
   hessra_string_free: 'void hessra_string_free(void *s)',
 
   hessra_token_parse: 'int hessra_token_parse(const char *token_string, _Out_ HessraToken *out_token)',
+  hessra_token_parse_with_error:
+    'int hessra_token_parse_with_error(const char *token_string, _Out_ HessraToken *out_token, _Out_ HessraError *out_error)',
   hessra_token_parse_bytes: 'int hessra_token_parse_bytes(const uint8_t *data, size_t len, _Out_ HessraToken *out_token)',
   hessra_token_free: 'void hessra_token_free(HessraToken token)',
   hessra_token_verify: 'int hessra_token_verify(HessraToken token, HessraPublicKey key, const char *subject, const char *resource)',
@@ -127,6 +129,10 @@ const PROTOTYPES = {
   hessra_config_new: 'int hessra_config_new(_Out_ HessraConfig *out)',
   hessra_config_from_file: 'int hessra_config_from_file(const char *path, _Out_ HessraConfig *out)',
   hessra_config_from_string: 'int hessra_config_from_string(const char *json, _Out_ HessraConfig *out)',
+  hessra_config_from_file_with_error:
+    'int hessra_config_from_file_with_error(const char *path, _Out_ HessraConfig *out, _Out_ HessraError *out_error)',
+  hessra_config_from_string_with_error:
+    'int hessra_config_from_string_with_error(const char *json, _Out_ HessraConfig *out, _Out_ HessraError *out_error)',
   hessra_config_set_public_key: 'int hessra_config_set_public_key(HessraConfig config, const char *key_id, HessraPublicKey key)',
   hessra_config_get_public_key: 'int hessra_config_get_public_key(HessraConfig config, const char *key_id, _Out_ HessraPublicKey *out)',
   hessra_config_describe: 'int hessra_config_describe(HessraConfig config, _Out_ void **out_json)',
@@ -288,6 +294,34 @@ function callHandle(name: FnName, args: unknown[], what?: string): unknown {
   if (code !== NativeCode.SUCCESS) {
     if (out[0]) releaseOrphan(name, out[0])
     fail(code, null, what)
+  }
+  if (!out[0]) throw new InternalError(`${name} returned no handle`)
+  return out[0]
+}
+
+/**
+ * Calls a function whose last two outputs are a handle and `HessraError *err` (the *_with_error
+ * variants), so the engine's message (which field, which position) reaches the error. Falls back to
+ * `fallback` (the plain variant, generic message) when the library is older and lacks `name`.
+ */
+function callHandleWithError(name: FnName, fallback: FnName, args: unknown[], what?: string): unknown {
+  let f: NativeFn
+  try {
+    f = fn(name)
+  } catch (error) {
+    // a library without this symbol (older build): the plain variant still works
+    if (!(error instanceof NativeLibraryMissingError) && error instanceof HessraError && error.kind === 'native_library_missing') {
+      return callHandle(fallback, args, what)
+    }
+    throw error
+  }
+  const out: unknown[] = [null]
+  const err: ErrorOut = {}
+  const code = f(...args, out, err) as number
+  const message = takeErrorMessage(err)
+  if (code !== NativeCode.SUCCESS) {
+    if (out[0]) releaseOrphan(name, out[0])
+    fail(code, message, what)
   }
   if (!out[0]) throw new InternalError(`${name} returned no handle`)
   return out[0]
@@ -485,11 +519,12 @@ export class Config extends NativeHandle {
 
   /** Parses the JSON configuration format; errors name the offending field. */
   static fromString(json: string): Config {
-    return new Config(callHandle('hessra_config_from_string', [json], 'configuration'))
+    return new Config(callHandleWithError('hessra_config_from_string_with_error', 'hessra_config_from_string', [json], 'configuration'))
   }
 
+  /** Reads the JSON configuration format from a file; errors name the offending field. */
   static fromFile(path: string): Config {
-    return new Config(callHandle('hessra_config_from_file', [path], `configuration file ${path}`))
+    return new Config(callHandleWithError('hessra_config_from_file_with_error', 'hessra_config_from_file', [path], `configuration file ${path}`))
   }
 
   setPublicKey(id: string, key: PublicKey): void {
@@ -514,7 +549,7 @@ export class Token extends NativeHandle {
 
   /** Decodes base64url text (signatures are checked later, by every verify/authorize call). */
   static parse(text: string): Token {
-    return new Token(callHandle('hessra_token_parse', [text], 'token'))
+    return new Token(callHandleWithError('hessra_token_parse_with_error', 'hessra_token_parse', [text], 'token'))
   }
 
   /** Decodes raw protobuf bytes (or base64 text passed as bytes). */

@@ -401,10 +401,19 @@ impl PublicKey {
                     "this is a private key; a public key is expected".into(),
                 ))
             }
-            _ => {
+            // Quote the name only when it looks like one: the text may be
+            // anything a user pasted into a configuration.
+            _ if alg.len() <= 24
+                && alg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+            {
                 return Err(CryptoError::UnsupportedAlgorithm(format!(
                     "`{alg}` (expected `ed25519` or `secp256r1`)"
                 )))
+            }
+            _ => {
+                return Err(CryptoError::UnsupportedAlgorithm(
+                    "unknown algorithm name before `/` (expected `ed25519` or `secp256r1`)".into(),
+                ))
             }
         };
         PublicKey::from_bytes(algorithm, &encoding::hex_decode(hex)?)

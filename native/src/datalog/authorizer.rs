@@ -182,6 +182,16 @@ impl Trust<'_> {
 
 /// Runs a complete authorization.
 pub fn authorize(input: &AuthorizeInput<'_>) -> Authorization {
+    authorize_impl(input, true)
+}
+
+/// [`authorize`] without the world: only the outcome (the hot path of
+/// verification, which never looks at the facts).
+pub fn authorize_outcome(input: &AuthorizeInput<'_>) -> Result<usize, AuthError> {
+    authorize_impl(input, false).result
+}
+
+fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization {
     let blocks = input.blocks;
     let code = input.authorizer;
     let limits = input.limits;
@@ -257,6 +267,9 @@ pub fn authorize(input: &AuthorizeInput<'_>) -> Authorization {
         }
     };
 
+    if !with_facts {
+        return Authorization { result, facts: Vec::new() };
+    }
     let facts = world
         .into_facts()
         .into_iter()

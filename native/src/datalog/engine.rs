@@ -245,19 +245,40 @@ impl FactList {
     }
 }
 
-/// Interned predicate names.
+/// Interned predicate names. A handful of names is the common case: they
+/// are scanned linearly; past [`NAMES_LINEAR`] a (DoS-resistant) hash index
+/// takes over.
 #[derive(Default)]
 pub(crate) struct Names<'r> {
-    ids: HashMap<&'r str, u32>,
+    list: Vec<&'r str>,
+    index: HashMap<&'r str, u32>,
 }
+
+const NAMES_LINEAR: usize = 16;
 
 impl<'r> Names<'r> {
     pub(crate) fn intern(&mut self, name: &'r str) -> u32 {
-        let next = self.ids.len() as u32;
-        *self.ids.entry(name).or_insert(next)
+        let found = self.lookup(name);
+        if found != NONE {
+            return found;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(name);
+        if self.list.len() > NAMES_LINEAR {
+            if self.index.is_empty() {
+                self.index = self.list.iter().enumerate().map(|(i, n)| (*n, i as u32)).collect();
+            } else {
+                self.index.insert(name, id);
+            }
+        }
+        id
     }
     pub(crate) fn lookup(&self, name: &str) -> u32 {
-        self.ids.get(name).copied().unwrap_or(NONE)
+        if self.list.len() > NAMES_LINEAR {
+            self.index.get(name).copied().unwrap_or(NONE)
+        } else {
+            self.list.iter().position(|n| *n == name).map_or(NONE, |i| i as u32)
+        }
     }
 }
 

@@ -10,7 +10,7 @@ pub mod regex;
 
 pub use ast::*;
 pub use authorizer::{
-    authorize, AuthError, AuthorizeInput, Authorization, FailedCheck, MatchedPolicy, AUTHORIZER_ID,
+    authorize, authorize_outcome, AuthError, AuthorizeInput, Authorization, FailedCheck, MatchedPolicy, AUTHORIZER_ID,
 };
 pub use engine::{RunLimit, RunLimits};
 pub use expr::{ConformanceExterns, ExprError, ExternFunctions};

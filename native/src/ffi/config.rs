@@ -127,6 +127,28 @@ pub unsafe extern "C" fn hessra_config_new(
     })
 }
 
+fn config_from_file_body(
+    file_path: *const c_char,
+    out_config: *mut *mut HessraConfigHandle,
+) -> FfiResult<()> {
+    require_out(out_config, "out_config")?;
+    let path = str_arg(file_path, "file_path")?;
+    let config = Config::from_file(Path::new(path)).map_err(config_failure)?;
+    new_config_out(out_config, config);
+    Ok(())
+}
+
+fn config_from_string_body(
+    json: *const c_char,
+    out_config: *mut *mut HessraConfigHandle,
+) -> FfiResult<()> {
+    require_out(out_config, "out_config")?;
+    let text = str_arg(json, "json")?;
+    let config = Config::from_json(text).map_err(config_failure)?;
+    new_config_out(out_config, config);
+    Ok(())
+}
+
 /// `hessra_config_from_file`
 #[no_mangle]
 pub unsafe extern "C" fn hessra_config_from_file(
@@ -134,13 +156,19 @@ pub unsafe extern "C" fn hessra_config_from_file(
     out_config: *mut *mut HessraConfigHandle,
 ) -> HessraResult {
     clear_out(out_config);
-    guard(|| {
-        require_out(out_config, "out_config")?;
-        let path = str_arg(file_path, "file_path")?;
-        let config = Config::from_file(Path::new(path)).map_err(config_failure)?;
-        new_config_out(out_config, config);
-        Ok(())
-    })
+    guard(|| config_from_file_body(file_path, out_config))
+}
+
+/// `hessra_config_from_file_with_error`: as `hessra_config_from_file`, with
+/// the message (naming the offending field) in `out_error`.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_config_from_file_with_error(
+    file_path: *const c_char,
+    out_config: *mut *mut HessraConfigHandle,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_config);
+    guard_with_error(out_error, || config_from_file_body(file_path, out_config))
 }
 
 /// `hessra_config_from_string`
@@ -150,13 +178,18 @@ pub unsafe extern "C" fn hessra_config_from_string(
     out_config: *mut *mut HessraConfigHandle,
 ) -> HessraResult {
     clear_out(out_config);
-    guard(|| {
-        require_out(out_config, "out_config")?;
-        let text = str_arg(json, "json")?;
-        let config = Config::from_json(text).map_err(config_failure)?;
-        new_config_out(out_config, config);
-        Ok(())
-    })
+    guard(|| config_from_string_body(json, out_config))
+}
+
+/// `hessra_config_from_string_with_error`
+#[no_mangle]
+pub unsafe extern "C" fn hessra_config_from_string_with_error(
+    json: *const c_char,
+    out_config: *mut *mut HessraConfigHandle,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_config);
+    guard_with_error(out_error, || config_from_string_body(json, out_config))
 }
 
 /// `hessra_config_set_public_key`: adds or replaces a key (copied).

@@ -2,17 +2,18 @@
 //! inspect.
 
 use std::ffi::c_char;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::keys::HessraPublicKeyHandle;
 use super::*;
-use crate::cache::{cache_key, TokenCache};
+use crate::cache::{cache_key, CacheKey, TokenCache};
+use crate::crypto::sha256;
 use crate::config::{node_json, parse_service_chain_json};
 use crate::crypto::PublicKey;
 use crate::datalog::{
     self, AuthError, AuthorizeInput, Block, FailedCheck, MatchedPolicy, RunLimit, RunLimits,
 };
-use crate::encoding::{base64url_decode, base64url_encode, hex_encode};
+use crate::encoding::{base64url_decode, base64url_encode, hex_encode, EncodingError};
 use crate::hessra::{self, HessraFailure, VerifyRequest};
 use crate::json::Value;
 use crate::token::{Token, TokenError, VerifiedToken};
@@ -28,6 +29,21 @@ const MAX_TOKEN_TEXT: usize = MAX_TOKEN_BYTES / 3 * 4 + 1024;
 pub struct HessraTokenHandle {
     pub token: Token,
     pub raw: Vec<u8>,
+    /// SHA-256 of `raw`, computed on first use with a cache (a held handle
+    /// verified again and again hashes its bytes once).
+    digest: OnceLock<[u8; 32]>,
+}
+
+impl HessraTokenHandle {
+    pub fn new(token: Token, raw: Vec<u8>) -> HessraTokenHandle {
+        HessraTokenHandle { token, raw, digest: OnceLock::new() }
+    }
+
+    /// The verification cache key for this token under `key`.
+    fn cache_key(&self, key: &PublicKey) -> CacheKey {
+        let digest = self.digest.get_or_init(|| sha256(&self.raw));
+        cache_key(b"token-sha256", digest, Some(key))
+    }
 }
 
 /// `HessraVerifyRequest`.
@@ -111,8 +127,41 @@ pub(crate) fn decode_token_text(text: &str) -> FfiResult<Vec<u8>> {
     if t.is_empty() {
         return Err(Failure::new(HESSRA_ERROR_INVALID_TOKEN, "empty token"));
     }
-    base64url_decode(t)
-        .map_err(|_| Failure::new(HESSRA_ERROR_INVALID_TOKEN, "token is not valid base64url"))
+    // Positions in messages count from the start of the text as given.
+    let offset = t.as_ptr() as usize - text.as_ptr() as usize;
+    base64url_decode(t).map_err(|e| {
+        Failure::new(
+            HESSRA_ERROR_INVALID_TOKEN,
+            format!("token is not valid base64url: {}", base64_problem(&e, offset)),
+        )
+    })
+}
+
+/// Describes a base64 error without quoting the input (beyond the one
+/// offending character, which is not part of any token).
+fn base64_problem(e: &EncodingError, offset: usize) -> String {
+    match e {
+        EncodingError::InvalidCharacter { position, found, .. } => {
+            let c = if found.is_ascii_graphic() {
+                format!("'{}'", found)
+            } else {
+                format!("U+{:04X}", *found as u32)
+            };
+            format!("invalid character {} at position {}", c, position + offset)
+        }
+        EncodingError::InvalidLength { length, .. } => format!(
+            "impossible length: {} base64 characters (a length of 4n+1 cannot be decoded; is the token truncated?)",
+            length
+        ),
+        EncodingError::InvalidPadding { position } => {
+            format!("misplaced '=' padding at position {}", position + offset)
+        }
+        EncodingError::NonCanonical { position } => format!(
+            "non-canonical encoding: unused bits set in the character at position {} (is the token truncated?)",
+            position + offset
+        ),
+        EncodingError::Pem(_) => "not base64".to_string(),
+    }
 }
 
 /// Decodes the token container from raw bytes.
@@ -127,7 +176,7 @@ pub(crate) fn token_from_bytes(raw: Vec<u8>) -> FfiResult<HessraTokenHandle> {
         return Err(Failure::new(HESSRA_ERROR_INVALID_TOKEN, "empty token"));
     }
     let token = Token::from_bytes(&raw).map_err(token_failure)?;
-    Ok(HessraTokenHandle { token, raw })
+    Ok(HessraTokenHandle::new(token, raw))
 }
 
 /// Whether bytes look like base64 text rather than protobuf: printable
@@ -156,7 +205,7 @@ pub(crate) fn verified_token(
 ) -> FfiResult<Arc<VerifiedToken>> {
     match cache {
         Some(c) => c
-            .get_or_insert_with(cache_key(b"token-bytes", &handle.raw, Some(key)), || {
+            .get_or_insert_with(handle.cache_key(key), || {
                 handle.token.verify(key)
             })
             .map_err(token_failure),
@@ -235,6 +284,17 @@ fn verify_simple(
     })
 }
 
+fn token_parse_body(
+    token_string: *const c_char,
+    out_token: *mut *mut HessraTokenHandle,
+) -> FfiResult<()> {
+    require_out(out_token, "out_token")?;
+    let text = str_arg(token_string, "token_string")?;
+    let handle = token_from_bytes(decode_token_text(text)?)?;
+    write_out(out_token, into_handle(handle));
+    Ok(())
+}
+
 /// `hessra_token_parse`
 #[no_mangle]
 pub unsafe extern "C" fn hessra_token_parse(
@@ -242,13 +302,19 @@ pub unsafe extern "C" fn hessra_token_parse(
     out_token: *mut *mut HessraTokenHandle,
 ) -> HessraResult {
     clear_out(out_token);
-    guard(|| {
-        require_out(out_token, "out_token")?;
-        let text = str_arg(token_string, "token_string")?;
-        let handle = token_from_bytes(decode_token_text(text)?)?;
-        write_out(out_token, into_handle(handle));
-        Ok(())
-    })
+    guard(|| token_parse_body(token_string, out_token))
+}
+
+/// `hessra_token_parse_with_error`: as `hessra_token_parse`, saying in
+/// `out_error` why the text is not a token (never quoting it).
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_parse_with_error(
+    token_string: *const c_char,
+    out_token: *mut *mut HessraTokenHandle,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || token_parse_body(token_string, out_token))
 }
 
 /// `hessra_token_parse_bytes`
@@ -480,13 +546,13 @@ pub unsafe extern "C" fn hessra_token_authorize(
             .map_err(|e| Failure::param(format!("authorizer does not parse: {}", e)))?;
         let vt = verified_token(token, &key.key, None)?;
         let limits = default_run_limits();
-        let auth = datalog::authorize(&AuthorizeInput {
+        let outcome = datalog::authorize_outcome(&AuthorizeInput {
             blocks: &vt.blocks,
             authorizer: &code,
             limits: &limits,
             externs: None,
         });
-        let (json, failure) = authorization_json(&auth.result);
+        let (json, failure) = authorization_json(&outcome);
         write_out_string(out_result_json, json.to_string())?;
         if failure.code == HESSRA_SUCCESS {
             Ok(())

@@ -70,6 +70,11 @@ pub const DEFAULT_SYMBOLS: [&str; 28] = [
 ];
 
 fn default_symbol_index(s: &str) -> Option<u64> {
+    // Every default symbol is 4 to 10 bytes long: most custom symbols are
+    // rejected on their length alone.
+    if !(4..=10).contains(&s.len()) {
+        return None;
+    }
     DEFAULT_SYMBOLS.iter().position(|d| *d == s).map(|i| i as u64)
 }
 
@@ -77,11 +82,17 @@ fn default_symbol_index(s: &str) -> Option<u64> {
 // Tables
 
 /// A symbol table: the default symbols plus custom symbols from index 1024.
+/// A few custom symbols (the usual token) are looked up by a linear scan;
+/// past [`TABLE_LINEAR`] entries a hash index (SipHash: the strings come
+/// from tokens) is built and kept up to date.
 #[derive(Clone, Debug, Default)]
 pub struct SymbolTable {
     custom: Vec<String>,
     index: HashMap<String, u64>,
 }
+
+/// Table size up to which lookups scan linearly.
+const TABLE_LINEAR: usize = 16;
 
 impl SymbolTable {
     /// The default symbols only.
@@ -102,7 +113,26 @@ impl SymbolTable {
 
     /// The index of a string, if present.
     pub fn lookup(&self, s: &str) -> Option<u64> {
-        default_symbol_index(s).or_else(|| self.index.get(s).copied())
+        default_symbol_index(s).or_else(|| self.custom_index(s))
+    }
+
+    fn custom_index(&self, s: &str) -> Option<u64> {
+        if self.custom.len() > TABLE_LINEAR {
+            self.index.get(s).copied()
+        } else {
+            self.custom.iter().position(|c| c == s).map(|i| SYMBOL_OFFSET + i as u64)
+        }
+    }
+
+    fn push(&mut self, s: String) {
+        let i = SYMBOL_OFFSET + self.custom.len() as u64;
+        if self.custom.len() >= TABLE_LINEAR {
+            if self.index.is_empty() {
+                self.index = self.custom.iter().enumerate().map(|(j, c)| (c.clone(), SYMBOL_OFFSET + j as u64)).collect();
+            }
+            self.index.insert(s.clone(), i);
+        }
+        self.custom.push(s);
     }
 
     /// The index of a string, adding it when absent.
@@ -111,22 +141,18 @@ impl SymbolTable {
             return i;
         }
         let i = SYMBOL_OFFSET + self.custom.len() as u64;
-        self.custom.push(s.to_owned());
-        self.index.insert(s.to_owned(), i);
+        self.push(s.to_owned());
         i
     }
 
     /// Appends a block's symbols; a default symbol or one already present is
     /// [`FormatError::SymbolTableOverlap`].
     pub fn extend(&mut self, symbols: &[String]) -> Result<(), FormatError> {
-        let mut new: HashSet<&str> = HashSet::with_capacity(symbols.len());
-        if symbols.iter().any(|s| self.lookup(s).is_some() || !new.insert(s)) {
+        if !symbols_are_new(self, symbols) {
             return Err(FormatError::SymbolTableOverlap);
         }
         for s in symbols {
-            let i = SYMBOL_OFFSET + self.custom.len() as u64;
-            self.custom.push(s.clone());
-            self.index.insert(s.clone(), i);
+            self.push(s.clone());
         }
         Ok(())
     }
@@ -134,6 +160,20 @@ impl SymbolTable {
     /// The custom symbols, in index order.
     pub fn custom(&self) -> &[String] {
         &self.custom
+    }
+}
+
+/// Whether `symbols` are all absent from `table` and distinct from one
+/// another (linear for a few, hashed beyond).
+fn symbols_are_new(table: &SymbolTable, symbols: &[String]) -> bool {
+    if symbols.iter().any(|s| table.lookup(s).is_some()) {
+        return false;
+    }
+    if symbols.len() <= TABLE_LINEAR {
+        symbols.iter().enumerate().all(|(i, s)| !symbols[..i].contains(s))
+    } else {
+        let mut seen: HashSet<&str> = HashSet::with_capacity(symbols.len());
+        symbols.iter().all(|s| seen.insert(s))
     }
 }
 
@@ -263,11 +303,8 @@ pub fn block_from_proto(
     // The block's own symbols must be new (and, unlike the reference, are
     // not allowed to repeat one another: no encoder produces that, and it
     // keeps one index per string).
-    let mut own_symbols: HashSet<&str> = HashSet::with_capacity(proto.symbols.len());
-    for s in &proto.symbols {
-        if symbols.lookup(s).is_some() || !own_symbols.insert(s) {
-            return Err(FormatError::SymbolTableOverlap);
-        }
+    if !symbols_are_new(symbols, &proto.symbols) {
+        return Err(FormatError::SymbolTableOverlap);
     }
     // The block's own keys: no duplicates, nothing already in the table.
     let mut own_keys: Vec<PublicKey> = Vec::with_capacity(proto.public_keys.len());

@@ -1088,6 +1088,147 @@ static void test_threads(void) {
     hessra_keypair_free(kp);
 }
 
+/* The *_with_error variants: same results as the plain functions, plus a
+ * message that names the problem without quoting the input. */
+static void test_with_error(void) {
+    HessraError err = {HESSRA_ERROR_INTERNAL, NULL};
+    HessraToken t = (HessraToken)1;
+    HessraConfig cfg = (HessraConfig)1;
+    HessraKeyPair kp = NULL;
+    HessraPublicKey pk = NULL;
+    char* pktext = NULL;
+    char* text = NULL;
+    char* path = NULL;
+    char cfgtext[1024];
+    HessraMintRequest m = mint_request("alice", "orders", "read", 0);
+    const char* secret_field = "{\"version\":1,\"keys\":[{\"id\":\"a\",\"public_key\":\"ed25519/0123456789abcdef\"}]}";
+
+    /* ---- tokens */
+    CHECK_CODE(hessra_token_parse_with_error("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", &t, &err),
+               HESSRA_ERROR_INVALID_TOKEN, "JWT is not a token");
+    CHECK(t == NULL, "out NULL on failure");
+    CHECK(err.code == HESSRA_ERROR_INVALID_TOKEN, "error code set");
+    CHECK(contains(err.message, "base64") && contains(err.message, "position 20"), "base64 position");
+    CHECK(!contains(err.message, "eyJ"), "message does not quote the token");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    CHECK_CODE(hessra_token_parse_with_error("  Bearer AAAAA", &t, &err), HESSRA_ERROR_INVALID_TOKEN, "bad length");
+    CHECK(contains(err.message, "length"), "length message");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    CHECK_CODE(hessra_token_parse_with_error("EgMKAQA", &t, &err), HESSRA_ERROR_INVALID_TOKEN, "truncated protobuf");
+    CHECK(contains(err.message, "malformed token"), "protobuf message");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    CHECK_CODE(hessra_token_parse_with_error("", &t, &err), HESSRA_ERROR_INVALID_TOKEN, "empty");
+    CHECK(contains(err.message, "empty"), "empty message");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    {
+        size_t n = 2u << 20;
+        char* big = malloc(n + 1);
+        if (big != NULL) {
+            memset(big, 'A', n);
+            big[n] = 0;
+            CHECK_CODE(hessra_token_parse_with_error(big, &t, &err), HESSRA_ERROR_LIMIT_EXCEEDED, "too large");
+            CHECK(contains(err.message, "larger than"), "size limit message");
+            hessra_error_free(err.message);
+            err.message = NULL;
+            free(big);
+        }
+    }
+    CHECK_CODE(hessra_token_parse_with_error(NULL, &t, &err), HESSRA_ERROR_INVALID_PARAMETER, "NULL text");
+    CHECK(contains(err.message, "token_string"), "names the argument");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_token_parse_with_error("AAAA", NULL, NULL), HESSRA_ERROR_INVALID_PARAMETER, "NULL out");
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    CHECK_CODE(hessra_token_mint_hessra(kp, &m, &text, NULL), HESSRA_SUCCESS, "mint");
+    CHECK_CODE(hessra_token_parse_with_error(text, &t, &err), HESSRA_SUCCESS, "valid token");
+    CHECK(t != NULL && err.code == HESSRA_SUCCESS && err.message == NULL, "no error on success");
+    hessra_token_free(t);
+    t = NULL;
+    CHECK_CODE(hessra_token_parse_with_error(text, &t, NULL), HESSRA_SUCCESS, "out_error may be NULL");
+    hessra_token_free(t);
+
+    /* ---- configuration */
+    CHECK_CODE(hessra_config_from_string_with_error(secret_field, &cfg, &err), HESSRA_ERROR_CONFIG_INVALID,
+               "bad key");
+    CHECK(cfg == NULL, "out NULL on failure");
+    CHECK(err.code == HESSRA_ERROR_CONFIG_INVALID, "error code set");
+    CHECK(contains(err.message, "keys[0].public_key: "), "names the field");
+    CHECK(!contains(err.message, "0123456789abcdef"), "does not quote the value");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    CHECK_CODE(hessra_config_from_string_with_error("{\"version\":1,\"limits\":{\"max_facts\":\"many\"}}", &cfg,
+                                                    &err),
+               HESSRA_ERROR_CONFIG_INVALID, "bad limit");
+    CHECK(contains(err.message, "limits.max_facts: "), "names the nested field");
+    CHECK(!contains(err.message, "many"), "does not quote the value");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    CHECK_CODE(hessra_config_from_string_with_error("{\"version\":1,\n \"keys\": [,]}", &cfg, &err),
+               HESSRA_ERROR_CONFIG_INVALID, "bad JSON");
+    CHECK(contains(err.message, "line 2"), "JSON error has the line");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    CHECK_CODE(hessra_config_from_string_with_error(NULL, &cfg, &err), HESSRA_ERROR_INVALID_PARAMETER, "NULL json");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    hessra_keypair_public_key(kp, &pk);
+    hessra_public_key_to_string(pk, &pktext);
+    snprintf(cfgtext, sizeof cfgtext, "{\"version\":1,\"keys\":[{\"id\":\"k\",\"public_key\":\"%s\"}]}", pktext);
+    CHECK_CODE(hessra_config_from_string_with_error(cfgtext, &cfg, &err), HESSRA_SUCCESS, "valid config");
+    CHECK(cfg != NULL && err.message == NULL, "no error on success");
+    hessra_config_free(cfg);
+    cfg = NULL;
+
+    path = temp_file(cfgtext);
+    CHECK_CODE(hessra_config_from_file_with_error(path, &cfg, NULL), HESSRA_SUCCESS, "valid file, NULL out_error");
+    hessra_config_free(cfg);
+    cfg = NULL;
+    remove_temp(path);
+
+    path = temp_file("{\"version\":1,\"keys\":[{\"id\":\"a\",\"public_key\":\"ed25519/00\"},"
+                     "{\"id\":\"b\",\"public_key\":\"secp256r1/02ff\"}]}");
+    CHECK_CODE(hessra_config_from_file_with_error(path, &cfg, &err), HESSRA_ERROR_CONFIG_INVALID, "bad key in file");
+    CHECK(contains(err.message, "keys[0].public_key: "), "file: names the field");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    remove_temp(path);
+
+    path = temp_file("{\"version\":1,\"keys\":[{\"id\":\"a\",\"public_key_file\":\"/nonexistent/k.pub\"}]}");
+    CHECK_CODE(hessra_config_from_file_with_error(path, &cfg, &err), HESSRA_ERROR_IO, "missing key file");
+    CHECK(contains(err.message, "keys[0].public_key_file") && contains(err.message, "/nonexistent/k.pub"),
+          "IO error names the field and the file");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    remove_temp(path);
+
+    CHECK_CODE(hessra_config_from_file_with_error("/nonexistent/hessra.json", &cfg, &err), HESSRA_ERROR_IO,
+               "missing file");
+    CHECK(contains(err.message, "/nonexistent/hessra.json"), "names the file");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_from_file_with_error("/nonexistent/hessra.json", NULL, &err),
+               HESSRA_ERROR_INVALID_PARAMETER, "NULL out_config");
+    hessra_error_free(err.message);
+
+    hessra_string_free(pktext);
+    hessra_public_key_free(pk);
+    hessra_string_free(text);
+    hessra_keypair_free(kp);
+}
+
 int main(int argc, char** argv) {
     const char* samples = argc > 1 ? argv[1] : NULL;
     test_static();
@@ -1097,6 +1238,7 @@ int main(int argc, char** argv) {
     test_mint_datalog();
     test_service_chain();
     test_config();
+    test_with_error();
     test_threads();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
