@@ -1,5 +1,21 @@
-/** Flags and arguments shared by several commands. */
-import {Args, Flags} from '@oclif/core'
+/**
+ * Flags and arguments shared by several commands.
+ *
+ * Imported from @oclif/core's `flags` and `args` entry points rather than the package index, so that
+ * `hessra verify`'s fast path (src/cli/fast.ts) can use these very definitions with oclif's own parser
+ * without loading oclif's command, configuration and plugin machinery (see bin/run.js).
+ */
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
+
+/** Flags every command has (BaseCommand.baseFlags). */
+export const baseFlags = {
+  json: Flags.boolean({description: 'print machine-readable JSON on stdout (see docs/cli-json.md); exit codes are unchanged', default: false}),
+  config: Flags.string({
+    description: 'configuration file to use (default: searched from the current directory, then ~/.config/hessra/config.json; env HESSRA_CONFIG)',
+    helpValue: 'PATH',
+  }),
+}
 
 export const tokenArg = Args.string({
   name: 'token',

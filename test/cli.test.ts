@@ -309,4 +309,48 @@ describe('hessra CLI', function () {
       }
     })
   })
+
+  describe('verify fast path (bin/run.js)', () => {
+    // `hessra verify` skips oclif's command machinery; with HESSRA_NO_FAST_PATH=1 it goes through oclif.
+    // Both must print the same and exit the same, for every outcome.
+    it('matches the oclif command: output, --json, exit codes, stdin', () => {
+      const at = ['--at', String(Math.floor(Date.now() / 1000))]
+      const cfg = join(dir, 'fast-config.json')
+      writeFileSync(cfg, JSON.stringify({version: 1, default_key: 'dev', keys: [{id: 'dev', public_key: pub}]}))
+      const bad = join(dir, 'fast-bad-config.json')
+      writeFileSync(bad, '{"version": 1, "keys": [')
+      const cases: {argv: string[]; input?: string; env?: Record<string, string>}[] = [
+        {argv: [...args('--operation', 'read'), token, ...at]},
+        {argv: [...args('--operation', 'read', '--json'), token, ...at]},
+        {argv: [...args('--operation', 'write'), token, ...at]},
+        {argv: [...args('--operation', 'write', '--json'), token, ...at]},
+        {argv: [...args(), expired, ...at]},
+        {argv: [...args('--json'), expired, ...at]},
+        {argv: [...args(), '-', ...at], input: `Bearer ${token}\n`},
+        {argv: [...args('--json'), ...at], input: `${token}\n`},
+        {argv: ['verify', token, '--resource', 'documents', '-o', 'read', ...at], env: {HESSRA_PUBLIC_KEY: pub}},
+        {argv: ['verify', token, '--config', cfg, '-s', 'alice', '-r', 'documents', ...at]},
+        {argv: ['verify', token, '--config', bad, '--resource', 'documents']},
+        {argv: ['verify', token, '--config', bad, '--resource', 'documents', '--json']},
+        {argv: ['verify', token, '--key', 'ed25519/zz', '--resource', 'documents']},
+        {argv: ['verify', token, '--key', 'ed25519/zz', '--resource', 'documents', '--json']},
+        {argv: ['verify', token, '--resource', 'documents']},
+        {argv: ['verify', token]},
+        {argv: ['verify', token, '--json']},
+        {argv: ['verify', token, '--resource', 'documents', '--bogus']},
+        {argv: ['verify', token, '--resource', 'documents', 'extra']},
+        {argv: ['verify', token, '--key', pub, '--key-id', 'dev', '--resource', 'documents', '--json']},
+        {argv: ['verify', token, '--key', pub, '--resource', 'documents', '--leeway', '-1']},
+        {argv: ['verify', token, '--key', pub, '--resource', 'documents', '--at', 'yesterday', '--json']},
+        {argv: ['verify', '--resource', 'documents', '--key', pub]},
+        {argv: ['verify', 'not-a-token', '--key', pub, '--resource', 'documents']},
+      ]
+      for (const c of cases) {
+        const fast = cli(c.argv, {input: c.input, env: c.env})
+        const slow = cli(c.argv, {input: c.input, env: {...c.env, HESSRA_NO_FAST_PATH: '1'}})
+        const what = c.argv.join(' ').replace(token, 'TOKEN').replace(expired, 'EXPIRED')
+        assert.deepEqual(fast, slow, what)
+      }
+    })
+  })
 })

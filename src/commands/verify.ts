@@ -1,14 +1,8 @@
-import {Flags} from '@oclif/core'
-
 import {BaseCommand} from '../base-command.js'
+import {runVerify, verifyArgs, verifyFlags} from '../cli/verify.js'
 import {ExitCode} from '../errors.js'
-import {keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
-import {formatVerify} from '../format.js'
-import {resolveTokenInput} from '../input/token.js'
-import {isoDate, parseAt} from '../input/time.js'
-import {c, printJson, stdout} from '../output.js'
-import {parseServiceChain} from '../service-chain.js'
-import {verifyToken} from '../tokens.js'
+
+// Flags, arguments and the work itself live in src/cli/verify.ts, shared with the fast path in bin/run.js.
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Verify a Hessra token: signatures, rights, expiry and service chain'
@@ -24,59 +18,12 @@ The key is --key, else --key-id, else HESSRA_PUBLIC_KEY, else the configuration 
     {description: 'Service chain: has every node before payment_service attested?', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --subject alice --resource orders --service-chain @chain.json --component payment_service'},
   ]
 
-  static override args = {token: tokenArg}
+  static override args = verifyArgs
 
-  static override flags = {
-    ...keyFlags,
-    'token-file': tokenFileFlag,
-    subject: Flags.string({char: 's', description: 'who is asking (omit for capability mode)', helpValue: 'SUBJECT'}),
-    resource: Flags.string({char: 'r', description: 'the resource being accessed', required: true, helpValue: 'RESOURCE'}),
-    operation: Flags.string({char: 'o', description: 'the operation (omit: any operation the token grants on the resource)', helpValue: 'OP'}),
-    domain: Flags.string({description: 'domain fact for domain-restricted tokens (default: the configuration\'s domain)', helpValue: 'DOMAIN'}),
-    prefix: Flags.string({description: 'prefix fact for prefix-restricted tokens', helpValue: 'PREFIX'}),
-    'service-chain': Flags.string({description: 'service chain nodes as JSON [{"component","public_key"}] or @file', helpValue: 'JSON|@FILE'}),
-    component: Flags.string({description: 'the component verifying: every node before it in the chain must have attested', helpValue: 'NAME'}),
-    at: Flags.string({description: 'verify at this time instead of now: unix seconds or RFC 3339', helpValue: 'TIME'}),
-    leeway: Flags.integer({description: 'tolerated clock skew on time bounds, in seconds', min: 0, helpValue: 'SECONDS'}),
-  }
+  static override flags = verifyFlags
 
   async run(): Promise<void> {
-    const {flags, args} = this
-    const input = await resolveTokenInput({arg: args.token, tokenFile: flags['token-file']})
-    const loaded = await this.loadConfig()
-    const result = verifyToken(input, {
-      key: flags.key,
-      keyId: flags['key-id'],
-      config: loaded,
-      subject: flags.subject ?? null,
-      resource: flags.resource,
-      operation: flags.operation ?? null,
-      domain: flags.domain ?? null,
-      prefix: flags.prefix ?? null,
-      serviceChain: flags['service-chain'] ? parseServiceChain(flags['service-chain']) : null,
-      component: flags.component ?? null,
-      at: flags.at === undefined ? undefined : parseAt(flags.at),
-      leewaySeconds: flags.leeway,
-    })
-    if (flags.json) {
-      printJson({
-        valid: result.valid,
-        status: result.status,
-        reason: result.reason,
-        mode: result.mode,
-        subject: result.subject,
-        resource: result.resource,
-        operation: result.operation,
-        checked_at: result.checkedAt,
-        expires_at: result.expiresAt,
-        expires_at_rfc3339: result.expiresAt === null ? null : isoDate(result.expiresAt),
-        root_key_id: result.rootKeyId,
-        key: result.key,
-        exit_code: result.valid ? ExitCode.OK : ExitCode.DENIED,
-      })
-    } else {
-      for (const line of formatVerify(result, c())) stdout(line)
-    }
-    if (!result.valid) this.setExitCode(ExitCode.DENIED)
+    const code = await runVerify(this.flags, this.args)
+    if (code !== ExitCode.OK) this.setExitCode(code)
   }
 }

@@ -5,7 +5,6 @@
  *
  * The format is DESIGN.md's "Configuration" (JSON, "version": 1).
  */
-import {cosmiconfig} from 'cosmiconfig'
 import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {basename, dirname, isAbsolute, join, relative, resolve} from 'node:path'
@@ -102,7 +101,10 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv
 }
 
-function explorer() {
+// cosmiconfig is imported only when a file has to be searched or loaded through it: importing it and
+// searching costs ~10 ms at every start, and most runs have no configuration file in the search path.
+async function explorer() {
+  const {cosmiconfig} = await import('cosmiconfig')
   return cosmiconfig(MODULE_NAME, {
     searchPlaces: SEARCH_PLACES,
     searchStrategy: 'global',
@@ -131,7 +133,7 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
 
   let found: {config: unknown; filepath: string} | null = null
   try {
-    found = await explorer().search(cwd)
+    if (searchMayFind(cwd)) found = await (await explorer()).search(cwd)
   } catch (error) {
     throw new ConfigError(`cannot read configuration: ${(error as Error).message.split('\n')[0]}`)
   }
@@ -144,6 +146,79 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
     return {config: await loadFile(user), filepath: user, source: 'user', format: 'json'}
   }
   return {config: null, filepath: null, source: 'none', format: null}
+}
+
+/** cosmiconfig's global directory: env-paths' config dir, read from process.env (not opts.env). */
+const COSMICONFIG_GLOBAL_PLACES = ['config', 'config.json', 'config.yaml', 'config.yml', 'config.js', 'config.ts', 'config.cjs', 'config.mjs']
+/** Where cosmiconfig looks for its own options ("meta configuration"): in process.cwd(), whatever the search starts from. */
+const COSMICONFIG_META_PLACES = ['package.json', 'package.yaml', '.config/config.json', '.config/config.yaml', '.config/config.yml', '.config/config.js', '.config/config.ts', '.config/config.cjs', '.config/config.mjs']
+
+/**
+ * False only when cosmiconfig's search (as configured by explorer()) certainly finds nothing that
+ * loadConfig would accept and certainly does not fail, so that it can be skipped: no meta
+ * configuration in process.cwd() (a package.json there without a "cosmiconfig" field is fine), no
+ * search place in cwd or any parent (a package.json that parses and has no "hessra" field is fine),
+ * and cosmiconfig's global directory, when it is not an ancestor of cwd, holding nothing but a
+ * config.json that is empty or parses without "$import" (found there, it is rejected by loadConfig,
+ * which then reads the user configuration itself). In every other case the real search runs, so what
+ * is found, and every error, is exactly cosmiconfig's.
+ */
+export function searchMayFind(cwd: string): boolean {
+  const from = resolve(cwd)
+  const meta = process.cwd()
+  for (const place of COSMICONFIG_META_PLACES) {
+    const file = join(meta, place)
+    if (!existsSync(file)) continue
+    if (place !== 'package.json') return true
+    const pkg = jsonObject(file)
+    if (pkg === undefined || Object.hasOwn(pkg, 'cosmiconfig')) return true
+  }
+  for (let dir = from; ; dir = dirname(dir)) {
+    for (const place of SEARCH_PLACES) {
+      const file = join(dir, place)
+      if (!existsSync(file)) continue
+      if (place !== 'package.json') return true
+      const pkg = jsonObject(file)
+      if (pkg === undefined || Object.hasOwn(pkg, MODULE_NAME)) return true
+    }
+    if (dirname(dir) === dir) break
+  }
+  const global = resolve(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), MODULE_NAME)
+  if (isAncestorOrSelf(global, from)) return true
+  for (const place of COSMICONFIG_GLOBAL_PLACES) {
+    const file = join(global, place)
+    if (!existsSync(file)) continue
+    if (place !== 'config.json') return true
+    const text = readText(file)
+    if (text === undefined) return true
+    if (text.trim() === '') continue
+    const value = parseJson(text)
+    if (value === undefined || (value !== null && typeof value === 'object' && Object.hasOwn(value, '$import'))) return true
+  }
+  return false
+}
+
+/** The file as a JSON object, or undefined when it cannot be read or parsed or is not an object. */
+function jsonObject(file: string): object | undefined {
+  const text = readText(file)
+  const value = text === undefined ? undefined : parseJson(text)
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
 }
 
 function isAncestorOrSelf(dir: string, of: string): boolean {
@@ -168,7 +243,7 @@ async function loadFile(filepath: string): Promise<HessraConfig> {
     }
   }
   try {
-    const r = await explorer().load(filepath)
+    const r = await (await explorer()).load(filepath)
     if (!r) throw new ConfigError(`${filepath} holds no hessra configuration`, {file: filepath})
     return asConfigObject(r.config, filepath)
   } catch (error) {

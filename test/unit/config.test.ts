@@ -1,8 +1,8 @@
 import {strict as assert} from 'node:assert'
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {checkConfigShape, defaultConfig, engineJson, getPath, loadConfig, parseValue, selectKey, setPath, userConfigPath, writeConfig} from '../../src/config/index.js'
+import {checkConfigShape, defaultConfig, engineJson, getPath, loadConfig, parseValue, searchMayFind, selectKey, setPath, userConfigPath, writeConfig} from '../../src/config/index.js'
 import {ConfigError} from '../../src/errors.js'
 import {tempDir} from '../helpers.js'
 
@@ -60,6 +60,50 @@ describe('configuration', () => {
       const r = await loadConfig({cwd: dir, env: {...env, HESSRA_CONFIG: b}, configPath: a})
       assert.equal(r.config?.domain, 'a')
       assert.equal(r.source, 'flag')
+    })
+
+    it('cosmiconfig is skipped only when it cannot find anything or fail', async () => {
+      const dir = tempDir()
+      const sub = join(dir, 'a', 'b')
+      mkdirSync(sub, {recursive: true})
+      const env = {HOME: dir}
+      const saved = {HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME}
+      process.env.HOME = dir // cosmiconfig's global directory is under process.env's HOME
+      delete process.env.XDG_CONFIG_HOME
+      try {
+        assert.equal(searchMayFind(sub), false)
+        writeFileSync(join(dir, 'a', 'package.json'), JSON.stringify({name: 'x'}))
+        assert.equal(searchMayFind(sub), false, 'a package.json without "hessra" cannot be found')
+        writeFileSync(join(dir, 'a', 'package.json'), '{"name": ')
+        assert.equal(searchMayFind(sub), true, 'a broken package.json makes cosmiconfig fail: it must run')
+        await assert.rejects(loadConfig({cwd: sub, env}), /cannot read configuration/)
+        writeFileSync(join(dir, 'a', 'package.json'), JSON.stringify({name: 'x', hessra: good}))
+        assert.equal(searchMayFind(sub), true)
+        assert.equal((await loadConfig({cwd: sub, env})).source, 'search')
+        writeFileSync(join(dir, 'a', 'package.json'), JSON.stringify({name: 'x'}))
+        writeFileSync(join(sub, '.hessrarc'), 'version: 1\n')
+        assert.equal(searchMayFind(sub), true)
+        assert.equal((await loadConfig({cwd: sub, env})).format, 'yaml')
+        writeFileSync(join(sub, '.hessrarc'), '')
+        assert.equal((await loadConfig({cwd: sub, env})).source, 'none', 'cosmiconfig ignores an empty file')
+        rmSync(join(sub, '.hessrarc'))
+        // the user file (cosmiconfig's global directory): a JSON file there is read by loadConfig itself
+        mkdirSync(join(dir, '.config', 'hessra'), {recursive: true})
+        writeFileSync(userConfigPath(env), JSON.stringify(good))
+        assert.equal(searchMayFind(sub), false)
+        assert.equal((await loadConfig({cwd: sub, env})).source, 'user')
+        writeFileSync(userConfigPath(env), '{"version": 1,,}')
+        // (cosmiconfig reports a broken file there itself; which HOME it uses is fixed when it is first loaded)
+        assert.equal(searchMayFind(sub), true, 'a broken user file is left to cosmiconfig')
+        writeFileSync(userConfigPath(env), JSON.stringify(good))
+        writeFileSync(join(dir, '.config', 'hessra', 'config.yaml'), 'version: 1\n')
+        assert.equal(searchMayFind(sub), true)
+      } finally {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k]
+          else process.env[k] = v
+        }
+      }
     })
 
     it('a missing or broken named file is a configuration error (exit 4)', async () => {

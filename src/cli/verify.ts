@@ -1,0 +1,77 @@
+/**
+ * `hessra verify`: its argument and flag definitions and what it does once they are parsed. Used by
+ * the oclif command (src/commands/verify.ts) and by the fast path (src/cli/fast.ts), so both parse the
+ * same definitions with oclif's parser and run the same code. Free of @oclif/core's command machinery
+ * on purpose (only its `flags` entry point): see bin/run.js.
+ */
+import * as Flags from '@oclif/core/flags'
+import type {Interfaces} from '@oclif/core'
+
+import {loadConfig} from '../config/index.js'
+import {ExitCode} from '../errors.js'
+import {baseFlags, keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
+import {formatVerify} from '../format.js'
+import {resolveTokenInput} from '../input/token.js'
+import {isoDate, parseAt} from '../input/time.js'
+import {c, printJson, stdout} from '../output.js'
+import {parseServiceChain} from '../service-chain.js'
+import {verifyToken} from '../tokens.js'
+
+export const verifyArgs = {token: tokenArg}
+
+export const verifyFlags = {
+  ...keyFlags,
+  'token-file': tokenFileFlag,
+  subject: Flags.string({char: 's', description: 'who is asking (omit for capability mode)', helpValue: 'SUBJECT'}),
+  resource: Flags.string({char: 'r', description: 'the resource being accessed', required: true, helpValue: 'RESOURCE'}),
+  operation: Flags.string({char: 'o', description: 'the operation (omit: any operation the token grants on the resource)', helpValue: 'OP'}),
+  domain: Flags.string({description: 'domain fact for domain-restricted tokens (default: the configuration\'s domain)', helpValue: 'DOMAIN'}),
+  prefix: Flags.string({description: 'prefix fact for prefix-restricted tokens', helpValue: 'PREFIX'}),
+  'service-chain': Flags.string({description: 'service chain nodes as JSON [{"component","public_key"}] or @file', helpValue: 'JSON|@FILE'}),
+  component: Flags.string({description: 'the component verifying: every node before it in the chain must have attested', helpValue: 'NAME'}),
+  at: Flags.string({description: 'verify at this time instead of now: unix seconds or RFC 3339', helpValue: 'TIME'}),
+  leeway: Flags.integer({description: 'tolerated clock skew on time bounds, in seconds', min: 0, helpValue: 'SECONDS'}),
+}
+
+export type VerifyFlags = Interfaces.InferredFlags<typeof baseFlags & typeof verifyFlags>
+export type VerifyArgs = Interfaces.InferredArgs<typeof verifyArgs>
+
+/** Verifies and prints the result (human, or JSON with --json). Returns the exit code: 0 valid, 1 denied or expired. */
+export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<ExitCode> {
+  const input = await resolveTokenInput({arg: args.token, tokenFile: flags['token-file']})
+  const loaded = await loadConfig({configPath: flags.config})
+  const result = verifyToken(input, {
+    key: flags.key,
+    keyId: flags['key-id'],
+    config: loaded,
+    subject: flags.subject ?? null,
+    resource: flags.resource,
+    operation: flags.operation ?? null,
+    domain: flags.domain ?? null,
+    prefix: flags.prefix ?? null,
+    serviceChain: flags['service-chain'] ? parseServiceChain(flags['service-chain']) : null,
+    component: flags.component ?? null,
+    at: flags.at === undefined ? undefined : parseAt(flags.at),
+    leewaySeconds: flags.leeway,
+  })
+  if (flags.json) {
+    printJson({
+      valid: result.valid,
+      status: result.status,
+      reason: result.reason,
+      mode: result.mode,
+      subject: result.subject,
+      resource: result.resource,
+      operation: result.operation,
+      checked_at: result.checkedAt,
+      expires_at: result.expiresAt,
+      expires_at_rfc3339: result.expiresAt === null ? null : isoDate(result.expiresAt),
+      root_key_id: result.rootKeyId,
+      key: result.key,
+      exit_code: result.valid ? ExitCode.OK : ExitCode.DENIED,
+    })
+  } else {
+    for (const line of formatVerify(result, c())) stdout(line)
+  }
+  return result.valid ? ExitCode.OK : ExitCode.DENIED
+}
