@@ -67,7 +67,12 @@ export function nowSeconds(): number {
 
 /** RFC 3339 in UTC, seconds precision: 2026-11-26T10:00:00Z */
 export function isoDate(unix: number): string {
-  return new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+  // A JS Date spans ±8.64e15 ms; token time bounds are i64 seconds and may lie far beyond.
+  const date = new Date(unix * 1000)
+  if (Number.isNaN(date.getTime())) {
+    return unix > 0 ? 'beyond year 275760' : 'before year -271821'
+  }
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
 /** "3 hours ago", "in 5 minutes", "just now". */
