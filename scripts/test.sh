@@ -31,6 +31,8 @@ stage "conformance samples" cargo test --release --offline --manifest-path nativ
 stage "C ABI test program under valgrind" bash native/tests/c/run.sh
 stage "fuzz smoke (60 s)" bash native/tests/fuzz.sh 60
 stage "PostgreSQL extension (pg_regress)" bash pg-plugin/test/run.sh
+stage "hostile-input corpus (C ABI, valgrind, SQL)" bash test/corpus/run.sh
+stage "PostgreSQL under load and faults (pooling, rotation, standby, kills)" bash test/faults/run.sh
 stage "CLI build" npm run build
 stage "CLI, library and end-to-end tests (mocha)" npm run test:mocha
 echo

@@ -8,7 +8,7 @@ import {DeniedError, errorFromNative, ExpiredError, expiryFromMessage, InputErro
 import {type TokenInput} from './input/token.js'
 import {isoDate, nowSeconds} from './input/time.js'
 import {choosePublicKey, loadKeyPair, nativeConfig, parsePublicKeySpec, type ResolvedPublicKey} from './keys.js'
-import {createThirdPartyBlock, KeyPair, mintHessraToken as nativeMintHessra, mintToken as nativeMint, PublicKey, Token} from './native/binding.js'
+import {Config, createThirdPartyBlock, KeyPair, mintHessraToken as nativeMintHessra, mintToken as nativeMint, PublicKey, Token} from './native/binding.js'
 
 /** A token as accepted by the library API: base64url text, raw bytes, or a resolved CLI input. */
 export type TokenLike = string | Uint8Array | TokenInput
@@ -139,6 +139,75 @@ export interface VerifyResult {
 }
 
 /**
+ * The native Config built for a loaded configuration, reused by every verifyToken() call given the same
+ * LoadedConfig object, so the engine's cache of signature-checked tokens is reused too (a cached
+ * re-verification then skips the signature check, the configuration's validation and its key parsing).
+ * Keyed by the LoadedConfig object; rebuilt when its `config` or `filepath` property is replaced (the
+ * HessraConfig object itself is treated as immutable: load it again after changing it). The handle is
+ * disposed when it is replaced or by releaseNativeConfig(), else by the binding's finalizer once the
+ * LoadedConfig is garbage-collected.
+ */
+interface ConfigMemo {
+  config: LoadedConfig['config']
+  filepath: LoadedConfig['filepath']
+  native: Config
+  /** choosePublicKey's answer (origin, id) per token root key id (null key: no id). */
+  keyInfo: Map<number | null, {origin: string; id: string | null}>
+}
+
+const configMemo = new WeakMap<LoadedConfig, ConfigMemo>()
+
+function memoFor(loaded: LoadedConfig): ConfigMemo {
+  const memo = configMemo.get(loaded)
+  if (memo && !memo.native.disposed && memo.config === loaded.config && memo.filepath === loaded.filepath) return memo
+  const native = nativeConfig(loaded) // throws for a missing or invalid configuration: nothing is memoised
+  if (memo) memo.native.dispose()
+  const fresh: ConfigMemo = {config: loaded.config, filepath: loaded.filepath, native, keyInfo: new Map()}
+  configMemo.set(loaded, fresh)
+  return fresh
+}
+
+/** The native Config verifyToken() uses for `loaded` (built on first use; do not dispose it). @internal */
+export function nativeConfigFor(loaded: LoadedConfig): Config {
+  return memoFor(loaded).native
+}
+
+/** Frees the native Config that verifyToken() keeps for `loaded` now (it is rebuilt on the next use). */
+export function releaseNativeConfig(loaded: LoadedConfig): void {
+  const memo = configMemo.get(loaded)
+  if (!memo) return
+  configMemo.delete(loaded)
+  memo.native.dispose()
+}
+
+/**
+ * The token's earliest time bound (from inspecting it: the same for the same token text, whatever the
+ * key or request), remembered for the last EXPIRY_MEMO_SIZE token strings so that re-verifying a token
+ * does not decode and print it again.
+ */
+const EXPIRY_MEMO_SIZE = 256
+const expiryMemo = new Map<string, number | null>()
+
+function tokenExpiry(input: TokenLike, t: Token): number | null {
+  const text = typeof input === 'string' ? input : null
+  if (text !== null) {
+    const hit = expiryMemo.get(text)
+    if (hit !== undefined) return hit
+  }
+  let expiresAt: number | null
+  try {
+    expiresAt = (JSON.parse(t.inspect()) as InspectResult).expires_at ?? null
+  } catch {
+    expiresAt = null
+  }
+  if (text !== null && text.length <= 16_384) {
+    if (expiryMemo.size >= EXPIRY_MEMO_SIZE) expiryMemo.delete(expiryMemo.keys().next().value as string)
+    expiryMemo.set(text, expiresAt)
+  }
+  return expiresAt
+}
+
+/**
  * Verifies a Hessra token. Returns the outcome for valid/denied/expired tokens; throws for malformed
  * tokens or keys (InvalidTokenError, InvalidKeyError), configuration problems (ConfigError) and
  * environment problems (NativeLibraryMissingError).
@@ -174,15 +243,16 @@ export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult
     let keyInfo: {origin: string; id: string | null}
     if (!explicitKey && opts.config?.config && !(opts.key instanceof PublicKey)) {
       // the engine picks the key by the token's root key id, else the default key
-      const config = nativeConfig(opts.config)
-      try {
+      const memo = memoFor(opts.config)
+      let info = memo.keyInfo.get(rootKeyId)
+      if (!info) {
         const guess = choosePublicKey({loaded: opts.config, rootKeyId, env: {}})
-        keyInfo = {origin: guess.origin, id: guess.id}
         guess.key.dispose()
-        outcome = t.verifyWithConfig(config, request)
-      } finally {
-        config.dispose()
+        info = {origin: guess.origin, id: guess.id}
+        memo.keyInfo.set(rootKeyId, info)
       }
+      keyInfo = {...info}
+      outcome = t.verifyWithConfig(memo.native, request)
     } else {
       const k = resolveKey(opts, t)
       keyInfo = {origin: k.origin, id: k.id}
@@ -193,12 +263,7 @@ export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult
       }
     }
 
-    let expiresAt: number | null = null
-    try {
-      expiresAt = (JSON.parse(t.inspect()) as InspectResult).expires_at ?? null
-    } catch {
-      expiresAt = null
-    }
+    const expiresAt = tokenExpiry(token, t)
     const base = {
       mode: (opts.subject ? 'identity' : 'capability') as 'identity' | 'capability',
       subject: opts.subject ?? null,
@@ -252,11 +317,35 @@ export interface FailedCheck {
   rule: string
 }
 
+export type PolicyKind = 'allow' | 'deny'
+
 export interface AuthorizeResult {
   authorized: boolean
-  /** Index of the matching policy (allow when authorized, deny otherwise), or null. */
+  /**
+   * Index of the policy that matched, or null when none did. Authorized: an allow policy. Not authorized:
+   * an allow policy whose checks failed, or a deny policy — `policyKind` says which.
+   */
   policy: number | null
+  /**
+   * The kind of the policy `policy` indexes (the engine's `policy_kind`): `'allow'` when authorized or when
+   * an allow policy matched but checks failed, `'deny'` when a deny policy matched, null when `policy` is
+   * null. Always set by authorize() (optional in the type so results built elsewhere still type-check). Not
+   * enumerable, so `JSON.stringify` (and `hessra authorize --json`) keep their documented keys.
+   */
+  readonly policyKind?: PolicyKind | null
   error: null | {kind: string; message: string; failed_checks?: FailedCheck[]}
+}
+
+/** Builds an AuthorizeResult; `policyKind` is a non-enumerable property (see AuthorizeResult). */
+function authorizeResult(
+  authorized: boolean,
+  policy: number | null,
+  policyKind: PolicyKind | null,
+  error: AuthorizeResult['error'],
+): AuthorizeResult {
+  const r = {authorized, policy, error}
+  Object.defineProperty(r, 'policyKind', {value: policyKind, enumerable: false})
+  return r as AuthorizeResult
 }
 
 export interface AuthorizeOptions extends KeyOptions {
@@ -282,10 +371,17 @@ export function authorize(token: TokenLike, opts: AuthorizeOptions): AuthorizeRe
         }
       })()
       if (r.json === null) {
-        return {authorized: false, policy: null, error: {kind: 'signature', message: r.message ?? 'signature verification failed'}}
+        return authorizeResult(false, null, null, {kind: 'signature', message: r.message ?? 'signature verification failed'})
       }
-      const parsed = JSON.parse(r.json) as AuthorizeResult
-      return {authorized: Boolean(parsed.authorized), policy: parsed.policy ?? null, error: parsed.error ?? null}
+      const parsed = JSON.parse(r.json) as {
+        authorized: boolean
+        policy?: number | null
+        policy_kind?: PolicyKind | null
+        error?: AuthorizeResult['error']
+      }
+      const policy = parsed.policy ?? null
+      const kind = parsed.policy_kind === 'allow' || parsed.policy_kind === 'deny' ? parsed.policy_kind : null
+      return authorizeResult(Boolean(parsed.authorized), policy, policy === null ? null : kind, parsed.error ?? null)
     } finally {
       if (k.owned) k.key.dispose()
     }

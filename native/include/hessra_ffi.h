@@ -190,11 +190,15 @@ HessraResult hessra_token_verify_with_config(HessraToken token, HessraConfig con
 
 /* General Biscuit authorization with authorizer Datalog (facts, rules,
  * checks, policies). On HESSRA_SUCCESS *out_result_json is
- *   {"authorized":true|false,"policy":N|null,"error":null|{"kind":..,"message":..,
+ *   {"authorized":true|false,"policy":N|null,"policy_kind":"allow"|"deny"|null,
+ *    "error":null|{"kind":..,"message":..,
  *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}]}}
  * ("kind" is one of "unauthorized", "no_matching_policy", "run_limit",
  * "execution", "invalid_block_rule"; "policy" is the index of the allow or
- * deny policy that matched) and the return code says whether it was
+ * deny policy that matched, and "policy_kind" says which of the two it is:
+ * "allow" when authorized, and when not authorized because an allow policy
+ * matched but checks failed; "deny" when a deny policy matched; null exactly
+ * when "policy" is null) and the return code says whether it was
  * authorized (SUCCESS) or not
  * (VERIFICATION_FAILED, LIMIT_EXCEEDED); the JSON is written in both cases
  * once the signatures are valid. Errors before that: INVALID_PARAMETER
@@ -262,7 +266,12 @@ HessraResult hessra_config_from_string_with_error(const char* json, HessraConfig
 HessraResult hessra_config_describe(HessraConfig config, char** out_json);
 /* Size of the verification cache of parsed, signature-checked tokens
  * (default 1024 entries; 0 disables it; at most 16777216, else
- * INVALID_PARAMETER). Clears the cache. */
+ * INVALID_PARAMETER). Clears the cache. The cache is also bounded in memory,
+ * at 1800 bytes per entry of capacity (1 843 200 bytes at the default), by an
+ * estimate of what each decoded token holds: least recently used tokens are
+ * evicted to stay within both bounds (about 750 typical Hessra tokens of
+ * ~300 bytes fit at the default size; large tokens evict more), and a token
+ * heavier than the whole budget is verified but not cached. */
 HessraResult hessra_config_set_cache_size(HessraConfig config, size_t capacity);
 
 typedef struct {
@@ -279,6 +288,24 @@ HessraResult hessra_config_cache_stats(HessraConfig config, HessraCacheStats* ou
  * extension. Errors as hessra_token_verify_with_config, plus INVALID_TOKEN. */
 HessraResult hessra_config_verify_token_string(HessraConfig config, const char* token_string,
         const HessraVerifyRequest* request, HessraError* out_error);
+
+/* The subject the token is verified for now, through the configuration's
+ * cache (its signatures are checked once): for each right(subject, resource,
+ * operation) fact of the authority block — only those whose resource equals
+ * request->resource and whose operation equals request->operation, when
+ * these are non-NULL — the verification of hessra_config_verify_token_string
+ * in identity mode for that subject, resource and operation (request->now,
+ * leeway, domain, prefix, service chain and component as given, with the
+ * configuration's defaults). request->subject is ignored. On HESSRA_SUCCESS
+ * *out_subject is the subject when the rights that verify name exactly one
+ * distinct subject, else NULL (none verifies, or several subjects do:
+ * ambiguous). Each right evaluated counts as a verification in
+ * HessraCacheStats. Errors (*out_subject NULL): INVALID_PARAMETER,
+ * INVALID_TOKEN, LIMIT_EXCEEDED (token larger than max_token_bytes),
+ * VERIFICATION_FAILED (signatures do not verify with the configured key),
+ * CONFIG_INVALID. The hessra_current_subject() of the PostgreSQL extension. */
+HessraResult hessra_config_verified_subject(HessraConfig config, const char* token_string,
+        const HessraVerifyRequest* request, char** out_subject, HessraError* out_error);
 
 /* ---- token dev kit ---- */
 

@@ -76,6 +76,7 @@ typedef struct MemoSlot
 
 static MemoSlot memo[MEMO_SLOTS];
 static int	memo_next = 0;
+static int	memo_last = 0;		/* the slot that answered or was stored last */
 
 typedef struct CallArgs
 {
@@ -95,34 +96,57 @@ args_total(const CallArgs *a)
 	return t;
 }
 
+/* Whether slot m holds exactly these arguments: the statement, generation,
+ * leeway and every length are compared first, then the bytes, the token
+ * last (the short arguments differ more often and cost less). */
+static bool
+memo_matches(const MemoSlot *m, const CallArgs *a, TimestampTz ts, uint64 gen, int64 leeway)
+{
+	const char *p;
+	const char *tok;
+	int			i;
+
+	if (!m->valid || m->ts != ts || m->gen != gen || m->leeway != leeway)
+		return false;
+	for (i = 0; i < NARGS; i++)
+		if (m->len[i] != a->len[i])
+			return false;
+	tok = m->buf;				/* the token is stored first */
+	p = m->buf + a->len[0];
+	for (i = 1; i < NARGS; i++)
+	{
+		if (a->len[i] > 0)
+		{
+			if (memcmp(p, a->ptr[i], a->len[i]) != 0)
+				return false;
+			p += a->len[i];
+		}
+	}
+	return memcmp(tok, a->ptr[0], a->len[0]) == 0;
+}
+
+/*
+ * The memo slot answering these arguments, or NULL. The slot that answered
+ * last is tried first: a policy evaluated for every row asks the same
+ * question row after row, so a hit costs one comparison of the arguments
+ * (a single memcmp of the token; nothing else scans it). The bytes must be
+ * compared: the same argument pointer and length do not prove the same
+ * token (a token column, a per-row memory context reused row after row).
+ */
 static MemoSlot *
 memo_lookup(const CallArgs *a, TimestampTz ts, uint64 gen, int64 leeway)
 {
 	int			s;
 
+	if (memo_matches(&memo[memo_last], a, ts, gen, leeway))
+		return &memo[memo_last];
 	for (s = 0; s < MEMO_SLOTS; s++)
 	{
-		MemoSlot   *m = &memo[s];
-		const char *p;
-		int			i;
-		bool		same = true;
-
-		if (!m->valid || m->ts != ts || m->gen != gen || m->leeway != leeway)
-			continue;
-		p = m->buf;
-		for (i = 0; i < NARGS && same; i++)
+		if (s != memo_last && memo_matches(&memo[s], a, ts, gen, leeway))
 		{
-			if (m->len[i] != a->len[i])
-				same = false;
-			else if (a->len[i] > 0)
-			{
-				if (memcmp(p, a->ptr[i], a->len[i]) != 0)
-					same = false;
-				p += a->len[i];
-			}
+			memo_last = s;
+			return &memo[s];
 		}
-		if (same)
-			return m;
 	}
 	return NULL;
 }
@@ -137,6 +161,7 @@ memo_store(const CallArgs *a, TimestampTz ts, uint64 gen, int64 leeway, bool res
 
 	if (total > MEMO_MAX_KEY)
 		return;
+	memo_last = memo_next;
 	m = &memo[memo_next];
 	memo_next = (memo_next + 1) % MEMO_SLOTS;
 	m->valid = false;
@@ -289,9 +314,8 @@ verify_call(const CallArgs *a)
 
 	stat_calls++;
 
+	/* token_is_empty stops at the first non-space byte: O(1) for a token */
 	if (token_is_empty(a) || a->len[2] < 0)
-		return false;
-	if (contains_nul(a))
 		return false;
 
 	cfg = hessra_get_config();
@@ -300,11 +324,15 @@ verify_call(const CallArgs *a)
 	leeway = hessra_request_leeway();
 	use_memo = hessra_cache_size > 0;
 
+	/* Only arguments without NUL bytes are ever stored, so a hit needs no
+	 * scan for them. */
 	if (use_memo && (m = memo_lookup(a, ts, gen, leeway)) != NULL)
 	{
 		stat_memo_hits++;
 		return m->result;
 	}
+	if (contains_nul(a))
+		return false;
 
 	token = arg_cstring(a, 0);
 	subject = arg_cstring(a, 1);
@@ -461,29 +489,6 @@ pg_hessra_current_token(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(t));
 }
 
-/* Parsed "rights" of a token (from hessra_token_inspect). */
-typedef struct Right
-{
-	char	   *subject;
-	char	   *resource;
-	char	   *operation;
-} Right;
-
-static char *
-jsonb_string_field(JsonbContainer *obj, const char *key)
-{
-	JsonbValue	k;
-	JsonbValue *v;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	v = findJsonbValueFromContainer(obj, JB_FOBJECT, &k);
-	if (v == NULL || v->type != jbvString)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
 /* Inspect JSON of a token (palloc'd), or NULL when it does not decode. */
 static char *
 inspect_token(const char *token)
@@ -513,47 +518,6 @@ inspect_token(const char *token)
 	return copy;
 }
 
-static List *
-token_rights(const char *json)
-{
-	Jsonb	   *jb;
-	JsonbValue	k;
-	JsonbValue *rights;
-	JsonbContainer *arr;
-	uint32		n;
-	uint32		i;
-	List	   *out = NIL;
-
-	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
-	if (!JB_ROOT_IS_OBJECT(jb))
-		return NIL;
-	k.type = jbvString;
-	k.val.string.val = "rights";
-	k.val.string.len = 6;
-	rights = findJsonbValueFromContainer(&jb->root, JB_FOBJECT, &k);
-	if (rights == NULL || rights->type != jbvBinary ||
-		!JsonContainerIsArray(rights->val.binary.data))
-		return NIL;
-	arr = rights->val.binary.data;
-	n = JsonContainerSize(arr);
-	for (i = 0; i < n; i++)
-	{
-		JsonbValue *r = getIthJsonbValueFromContainer(arr, i);
-		Right	   *right;
-
-		if (r == NULL || r->type != jbvBinary ||
-			!JsonContainerIsObject(r->val.binary.data))
-			continue;
-		right = palloc0(sizeof(Right));
-		right->subject = jsonb_string_field(r->val.binary.data, "subject");
-		right->resource = jsonb_string_field(r->val.binary.data, "resource");
-		right->operation = jsonb_string_field(r->val.binary.data, "operation");
-		if (right->subject && right->resource && right->operation)
-			out = lappend(out, right);
-	}
-	return out;
-}
-
 /* Memo of hessra_current_subject() for the current statement. */
 static struct
 {
@@ -575,6 +539,9 @@ static struct
  * statement start time, with the configured leeway). Returns NULL when
  * hessra.token is unset, does not decode, no right verifies, or verifying
  * rights name more than one distinct subject (ambiguous).
+ *
+ * One engine call (hessra_config_verified_subject) through the
+ * configuration's cache: no inspection JSON, no jsonb parsing.
  */
 Datum
 pg_hessra_current_subject(PG_FUNCTION_ARGS)
@@ -584,11 +551,11 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 	TimestampTz ts;
 	uint64		gen;
 	int64		leeway;
-	char	   *json;
-	List	   *rights;
-	ListCell   *lc;
+	HessraVerifyRequest req;
+	HessraError err;
+	HessraResult rc;
+	char	   *subject = NULL;
 	char	   *found = NULL;
-	bool		ambiguous = false;
 
 	stat_calls++;
 	if (token == NULL)
@@ -608,26 +575,28 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 		PG_RETURN_TEXT_P(cstring_to_text(subject_memo.subject));
 	}
 
-	json = inspect_token(token);
-	rights = json ? token_rights(json) : NIL;
-	foreach(lc, rights)
+	/* every right of the token (resource and operation NULL: no filter) */
+	memset(&req, 0, sizeof(req));
+	hessra_request_time(&req);
+	err.code = HESSRA_SUCCESS;
+	err.message = NULL;
+	rc = hessra_config_verified_subject(cfg, token, &req, &subject, &err);
+	if (rc == HESSRA_SUCCESS)
 	{
-		Right	   *r = (Right *) lfirst(lc);
-
-		if (found != NULL && strcmp(found, r->subject) == 0)
-			continue;
-		if (!engine_verify(cfg, token, r->subject, r->resource, r->operation, NULL, NULL))
-			continue;
-		if (found == NULL)
-			found = r->subject;
-		else
+		if (subject != NULL)
 		{
-			ambiguous = true;
-			break;
+			found = pstrdup(subject);
+			hessra_string_free(subject);
 		}
 	}
-	if (ambiguous)
-		found = NULL;
+	else if (!hessra_result_is_denial(rc))
+	{
+		char	   *msg = err.message ? pstrdup(err.message) : NULL;
+
+		hessra_error_free(err.message);
+		hessra_report_engine_error(rc, msg, "find the subject of a token");
+	}
+	hessra_error_free(err.message);
 
 	/* remember */
 	subject_memo.valid = false;

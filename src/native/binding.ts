@@ -136,6 +136,7 @@ const PROTOTYPES = {
   hessra_config_set_public_key: 'int hessra_config_set_public_key(HessraConfig config, const char *key_id, HessraPublicKey key)',
   hessra_config_get_public_key: 'int hessra_config_get_public_key(HessraConfig config, const char *key_id, _Out_ HessraPublicKey *out)',
   hessra_config_describe: 'int hessra_config_describe(HessraConfig config, _Out_ void **out_json)',
+  hessra_config_cache_stats: 'int hessra_config_cache_stats(HessraConfig config, _Out_ HessraCacheStats *out_stats)',
   hessra_config_free: 'void hessra_config_free(HessraConfig config)',
 
   hessra_token_mint:
@@ -540,6 +541,31 @@ export class Config extends NativeHandle {
   describe(): string {
     return callString('hessra_config_describe', [this.ptr])
   }
+
+  /** Counters of the verification cache (uint64 counters as numbers). */
+  cacheStats(): CacheStats {
+    const out: Record<string, unknown> = {}
+    const code = fn('hessra_config_cache_stats')(this.ptr, out) as number
+    if (code !== NativeCode.SUCCESS) fail(code, null)
+    const n = (v: unknown): number => Number(v as number | bigint)
+    return {
+      verifications: n(out.verifications),
+      cacheHits: n(out.cache_hits),
+      cacheMisses: n(out.cache_misses),
+      cacheEntries: n(out.cache_entries),
+      cacheCapacity: n(out.cache_capacity),
+    }
+  }
+}
+
+export interface CacheStats {
+  /** verify calls made with this configuration */
+  verifications: number
+  /** signature checks skipped thanks to the cache */
+  cacheHits: number
+  cacheMisses: number
+  cacheEntries: number
+  cacheCapacity: number
 }
 
 export class Token extends NativeHandle {

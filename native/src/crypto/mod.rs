@@ -275,10 +275,41 @@ impl PublicKey {
         &self.bytes
     }
 
-    /// Validates and stores a key. Ed25519: 32 bytes. P-256: SEC1 compressed
-    /// (33 bytes, `02`/`03`) or uncompressed (65 bytes, `04`), on the curve;
-    /// stored compressed.
+    /// Validates and stores a key. Ed25519: 32 bytes that decode to a point
+    /// of the curve (RFC 8032 §5.1.3: canonical y, x exists, no "negative
+    /// zero" x), not of small order. P-256: SEC1 compressed (33 bytes,
+    /// `02`/`03`) or uncompressed (65 bytes, `04`), on the curve; stored
+    /// compressed.
     pub fn from_bytes(algorithm: Algorithm, bytes: &[u8]) -> Result<PublicKey, CryptoError> {
+        let key = PublicKey::from_token_bytes(algorithm, bytes)?;
+        if algorithm == Algorithm::Ed25519 {
+            let mut encoding = [0u8; 32];
+            encoding.copy_from_slice(bytes);
+            if !openssl::ed25519_point_decodes(&encoding)? {
+                return Err(CryptoError::InvalidKey(
+                    "not a valid Ed25519 public key: not a point of the curve".into(),
+                ));
+            }
+            if ed25519_is_small_order(bytes) {
+                return Err(CryptoError::InvalidKey(
+                    "not a valid Ed25519 public key: a point of small order".into(),
+                ));
+            }
+        }
+        Ok(key)
+    }
+
+    /// A key read from a token container or block (next keys, external
+    /// keys, key tables), or computed by OpenSSL from a private key. As
+    /// [`PublicKey::from_bytes`], except that an Ed25519 key is only
+    /// length-checked: decoding the point costs about as much as 15 % of a
+    /// signature check, and is redundant there, because such a key is only
+    /// ever used to check a signature (OpenSSL's Ed25519 verification
+    /// decodes the point and fails when it does not decode; [`verify`]
+    /// refuses small-order keys) or compared with keys that passed one.
+    ///
+    /// [`verify`]: PublicKey::verify
+    pub(crate) fn from_token_bytes(algorithm: Algorithm, bytes: &[u8]) -> Result<PublicKey, CryptoError> {
         match algorithm {
             Algorithm::Ed25519 => {
                 if bytes.len() != 32 {
@@ -587,7 +618,8 @@ impl PrivateKey {
         Ok(match algorithm {
             Algorithm::Ed25519 => {
                 let pkey = openssl::Pkey::ed25519_private(secret)?;
-                let public = PublicKey::from_bytes(algorithm, &pkey.ed25519_raw_public()?)?;
+                // Computed by OpenSSL from the secret: a valid point.
+                let public = PublicKey::from_token_bytes(algorithm, &pkey.ed25519_raw_public()?)?;
                 (public, SignKey::Ed25519(pkey))
             }
             Algorithm::Secp256r1 => {
@@ -1054,17 +1086,38 @@ sF6WBfSSYgUQwVc=
         assert!(openssl::error_queue_is_empty());
     }
 
+    /// A key that skips construction-time validation (as keys read from
+    /// tokens do), to exercise the verify-time defences.
+    fn unchecked_ed25519(bytes: [u8; 32]) -> PublicKey {
+        PublicKey::from_token_bytes(Algorithm::Ed25519, &bytes).unwrap()
+    }
+
     #[test]
     fn ed25519_small_order_keys_are_refused() {
-        // With R = identity and s = 0, OpenSSL alone would accept some (for the
-        // identity key: every) message under each of these keys.
+        // Refused at construction...
+        for bad in ED25519_SMALL_ORDER {
+            for sign in [0u8, 0x80] {
+                let mut k = bad;
+                k[31] |= sign;
+                assert!(
+                    matches!(PublicKey::from_bytes(Algorithm::Ed25519, &k), Err(CryptoError::InvalidKey(_))),
+                    "{}",
+                    hex_encode(&k)
+                );
+                assert!(PublicKey::parse_any(&format!("ed25519/{}", hex_encode(&k))).is_err());
+            }
+        }
+        assert!(openssl::error_queue_is_empty());
+        // ... and at verification. With R = identity and s = 0, OpenSSL alone
+        // would accept some (for the identity key: every) message under each
+        // of these keys.
         let mut sig = [0u8; 64];
         sig[0] = 1;
         for bad in ED25519_SMALL_ORDER {
             for sign in [0u8, 0x80] {
                 let mut k = bad;
                 k[31] |= sign;
-                let pk = PublicKey::from_bytes(Algorithm::Ed25519, &k).unwrap();
+                let pk = unchecked_ed25519(k);
                 for m in 0..16u8 {
                     assert_eq!(pk.verify(&[m], &sig), Err(CryptoError::InvalidSignature));
                     let mut sig2 = [0u8; 64];
@@ -1082,6 +1135,90 @@ sF6WBfSSYgUQwVc=
             Err(CryptoError::InvalidSignature)
         );
         assert!(!ed25519_is_small_order(sk.public().bytes()));
+    }
+
+    /// Little-endian 32-byte encoding of a small y (sign bit clear).
+    fn le_y(y: u8) -> [u8; 32] {
+        let mut a = [0u8; 32];
+        a[0] = y;
+        a
+    }
+
+    #[test]
+    fn ed25519_point_validation() {
+        // RFC 8032 section 7.1 public keys, and the base point.
+        let valid = [
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+            "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+            "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+            "278117fc144c72340f67d0f2316e8386ceffbf2b2428c9c51fef7c597f1d426e",
+            "ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf",
+            "5866666666666666666666666666666666666666666666666666666666666666",
+            SAMPLE_ROOT_PUBLIC,
+        ];
+        for k in valid {
+            let pk = PublicKey::from_bytes(Algorithm::Ed25519, &h(k)).unwrap();
+            assert_eq!(hex_encode(pk.bytes()), k);
+            // The negated point (sign bit flipped) is on the curve too.
+            let mut neg = h(k);
+            neg[31] ^= 0x80;
+            PublicKey::from_bytes(Algorithm::Ed25519, &neg).unwrap();
+        }
+        // y = 3 is a point (of large order), with either sign.
+        for sign in [0u8, 0x80] {
+            let mut k = le_y(3);
+            k[31] |= sign;
+            PublicKey::from_bytes(Algorithm::Ed25519, &k).unwrap();
+        }
+        // Every freshly generated key passes (a wrong d would fail about half).
+        for _ in 0..64 {
+            let sk = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+            PublicKey::from_bytes(Algorithm::Ed25519, sk.public().bytes()).unwrap();
+        }
+
+        let mut invalid: Vec<(&str, [u8; 32])> = vec![
+            ("y = 2: no x", le_y(2)),
+            ("y = 7: no x", le_y(7)),
+            ("y = 11: no x", le_y(11)),
+        ];
+        // y = p + 3 (non-canonical; y = 3 would decode), y = 2^255 - 1.
+        let mut p_plus_3 = [0xffu8; 32];
+        p_plus_3[0] = 0xf0;
+        p_plus_3[31] = 0x7f;
+        invalid.push(("y = p + 3: non-canonical", p_plus_3));
+        let mut max = [0xffu8; 32];
+        max[31] = 0x7f;
+        invalid.push(("y = 2^255 - 1: non-canonical", max));
+        // x = 0 (y = 1, y = p - 1) with the sign bit set.
+        let mut one_neg = le_y(1);
+        one_neg[31] = 0x80;
+        invalid.push(("y = 1, x = 0 with sign bit", one_neg));
+        let mut minus_one_neg = [0xffu8; 32];
+        minus_one_neg[0] = 0xec;
+        invalid.push(("y = p - 1, x = 0 with sign bit", minus_one_neg));
+        for (what, k) in &invalid {
+            assert_eq!(openssl::ed25519_point_decodes(k).unwrap(), false, "{what}");
+            assert!(
+                matches!(PublicKey::from_bytes(Algorithm::Ed25519, k), Err(CryptoError::InvalidKey(_))),
+                "{what}"
+            );
+            assert!(PublicKey::parse_any(&format!("ed25519/{}", hex_encode(k))).is_err(), "{what}");
+            assert!(PublicKey::parse_any(&hex_encode(k)).is_err(), "{what}");
+        }
+        // The corpus case key-ed25519-not-on-curve, and the same y in a PEM.
+        let mut y2 = le_y(2);
+        assert!(PublicKey::parse_any("ed25519/0200000000000000000000000000000000000000000000000000000000000000").is_err());
+        let good = PublicKey::from_bytes(Algorithm::Ed25519, &h(valid[0])).unwrap();
+        let mut der = good.to_der().unwrap();
+        let n = der.len();
+        der[n - 32..].copy_from_slice(&y2);
+        assert!(PublicKey::from_der(&der).is_err());
+        y2[31] |= 0x80;
+        assert!(PublicKey::from_bytes(Algorithm::Ed25519, &y2).is_err());
+        // Small-order points decode; from_bytes refuses them separately.
+        assert!(openssl::ed25519_point_decodes(&le_y(1)).unwrap());
+        assert!(openssl::ed25519_point_decodes(&ED25519_SMALL_ORDER[2]).unwrap());
+        assert!(openssl::error_queue_is_empty());
     }
 
     #[test]

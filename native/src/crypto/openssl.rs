@@ -156,6 +156,35 @@ extern "C" {
     fn BN_clear_free(a: *mut c_void);
     fn BN_cmp(a: *const c_void, b: *const c_void) -> c_int;
     fn BN_is_zero(a: *const c_void) -> c_int;
+    fn BN_new() -> *mut c_void;
+    fn BN_free(a: *mut c_void);
+    fn BN_lebin2bn(s: *const u8, len: c_int, ret: *mut c_void) -> *mut c_void;
+    fn BN_value_one() -> *const c_void;
+    fn BN_CTX_new() -> *mut c_void;
+    fn BN_CTX_free(ctx: *mut c_void);
+    fn BN_mod_sqr(r: *mut c_void, a: *const c_void, m: *const c_void, ctx: *mut c_void) -> c_int;
+    fn BN_mod_mul(
+        r: *mut c_void,
+        a: *const c_void,
+        b: *const c_void,
+        m: *const c_void,
+        ctx: *mut c_void,
+    ) -> c_int;
+    fn BN_mod_add(
+        r: *mut c_void,
+        a: *const c_void,
+        b: *const c_void,
+        m: *const c_void,
+        ctx: *mut c_void,
+    ) -> c_int;
+    fn BN_mod_sub(
+        r: *mut c_void,
+        a: *const c_void,
+        b: *const c_void,
+        m: *const c_void,
+        ctx: *mut c_void,
+    ) -> c_int;
+    fn BN_kronecker(a: *const c_void, b: *const c_void, ctx: *mut c_void) -> c_int;
 
     fn d2i_PUBKEY(a: *mut *mut c_void, pp: *mut *const u8, len: c_long) -> *mut c_void;
     fn i2d_PUBKEY(a: *const c_void, pp: *mut *mut u8) -> c_int;
@@ -547,6 +576,148 @@ impl Pkey {
 }
 
 // ---------------------------------------------------------------------------
+// Ed25519 point decoding (RFC 8032 section 5.1.3), with OpenSSL's BIGNUMs
+// ---------------------------------------------------------------------------
+
+/// p = 2^255 - 19, big-endian.
+const ED25519_P: [u8; 32] = {
+    let mut a = [0xffu8; 32];
+    a[0] = 0x7f;
+    a[31] = 0xed;
+    a
+};
+
+/// d = -121665 / 121666 mod p, big-endian (RFC 8032 section 5.1; the
+/// relation is checked by a unit test).
+const ED25519_D: [u8; 32] = [
+    0x52, 0x03, 0x6c, 0xee, 0x2b, 0x6f, 0xfe, 0x73, 0x8c, 0xc7, 0x40, 0x79, 0x77, 0x79, 0xe8,
+    0x98, 0x00, 0x70, 0x0a, 0x4d, 0x41, 0x41, 0xd8, 0xab, 0x75, 0xeb, 0x4d, 0xca, 0x13, 0x59,
+    0x78, 0xa3,
+];
+
+/// An owned, non-secret `BIGNUM`.
+struct Bn(*mut c_void);
+
+impl Drop for Bn {
+    fn drop(&mut self) {
+        // SAFETY: self.0 is a non-null BIGNUM we own.
+        unsafe { BN_free(self.0) };
+    }
+}
+
+impl Bn {
+    fn new() -> Result<Bn, CryptoError> {
+        // SAFETY: no arguments; a null result is handled.
+        let b = unsafe { BN_new() };
+        if b.is_null() {
+            Err(failure("BN_new"))
+        } else {
+            Ok(Bn(b))
+        }
+    }
+
+    fn from_be(bytes: &[u8; 32]) -> Result<Bn, CryptoError> {
+        // SAFETY: bytes is readable for 32 bytes; a null `ret` allocates.
+        let b = unsafe { BN_bin2bn(bytes.as_ptr(), 32, ptr::null_mut()) };
+        if b.is_null() {
+            Err(failure("BN_bin2bn"))
+        } else {
+            Ok(Bn(b))
+        }
+    }
+
+    fn from_le(bytes: &[u8; 32]) -> Result<Bn, CryptoError> {
+        // SAFETY: bytes is readable for 32 bytes; a null `ret` allocates.
+        let b = unsafe { BN_lebin2bn(bytes.as_ptr(), 32, ptr::null_mut()) };
+        if b.is_null() {
+            Err(failure("BN_lebin2bn"))
+        } else {
+            Ok(Bn(b))
+        }
+    }
+
+    fn is_zero(&self) -> bool {
+        // SAFETY: self.0 is a valid BIGNUM.
+        unsafe { BN_is_zero(self.0) != 0 }
+    }
+}
+
+/// An owned `BN_CTX`.
+struct BnCtx(*mut c_void);
+
+impl Drop for BnCtx {
+    fn drop(&mut self) {
+        // SAFETY: self.0 is a non-null BN_CTX we own.
+        unsafe { BN_CTX_free(self.0) };
+    }
+}
+
+/// Checks an OpenSSL BIGNUM return code (1 = success).
+fn bn_ok(rc: c_int, call: &'static str) -> Result<(), CryptoError> {
+    if rc == 1 {
+        Ok(())
+    } else {
+        Err(failure(call))
+    }
+}
+
+/// Whether 32 bytes are a valid Ed25519 point encoding (RFC 8032 §5.1.3):
+/// y (little-endian, bit 255 cleared) below p, x² = (y² - 1) / (d·y² + 1)
+/// mod p a square (so x exists), and not x = 0 with the sign bit set. Only the decoding
+/// is checked here (no scalar multiplication): small-order points decode.
+/// `Err` only for an internal OpenSSL failure (allocation).
+pub(super) fn ed25519_point_decodes(encoding: &[u8; 32]) -> Result<bool, CryptoError> {
+    let sign = encoding[31] >> 7;
+    let mut y_le = *encoding;
+    y_le[31] &= 0x7f;
+    let y = Bn::from_le(&y_le)?;
+    let p = Bn::from_be(&ED25519_P)?;
+    // SAFETY: y and p are valid BIGNUMs.
+    if unsafe { BN_cmp(y.0, p.0) } >= 0 {
+        return Ok(false); // non-canonical: y >= p
+    }
+    let d = Bn::from_be(&ED25519_D)?;
+    // SAFETY: no arguments; a null result is handled.
+    let ctx = unsafe { BN_CTX_new() };
+    if ctx.is_null() {
+        return Err(failure("BN_CTX_new"));
+    }
+    let ctx = BnCtx(ctx);
+    // SAFETY: BN_value_one returns a static, read-only BIGNUM.
+    let one = unsafe { BN_value_one() };
+    let (y2, u, v) = (Bn::new()?, Bn::new()?, Bn::new()?);
+    // SAFETY (this block): every pointer is a valid BIGNUM or BN_CTX owned by
+    // this function (or OpenSSL's static one); results never alias inputs
+    // except v in BN_mod_add, which OpenSSL allows; p is non-zero.
+    unsafe {
+        bn_ok(BN_mod_sqr(y2.0, y.0, p.0, ctx.0), "BN_mod_sqr")?;
+        bn_ok(BN_mod_sub(u.0, y2.0, one, p.0, ctx.0), "BN_mod_sub")?;
+        bn_ok(BN_mod_mul(v.0, d.0, y2.0, p.0, ctx.0), "BN_mod_mul")?;
+        bn_ok(BN_mod_add(v.0, v.0, one, p.0, ctx.0), "BN_mod_add")?;
+    }
+    if u.is_zero() {
+        // y = ±1: x = 0, which has no negative, so the sign bit must be clear.
+        return Ok(sign == 0);
+    }
+    // d is not a square mod p, so d·y² + 1 is never 0; refuse it anyway.
+    if v.is_zero() {
+        return Ok(false);
+    }
+    // x² = u / v has a square root iff u·v = (u / v)·v² does: its Legendre
+    // symbol (BN_kronecker, a binary Jacobi algorithm, far cheaper than
+    // BN_mod_inverse + BN_mod_sqrt) is 1. It is never 0 here (u, v ≠ 0).
+    let w = Bn::new()?;
+    // SAFETY: all valid, as above.
+    bn_ok(unsafe { BN_mod_mul(w.0, u.0, v.0, p.0, ctx.0) }, "BN_mod_mul")?;
+    // SAFETY: w, p, ctx valid; p is odd, as BN_kronecker requires.
+    match unsafe { BN_kronecker(w.0, p.0, ctx.0) } {
+        1 => Ok(true),
+        -1 | 0 => Ok(false),
+        _ => Err(failure("BN_kronecker")),
+    }
+}
+
+// ---------------------------------------------------------------------------
 // P-256
 // ---------------------------------------------------------------------------
 
@@ -870,5 +1041,73 @@ pub(super) fn parse_private_der(
         other => Err(CryptoError::UnsupportedAlgorithm(format!(
             "private key type {other} (only Ed25519 and P-256 are supported)"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 121666 · d + 121665 ≡ 0 (mod p), i.e. d = -121665/121666.
+    #[test]
+    fn ed25519_d_constant() {
+        let mut c = [0u8; 32];
+        c[29..].copy_from_slice(&[0x01, 0xdb, 0x42]); // 121666
+        let c = Bn::from_be(&c).unwrap();
+        let mut a = [0u8; 32];
+        a[29..].copy_from_slice(&[0x01, 0xdb, 0x41]); // 121665
+        let a = Bn::from_be(&a).unwrap();
+        let (p, d) = (Bn::from_be(&ED25519_P).unwrap(), Bn::from_be(&ED25519_D).unwrap());
+        let r = Bn::new().unwrap();
+        // SAFETY: all valid BIGNUMs; BN_CTX_new's result is checked and freed.
+        unsafe {
+            let ctx = BnCtx(BN_CTX_new());
+            assert!(!ctx.0.is_null());
+            assert_eq!(BN_mod_mul(r.0, c.0, d.0, p.0, ctx.0), 1);
+            assert_eq!(BN_mod_add(r.0, r.0, a.0, p.0, ctx.0), 1);
+        }
+        assert!(r.is_zero());
+        // p = 2^255 - 19.
+        let mut p_le = [0xffu8; 32];
+        p_le[0] = 0xed;
+        p_le[31] = 0x7f;
+        let p2 = Bn::from_le(&p_le).unwrap();
+        // SAFETY: valid BIGNUMs.
+        assert_eq!(unsafe { BN_cmp(p.0, p2.0) }, 0);
+    }
+
+    /// Small y against a table computed independently (Euler's criterion in
+    /// Python): y = 0..11, then the 19 non-canonical values p..p+18, which are
+    /// all refused.
+    #[test]
+    fn ed25519_small_y_table() {
+        let decodes = [true, true, false, true, true, true, true, false, false, true, true, false];
+        for (y, &expected) in decodes.iter().enumerate() {
+            let mut enc = [0u8; 32];
+            enc[0] = y as u8;
+            assert_eq!(ed25519_point_decodes(&enc).unwrap(), expected, "y = {y}");
+            enc[31] = 0x80;
+            // x = 0 only for y = 1: its sign bit must be clear.
+            assert_eq!(ed25519_point_decodes(&enc).unwrap(), expected && y != 1, "y = {y}, sign");
+        }
+        for k in 0..19u8 {
+            let mut enc = [0xffu8; 32];
+            enc[0] = 0xed + k;
+            enc[31] = 0x7f;
+            assert!(!ed25519_point_decodes(&enc).unwrap(), "y = p + {k}");
+        }
+    }
+
+    /// The cost of decoding a point (it runs for every key parsed, including
+    /// the next key of every block of every token parsed).
+    #[test]
+    fn ed25519_point_decode_cost() {
+        let enc: [u8; 32] = *b"\xd7\x5a\x98\x01\x82\xb1\x0a\xb7\xd5\x4b\xfe\xd3\xc9\x64\x07\x3a\x0e\xe1\x72\xf3\xda\xa6\x23\x25\xaf\x02\x1a\x68\xf7\x07\x51\x1a";
+        let n = 2000;
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            assert!(ed25519_point_decodes(&enc).unwrap());
+        }
+        eprintln!("ed25519_point_decodes: {:.2} us", t.elapsed().as_secs_f64() * 1e6 / n as f64);
     }
 }

@@ -280,3 +280,212 @@ pub struct AuthorizerCode {
 
 /// The name of the synthetic head of check and policy queries.
 pub const QUERY_HEAD: &str = "query";
+
+// ---- releasing spare capacity ------------------------------------------------
+//
+// Decoded blocks live long in the verification cache; these drop the spare
+// capacity that growing vectors leave behind.
+
+impl Term {
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Term::Variable(s) | Term::Str(s) => s.shrink_to_fit(),
+            Term::Bytes(b) => b.shrink_to_fit(),
+            Term::Set(v) | Term::Array(v) => {
+                v.iter_mut().for_each(Term::shrink_to_fit);
+                v.shrink_to_fit();
+            }
+            Term::Map(m) => {
+                for (k, v) in m.iter_mut() {
+                    if let MapKey::Str(s) = k {
+                        s.shrink_to_fit();
+                    }
+                    v.shrink_to_fit();
+                }
+                m.shrink_to_fit();
+            }
+            Term::Integer(_) | Term::Date(_) | Term::Bool(_) | Term::Null => {}
+        }
+    }
+}
+
+impl Predicate {
+    pub fn shrink_to_fit(&mut self) {
+        self.name.shrink_to_fit();
+        self.terms.iter_mut().for_each(Term::shrink_to_fit);
+        self.terms.shrink_to_fit();
+    }
+}
+
+impl Op {
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Op::Value(t) => t.shrink_to_fit(),
+            Op::Unary(Unary::Ffi(s)) | Op::Binary(Binary::Ffi(s)) => s.shrink_to_fit(),
+            Op::Closure(params, body) => {
+                params.iter_mut().for_each(String::shrink_to_fit);
+                params.shrink_to_fit();
+                body.iter_mut().for_each(Op::shrink_to_fit);
+                body.shrink_to_fit();
+            }
+            Op::Unary(_) | Op::Binary(_) => {}
+        }
+    }
+}
+
+impl Rule {
+    pub fn shrink_to_fit(&mut self) {
+        self.head.shrink_to_fit();
+        self.body.iter_mut().for_each(Predicate::shrink_to_fit);
+        self.body.shrink_to_fit();
+        for e in &mut self.expressions {
+            e.ops.iter_mut().for_each(Op::shrink_to_fit);
+            e.ops.shrink_to_fit();
+        }
+        self.expressions.shrink_to_fit();
+        self.scopes.shrink_to_fit();
+    }
+}
+
+impl BlockCode {
+    pub fn shrink_to_fit(&mut self) {
+        self.facts.iter_mut().for_each(Predicate::shrink_to_fit);
+        self.facts.shrink_to_fit();
+        self.rules.iter_mut().for_each(Rule::shrink_to_fit);
+        self.rules.shrink_to_fit();
+        for c in &mut self.checks {
+            c.queries.iter_mut().for_each(Rule::shrink_to_fit);
+            c.queries.shrink_to_fit();
+        }
+        self.checks.shrink_to_fit();
+        self.scopes.shrink_to_fit();
+    }
+}
+
+impl Block {
+    pub fn shrink_to_fit(&mut self) {
+        self.code.shrink_to_fit();
+        self.symbols.iter_mut().for_each(String::shrink_to_fit);
+        self.symbols.shrink_to_fit();
+        self.public_keys.shrink_to_fit();
+        if let Some(c) = &mut self.context {
+            c.shrink_to_fit();
+        }
+    }
+}
+
+// ---- heap size estimates -------------------------------------------------------
+//
+// What a decoded block holds on the heap, for the verification cache's
+// memory bound: every allocation as the allocator sizes it (glibc on 64-bit:
+// the request plus an 8-byte header, rounded up to 16, at least 32 bytes).
+
+/// The bytes an allocation of `size` bytes takes (0 for none).
+pub fn heap_chunk(size: usize) -> usize {
+    if size == 0 {
+        0
+    } else {
+        ((size + 8 + 15) & !15).max(32)
+    }
+}
+
+fn vec_heap<T>(v: &Vec<T>) -> usize {
+    heap_chunk(v.capacity() * std::mem::size_of::<T>())
+}
+
+fn string_heap(s: &String) -> usize {
+    heap_chunk(s.capacity())
+}
+
+/// A public key's heap: its bytes, plus an estimate of the OpenSSL object
+/// it may hold once it has verified something.
+fn key_heap(k: &PublicKey) -> usize {
+    heap_chunk(k.bytes().len()) + 512
+}
+
+impl Term {
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Term::Variable(s) | Term::Str(s) => string_heap(s),
+            Term::Bytes(b) => vec_heap(b),
+            Term::Set(v) | Term::Array(v) => vec_heap(v) + v.iter().map(Term::heap_size).sum::<usize>(),
+            Term::Map(m) => {
+                vec_heap(m)
+                    + m.iter()
+                        .map(|(k, v)| if let MapKey::Str(s) = k { string_heap(s) } else { 0 } + v.heap_size())
+                        .sum::<usize>()
+            }
+            Term::Integer(_) | Term::Date(_) | Term::Bool(_) | Term::Null => 0,
+        }
+    }
+}
+
+impl Predicate {
+    pub fn heap_size(&self) -> usize {
+        string_heap(&self.name) + vec_heap(&self.terms) + self.terms.iter().map(Term::heap_size).sum::<usize>()
+    }
+}
+
+impl Op {
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Op::Value(t) => t.heap_size(),
+            Op::Unary(Unary::Ffi(s)) | Op::Binary(Binary::Ffi(s)) => string_heap(s),
+            Op::Closure(params, body) => {
+                vec_heap(params)
+                    + params.iter().map(string_heap).sum::<usize>()
+                    + vec_heap(body)
+                    + body.iter().map(Op::heap_size).sum::<usize>()
+            }
+            Op::Unary(_) | Op::Binary(_) => 0,
+        }
+    }
+}
+
+fn scopes_heap(scopes: &Vec<Scope>) -> usize {
+    vec_heap(scopes)
+        + scopes.iter().map(|s| if let Scope::PublicKey(k) = s { key_heap(k) } else { 0 }).sum::<usize>()
+}
+
+impl Rule {
+    pub fn heap_size(&self) -> usize {
+        self.head.heap_size()
+            + vec_heap(&self.body)
+            + self.body.iter().map(Predicate::heap_size).sum::<usize>()
+            + vec_heap(&self.expressions)
+            + self
+                .expressions
+                .iter()
+                .map(|e| vec_heap(&e.ops) + e.ops.iter().map(Op::heap_size).sum::<usize>())
+                .sum::<usize>()
+            + scopes_heap(&self.scopes)
+    }
+}
+
+impl BlockCode {
+    pub fn heap_size(&self) -> usize {
+        vec_heap(&self.facts)
+            + self.facts.iter().map(Predicate::heap_size).sum::<usize>()
+            + vec_heap(&self.rules)
+            + self.rules.iter().map(Rule::heap_size).sum::<usize>()
+            + vec_heap(&self.checks)
+            + self
+                .checks
+                .iter()
+                .map(|c| vec_heap(&c.queries) + c.queries.iter().map(Rule::heap_size).sum::<usize>())
+                .sum::<usize>()
+            + scopes_heap(&self.scopes)
+    }
+}
+
+impl Block {
+    pub fn heap_size(&self) -> usize {
+        self.code.heap_size()
+            + vec_heap(&self.symbols)
+            + self.symbols.iter().map(string_heap).sum::<usize>()
+            + vec_heap(&self.public_keys)
+            + self.public_keys.iter().map(key_heap).sum::<usize>()
+            + self.external_key.as_ref().map_or(0, key_heap)
+            + self.context.as_ref().map_or(0, string_heap)
+    }
+}

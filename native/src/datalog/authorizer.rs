@@ -436,14 +436,8 @@ mod tests {
         a.facts.iter().filter(|(_, f)| f == fact).map(|(o, _)| o.iter().copied().collect()).collect()
     }
     fn key(n: u8) -> PublicKey {
-        // the samples' root key, varied in the last byte for distinct keys
-        let mut bytes = [0u8; 32];
-        let hex = "1055c750b1a1505937af1537c626ba3263995c33a64758aaafb1275b0312e284";
-        for (i, b) in bytes.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
-        }
-        bytes[0] ^= n;
-        PublicKey::from_bytes(Algorithm::Ed25519, &bytes).expect("valid key")
+        // distinct valid keys: the public keys of the seeds [n; 32]
+        crate::crypto::PrivateKey::from_bytes(Algorithm::Ed25519, &[n; 32]).expect("valid seed").public()
     }
 
     fn basic_blocks() -> Vec<Block> {

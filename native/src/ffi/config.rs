@@ -12,8 +12,8 @@ use super::token::{
 };
 use super::*;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
-use crate::config::{Config, ConfigError, ConfigErrorKind};
-use crate::hessra;
+use crate::config::{Config, ConfigError, ConfigErrorKind, KeyEntry};
+use crate::hessra::{self, HessraFailure, VerifyRequest};
 
 /// Behind `HessraConfig`: the configuration (behind a lock so a key can be
 /// set while other threads verify), the token cache and a counter.
@@ -75,6 +75,15 @@ fn verify_with(
 ) -> FfiResult<()> {
     cfg.verifications.fetch_add(1, Ordering::Relaxed);
     let config = cfg.read();
+    let entry = select_entry(&config, token)?;
+    let request = effective_request(&config, input)?;
+    let vt = verified_token(token, &entry.public_key, Some(&cfg.cache))?;
+    hessra::verify(&vt, &request, &config.limits.run_limits()).map_err(hessra_failure)
+}
+
+/// The configured key for a token (by root key id, else the default key),
+/// after the configuration's size limit.
+fn select_entry<'c>(config: &'c Config, token: &HessraTokenHandle) -> FfiResult<&'c KeyEntry> {
     if token.raw.len() as u64 > config.limits.max_token_bytes {
         return Err(Failure::new(
             HESSRA_ERROR_LIMIT_EXCEEDED,
@@ -85,7 +94,7 @@ fn verify_with(
         ));
     }
     let root_key_id = token.token.root_key_id();
-    let entry = config.select_key(root_key_id).ok_or_else(|| {
+    config.select_key(root_key_id).ok_or_else(|| {
         Failure::new(
             HESSRA_ERROR_CONFIG_INVALID,
             if config.keys.is_empty() {
@@ -95,7 +104,12 @@ fn verify_with(
                     .to_string()
             },
         )
-    })?;
+    })
+}
+
+/// The request with the configuration's defaults (leeway, domain, service
+/// chain of the resource), its component checked against the chain.
+fn effective_request(config: &Config, input: RequestIn) -> FfiResult<VerifyRequest> {
     let mut request = input.request;
     if request.leeway_seconds == 0 {
         request.leeway_seconds = config.leeway_seconds;
@@ -110,8 +124,7 @@ fn verify_with(
     }
     hessra::required_nodes(&request.service_chain, request.component.as_deref())
         .map_err(hessra_failure)?;
-    let vt = verified_token(token, &entry.public_key, Some(&cfg.cache))?;
-    hessra::verify(&vt, &request, &config.limits.run_limits()).map_err(hessra_failure)
+    Ok(request)
 }
 
 /// `hessra_config_new`
@@ -329,23 +342,102 @@ pub unsafe extern "C" fn hessra_config_verify_token_string(
         let cfg = handle_arg(config, "config")?;
         let text = str_arg(token_string, "token_string")?;
         let input = read_request(struct_arg(request, "request")?)?;
-        let max = cfg.read().limits.max_token_bytes;
-        if text.len() as u64 > max / 3 * 4 + 1024 {
+        let token = token_from_text(cfg, text).inspect_err(|_| {
             cfg.verifications.fetch_add(1, Ordering::Relaxed);
-            return Err(Failure::new(
-                HESSRA_ERROR_LIMIT_EXCEEDED,
-                format!("token is larger than limits.max_token_bytes ({})", max),
-            ));
-        }
-        let token = match decode_token_text(text).and_then(token_from_bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                cfg.verifications.fetch_add(1, Ordering::Relaxed);
-                return Err(e);
-            }
-        };
+        })?;
         verify_with(cfg, &token, input)
     })
+}
+
+/// Decodes token text, refusing text too long for the configuration's
+/// max_token_bytes before decoding it.
+fn token_from_text(cfg: &HessraConfigHandle, text: &str) -> FfiResult<HessraTokenHandle> {
+    let max = cfg.read().limits.max_token_bytes;
+    if text.len() as u64 > max / 3 * 4 + 1024 {
+        return Err(Failure::new(
+            HESSRA_ERROR_LIMIT_EXCEEDED,
+            format!("token is larger than limits.max_token_bytes ({})", max),
+        ));
+    }
+    decode_token_text(text).and_then(token_from_bytes)
+}
+
+/// `hessra_config_verified_subject`: the one subject whose rights verify.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_config_verified_subject(
+    config: *const HessraConfigHandle,
+    token_string: *const c_char,
+    request: *const HessraVerifyRequest,
+    out_subject: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_subject);
+    guard_with_error(out_error, || {
+        require_out(out_subject, "out_subject")?;
+        let cfg = handle_arg(config, "config")?;
+        let text = str_arg(token_string, "token_string")?;
+        let req = struct_arg(request, "request")?;
+        // resource and operation filter the rights (NULL: any); the subject
+        // is ignored; the rest is read as for any verification.
+        let resource = opt_str_arg(req.resource, "request.resource")?;
+        let operation = opt_str_arg(req.operation, "request.operation")?;
+        let input = read_request(&HessraVerifyRequest {
+            subject: std::ptr::null(),
+            resource: c"".as_ptr(),
+            operation: std::ptr::null(),
+            ..*req
+        })?;
+        let token = token_from_text(cfg, text)?;
+        match verified_subject(cfg, &token, input, resource, operation)? {
+            Some(subject) => write_out_string(out_subject, subject),
+            None => Ok(()),
+        }
+    })
+}
+
+/// Verifies, in identity mode, each `right(s, r, o)` fact of the authority
+/// block (those matching the resource/operation filters) for s, r, o, and
+/// returns the subject when exactly one distinct subject verifies. The
+/// signature check is done once (through the cache); each right counts as
+/// one verification.
+fn verified_subject(
+    cfg: &HessraConfigHandle,
+    token: &HessraTokenHandle,
+    input: RequestIn,
+    resource: Option<&str>,
+    operation: Option<&str>,
+) -> FfiResult<Option<String>> {
+    let config = cfg.read();
+    let entry = select_entry(&config, token)?;
+    let vt = verified_token(token, &entry.public_key, Some(&cfg.cache))?;
+    let limits = config.limits.run_limits();
+    let mut found: Option<String> = None;
+    for right in hessra::rights(&vt.blocks) {
+        if resource.is_some_and(|r| r != right.resource)
+            || operation.is_some_and(|o| o != right.operation)
+            || found.as_deref() == Some(right.subject.as_str())
+        {
+            continue;
+        }
+        cfg.verifications.fetch_add(1, Ordering::Relaxed);
+        let mut request = input.request.clone();
+        request.subject = Some(right.subject.clone());
+        request.resource = right.resource;
+        request.operation = Some(right.operation);
+        let request = effective_request(
+            &config,
+            RequestIn { request, has_chain: input.has_chain },
+        )?;
+        match hessra::verify(&vt, &request, &limits) {
+            Ok(()) if found.is_some() => return Ok(None), // a second subject: ambiguous
+            Ok(()) => found = Some(right.subject),
+            Err(HessraFailure::InvalidRequest(m)) => {
+                return Err(hessra_failure(HessraFailure::InvalidRequest(m)))
+            }
+            Err(_) => {} // this right does not verify now
+        }
+    }
+    Ok(found)
 }
 
 // Handles shared read-only across threads must be Send + Sync.

@@ -76,7 +76,11 @@ pub(crate) fn token_failure(e: TokenError) -> Failure {
 fn token_error_code(e: &TokenError) -> HessraResult {
     use TokenError::*;
     match e {
-        TooLarge { .. } => HESSRA_ERROR_LIMIT_EXCEEDED,
+        // Both container bounds (size and block count) are limits, as the
+        // header documents for hessra_token_parse.
+        TooLarge { .. } | Format { error: crate::format::FormatError::TooManyBlocks { .. }, .. } => {
+            HESSRA_ERROR_LIMIT_EXCEEDED
+        }
         SignatureFormat { .. } | InvalidSignature { .. } | InvalidProof => {
             HESSRA_ERROR_VERIFICATION_FAILED
         }
@@ -206,7 +210,7 @@ pub(crate) fn verified_token(
     match cache {
         Some(c) => c
             .get_or_insert_with(handle.cache_key(key), || {
-                handle.token.verify(key)
+                handle.token.verify(key).map(VerifiedToken::for_cache)
             })
             .map_err(token_failure),
         None => handle
@@ -444,16 +448,24 @@ fn describe_checks(checks: &[FailedCheck]) -> String {
 /// it.
 pub(crate) fn authorization_json(result: &Result<usize, AuthError>) -> (Value, Failure) {
     let ok = Failure::new(HESSRA_SUCCESS, "");
-    let (policy, error, failure) = match result {
-        Ok(i) => (Value::from(*i), Value::Null, ok),
+    // "policy_kind" says which kind of policy "policy" indexes: an
+    // unauthorized result has either an allow policy that matched with failed
+    // checks, or a deny policy that matched.
+    let (policy, policy_kind, error, failure) = match result {
+        Ok(i) => (Value::from(*i), Value::from("allow"), Value::Null, ok),
         Err(e) => {
+            let mut policy_kind = Value::Null;
             let (kind, message, checks, policy, code) = match e {
                 AuthError::Unauthorized { policy, checks } => {
                     let (idx, what) = match policy {
                         MatchedPolicy::Allow(i) => {
+                            policy_kind = Value::from("allow");
                             (*i, format!("allow policy {} matched but checks failed", i))
                         }
-                        MatchedPolicy::Deny(i) => (*i, format!("deny policy {} matched", i)),
+                        MatchedPolicy::Deny(i) => {
+                            policy_kind = Value::from("deny");
+                            (*i, format!("deny policy {} matched", i))
+                        }
                     };
                     let mut m = what;
                     if !checks.is_empty() {
@@ -516,12 +528,13 @@ pub(crate) fn authorization_json(result: &Result<usize, AuthError>) -> (Value, F
                 ("message", Value::from(message.as_str())),
                 ("failed_checks", failed_checks_json(checks)),
             ]);
-            (policy, error, Failure::new(code, message))
+            (policy, policy_kind, error, Failure::new(code, message))
         }
     };
     let json = Value::object([
         ("authorized", Value::from(result.is_ok())),
         ("policy", policy),
+        ("policy_kind", policy_kind),
         ("error", error),
     ]);
     (json, failure)
@@ -695,4 +708,84 @@ pub unsafe extern "C" fn hessra_token_root_key_id(token: *const HessraTokenHandl
         Ok(())
     });
     id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{Algorithm, PrivateKey};
+    use crate::datalog::ast::BlockCode;
+    use crate::format::schema::Biscuit;
+    use crate::token::MAX_BLOCKS;
+    use std::ffi::CString;
+
+    /// A container whose authority block is repeated to `total` blocks.
+    fn container_with_blocks(total: usize) -> Vec<u8> {
+        let root = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let token = Token::mint(&root, &BlockCode::default(), None).unwrap();
+        let mut c = Biscuit::decode(&token.to_bytes()).unwrap();
+        c.blocks = vec![c.authority.clone(); total - 1];
+        c.encode()
+    }
+
+    fn parse_text(text: &str) -> HessraResult {
+        let text = CString::new(text).unwrap();
+        let mut out: *mut HessraTokenHandle = std::ptr::null_mut();
+        // SAFETY: text is NUL-terminated and outlives the call; out is a
+        // valid out pointer; a returned handle is freed below exactly once.
+        unsafe {
+            let rc = hessra_token_parse(text.as_ptr(), &mut out);
+            hessra_token_free(out);
+            rc
+        }
+    }
+
+    fn parse_bytes(bytes: &[u8]) -> HessraResult {
+        let mut out: *mut HessraTokenHandle = std::ptr::null_mut();
+        // SAFETY: bytes is a live slice of bytes.len() bytes; out as above.
+        unsafe {
+            let rc = hessra_token_parse_bytes(bytes.as_ptr(), bytes.len(), &mut out);
+            hessra_token_free(out);
+            rc
+        }
+    }
+
+    #[test]
+    fn too_many_blocks_is_a_limit() {
+        let at_limit = container_with_blocks(MAX_BLOCKS);
+        assert_eq!(parse_bytes(&at_limit), HESSRA_SUCCESS);
+        assert_eq!(parse_text(&base64url_encode(&at_limit)), HESSRA_SUCCESS);
+        for total in [MAX_BLOCKS + 1, 5000] {
+            let over = container_with_blocks(total);
+            assert_eq!(parse_bytes(&over), HESSRA_ERROR_LIMIT_EXCEEDED, "{} blocks (bytes)", total);
+            assert_eq!(parse_text(&base64url_encode(&over)), HESSRA_ERROR_LIMIT_EXCEEDED, "{} blocks (text)", total);
+        }
+    }
+
+    #[test]
+    fn authorization_json_says_the_policy_kind() {
+        let json = |r: Result<usize, AuthError>| authorization_json(&r).0.to_string();
+        assert_eq!(
+            json(Ok(1)),
+            r#"{"authorized":true,"policy":1,"policy_kind":"allow","error":null}"#
+        );
+        let failed = vec![FailedCheck::Authorizer { check_id: 0, rule: "check if a".into() }];
+        let allow = json(Err(AuthError::Unauthorized { policy: MatchedPolicy::Allow(2), checks: failed.clone() }));
+        assert!(allow.starts_with(r#"{"authorized":false,"policy":2,"policy_kind":"allow","error":{"kind":"unauthorized""#), "{allow}");
+        let deny = json(Err(AuthError::Unauthorized { policy: MatchedPolicy::Deny(2), checks: vec![] }));
+        assert!(deny.starts_with(r#"{"authorized":false,"policy":2,"policy_kind":"deny","error":{"kind":"unauthorized""#), "{deny}");
+        let none = json(Err(AuthError::NoMatchingPolicy { checks: failed }));
+        assert!(none.starts_with(r#"{"authorized":false,"policy":null,"policy_kind":null,"error":{"kind":"no_matching_policy""#), "{none}");
+        let limit = json(Err(AuthError::RunLimit(RunLimit::Timeout)));
+        assert!(limit.contains(r#""policy":null,"policy_kind":null"#), "{limit}");
+    }
+
+    #[test]
+    fn too_large_is_a_limit() {
+        let big = vec![0x12u8; MAX_TOKEN_BYTES + 1];
+        assert_eq!(parse_bytes(&big), HESSRA_ERROR_LIMIT_EXCEEDED);
+        assert_eq!(parse_text(&"A".repeat(MAX_TOKEN_TEXT + 1)), HESSRA_ERROR_LIMIT_EXCEEDED);
+        // Just over the byte bound, as text that fits the text bound.
+        assert_eq!(parse_text(&base64url_encode(&big)), HESSRA_ERROR_LIMIT_EXCEEDED);
+    }
 }

@@ -238,14 +238,15 @@ impl KeyTable {
     }
 }
 
-/// Parses a wire public key (algorithm enum + bytes).
+/// Parses a wire public key (algorithm enum + bytes). Ed25519 keys are
+/// only length-checked here; see `PublicKey::from_token_bytes`.
 pub fn key_from_proto(p: &PublicKeyProto, field: &'static str) -> Result<PublicKey, FormatError> {
     let algorithm = match p.algorithm {
         0 => Algorithm::Ed25519,
         1 => Algorithm::Secp256r1,
         other => return Err(FormatError::InvalidKey { field, reason: format!("unknown algorithm {}", other) }),
     };
-    PublicKey::from_bytes(algorithm, &p.key).map_err(|e| FormatError::InvalidKey { field, reason: e.to_string() })
+    PublicKey::from_token_bytes(algorithm, &p.key).map_err(|e| FormatError::InvalidKey { field, reason: e.to_string() })
 }
 
 /// The wire form of a public key.

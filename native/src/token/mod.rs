@@ -287,6 +287,36 @@ pub struct VerifiedToken {
 }
 
 impl VerifiedToken {
+    /// Drops spare capacity in every block (for tokens kept in a cache).
+    pub fn shrink_to_fit(&mut self) {
+        self.blocks.iter_mut().for_each(Block::shrink_to_fit);
+        self.blocks.shrink_to_fit();
+        self.revocation_ids.iter_mut().for_each(Vec::shrink_to_fit);
+        self.revocation_ids.shrink_to_fit();
+    }
+
+    /// The token as kept in a verification cache: spare capacity dropped,
+    /// and without the blocks' `symbols` (only inspection shows them;
+    /// verification and authorization never read them).
+    pub fn for_cache(mut self) -> VerifiedToken {
+        for b in &mut self.blocks {
+            b.symbols = Vec::new();
+        }
+        self.shrink_to_fit();
+        self
+    }
+
+    /// Estimated heap bytes held by this token (allocations and their
+    /// allocator overhead), not counting the `VerifiedToken` itself.
+    pub fn heap_size(&self) -> usize {
+        use crate::datalog::ast::heap_chunk;
+        let vec = |cap: usize, size: usize| heap_chunk(cap * size);
+        vec(self.blocks.capacity(), std::mem::size_of::<Block>())
+            + self.blocks.iter().map(Block::heap_size).sum::<usize>()
+            + vec(self.revocation_ids.capacity(), std::mem::size_of::<Vec<u8>>())
+            + self.revocation_ids.iter().map(|r| vec(r.capacity(), 1)).sum::<usize>()
+    }
+
     /// Each block's signature bytes, authority first.
     pub fn revocation_ids(&self) -> &[Vec<u8>] {
         &self.revocation_ids

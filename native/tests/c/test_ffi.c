@@ -193,6 +193,13 @@ static void test_keys(void) {
     pk4 = NULL;
 
     /* errors */
+    CHECK_CODE(hessra_public_key_from_string(
+                   "ed25519/0200000000000000000000000000000000000000000000000000000000000000", &pk4),
+               HESSRA_ERROR_INVALID_KEY, "ed25519 key not on the curve (y = 2)");
+    CHECK(pk4 == NULL, "out NULL");
+    CHECK_CODE(hessra_public_key_from_string(
+                   "ed25519/0100000000000000000000000000000000000000000000000000000000000000", &pk4),
+               HESSRA_ERROR_INVALID_KEY, "ed25519 key of small order (identity)");
     CHECK_CODE(hessra_public_key_from_string("ed25519/zz", &pk4), HESSRA_ERROR_INVALID_KEY, "bad hex");
     CHECK(pk4 == NULL, "out NULL");
     pk4 = bad;
@@ -611,13 +618,24 @@ static void test_mint_datalog(void) {
                                       "time(1);\nallow if right($s, \"orders\", \"read\");",
                                       &out, &err),
                HESSRA_SUCCESS, "authorize");
-    CHECK(contains(out, "{\"authorized\":true,\"policy\":0,\"error\":null}"), "authorize JSON");
+    CHECK(contains(out, "{\"authorized\":true,\"policy\":0,\"policy_kind\":\"allow\",\"error\":null}"),
+          "authorize JSON");
     hessra_string_free(out);
     out = NULL;
     CHECK_CODE(hessra_token_authorize(t, pk, "subject(\"alice\"); time(1); deny if true;", &out, &err),
                HESSRA_ERROR_VERIFICATION_FAILED, "authorize deny");
     CHECK(contains(out, "\"authorized\":false") && contains(out, "\"kind\":\"unauthorized\""), "deny JSON");
+    CHECK(contains(out, "\"policy\":0,\"policy_kind\":\"deny\""), "deny policy kind");
     CHECK(contains(out, "\"block\":0"), "failed check of block 0");
+    hessra_string_free(out);
+    hessra_error_free(err.message);
+    out = NULL;
+    err.message = NULL;
+    /* the same "policy" index for an allow policy whose checks failed: policy_kind tells them apart */
+    CHECK_CODE(hessra_token_authorize(t, pk, "subject(\"alice\"); time(1); allow if true;", &out, &err),
+               HESSRA_ERROR_VERIFICATION_FAILED, "authorize allow, checks failed");
+    CHECK(contains(out, "\"authorized\":false,\"policy\":0,\"policy_kind\":\"allow\""), "allow policy kind");
+    CHECK(contains(out, "\"kind\":\"unauthorized\"") && contains(out, "\"block\":0"), "allow: failed checks");
     hessra_string_free(out);
     hessra_error_free(err.message);
     out = NULL;
@@ -625,6 +643,7 @@ static void test_mint_datalog(void) {
     CHECK_CODE(hessra_token_authorize(t, pk, "time(1);", &out, NULL), HESSRA_ERROR_VERIFICATION_FAILED,
                "no policy");
     CHECK(contains(out, "no_matching_policy"), "no policy JSON");
+    CHECK(contains(out, "\"policy\":null,\"policy_kind\":null"), "no policy: null kind");
     hessra_string_free(out);
     out = NULL;
     CHECK_CODE(hessra_token_authorize(t, pk, "allow if", &out, &err), HESSRA_ERROR_INVALID_PARAMETER,
@@ -825,7 +844,7 @@ static void test_config(void) {
              "{\"id\":\"a\",\"public_key\":\"%s\",\"root_key_id\":7},"
              "{\"id\":\"b\",\"public_key\":\"%s\"}],"
              "\"domain\":null,\"service_chains\":{},\"leeway_seconds\":0,"
-             "\"limits\":{\"max_token_bytes\":65536,\"max_facts\":1000,\"max_iterations\":100,\"max_time_ms\":50}}",
+             "\"limits\":{\"max_token_bytes\":65536,\"max_facts\":1000,\"max_iterations\":100,\"max_time_ms\":60000}}",
              as, bs);
     CHECK_CODE(hessra_config_from_string(cfgtext, &cfg), HESSRA_SUCCESS, "config from string");
     CHECK_CODE(hessra_token_verify_with_config(ta, cfg, &r, &err), HESSRA_SUCCESS, "key by root key id");
@@ -857,6 +876,78 @@ static void test_config(void) {
     err.message = NULL;
     CHECK_CODE(hessra_config_verify_token_string(cfg, NULL, &r, NULL), HESSRA_ERROR_INVALID_PARAMETER,
                "verify NULL string");
+
+    /* hessra_config_verified_subject */
+    {
+        HessraVerifyRequest any = request(NULL, NULL, NULL);
+        HessraCacheStats before, after;
+        char *subject = (char*)1, *two = NULL, *one = NULL, *old = NULL;
+        HessraMintRequest mo = mint_request("alice", "orders", "read", now_s() - 10);
+        any.subject = "ignored";
+        CHECK_CODE(hessra_config_cache_stats(cfg, &before), HESSRA_SUCCESS, "stats before");
+        CHECK_CODE(hessra_config_verified_subject(cfg, text, &any, &subject, &err), HESSRA_SUCCESS,
+                   "verified subject");
+        CHECK(subject != NULL && strcmp(subject, "alice") == 0, "subject is alice");
+        hessra_string_free(subject);
+        subject = NULL;
+        CHECK_CODE(hessra_config_cache_stats(cfg, &after), HESSRA_SUCCESS, "stats after");
+        CHECK(after.verifications == before.verifications + 1 && after.cache_hits == before.cache_hits + 1,
+              "one right evaluated, signature check from the cache");
+        any.resource = "orders";
+        any.operation = "read";
+        CHECK_CODE(hessra_config_verified_subject(cfg, text, &any, &subject, NULL), HESSRA_SUCCESS, "filtered");
+        CHECK(subject != NULL && strcmp(subject, "alice") == 0, "filtered: alice");
+        hessra_string_free(subject);
+        subject = NULL;
+        any.operation = "write";
+        CHECK_CODE(hessra_config_verified_subject(cfg, text, &any, &subject, NULL), HESSRA_SUCCESS,
+                   "no right for write");
+        CHECK(subject == NULL, "no right for write: NULL");
+        any.resource = "users";
+        any.operation = NULL;
+        CHECK_CODE(hessra_config_verified_subject(cfg, text, &any, &subject, NULL), HESSRA_SUCCESS,
+                   "no right on users");
+        CHECK(subject == NULL, "no right on users: NULL");
+        any.resource = NULL;
+        /* two subjects verify: ambiguous; a check that only alice passes: alice */
+        CHECK_CODE(hessra_token_mint(a, "right(\"alice\", \"orders\", \"read\"); right(\"bob\", \"orders\", \"read\");",
+                                     NULL, 7, &two, NULL), HESSRA_SUCCESS, "mint two subjects");
+        CHECK_CODE(hessra_config_verified_subject(cfg, two, &any, &subject, NULL), HESSRA_SUCCESS, "ambiguous");
+        CHECK(subject == NULL, "ambiguous: NULL");
+        CHECK_CODE(hessra_token_mint(a, "right(\"alice\", \"orders\", \"read\"); right(\"bob\", \"orders\", \"read\");"
+                                        "check if subject(\"alice\");", NULL, 7, &one, NULL),
+                   HESSRA_SUCCESS, "mint two rights, one subject passes");
+        CHECK_CODE(hessra_config_verified_subject(cfg, one, &any, &subject, NULL), HESSRA_SUCCESS, "one of two");
+        CHECK(subject != NULL && strcmp(subject, "alice") == 0, "only alice verifies");
+        hessra_string_free(subject);
+        subject = NULL;
+        /* expired: no right verifies now */
+        mo.root_key_id = 7;
+        CHECK_CODE(hessra_token_mint_hessra(a, &mo, &old, NULL), HESSRA_SUCCESS, "mint expired");
+        CHECK_CODE(hessra_config_verified_subject(cfg, old, &any, &subject, NULL), HESSRA_SUCCESS, "expired");
+        CHECK(subject == NULL, "expired: NULL");
+        /* token errors */
+        CHECK_CODE(hessra_config_verified_subject(cfg, "garbage!", &any, &subject, NULL), HESSRA_ERROR_INVALID_TOKEN,
+                   "verified subject: garbage");
+        CHECK(subject == NULL, "garbage: NULL");
+        hessra_string_free(old);
+        old = NULL;
+        mo.root_key_id = -1;
+        mo.expires_at = now_s() + 600;
+        CHECK_CODE(hessra_token_mint_hessra(a, &mo, &old, NULL), HESSRA_SUCCESS, "mint for the default key b");
+        CHECK_CODE(hessra_config_verified_subject(cfg, old, &any, &subject, NULL), HESSRA_ERROR_VERIFICATION_FAILED,
+                   "verified subject: wrong key");
+        CHECK_CODE(hessra_config_verified_subject(cfg, text, &any, NULL, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+                   "verified subject: NULL out");
+        CHECK_CODE(hessra_config_verified_subject(cfg, text, NULL, &subject, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+                   "verified subject: NULL request");
+        CHECK_CODE(hessra_config_verified_subject(NULL, text, &any, &subject, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+                   "verified subject: NULL config");
+        CHECK(subject == NULL, "NULL on errors");
+        hessra_string_free(two);
+        hessra_string_free(one);
+        hessra_string_free(old);
+    }
     CHECK_CODE(hessra_config_set_cache_size(cfg, 0), HESSRA_SUCCESS, "disable cache");
     hessra_token_verify_with_config(ta, cfg, &r, NULL);
     hessra_config_cache_stats(cfg, &st);
@@ -945,6 +1036,7 @@ static void test_config(void) {
         old = mint_token(a, &mo);
         snprintf(cfgtext, sizeof cfgtext,
                  "{\"version\":1,\"keys\":[{\"id\":\"a\",\"public_key\":\"%s\"}],\"leeway_seconds\":60,"
+                 "\"limits\":{\"max_time_ms\":60000},"
                  "\"service_chains\":{\"payments\":[{\"component\":\"gw\",\"public_key\":\"%s\"}]}}",
                  as, bs);
         CHECK_CODE(hessra_config_from_string(cfgtext, &tmp), HESSRA_SUCCESS, "config with leeway");
@@ -1008,6 +1100,7 @@ struct shared {
     const char* token_text;
     const char* expired_text;
     int failures[THREADS];
+    int timeouts[THREADS];
 };
 
 struct arg {
@@ -1018,6 +1111,26 @@ struct arg {
 static void note(struct shared* s, int index, const char* what, HessraResult rc) {
     s->failures[index]++;
     fprintf(stderr, "thread %d: %s: %d (%s)\n", index, what, (int)rc, hessra_error_message(rc));
+}
+
+/* hessra_token_verify takes no configuration, so its Datalog wall-clock cap
+ * is the engine's default (1 s). valgrind runs one thread at a time, and on a
+ * loaded machine a thread can wait longer than that between two of its
+ * slices. The token is trivial: its facts and iterations are far below their
+ * limits, which are deterministic (an exceeded one would fail every try), so
+ * LIMIT_EXCEEDED here can only be the wall-clock cap: try again (at most 5
+ * times). Everything else in the worker goes through s->config, whose cap is
+ * 60 s. */
+static HessraResult verify_plain(struct shared* s, int index, HessraToken t, const char* subject) {
+    HessraResult rc = HESSRA_ERROR_LIMIT_EXCEEDED;
+    int tries;
+    for (tries = 0; tries < 5 && rc == HESSRA_ERROR_LIMIT_EXCEEDED; tries++) {
+        rc = hessra_token_verify(t, s->key, subject, "orders");
+        if (rc == HESSRA_ERROR_LIMIT_EXCEEDED) {
+            s->timeouts[index]++;
+        }
+    }
+    return rc;
 }
 
 static void* worker(void* p) {
@@ -1033,8 +1146,8 @@ static void* worker(void* p) {
             note(s, a->index, "parse", rc);
             continue;
         }
-        if ((rc = hessra_token_verify(t, s->key, "alice", "orders")) != HESSRA_SUCCESS) note(s, a->index, "verify", rc);
-        if ((rc = hessra_token_verify(t, s->key, "bob", "orders")) != HESSRA_ERROR_VERIFICATION_FAILED)
+        if ((rc = verify_plain(s, a->index, t, "alice")) != HESSRA_SUCCESS) note(s, a->index, "verify", rc);
+        if ((rc = verify_plain(s, a->index, t, "bob")) != HESSRA_ERROR_VERIFICATION_FAILED)
             note(s, a->index, "verify bob", rc);
         if ((rc = hessra_token_verify_with_config(t, s->config, &r, NULL)) != HESSRA_SUCCESS)
             note(s, a->index, "verify_with_config", rc);
@@ -1054,15 +1167,23 @@ static void test_threads(void) {
     struct arg args[THREADS];
     pthread_t th[THREADS];
     HessraMintRequest m = mint_request("alice", "orders", "read", now_s() + 600);
-    char *tok = NULL, *exp = NULL;
+    char *tok = NULL, *exp = NULL, *keytext = NULL;
+    char cfgtext[512];
     HessraCacheStats st;
-    int i, total = 0;
+    int i, total = 0, timeouts = 0;
 
     memset(&s, 0, sizeof s);
     hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
     hessra_keypair_public_key(kp, &s.key);
-    hessra_config_new(&s.config);
-    hessra_config_set_public_key(s.config, "k", s.key);
+    /* A 60 s wall-clock cap: under valgrind the 8 threads run one at a time,
+     * and the default 1 s cap was hit on a loaded 2-core machine. The
+     * deterministic limits (facts, iterations) stay at their defaults. */
+    hessra_public_key_to_string(s.key, &keytext);
+    snprintf(cfgtext, sizeof cfgtext,
+             "{\"version\":1,\"keys\":[{\"id\":\"k\",\"public_key\":\"%s\"}],\"limits\":{\"max_time_ms\":60000}}",
+             keytext ? keytext : "");
+    CHECK_CODE(hessra_config_from_string(cfgtext, &s.config), HESSRA_SUCCESS, "threads: config");
+    hessra_string_free(keytext);
     hessra_token_mint_hessra(kp, &m, &tok, NULL);
     m.expires_at = now_s() - 5;
     hessra_token_mint_hessra(kp, &m, &exp, NULL);
@@ -1076,6 +1197,10 @@ static void test_threads(void) {
     for (i = 0; i < THREADS; i++) {
         pthread_join(th[i], NULL);
         total += s.failures[i];
+        timeouts += s.timeouts[i];
+    }
+    if (timeouts > 0) {
+        fprintf(stderr, "note: %d plain verification(s) hit the 1 s wall-clock cap and were retried\n", timeouts);
     }
     CHECK(total == 0, "8 threads verify with a shared key and config");
     hessra_config_cache_stats(s.config, &st);
@@ -1229,8 +1354,47 @@ static void test_with_error(void) {
     hessra_keypair_free(kp);
 }
 
+/* test_ffi --mint SUBJECT RESOURCE OPERATION: mints a Hessra token (valid for
+ * 10 minutes) with a fresh Ed25519 key through the ABI and prints the token
+ * on the first line and the public key ("ed25519/<hex>") on the second; used
+ * by run.sh to feed seed_example.c. */
+static int mint_mode(int argc, char** argv) {
+    HessraKeyPair kp = NULL;
+    HessraPublicKey pk = NULL;
+    HessraMintRequest m;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    char *token = NULL, *key = NULL;
+    HessraResult rc;
+    int status = 1;
+    if (argc != 5) {
+        fprintf(stderr, "usage: %s --mint SUBJECT RESOURCE OPERATION\n", argv[0]);
+        return 2;
+    }
+    m = mint_request(argv[2], argv[3], argv[4], now_s() + 600);
+    rc = hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    if (rc == HESSRA_SUCCESS) rc = hessra_keypair_public_key(kp, &pk);
+    if (rc == HESSRA_SUCCESS) rc = hessra_public_key_to_string(pk, &key);
+    if (rc == HESSRA_SUCCESS) rc = hessra_token_mint_hessra(kp, &m, &token, &err);
+    if (rc == HESSRA_SUCCESS) {
+        printf("%s\n%s\n", token, key);
+        status = 0;
+    } else {
+        fprintf(stderr, "mint: %s%s%s\n", hessra_error_message(rc), err.message ? ": " : "",
+                err.message ? err.message : "");
+    }
+    hessra_error_free(err.message);
+    hessra_string_free(token);
+    hessra_string_free(key);
+    hessra_public_key_free(pk);
+    hessra_keypair_free(kp);
+    return status;
+}
+
 int main(int argc, char** argv) {
     const char* samples = argc > 1 ? argv[1] : NULL;
+    if (argc > 1 && strcmp(argv[1], "--mint") == 0) {
+        return mint_mode(argc, argv);
+    }
     test_static();
     test_keys();
     test_parse(samples);

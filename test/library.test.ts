@@ -1,0 +1,119 @@
+/**
+ * Library API details of src/tokens.ts: authorize()'s policyKind, and verifyToken() reusing one native
+ * Config (and so the engine's verification cache) per loaded configuration.
+ */
+import {strict as assert} from 'node:assert'
+
+import {type LoadedConfig} from '../src/config/index.js'
+import {KeyPair} from '../src/native/binding.js'
+import {authorize, mintHessra, nativeConfigFor, releaseNativeConfig, verifyToken} from '../src/tokens.js'
+import {requireNative} from './helpers.js'
+
+const now = () => Math.floor(Date.now() / 1000)
+
+describe('library: tokens.ts', function () {
+  let kp: KeyPair
+  let pub: string
+  let token: string
+
+  before(() => {
+    requireNative()
+    kp = KeyPair.generate('ed25519')
+    const pk = kp.publicKey()
+    pub = pk.toText()
+    pk.dispose()
+    token = mintHessra({privateKey: kp, subject: 'alice', resource: 'orders', operation: 'read', expiresAt: now() + 600})
+  })
+  after(() => kp.dispose())
+
+  describe('authorize: policyKind', () => {
+    const facts = () => `time(${now()}); subject("alice"); resource("orders"); operation("read");\n`
+    const run = (policies: string) => authorize(token, {key: pub, authorizer: facts() + policies})
+
+    it('"allow" when authorized', () => {
+      const r = run('deny if false; allow if true;')
+      assert.equal(r.authorized, true)
+      assert.equal(r.policy, 1)
+      assert.equal(r.policyKind, 'allow')
+    })
+    it('"deny" when a deny policy matched', () => {
+      const r = run('allow if false; deny if true;')
+      assert.equal(r.authorized, false)
+      assert.equal(r.policy, 1)
+      assert.equal(r.policyKind, 'deny')
+      assert.equal(r.error?.kind, 'unauthorized')
+    })
+    it('"allow" when an allow policy matched but checks failed (same "policy" index as a deny would give)', () => {
+      const r = run('check if false; deny if false; allow if true;')
+      assert.equal(r.authorized, false)
+      assert.equal(r.policy, 1)
+      assert.equal(r.policyKind, 'allow')
+      assert.equal(r.error?.failed_checks?.length, 1)
+    })
+    it('null when no policy matched, and for a bad signature', () => {
+      const r = run('allow if false;')
+      assert.equal(r.policy, null)
+      assert.equal(r.policyKind, null)
+      const other = KeyPair.generate('ed25519')
+      const opk = other.publicKey()
+      try {
+        const s = authorize(token, {key: opk.toText(), authorizer: facts() + 'allow if true;'})
+        assert.equal(s.error?.kind, 'signature')
+        assert.equal(s.policyKind, null)
+      } finally {
+        opk.dispose()
+        other.dispose()
+      }
+    })
+    it('existing fields unchanged: JSON keeps {authorized, policy, error}', () => {
+      const r = run('allow if true;')
+      assert.deepEqual(JSON.parse(JSON.stringify(r)), {authorized: true, policy: 0, error: null})
+    })
+  })
+
+  describe('verifyToken with a configuration: one native Config per loaded configuration', () => {
+    const loaded = (): LoadedConfig => ({
+      config: {version: 1, default_key: 'k', keys: [{id: 'k', public_key: pub}]} as LoadedConfig['config'],
+      filepath: null,
+      source: 'flag',
+      format: 'json',
+    })
+
+    it('reuses the engine cache across calls (signature checked once)', () => {
+      const l = loaded()
+      for (const [subject, valid] of [['alice', true], ['bob', false], ['alice', true], ['alice', true]] as const) {
+        const r = verifyToken(token, {config: l, subject, resource: 'orders'})
+        assert.equal(r.valid, valid, `${subject}: ${r.reason}`)
+        assert.deepEqual(r.key, {origin: 'configuration key "k"', id: 'k'})
+      }
+      const st = nativeConfigFor(l).cacheStats()
+      assert.equal(st.verifications, 4)
+      assert.equal(st.cacheMisses, 1)
+      assert.equal(st.cacheHits, 3)
+      assert.equal(st.cacheEntries, 1)
+    })
+
+    it('a replaced configuration gets a new Config; the old one is disposed; release frees it', () => {
+      const l = loaded()
+      verifyToken(token, {config: l, subject: 'alice', resource: 'orders'})
+      const first = nativeConfigFor(l)
+      assert.equal(nativeConfigFor(l), first)
+      l.config = {version: 1, default_key: 'k', keys: [{id: 'k', public_key: pub}], leeway_seconds: 5} as LoadedConfig['config']
+      const second = nativeConfigFor(l)
+      assert.notEqual(second, first)
+      assert.equal(first.disposed, true)
+      releaseNativeConfig(l)
+      assert.equal(second.disposed, true)
+      assert.equal(verifyToken(token, {config: l, subject: 'alice', resource: 'orders'}).valid, true)
+      assert.equal(nativeConfigFor(l).cacheStats().cacheMisses, 1)
+      releaseNativeConfig(l)
+    })
+
+    it('an invalid configuration still throws on every call (nothing memoised)', () => {
+      const l = loaded()
+      l.config = {version: 1, default_key: 'k', keys: [{id: 'k', public_key: 'ed25519/00'}]} as LoadedConfig['config']
+      assert.throws(() => verifyToken(token, {config: l, subject: 'alice', resource: 'orders'}))
+      assert.throws(() => verifyToken(token, {config: l, subject: 'alice', resource: 'orders'}))
+    })
+  })
+})
