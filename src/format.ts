@@ -43,6 +43,7 @@ export function formatAuthorize(r: AuthorizeResult, ch: ChalkInstance = plain): 
     return lines
   }
   lines.push(`${ch.red.bold('✘ not authorized')}`)
+  if (r.policy !== null && r.policy_kind) lines.push(`  matched ${r.policy_kind} policy #${r.policy}`)
   if (r.error) {
     lines.push(`  ${r.error.kind}: ${r.error.message}`)
     for (const c of r.error.failed_checks ?? []) {

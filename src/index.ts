@@ -39,6 +39,7 @@ export type {
   KeyOptions,
   MintDatalogOptions,
   MintOptions,
+  PolicyKind,
   PrivateKeyLike,
   TokenLike,
   VerifyOptions,

@@ -323,29 +323,12 @@ export interface AuthorizeResult {
   authorized: boolean
   /**
    * Index of the policy that matched, or null when none did. Authorized: an allow policy. Not authorized:
-   * an allow policy whose checks failed, or a deny policy — `policyKind` says which.
+   * an allow policy whose checks failed, or a deny policy — `policy_kind` says which.
    */
   policy: number | null
-  /**
-   * The kind of the policy `policy` indexes (the engine's `policy_kind`): `'allow'` when authorized or when
-   * an allow policy matched but checks failed, `'deny'` when a deny policy matched, null when `policy` is
-   * null. Always set by authorize() (optional in the type so results built elsewhere still type-check). Not
-   * enumerable, so `JSON.stringify` (and `hessra authorize --json`) keep their documented keys.
-   */
-  readonly policyKind?: PolicyKind | null
+  /** The kind of the policy `policy` indexes; null when `policy` is null. */
+  policy_kind: PolicyKind | null
   error: null | {kind: string; message: string; failed_checks?: FailedCheck[]}
-}
-
-/** Builds an AuthorizeResult; `policyKind` is a non-enumerable property (see AuthorizeResult). */
-function authorizeResult(
-  authorized: boolean,
-  policy: number | null,
-  policyKind: PolicyKind | null,
-  error: AuthorizeResult['error'],
-): AuthorizeResult {
-  const r = {authorized, policy, error}
-  Object.defineProperty(r, 'policyKind', {value: policyKind, enumerable: false})
-  return r as AuthorizeResult
 }
 
 export interface AuthorizeOptions extends KeyOptions {
@@ -371,7 +354,7 @@ export function authorize(token: TokenLike, opts: AuthorizeOptions): AuthorizeRe
         }
       })()
       if (r.json === null) {
-        return authorizeResult(false, null, null, {kind: 'signature', message: r.message ?? 'signature verification failed'})
+        return {authorized: false, policy: null, policy_kind: null, error: {kind: 'signature', message: r.message ?? 'signature verification failed'}}
       }
       const parsed = JSON.parse(r.json) as {
         authorized: boolean
@@ -381,7 +364,7 @@ export function authorize(token: TokenLike, opts: AuthorizeOptions): AuthorizeRe
       }
       const policy = parsed.policy ?? null
       const kind = parsed.policy_kind === 'allow' || parsed.policy_kind === 'deny' ? parsed.policy_kind : null
-      return authorizeResult(Boolean(parsed.authorized), policy, policy === null ? null : kind, parsed.error ?? null)
+      return {authorized: Boolean(parsed.authorized), policy, policy_kind: policy === null ? null : kind, error: parsed.error ?? null}
     } finally {
       if (k.owned) k.key.dispose()
     }

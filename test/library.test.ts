@@ -1,5 +1,5 @@
 /**
- * Library API details of src/tokens.ts: authorize()'s policyKind, and verifyToken() reusing one native
+ * Library API details of src/tokens.ts: authorize()'s policy_kind, and verifyToken() reusing one native
  * Config (and so the engine's verification cache) per loaded configuration.
  */
 import {strict as assert} from 'node:assert'
@@ -26,7 +26,7 @@ describe('library: tokens.ts', function () {
   })
   after(() => kp.dispose())
 
-  describe('authorize: policyKind', () => {
+  describe('authorize: policy_kind', () => {
     const facts = () => `time(${now()}); subject("alice"); resource("orders"); operation("read");\n`
     const run = (policies: string) => authorize(token, {key: pub, authorizer: facts() + policies})
 
@@ -34,40 +34,40 @@ describe('library: tokens.ts', function () {
       const r = run('deny if false; allow if true;')
       assert.equal(r.authorized, true)
       assert.equal(r.policy, 1)
-      assert.equal(r.policyKind, 'allow')
+      assert.equal(r.policy_kind, 'allow')
     })
     it('"deny" when a deny policy matched', () => {
       const r = run('allow if false; deny if true;')
       assert.equal(r.authorized, false)
       assert.equal(r.policy, 1)
-      assert.equal(r.policyKind, 'deny')
+      assert.equal(r.policy_kind, 'deny')
       assert.equal(r.error?.kind, 'unauthorized')
     })
     it('"allow" when an allow policy matched but checks failed (same "policy" index as a deny would give)', () => {
       const r = run('check if false; deny if false; allow if true;')
       assert.equal(r.authorized, false)
       assert.equal(r.policy, 1)
-      assert.equal(r.policyKind, 'allow')
+      assert.equal(r.policy_kind, 'allow')
       assert.equal(r.error?.failed_checks?.length, 1)
     })
     it('null when no policy matched, and for a bad signature', () => {
       const r = run('allow if false;')
       assert.equal(r.policy, null)
-      assert.equal(r.policyKind, null)
+      assert.equal(r.policy_kind, null)
       const other = KeyPair.generate('ed25519')
       const opk = other.publicKey()
       try {
         const s = authorize(token, {key: opk.toText(), authorizer: facts() + 'allow if true;'})
         assert.equal(s.error?.kind, 'signature')
-        assert.equal(s.policyKind, null)
+        assert.equal(s.policy_kind, null)
       } finally {
         opk.dispose()
         other.dispose()
       }
     })
-    it('existing fields unchanged: JSON keeps {authorized, policy, error}', () => {
+    it('serialises to the documented --json shape', () => {
       const r = run('allow if true;')
-      assert.deepEqual(JSON.parse(JSON.stringify(r)), {authorized: true, policy: 0, error: null})
+      assert.deepEqual(JSON.parse(JSON.stringify(r)), {authorized: true, policy: 0, policy_kind: 'allow', error: null})
     })
   })
 

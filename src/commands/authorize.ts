@@ -13,7 +13,7 @@ export default class Authorize extends BaseCommand<typeof Authorize> {
   static override summary = 'General Biscuit authorization: run your own Datalog authorizer against a token'
   static override description = `Verifies the token's signatures with the root public key, then evaluates the authorizer (facts, rules, checks and allow/deny policies) together with the token's blocks. Exit status 0 when an allow policy matches and every check passes, 1 otherwise, 3 when the token or the authorizer does not parse.
 
---json prints {"authorized": bool, "policy": index|null, "error": null|{...}}.`
+--json prints {"authorized": bool, "policy": index|null, "policy_kind": "allow"|"deny"|null, "error": null|{...}}.`
 
   static override examples = [
     {description: 'Authorizer from a file', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --key root.pub --authorizer authorizer.dl'},

@@ -36,14 +36,16 @@ describe('human output', () => {
     assert.match(out, /reason: {5}check failed in block 0/)
   })
   it('authorize', () => {
-    assert.match(formatAuthorize({authorized: true, policy: 0, error: null}).join('\n'), /authorized {2}by allow policy #0/)
-    const out = formatAuthorize({authorized: false, policy: null, error: {kind: 'failed_logic', message: 'checks failed', failed_checks: [{block: 0, check: 1, rule: 'check if time($t), $t < 5'}]}}).join('\n')
+    assert.match(formatAuthorize({authorized: true, policy: 0, policy_kind: 'allow', error: null}).join('\n'), /authorized {2}by allow policy #0/)
+    const out = formatAuthorize({authorized: false, policy: null, policy_kind: null, error: {kind: 'failed_logic', message: 'checks failed', failed_checks: [{block: 0, check: 1, rule: 'check if time($t), $t < 5'}]}}).join('\n')
     assert.match(out, /failed check in block 0 #1: check if time/)
   })
   it('authorize does not call an allow policy with failed checks a deny', () => {
-    const out = formatAuthorize({authorized: false, policy: 0, error: {kind: 'unauthorized', message: 'allow policy 0 matched but checks failed: block 0 check 0 failed: check if a(1)', failed_checks: [{block: 0, check: 0, rule: 'check if a(1)'}]}}).join('\n')
+    const out = formatAuthorize({authorized: false, policy: 0, policy_kind: 'allow', error: {kind: 'unauthorized', message: 'allow policy 0 matched but checks failed: block 0 check 0 failed: check if a(1)', failed_checks: [{block: 0, check: 0, rule: 'check if a(1)'}]}}).join('\n')
     assert.doesNotMatch(out, /deny/)
-    assert.match(out, /allow policy 0 matched but checks failed/)
+    assert.match(out, /matched allow policy #0/)
+    const denied = formatAuthorize({authorized: false, policy: 1, policy_kind: 'deny', error: {kind: 'unauthorized', message: 'deny policy 1 matched'}}).join('\n')
+    assert.match(denied, /matched deny policy #1/)
   })
   it('inspect says loudly when nothing was verified', () => {
     const out = formatInspect(
