@@ -5,6 +5,8 @@
 //! never needs a symbol table. The text parser produces the same types, and
 //! the minting encoder interns them back into symbol indices.
 
+use std::cmp::Ordering;
+
 use crate::crypto::PublicKey;
 
 /// A Datalog term. Strings, predicate names and variable names are owned
@@ -487,5 +489,77 @@ impl Block {
             + self.public_keys.iter().map(key_heap).sum::<usize>()
             + self.external_key.as_ref().map_or(0, key_heap)
             + self.context.as_ref().map_or(0, string_heap)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Value ordering (the reference builder's term order: variant, then value;
+// strings by content)
+
+fn variant_rank(t: &Term) -> u8 {
+    match t {
+        Term::Variable(_) => 0,
+        Term::Integer(_) => 1,
+        Term::Str(_) => 2,
+        Term::Date(_) => 3,
+        Term::Bytes(_) => 4,
+        Term::Bool(_) => 5,
+        Term::Set(_) => 6,
+        Term::Null => 7,
+        Term::Array(_) => 8,
+        Term::Map(_) => 9,
+    }
+}
+
+pub fn sorted_set(items: &[Term]) -> Vec<&Term> {
+    let mut v: Vec<&Term> = items.iter().collect();
+    v.sort_by(|a, b| value_cmp(a, b));
+    v.dedup_by(|a, b| value_cmp(a, b) == Ordering::Equal);
+    v
+}
+
+/// Map entries by key; a repeated key keeps its last value.
+pub fn sorted_map(entries: &[(MapKey, Term)]) -> Vec<(&MapKey, &Term)> {
+    let mut v: Vec<(&MapKey, &Term)> = entries.iter().map(|(k, t)| (k, t)).collect();
+    // Stable: entries with the same key stay in source order.
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out: Vec<(&MapKey, &Term)> = Vec::with_capacity(v.len());
+    for entry in v {
+        match out.last_mut() {
+            Some(last) if last.0 == entry.0 => *last = entry,
+            _ => out.push(entry),
+        }
+    }
+    out
+}
+
+fn lex<T>(a: &[T], b: &[T], cmp: impl Fn(&T, &T) -> Ordering) -> Ordering {
+    for (x, y) in a.iter().zip(b.iter()) {
+        match cmp(x, y) {
+            Ordering::Equal => continue,
+            other => return other,
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Total order on terms by value: the reference builder's order (variant,
+/// then value; strings by content), which decides how it stores, interns
+/// and prints set elements and map entries.
+pub fn value_cmp(a: &Term, b: &Term) -> Ordering {
+    match (a, b) {
+        (Term::Variable(x), Term::Variable(y)) => x.cmp(y),
+        (Term::Integer(x), Term::Integer(y)) => x.cmp(y),
+        (Term::Str(x), Term::Str(y)) => x.cmp(y),
+        (Term::Date(x), Term::Date(y)) => x.cmp(y),
+        (Term::Bytes(x), Term::Bytes(y)) => x.cmp(y),
+        (Term::Bool(x), Term::Bool(y)) => x.cmp(y),
+        (Term::Null, Term::Null) => Ordering::Equal,
+        (Term::Set(x), Term::Set(y)) => lex(&sorted_set(x), &sorted_set(y), |p, q| value_cmp(p, q)),
+        (Term::Array(x), Term::Array(y)) => lex(x, y, value_cmp),
+        (Term::Map(x), Term::Map(y)) => lex(&sorted_map(x), &sorted_map(y), |p, q| {
+            p.0.cmp(q.0).then_with(|| value_cmp(p.1, q.1))
+        }),
+        _ => variant_rank(a).cmp(&variant_rank(b)),
     }
 }

@@ -426,22 +426,7 @@ fn failed_checks_json(checks: &[FailedCheck]) -> Value {
 }
 
 fn describe_checks(checks: &[FailedCheck]) -> String {
-    checks
-        .iter()
-        .map(|c| match c {
-            FailedCheck::Block {
-                block_id,
-                check_id,
-                rule,
-            } => {
-                format!("block {} check {} failed: {}", block_id, check_id, rule)
-            }
-            FailedCheck::Authorizer { check_id, rule } => {
-                format!("authorizer check {} failed: {}", check_id, rule)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    checks.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 /// The JSON of `hessra_token_authorize` and the result code that goes with

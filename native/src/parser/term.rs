@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use super::date::parse_rfc3339_signed;
 use super::{PResult, Parser};
+use crate::datalog::ast::value_cmp;
 use crate::datalog::{MapKey, Term};
 
 /// Where a term appears, which decides what it may contain.
@@ -273,8 +274,8 @@ impl<'a> Parser<'a> {
         if items.iter().any(|t| !t.same_variant(&items[0])) {
             return Err(self.hard(start, "set elements must have the same type".to_string()));
         }
-        items.sort_by(builder_cmp);
-        items.dedup_by(|a, b| builder_cmp(a, b) == Ordering::Equal);
+        items.sort_by(value_cmp);
+        items.dedup_by(|a, b| value_cmp(a, b) == Ordering::Equal);
         Ok(Term::Set(items))
     }
 
@@ -433,51 +434,3 @@ fn has_variable(term: &Term) -> bool {
     }
 }
 
-/// The reference builder's term order, which decides the order in which it
-/// stores (and later interns and prints) set elements: variant first
-/// (variable, integer, string, date, bytes, bool, set, null, array, map),
-/// then value; strings compare bytewise.
-pub(super) fn builder_cmp(a: &Term, b: &Term) -> Ordering {
-    fn rank(t: &Term) -> u8 {
-        match t {
-            Term::Variable(_) => 0,
-            Term::Integer(_) => 1,
-            Term::Str(_) => 2,
-            Term::Date(_) => 3,
-            Term::Bytes(_) => 4,
-            Term::Bool(_) => 5,
-            Term::Set(_) => 6,
-            Term::Null => 8,
-            Term::Array(_) => 9,
-            Term::Map(_) => 10,
-        }
-    }
-    fn seq(a: &[Term], b: &[Term]) -> Ordering {
-        for (x, y) in a.iter().zip(b) {
-            match builder_cmp(x, y) {
-                Ordering::Equal => {}
-                other => return other,
-            }
-        }
-        a.len().cmp(&b.len())
-    }
-    match (a, b) {
-        (Term::Variable(x), Term::Variable(y)) => x.cmp(y),
-        (Term::Integer(x), Term::Integer(y)) => x.cmp(y),
-        (Term::Str(x), Term::Str(y)) => x.cmp(y),
-        (Term::Date(x), Term::Date(y)) => x.cmp(y),
-        (Term::Bytes(x), Term::Bytes(y)) => x.cmp(y),
-        (Term::Bool(x), Term::Bool(y)) => x.cmp(y),
-        (Term::Set(x), Term::Set(y)) | (Term::Array(x), Term::Array(y)) => seq(x, y),
-        (Term::Map(x), Term::Map(y)) => {
-            for ((kx, vx), (ky, vy)) in x.iter().zip(y) {
-                match kx.cmp(ky).then_with(|| builder_cmp(vx, vy)) {
-                    Ordering::Equal => {}
-                    other => return other,
-                }
-            }
-            x.len().cmp(&y.len())
-        }
-        _ => rank(a).cmp(&rank(b)),
-    }
-}
