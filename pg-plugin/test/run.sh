@@ -13,63 +13,15 @@ set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PLUGIN="$(cd "$HERE/.." && pwd)"
-REPO="$(cd "$PLUGIN/.." && pwd)"
-CLUSTER="$REPO/scripts/pg-cluster.sh"
+SUITE=pg-plugin
+# shellcheck source=../../scripts/pg-test-lib.sh
+source "$PLUGIN/../scripts/pg-test-lib.sh"
 
-log() { echo "[pg-plugin] $*" >&2; }
-fatal() { log "$*"; echo "0 passed, 1 failed"; exit 1; }
-
-# ---- prerequisites ------------------------------------------------------
-find_pg_config() {
-    if [[ -n "${PG_CONFIG:-}" ]]; then echo "$PG_CONFIG"; return; fi
-    if command -v pg_config >/dev/null 2>&1; then command -v pg_config; return; fi
-    local d
-    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-    [[ -n "$d" && -x "$d/pg_config" ]] && echo "$d/pg_config"
-}
-
-apt_install() {
-    [[ "${HESSRA_NO_APT:-}" == 1 || $EUID -ne 0 ]] && return 1
-    command -v apt-get >/dev/null 2>&1 || return 1
-    log "installing: $*"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 \
-        || { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2; }
-}
-
-PGC="$(find_pg_config || true)"
-if [[ -z "$PGC" ]]; then
-    apt_install postgresql || fatal "PostgreSQL is not installed (need postgresql + postgresql-server-dev-<major>)"
-    PGC="$(find_pg_config || true)"
-fi
-[[ -n "$PGC" ]] || fatal "pg_config not found"
-PG_MAJOR="$("$PGC" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')"
-if [[ ! -f "$("$PGC" --includedir-server)/postgres.h" || ! -f "$("$PGC" --pgxs)" ]]; then
-    apt_install "postgresql-server-dev-$PG_MAJOR" || fatal "PostgreSQL $PG_MAJOR server headers missing (apt-get install postgresql-server-dev-$PG_MAJOR)"
-fi
-for pkg in libssl-dev:openssl/evp.h libpcre2-dev:pcre2.h; do
-    [[ -f "/usr/include/${pkg#*:}" ]] || apt_install "${pkg%%:*}" || true
-done
-if [[ ! -x "$("$PGC" --bindir)/initdb" ]]; then
-    apt_install "postgresql-$PG_MAJOR" || fatal "PostgreSQL $PG_MAJOR server binaries missing"
-fi
-export PG_CONFIG="$PGC"
-log "PostgreSQL $PG_MAJOR ($PGC)"
-
-# ---- build --------------------------------------------------------------
-MAKE_ARGS=(PG_CONFIG="$PGC")
-if [[ -n "${NATIVE_LIB:-}" ]]; then
-    MAKE_ARGS+=(NATIVE_LIB="$NATIVE_LIB")
-else
-    log "building the native engine (release)"
-    (cd "$REPO/native" && CARGO_TARGET_DIR="$REPO/native/target" cargo build --release --offline -q) >&2 \
-        || fatal "native engine build failed"
-fi
-make -C "$PLUGIN" "${MAKE_ARGS[@]}" -s all test/mint >&2 || fatal "extension build failed"
-if [[ $EUID -eq 0 ]]; then
-    make -C "$PLUGIN" "${MAKE_ARGS[@]}" -s install >&2 || fatal "make install failed"
-else
-    sudo -n make -C "$PLUGIN" "${MAKE_ARGS[@]}" -s install >&2 || fatal "make install failed (needs root)"
-fi
+# ---- prerequisites and build --------------------------------------------
+[[ "${HESSRA_NO_APT:-}" == 1 ]] || bash "$REPO/scripts/install-deps.sh" || fatal "missing system packages"
+setup_pg
+MAKE_ARGS=(PG_CONFIG="$PGC" NATIVE_LIB="$NATIVE_LIB")
+build_install test/mint
 
 # ---- throwaway cluster, configuration, tokens ---------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/hessra-pg.XXXXXX")"
@@ -81,14 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    local p i
-    for i in $(seq 1 50); do
-        p=$(( 20000 + (RANDOM % 30000) ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
 PORT="$(free_port)" || fatal "no free port"
 
 MINT="$PLUGIN/test/mint"

@@ -19,8 +19,8 @@
 set -uo pipefail
 SUITE=corpus
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=../faults/lib.sh
-source "$HERE/../faults/lib.sh"
+# shellcheck source=../../scripts/pg-test-lib.sh
+source "$HERE/../../scripts/pg-test-lib.sh"
 
 command -v node >/dev/null || fatal "node is required"
 command -v cc >/dev/null || fatal "a C compiler is required"

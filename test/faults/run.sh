@@ -28,8 +28,8 @@
 set -uo pipefail
 SUITE=faults
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=lib.sh
-source "$HERE/lib.sh"
+# shellcheck source=../../scripts/pg-test-lib.sh
+source "$HERE/../../scripts/pg-test-lib.sh"
 DURATION="${DURATION:-6}"
 T_START=$SECONDS
 

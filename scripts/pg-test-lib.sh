@@ -1,10 +1,12 @@
-# test/faults/lib.sh — helpers shared by test/faults/run.sh and test/corpus/run.sh.
-# Source it; it sets REPO, CLUSTER, and defines the functions below. Never exits
-# on its own except through fatal().
+# scripts/pg-test-lib.sh — helpers shared by the suites that run against a
+# throwaway PostgreSQL: pg-plugin/test/run.sh, test/corpus/run.sh and
+# test/faults/run.sh. Source it; it sets REPO, CLUSTER, and defines the
+# functions below. Never exits on its own except through fatal().
 
 LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$LIB_DIR/../.." && pwd)"
+REPO="$(cd "$LIB_DIR/.." && pwd)"
 CLUSTER="$REPO/scripts/pg-cluster.sh"
+NATIVE_LIB_GIVEN="${NATIVE_LIB:-}"
 NATIVE_LIB="${NATIVE_LIB:-$REPO/native/target/release/libhessra_ffi.a}"
 : "${SUITE:=tests}"
 
@@ -38,25 +40,27 @@ setup_pg() {
     PGC="$(find_pg_config || true)"
     [[ -n "$PGC" ]] || fatal "pg_config not found (install postgresql-server-dev-<major>)"
     PG_MAJOR="$("$PGC" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')"
-    PG_BIN="$("$PGC" --bindir)"
-    [[ -x "$PG_BIN/initdb" ]] || PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
-    [[ -x "$PG_BIN/initdb" ]] || fatal "PostgreSQL $PG_MAJOR server binaries not found"
-    export PG_CONFIG="$PGC" PG_BINDIR="$PG_BIN"
+    [[ -f "$("$PGC" --includedir-server)/postgres.h" && -f "$("$PGC" --pgxs)" ]] \
+        || fatal "PostgreSQL $PG_MAJOR server headers missing (apt-get install postgresql-server-dev-$PG_MAJOR)"
+    export PG_CONFIG="$PGC"
+    PG_BIN="$("$CLUSTER" bindir)" || fatal "PostgreSQL $PG_MAJOR server binaries not found"
+    export PG_BINDIR="$PG_BIN"
     export PATH="$PG_BIN:$PATH"
     log "PostgreSQL $PG_MAJOR ($PG_BIN)"
 }
 
-# Builds the engine when its static library is missing, then builds and
-# installs the extension.
+# Builds the engine (a no-op when it is up to date; skipped when NATIVE_LIB
+# names a prebuilt library), then builds and installs the extension and any
+# extra pg-plugin make targets given as arguments.
 build_install() {
-    if [[ ! -f "$NATIVE_LIB" ]]; then
-        log "building the native engine (release)"
-        cargo build --release --offline --manifest-path "$REPO/native/Cargo.toml" -q >&2 \
+    if [[ -z "${NATIVE_LIB_GIVEN:-}" ]]; then
+        CARGO_TARGET_DIR="$REPO/native/target" \
+            cargo build --release --offline --manifest-path "$REPO/native/Cargo.toml" -q >&2 \
             || fatal "native engine build failed"
     fi
     local sudo=()
     [[ $EUID -eq 0 ]] || sudo=(sudo -n)
-    make -C "$REPO/pg-plugin" PG_CONFIG="$PGC" NATIVE_LIB="$NATIVE_LIB" -s all >&2 \
+    make -C "$REPO/pg-plugin" PG_CONFIG="$PGC" NATIVE_LIB="$NATIVE_LIB" -s all "$@" >&2 \
         || fatal "extension build failed"
     "${sudo[@]}" make -C "$REPO/pg-plugin" PG_CONFIG="$PGC" NATIVE_LIB="$NATIVE_LIB" -s install >&2 \
         || fatal "make -C pg-plugin install failed"
