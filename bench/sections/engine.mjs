@@ -252,7 +252,7 @@ export async function engineSection(ctx) {
       note: `library API, held token handle, alternating (alice,res1,read)/(bob,res2,write)${hitNote}`,
     })
     if (r.string) rows.push({section: 'cache', name: '  hessra_config_verify_token_string (koffi)', value: r.string.us, unit: 'µs', note: 'token text in, parse skipped on a hit (the extension hot path)'})
-    rows.push({section: 'cache', name: '  library verifyToken({config}) same requests', value: r.high.us, unit: 'µs', note: 'high-level API: builds a native Config per call, so the engine cache is never reused'})
+    rows.push({section: 'cache', name: '  library verifyToken({config}) same requests', value: r.high.us, unit: 'µs', note: 'high-level API: one native Config per loaded configuration, so the engine cache is reused'})
     rows.push({section: 'cache', name: '  uncached parse+verify_request, same token', value: r.uncached.us, unit: 'µs', note: `cache speedup ${(r.uncached.us / r.held.us).toFixed(1)}×`})
     held.dispose()
     config.dispose()
