@@ -597,15 +597,7 @@ impl<'a> Parser<'a> {
             ));
         }
         let mut terms = vec![self.term(ctx).map_err(Fail::harden)?];
-        loop {
-            let save = self.pos;
-            self.skip_ws();
-            if !self.eat(",") {
-                self.pos = save;
-                break;
-            }
-            terms.push(self.term(ctx).map_err(Fail::harden)?);
-        }
+        self.comma_tail(&mut terms, |p| p.term(ctx).map_err(Fail::harden))?;
         self.skip_ws();
         if !self.eat(")") {
             let pos = self.pos;

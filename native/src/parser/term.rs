@@ -152,6 +152,32 @@ impl<'a> Parser<'a> {
         self.set()
     }
 
+    /// After a list's first item: `(, item)*`. A soft failure after a comma
+    /// ends the list there, leaving the comma for the caller to report; a
+    /// hard failure is returned.
+    pub(super) fn comma_tail<T>(
+        &mut self,
+        items: &mut Vec<T>,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+    ) -> PResult<()> {
+        loop {
+            let save = self.pos;
+            self.skip_ws();
+            if !self.eat(",") {
+                self.pos = save;
+                return Ok(());
+            }
+            match item(self) {
+                Ok(x) => items.push(x),
+                Err(fail) if fail.hard => return Err(fail),
+                Err(_) => {
+                    self.pos = save;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
     /// `{}` or `{key: term, …}`; a repeated key keeps its last value.
     fn map(&mut self) -> PResult<Term> {
         self.pos += 1; // '{'
@@ -160,22 +186,7 @@ impl<'a> Parser<'a> {
         match self.map_entry() {
             Ok(entry) => {
                 entries.push(entry);
-                loop {
-                    let save = self.pos;
-                    self.skip_ws();
-                    if !self.eat(",") {
-                        self.pos = save;
-                        break;
-                    }
-                    match self.map_entry() {
-                        Ok(entry) => entries.push(entry),
-                        Err(fail) if fail.hard => return Err(fail),
-                        Err(_) => {
-                            self.pos = save;
-                            break;
-                        }
-                    }
-                }
+                self.comma_tail(&mut entries, Self::map_entry)?;
             }
             Err(fail) if fail.hard => return Err(fail),
             Err(_) => self.pos = first,
@@ -247,22 +258,7 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         self.pos += 1; // '{'
         let mut items = vec![self.term(Ctx::Set).map_err(|f| f.harden())?];
-        loop {
-            let save = self.pos;
-            self.skip_ws();
-            if !self.eat(",") {
-                self.pos = save;
-                break;
-            }
-            match self.term(Ctx::Set) {
-                Ok(item) => items.push(item),
-                Err(fail) if fail.hard => return Err(fail),
-                Err(_) => {
-                    self.pos = save;
-                    break;
-                }
-            }
-        }
+        self.comma_tail(&mut items, |p| p.term(Ctx::Set))?;
         self.skip_ws();
         if !self.eat("}") {
             let pos = self.pos;
@@ -287,22 +283,7 @@ impl<'a> Parser<'a> {
         match self.term(Ctx::Fact) {
             Ok(item) => {
                 items.push(item);
-                loop {
-                    let save = self.pos;
-                    self.skip_ws();
-                    if !self.eat(",") {
-                        self.pos = save;
-                        break;
-                    }
-                    match self.term(Ctx::Fact) {
-                        Ok(item) => items.push(item),
-                        Err(fail) if fail.hard => return Err(fail),
-                        Err(_) => {
-                            self.pos = save;
-                            break;
-                        }
-                    }
-                }
+                self.comma_tail(&mut items, |p| p.term(Ctx::Fact))?;
             }
             Err(fail) if fail.hard => return Err(fail),
             Err(_) => self.pos = first,
@@ -433,4 +414,3 @@ fn has_variable(term: &Term) -> bool {
         _ => false,
     }
 }
-
