@@ -6,9 +6,9 @@
 //!   - `engine`:  hessra_token_parse + hessra_token_verify_request + hessra_token_free (the C ABI);
 //!   - `chain`:   Token::from_base64 + Token::verify (signature chain + block decoding, no Datalog);
 //!   - `crypto`:  the primitives such a token needs, through the engine's own OpenSSL wrappers:
-//!                one signature check per block (root algorithm for block 0, Ed25519 for the
-//!                ephemeral keys of later blocks) on messages of the same size, plus the proof
-//!                (Ed25519 private key from its seed, then its public key);
+//!     one signature check per block (root algorithm for block 0, Ed25519 for the ephemeral keys
+//!     of later blocks) on messages of the same size, plus the proof (Ed25519 private key from its
+//!     seed, then its public key);
 //!   - `ratio`:   engine / crypto.
 //!
 //! Build: cargo build --release --offline --example bench_verify --manifest-path native/Cargo.toml
@@ -124,7 +124,6 @@ fn main() {
             }
         };
         engine();
-        drop(engine);
         assert_eq!(engine_rc, 0, "the token does not verify");
 
         // --- signature chain only

@@ -1197,7 +1197,7 @@ sF6WBfSSYgUQwVc=
         minus_one_neg[0] = 0xec;
         invalid.push(("y = p - 1, x = 0 with sign bit", minus_one_neg));
         for (what, k) in &invalid {
-            assert_eq!(openssl::ed25519_point_decodes(k).unwrap(), false, "{what}");
+            assert!(!openssl::ed25519_point_decodes(k).unwrap(), "{what}");
             assert!(
                 matches!(PublicKey::from_bytes(Algorithm::Ed25519, k), Err(CryptoError::InvalidKey(_))),
                 "{what}"
