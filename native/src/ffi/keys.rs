@@ -182,7 +182,7 @@ pub unsafe extern "C" fn hessra_keypair_from_file(
         let text = read_key_file(path)?;
         let parsed = parse_private_key(&text);
         let mut bytes = text.into_bytes();
-        super::zero(&mut bytes);
+        crate::crypto::zeroize(&mut bytes);
         let key = parsed?;
         write_out(out_keypair, into_handle(HessraKeyPairHandle { key }));
         Ok(())

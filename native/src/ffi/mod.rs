@@ -136,18 +136,10 @@ pub(crate) fn into_c_string(s: String) -> *mut c_char {
     let mut original = s.into_bytes();
     let mut bytes = Vec::with_capacity(original.len() + 1);
     bytes.extend_from_slice(&original);
-    zero(&mut original);
+    crate::crypto::zeroize(&mut original);
     match CString::new(bytes) {
         Ok(c) => c.into_raw(),
         Err(_) => std::ptr::null_mut(),
-    }
-}
-
-/// Zeroes a buffer in a way the optimiser keeps.
-fn zero(bytes: &mut [u8]) {
-    for b in bytes.iter_mut() {
-        // SAFETY: `b` is a valid, aligned, exclusive reference.
-        unsafe { std::ptr::write_volatile(b, 0) };
     }
 }
 
@@ -300,7 +292,7 @@ fn free_c_string(s: *mut c_char) {
         // SAFETY: non-NULL strings returned by this library come from
         // CString::into_raw and are freed exactly once (header contract).
         let c = unsafe { CString::from_raw(s) };
-        zero(&mut c.into_bytes());
+        crate::crypto::zeroize(&mut c.into_bytes());
     }));
 }
 
