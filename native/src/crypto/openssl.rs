@@ -606,34 +606,28 @@ impl Drop for Bn {
 }
 
 impl Bn {
-    fn new() -> Result<Bn, CryptoError> {
-        // SAFETY: no arguments; a null result is handled.
-        let b = unsafe { BN_new() };
+    /// Takes ownership of a BIGNUM returned by `call`; NULL means it failed.
+    fn owned(b: *mut c_void, call: &'static str) -> Result<Bn, CryptoError> {
         if b.is_null() {
-            Err(failure("BN_new"))
+            Err(failure(call))
         } else {
             Ok(Bn(b))
         }
+    }
+
+    fn new() -> Result<Bn, CryptoError> {
+        // SAFETY: no arguments; a null result is handled.
+        Bn::owned(unsafe { BN_new() }, "BN_new")
     }
 
     fn from_be(bytes: &[u8; 32]) -> Result<Bn, CryptoError> {
         // SAFETY: bytes is readable for 32 bytes; a null `ret` allocates.
-        let b = unsafe { BN_bin2bn(bytes.as_ptr(), 32, ptr::null_mut()) };
-        if b.is_null() {
-            Err(failure("BN_bin2bn"))
-        } else {
-            Ok(Bn(b))
-        }
+        Bn::owned(unsafe { BN_bin2bn(bytes.as_ptr(), 32, ptr::null_mut()) }, "BN_bin2bn")
     }
 
     fn from_le(bytes: &[u8; 32]) -> Result<Bn, CryptoError> {
         // SAFETY: bytes is readable for 32 bytes; a null `ret` allocates.
-        let b = unsafe { BN_lebin2bn(bytes.as_ptr(), 32, ptr::null_mut()) };
-        if b.is_null() {
-            Err(failure("BN_lebin2bn"))
-        } else {
-            Ok(Bn(b))
-        }
+        Bn::owned(unsafe { BN_lebin2bn(bytes.as_ptr(), 32, ptr::null_mut()) }, "BN_lebin2bn")
     }
 
     fn is_zero(&self) -> bool {
