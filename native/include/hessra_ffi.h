@@ -126,6 +126,17 @@ HessraResult hessra_config_from_file(const char* file_path, HessraConfig* out_co
 HessraResult hessra_config_from_file_with_error(const char* file_path, HessraConfig* out_config,
         HessraError* out_error);
 
+/* As hessra_config_from_file_with_error for a file that decides what a
+ * server trusts: the configuration file and every public_key_file it names
+ * must be a regular file owned by one of the owner_count uids in owner_uids
+ * and not writable by group or others, or the call fails with IO and a
+ * message naming the file, what is wrong (type, owner, mode) and the fix.
+ * Each file is checked before it is opened and again once open. Errors as
+ * hessra_config_from_file_with_error; INVALID_PARAMETER when owner_uids is
+ * NULL or owner_count is 0. */
+HessraResult hessra_config_from_trusted_file(const char* file_path, const uint32_t* owner_uids,
+        size_t owner_count, HessraConfig* out_config, HessraError* out_error);
+
 /* Adds or replaces the key stored under key_id (copied). The first key set
  * becomes the default key when the configuration names none. */
 HessraResult hessra_config_set_public_key(HessraConfig config, const char* key_id, HessraPublicKey key);

@@ -23,6 +23,12 @@
 //! key is the default. A relative `public_key_file` is resolved against the
 //! directory of the configuration file (the working directory for a
 //! configuration given as a string).
+//!
+//! Whoever can write the configuration file or a key file it names decides
+//! which tokens verify. [`FileTrust::OwnedBy`] (the PostgreSQL extension's
+//! choice) applies one rule to both: a regular file, owned by one of the
+//! given users, not writable by group or others. The CLI reads files the
+//! user names on the command line and uses [`FileTrust::Any`].
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -48,6 +54,8 @@ pub enum ConfigErrorKind {
     Io,
     /// The content is malformed, inconsistent or out of range.
     Invalid,
+    /// A file is refused by the [`FileTrust`] policy (type, owner, mode).
+    Untrusted,
 }
 
 /// A configuration error naming the offending field (empty for the document
@@ -70,6 +78,13 @@ impl ConfigError {
     fn io(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
         ConfigError {
             kind: ConfigErrorKind::Io,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+    fn untrusted(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            kind: ConfigErrorKind::Untrusted,
             field: field.into(),
             message: message.into(),
         }
@@ -154,15 +169,89 @@ pub struct Config {
     pub limits: Limits,
 }
 
+/// Which files may be read as configuration or public key files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FileTrust {
+    /// Any file the process can read (the CLI: the user names the file).
+    #[default]
+    Any,
+    /// A regular file owned by one of these uids and not writable by group
+    /// or others: nobody else can change which keys are trusted.
+    OwnedBy(Vec<u32>),
+}
+
+impl FileTrust {
+    /// Refuses a file that breaks the policy; the message names the file,
+    /// what is wrong and how to fix it.
+    fn check(&self, meta: &std::fs::Metadata, path: &Path, field: &str) -> Result<(), ConfigError> {
+        use std::os::unix::fs::MetadataExt;
+        let FileTrust::OwnedBy(owners) = self else {
+            return Ok(());
+        };
+        if !meta.file_type().is_file() {
+            return Err(ConfigError::untrusted(
+                field,
+                format!("{} is not a regular file", path.display()),
+            ));
+        }
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            return Err(ConfigError::untrusted(
+                field,
+                format!(
+                    "{} is writable by group or others (mode {:04o}): whoever can write it \
+                     decides which keys are trusted; run: chmod go-w {}",
+                    path.display(),
+                    mode,
+                    path.display()
+                ),
+            ));
+        }
+        if !owners.contains(&meta.uid()) {
+            let allowed: Vec<String> = owners.iter().map(u32::to_string).collect();
+            return Err(ConfigError::untrusted(
+                field,
+                format!(
+                    "{} is owned by uid {}; only uid {} may own it",
+                    path.display(),
+                    meta.uid(),
+                    allowed.join(" or ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Reads a file of at most `max` bytes as UTF-8 text.
 pub fn read_text_file(path: &Path, max: u64, field: &str) -> Result<String, ConfigError> {
+    read_trusted_text_file(path, max, field, &FileTrust::Any)
+}
+
+/// Reads a file of at most `max` bytes as UTF-8 text after checking it
+/// against `trust`. The file is checked before it is opened (so that a FIFO
+/// cannot block the open) and the opened file is checked again: what is
+/// read is what passed.
+pub fn read_trusted_text_file(
+    path: &Path,
+    max: u64,
+    field: &str,
+    trust: &FileTrust,
+) -> Result<String, ConfigError> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| {
+    let open_error = |e: std::io::Error| {
         ConfigError::io(
             field,
             format!("cannot open {}: {}", path.display(), io_reason(&e)),
         )
-    })?;
+    };
+    if *trust != FileTrust::Any {
+        trust.check(&std::fs::metadata(path).map_err(open_error)?, path, field)?;
+    }
+    let file = std::fs::File::open(path).map_err(open_error)?;
+    if *trust != FileTrust::Any {
+        trust.check(&file.metadata().map_err(open_error)?, path, field)?;
+    }
     let mut buf = Vec::new();
     file.take(max + 1).read_to_end(&mut buf).map_err(|e| {
         ConfigError::io(
@@ -194,9 +283,14 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, String> {
     PublicKey::parse_any(text.trim()).map_err(|e| e.to_string())
 }
 
-/// Reads a public key file (at most 64 KiB) holding any accepted text form.
-pub fn read_public_key_file(path: &Path, field: &str) -> Result<PublicKey, ConfigError> {
-    let text = read_text_file(path, MAX_KEY_FILE_BYTES, field)?;
+/// Reads a public key file (at most 64 KiB) holding any accepted text form,
+/// refused unless `trust` allows it.
+pub fn read_public_key_file(
+    path: &Path,
+    field: &str,
+    trust: &FileTrust,
+) -> Result<PublicKey, ConfigError> {
+    let text = read_trusted_text_file(path, MAX_KEY_FILE_BYTES, field, trust)?;
     parse_public_key(&text)
         .map_err(|m| ConfigError::invalid(field, format!("{}: {}", path.display(), m)))
 }
@@ -274,7 +368,13 @@ impl Config {
     /// Reads and parses a configuration file (at most 1 MiB); relative key
     /// files resolve against its directory.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = read_text_file(path, MAX_CONFIG_BYTES, "")?;
+        Config::from_trusted_file(path, &FileTrust::Any)
+    }
+
+    /// As [`Config::from_file`], refusing a configuration file or a
+    /// `public_key_file` that `trust` does not allow.
+    pub fn from_trusted_file(path: &Path, trust: &FileTrust) -> Result<Config, ConfigError> {
+        let text = read_trusted_text_file(path, MAX_CONFIG_BYTES, "", trust)?;
         let base = path.parent().map(|p| {
             if p.as_os_str().is_empty() {
                 Path::new(".")
@@ -282,12 +382,16 @@ impl Config {
                 p
             }
         });
-        Config::from_json_with_base(&text, base)
+        Config::parse(&text, base, trust)
     }
 
     /// Parses configuration JSON, resolving relative `public_key_file`s
     /// against `base` when given.
     pub fn from_json_with_base(text: &str, base: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::parse(text, base, &FileTrust::Any)
+    }
+
+    fn parse(text: &str, base: Option<&Path>, trust: &FileTrust) -> Result<Config, ConfigError> {
         if text.len() as u64 > MAX_CONFIG_BYTES {
             return Err(ConfigError::invalid(
                 "",
@@ -337,7 +441,7 @@ impl Config {
                 }
                 "keys" => {
                     if !value.is_null() {
-                        cfg.keys = parse_keys(value, base)?;
+                        cfg.keys = parse_keys(value, base, trust)?;
                     }
                 }
                 "domain" => {
@@ -469,7 +573,11 @@ pub fn node_json(n: &ServiceNode) -> Value {
     ])
 }
 
-fn parse_keys(value: &Value, base: Option<&Path>) -> Result<Vec<KeyEntry>, ConfigError> {
+fn parse_keys(
+    value: &Value,
+    base: Option<&Path>,
+    trust: &FileTrust,
+) -> Result<Vec<KeyEntry>, ConfigError> {
     const KEY_FIELDS: &[&str] = &["id", "public_key", "public_key_file", "root_key_id"];
     let items = value.as_array().ok_or_else(|| {
         ConfigError::invalid(
@@ -529,9 +637,11 @@ fn parse_keys(value: &Value, base: Option<&Path>) -> Result<Vec<KeyEntry>, Confi
             }
             (Some(text), None) => parse_public_key(text)
                 .map_err(|m| ConfigError::invalid(format!("{}.public_key", path), m))?,
-            (None, Some(f)) => {
-                read_public_key_file(&resolve(base, f), &format!("{}.public_key_file", path))?
-            }
+            (None, Some(f)) => read_public_key_file(
+                &resolve(base, f),
+                &format!("{}.public_key_file", path),
+                trust,
+            )?,
         };
         if let Some(r) = root_key_id {
             if let Some(other) = keys.iter().find(|k| k.root_key_id == Some(r)) {
@@ -821,6 +931,73 @@ mod tests {
 
         let e = Config::from_file(&dir.join("nope.json")).unwrap_err();
         assert_eq!(e.kind, ConfigErrorKind::Io);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// The configuration file and every key file it names get the same
+    /// checks under [`FileTrust::OwnedBy`]; [`FileTrust::Any`] reads both.
+    #[test]
+    fn trusted_files_for_config_and_key_files() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = std::env::temp_dir().join(format!("hessra-trust-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let me = std::fs::metadata(&dir).unwrap().uid();
+        let mine = FileTrust::OwnedBy(vec![me]);
+        let chmod = |p: &Path, mode: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        let key = dir.join("k.pub");
+        std::fs::write(&key, format!("{}\n", K1)).unwrap();
+        let cfg_path = dir.join("config.json");
+        std::fs::write(
+            &cfg_path,
+            r#"{"version":1,"keys":[{"id":"f","public_key_file":"k.pub"}]}"#,
+        )
+        .unwrap();
+        chmod(&key, 0o644);
+        chmod(&cfg_path, 0o644);
+        let c = Config::from_trusted_file(&cfg_path, &mine).unwrap();
+        assert_eq!(c.keys[0].public_key.to_text(), K1);
+
+        // A key file writable by others: refused, naming the field and mode.
+        chmod(&key, 0o666);
+        let e = Config::from_trusted_file(&cfg_path, &mine).unwrap_err();
+        assert_eq!(e.kind, ConfigErrorKind::Untrusted);
+        assert_eq!(e.field, "keys[0].public_key_file");
+        assert!(e.message.contains("mode 0666"), "{}", e);
+        assert!(Config::from_file(&cfg_path).is_ok());
+        chmod(&key, 0o620);
+        let e = Config::from_trusted_file(&cfg_path, &mine).unwrap_err();
+        assert_eq!(e.kind, ConfigErrorKind::Untrusted);
+        chmod(&key, 0o644);
+
+        // A key file owned by someone else.
+        let other = FileTrust::OwnedBy(vec![me.wrapping_add(1)]);
+        chmod(&cfg_path, 0o644);
+        let e = read_public_key_file(&key, "k", &other).unwrap_err();
+        assert_eq!(
+            (e.kind.clone(), e.field.as_str()),
+            (ConfigErrorKind::Untrusted, "k")
+        );
+        assert!(e.message.contains(&format!("owned by uid {}", me)), "{}", e);
+
+        // The configuration file itself.
+        chmod(&cfg_path, 0o646);
+        let e = Config::from_trusted_file(&cfg_path, &mine).unwrap_err();
+        assert_eq!((e.kind.clone(), e.field.as_str()), (ConfigErrorKind::Untrusted, ""));
+        chmod(&cfg_path, 0o644);
+
+        // Not a regular file: a directory, and a FIFO (refused before it is
+        // opened: opening a FIFO would wait for a writer).
+        let e = Config::from_trusted_file(&dir, &mine).unwrap_err();
+        assert_eq!(e.kind, ConfigErrorKind::Untrusted);
+        let fifo = dir.join("fifo.pub");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if status.map(|s| s.success()).unwrap_or(false) {
+            chmod(&fifo, 0o644);
+            let e = read_public_key_file(&fifo, "k", &mine).unwrap_err();
+            assert!(e.message.contains("not a regular file"), "{}", e);
+        }
         std::fs::remove_dir_all(&dir).ok();
     }
 

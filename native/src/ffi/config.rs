@@ -12,7 +12,7 @@ use super::token::{
 };
 use super::*;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
-use crate::config::{Config, ConfigError, ConfigErrorKind, KeyEntry};
+use crate::config::{Config, ConfigError, ConfigErrorKind, FileTrust, KeyEntry};
 use crate::hessra::{self, HessraFailure, VerifyRequest};
 
 /// Behind `HessraConfig`: the configuration (behind a lock so a key can be
@@ -55,7 +55,9 @@ pub struct HessraCacheStats {
 
 fn config_failure(e: ConfigError) -> Failure {
     let code = match e.kind {
-        ConfigErrorKind::Io => HESSRA_ERROR_IO,
+        // A file refused for its type, owner or mode cannot be used, like
+        // one that cannot be read; the message says which and why.
+        ConfigErrorKind::Io | ConfigErrorKind::Untrusted => HESSRA_ERROR_IO,
         ConfigErrorKind::Invalid => HESSRA_ERROR_CONFIG_INVALID,
     };
     Failure::new(code, e.to_string())
@@ -142,11 +144,12 @@ pub unsafe extern "C" fn hessra_config_new(
 
 fn config_from_file_body(
     file_path: *const c_char,
+    trust: &FileTrust,
     out_config: *mut *mut HessraConfigHandle,
 ) -> FfiResult<()> {
     require_out(out_config, "out_config")?;
     let path = str_arg(file_path, "file_path")?;
-    let config = Config::from_file(Path::new(path)).map_err(config_failure)?;
+    let config = Config::from_trusted_file(Path::new(path), trust).map_err(config_failure)?;
     new_config_out(out_config, config);
     Ok(())
 }
@@ -169,7 +172,7 @@ pub unsafe extern "C" fn hessra_config_from_file(
     out_config: *mut *mut HessraConfigHandle,
 ) -> HessraResult {
     clear_out(out_config);
-    guard(|| config_from_file_body(file_path, out_config))
+    guard(|| config_from_file_body(file_path, &FileTrust::Any, out_config))
 }
 
 /// `hessra_config_from_file_with_error`: as `hessra_config_from_file`, with
@@ -181,7 +184,32 @@ pub unsafe extern "C" fn hessra_config_from_file_with_error(
     out_error: *mut HessraError,
 ) -> HessraResult {
     clear_out(out_config);
-    guard_with_error(out_error, || config_from_file_body(file_path, out_config))
+    guard_with_error(out_error, || {
+        config_from_file_body(file_path, &FileTrust::Any, out_config)
+    })
+}
+
+/// `hessra_config_from_trusted_file`: as `hessra_config_from_file_with_error`,
+/// refusing a configuration file or key file that is not a regular file
+/// owned by one of `owner_uids` and unwritable by group and others.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_config_from_trusted_file(
+    file_path: *const c_char,
+    owner_uids: *const u32,
+    owner_count: usize,
+    out_config: *mut *mut HessraConfigHandle,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_config);
+    guard_with_error(out_error, || {
+        if owner_uids.is_null() || owner_count == 0 {
+            return Err(Failure::param("owner_uids must name at least one owner"));
+        }
+        // SAFETY: owner_uids points to owner_count readable uids (header
+        // contract); checked non-NULL above and copied before returning.
+        let owners = unsafe { std::slice::from_raw_parts(owner_uids, owner_count) };
+        config_from_file_body(file_path, &FileTrust::OwnedBy(owners.to_vec()), out_config)
+    })
 }
 
 /// `hessra_config_from_string`

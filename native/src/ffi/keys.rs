@@ -21,11 +21,11 @@ pub(crate) fn key_failure(message: impl std::fmt::Display) -> Failure {
     Failure::new(HESSRA_ERROR_INVALID_KEY, message.to_string())
 }
 
-/// Maps a file-reading error: unreadable → IO, too large or not text →
-/// INVALID_KEY.
+/// Maps a file-reading error: unreadable or refused by the trust policy →
+/// IO, too large or not text → INVALID_KEY.
 pub(crate) fn file_failure(e: ConfigError, invalid_code: HessraResult) -> Failure {
     let code = match e.kind {
-        ConfigErrorKind::Io => HESSRA_ERROR_IO,
+        ConfigErrorKind::Io | ConfigErrorKind::Untrusted => HESSRA_ERROR_IO,
         ConfigErrorKind::Invalid => invalid_code,
     };
     Failure::new(code, e.message)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1215,6 +1216,57 @@ static void test_threads(void) {
 
 /* The *_with_error variants: same results as the plain functions, plus a
  * message that names the problem without quoting the input. */
+/* hessra_config_from_trusted_file: the key files a configuration names get
+ * the checks of the configuration file itself (regular, owner, no group or
+ * world write). */
+static void test_trusted_config_files(const char* pktext) {
+    HessraConfig cfg = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    uint32_t me = (uint32_t) geteuid();
+    uint32_t someone_else = me + 1;
+    char cfgtext[512];
+    char* key = temp_file(pktext);
+    char* path;
+
+    snprintf(cfgtext, sizeof cfgtext, "{\"version\":1,\"keys\":[{\"id\":\"k\",\"public_key_file\":\"%s\"}]}",
+             key);
+    path = temp_file(cfgtext);
+    chmod(key, 0644);
+    chmod(path, 0644);
+    CHECK_CODE(hessra_config_from_trusted_file(path, &me, 1, &cfg, &err), HESSRA_SUCCESS, "trusted: owned, 0644");
+    hessra_config_free(cfg);
+    cfg = NULL;
+
+    chmod(key, 0666);
+    CHECK_CODE(hessra_config_from_trusted_file(path, &me, 1, &cfg, &err), HESSRA_ERROR_IO,
+               "trusted: world-writable key file refused");
+    CHECK(cfg == NULL, "trusted: out NULL on failure");
+    CHECK(contains(err.message, "keys[0].public_key_file") && contains(err.message, "mode 0666"),
+          "trusted: names the field and the mode");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_from_file_with_error(path, &cfg, NULL), HESSRA_SUCCESS,
+               "untrusted loader keeps reading it");
+    hessra_config_free(cfg);
+    cfg = NULL;
+
+    chmod(key, 0644);
+    CHECK_CODE(hessra_config_from_trusted_file(path, &someone_else, 1, &cfg, &err), HESSRA_ERROR_IO,
+               "trusted: other owner refused");
+    CHECK(contains(err.message, "owned by uid"), "trusted: says who owns it");
+    hessra_error_free(err.message);
+    err.message = NULL;
+
+    CHECK_CODE(hessra_config_from_trusted_file(path, NULL, 1, &cfg, &err), HESSRA_ERROR_INVALID_PARAMETER,
+               "trusted: NULL owners");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_from_trusted_file(path, &me, 0, &cfg, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "trusted: no owner");
+    remove_temp(path);
+    remove_temp(key);
+}
+
 static void test_with_error(void) {
     HessraError err = {HESSRA_ERROR_INTERNAL, NULL};
     HessraToken t = (HessraToken)1;
@@ -1347,6 +1399,8 @@ static void test_with_error(void) {
     CHECK_CODE(hessra_config_from_file_with_error("/nonexistent/hessra.json", NULL, &err),
                HESSRA_ERROR_INVALID_PARAMETER, "NULL out_config");
     hessra_error_free(err.message);
+
+    test_trusted_config_files(pktext);
 
     hessra_string_free(pktext);
     hessra_public_key_free(pk);
