@@ -44,6 +44,11 @@ SELECT hessra_inspect(:'tok_multi') -> 'rights' AS multi_rights;
 SELECT hessra_inspect('not-a-token') IS NULL AS garbage,
        hessra_inspect(NULL) IS NULL AS null_token;
 SELECT position(:'tok_alice' IN hessra_inspect(:'tok_alice')::text) = 0 AS token_not_in_inspect;
+-- A signed token whose strings hold a NUL, which jsonb cannot: no ERROR (the
+-- failing statement, token included, would be logged); NUL shows as U+FFFD.
+SELECT hessra_inspect(:'tok_nul') -> 'rights' AS nul_shown_as_fffd,
+       hessra_inspect(:'tok_nul') -> 'rights' -> 0 ->> 'subject' = E'ali\uFFFDce' AS replaced,
+       jsonb_array_length(hessra_inspect(:'tok_nul') -> 'blocks') AS block_count;
 
 -- hessra_explain(): why, never the token.
 SELECT hessra_explain(:'tok_alice', 'alice', 'orders', 'read') AS alice;

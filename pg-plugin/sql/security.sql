@@ -31,6 +31,14 @@ SELECT regress_try('SELECT hessra_init(NULL)');
 -- After a refused hessra_init() the previous configuration still applies.
 SELECT hessra_verify_token(:'tok_alice', 'alice', 'orders') AS still_configured;
 
+-- Key files named by the configuration get the same checks as the file
+-- itself: another user who can write a key file chooses the trusted key.
+SELECT regress_try(format('SELECT hessra_init(%L)', :'cfg_keyfile_writable'), :'cfgdir');
+SELECT regress_try(format('SELECT hessra_init(%L)', :'cfg_keyfile_badowner'), :'cfgdir', false);
+SELECT hessra_init(:'cfg_keyfile');
+SELECT hessra_verify_token(:'tok_alice', 'alice', 'orders') AS key_file_trusted;
+RESET hessra.config_path;
+
 -- A configuration file that becomes unsafe is refused on the next statement.
 COPY (SELECT :'json_good') TO :'cfg_mut';
 SELECT hessra_init(:'cfg_mut');

@@ -9,9 +9,11 @@
  *     is checked with one stat() at most once per statement,
  *   - hessra_reload_config() is called.
  *
- * A file that is not a regular file, is writable by group or others, or is
- * owned by someone other than the server's OS user or root is refused: whoever
- * can write it decides which keys are trusted.
+ * A configuration file or key file (public_key_file) that is not a regular
+ * file, is writable by group or others, or is owned by someone other than the
+ * server's OS user or root is refused: whoever can write it decides which keys
+ * are trusted. The engine applies that rule (hessra_config_from_trusted_file)
+ * to every file it reads for the configuration.
  *
  * The HessraConfig handle is allocated by the engine (not in a memory
  * context): it is freed when replaced and at process exit. Failing closed: a
@@ -251,8 +253,10 @@ same_file_state(const struct stat *a, const struct stat *b)
 		a->st_uid == b->st_uid;
 }
 
-/* stat() + ownership/permission checks. Raises ERROR (after dropping any
- * loaded configuration) when the file cannot be used. */
+/* stat() of the configuration file, for its identity. Raises ERROR (after
+ * dropping any loaded configuration) when it cannot be stat()ed. Whether the
+ * file may be trusted (type, owner, mode) is the engine's rule, applied when
+ * it loads the file and every key file the file names (load_config). */
 static void
 stat_config_file(const char *path, struct stat *st)
 {
@@ -267,34 +271,6 @@ stat_config_file(const char *path, struct stat *st)
 				 errmsg("could not access hessra configuration file \"%s\": %m", path),
 				 errdetail("hessra.config_path names a file the server cannot read."),
 				 errhint("Check hessra.config_path, or call hessra_init() with the path of a readable file.")));
-	}
-	if (!S_ISREG(st->st_mode))
-	{
-		drop_config();
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIG_FILE_ERROR),
-				 errmsg("hessra configuration file \"%s\" is not a regular file", path),
-				 errhint("Point hessra.config_path at the JSON configuration file itself.")));
-	}
-	if ((st->st_mode & (S_IWGRP | S_IWOTH)) != 0)
-	{
-		drop_config();
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIG_FILE_ERROR),
-				 errmsg("hessra configuration file \"%s\" has unsafe permissions", path),
-				 errdetail("The file is writable by group or others (mode %04o); whoever can write it decides which keys are trusted.",
-						   (unsigned int) (st->st_mode & 07777)),
-				 errhint("Run: chmod go-w \"%s\"", path)));
-	}
-	if (st->st_uid != geteuid() && st->st_uid != 0)
-	{
-		drop_config();
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIG_FILE_ERROR),
-				 errmsg("hessra configuration file \"%s\" has an untrusted owner", path),
-				 errdetail("The file is owned by uid %u; only the database server's OS user (uid %u) or root may own it.",
-						   (unsigned int) st->st_uid, (unsigned int) geteuid()),
-				 errhint("Change the owner of the file to root or to the user running the database server.")));
 	}
 }
 
@@ -325,7 +301,7 @@ config_summary(HessraConfig cfg, int64 *leeway)
 		return -1;
 	copy = pstrdup(json);
 	hessra_string_free(json);
-	jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(copy)));
+	jb = DatumGetJsonbP(hessra_engine_jsonb(copy));
 	if (!JB_ROOT_IS_OBJECT(jb))
 		return -1;
 	k.type = jbvString;
@@ -356,6 +332,13 @@ load_config(const char *path)
 	volatile int nkeys = -1;
 	int64		file_leeway = 0;
 
+	/*
+	 * Whoever can write the configuration file or a key file it names decides
+	 * which keys are trusted: the engine refuses files not owned by the
+	 * server's OS user or root, or writable by group or others.
+	 */
+	const uint32_t trusted_owners[] = {0, (uint32_t) geteuid()};
+
 	if (!is_absolute_path(path))
 	{
 		drop_config();
@@ -371,7 +354,8 @@ load_config(const char *path)
 		char	   *detail;
 
 		stat_config_file(path, &before);
-		rc = hessra_config_from_file_with_error(path, &cfg, &err);
+		rc = hessra_config_from_trusted_file(path, trusted_owners,
+											 trusted_owners[1] == 0 ? 1 : 2, &cfg, &err);
 		if (rc != HESSRA_SUCCESS)
 		{
 			/*
@@ -385,9 +369,11 @@ load_config(const char *path)
 			if (rc == HESSRA_ERROR_IO)
 				ereport(ERROR,
 						(errcode(ERRCODE_CONFIG_FILE_ERROR),
-						 errmsg("could not read hessra configuration file \"%s\"", path),
+						 errmsg("could not use hessra configuration file \"%s\"", path),
 						 errdetail("%s", detail),
-						 errhint("The file must be readable by the database server's OS user and at most 1 MiB.")));
+						 errhint("The configuration file and every public_key_file it names must be regular files "
+								 "readable by the database server's OS user, owned by that user or root, "
+								 "and not writable by group or others.")));
 			if (rc == HESSRA_ERROR_MEMORY || rc == HESSRA_ERROR_INTERNAL)
 				hessra_report_engine_error(rc, detail, "load the configuration");
 			ereport(ERROR,
@@ -455,6 +441,12 @@ current_path(void)
 {
 	const char *path = hessra_config_path;
 
+	if (path == NULL)
+	{
+		/* settings not defined yet: the library was loaded in a parallel operation */
+		hessra_require_settings();
+		path = hessra_config_path;
+	}
 	if (path == NULL || path[0] == '\0')
 	{
 		drop_config();

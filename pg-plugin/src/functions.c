@@ -471,7 +471,13 @@ current_token_or_null(void)
 	const char *p;
 
 	if (t == NULL)
-		return NULL;
+	{
+		/* settings not defined yet: the library was loaded in a parallel operation */
+		hessra_require_settings();
+		t = hessra_token_setting;
+		if (t == NULL)
+			return NULL;
+	}
 	for (p = t; *p; p++)
 		if (!isspace((unsigned char) *p))
 			return t;
@@ -620,6 +626,27 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 /* Diagnostics                                                              */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * jsonb of JSON text written by the engine (modified in place). jsonb cannot
+ * hold the NUL character, which a token's strings may (the engine writes it
+ * as \u0000): jsonb_in would raise an ERROR, and the failing statement, token
+ * included, would reach the server log. NUL is shown as U+FFFD instead, as
+ * the engine does in every C string it returns; both escapes are six bytes.
+ */
+Datum
+hessra_engine_jsonb(char *json)
+{
+	char	   *p = json;
+
+	while ((p = strchr(p, '\\')) != NULL && p[1] != '\0')
+	{
+		if (strncmp(p + 1, "u0000", 5) == 0)
+			memcpy(p + 1, "ufffd", 5);
+		p += 2;					/* past the escaped character */
+	}
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
 /* hessra_inspect(token text) RETURNS jsonb: the decoded token, signatures NOT
  * checked ("verified": false). NULL when the text is not a token. */
 Datum
@@ -631,7 +658,7 @@ pg_hessra_inspect(PG_FUNCTION_ARGS)
 	json = inspect_token(token);
 	if (json == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+	PG_RETURN_DATUM(hessra_engine_jsonb(json));
 }
 
 static const char *

@@ -2,11 +2,22 @@
  * hessra.c — module entry point and settings of the "hessra" extension.
  *
  * _PG_init only defines settings and registers exit cleanup: no DDL, no I/O.
+ *
+ * A library loaded for the first time inside a parallel operation (a
+ * PARALLEL SAFE function running dynamic SQL in a parallel query) cannot
+ * define its settings there: PostgreSQL refuses to apply the session's values
+ * ("cannot be set during a parallel operation") and drops them for the rest
+ * of the session — hessra.config_path from postgresql.conf or ALTER DATABASE,
+ * a SET hessra.token. So _PG_init then leaves them as placeholders, which keep
+ * every value with its source, and the first call outside the parallel
+ * operation defines them (hessra_require_settings). Preloading the library
+ * (session_preload_libraries) avoids the case entirely.
  */
 #include "hessra_pg.h"
 
 #include <limits.h>
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "utils/guc.h"
 
@@ -16,6 +27,9 @@ char	   *hessra_config_path = NULL;
 char	   *hessra_token_setting = NULL;
 int			hessra_leeway_seconds = -1;
 int			hessra_cache_size = 1024;
+
+/* Whether the settings above are defined (see the top of this file). */
+static bool settings_defined = false;
 
 void		_PG_init(void);
 
@@ -35,8 +49,8 @@ assign_cache_size(int newval, void *extra)
 	hessra_mark_cache_size_dirty();
 }
 
-void
-_PG_init(void)
+static void
+define_settings(void)
 {
 	DefineCustomStringVariable("hessra.config_path",
 							   "Path of the hessra JSON configuration file (trusted public keys).",
@@ -93,5 +107,31 @@ _PG_init(void)
 	EmitWarningsOnPlaceholders("hessra");
 #endif
 
+	settings_defined = true;
+}
+
+void
+hessra_require_settings(void)
+{
+	if (settings_defined)
+		return;
+	if (IsInParallelMode())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("hessra settings are not available yet in this session"),
+				 errdetail("The hessra library was loaded for the first time inside a parallel operation, "
+						   "where PostgreSQL cannot apply the session's hessra.* settings."),
+				 errhint("Run the statement again: the next hessra call outside a parallel operation applies them. "
+						 "Add hessra to session_preload_libraries to avoid this.")));
+	define_settings();
+}
+
+void
+_PG_init(void)
+{
+	/* A parallel worker loads the leader's libraries before it enters
+	 * parallel mode; only an on-demand load can happen inside it. */
+	if (!IsInParallelMode())
+		define_settings();
 	hessra_config_init();
 }

@@ -20,6 +20,11 @@ extern char *hessra_token_setting; /* hessra.token (PGC_USERSET) */
 extern int	hessra_leeway_seconds; /* hessra.leeway_seconds (PGC_SUSET), -1 = config's */
 extern int	hessra_cache_size;     /* hessra.cache_size (PGC_SUSET) */
 
+/* Defines the settings if loading the library inside a parallel operation
+ * left them undefined (hessra.c); raises an ERROR while still inside it.
+ * Until then the setting variables above are NULL. */
+extern void hessra_require_settings(void);
+
 /* ---- configuration lifecycle (config.c) ---- */
 
 /* The loaded configuration, (re)loading it when needed. Never returns NULL:
@@ -67,6 +72,11 @@ extern void hessra_report_engine_error(HessraResult rc, const char *msg,
 pg_noreturn extern void hessra_report_engine_error(HessraResult rc, const char *msg,
 												   const char *what);
 #endif
+
+/* jsonb of JSON text from the engine (rewritten in place: a NUL character,
+ * which jsonb cannot hold, becomes U+FFFD). Never fails for the engine's
+ * JSON. */
+extern Datum hessra_engine_jsonb(char *json);
 
 /* True when an engine result means "this token is not acceptable" (→ false). */
 extern bool hessra_result_is_denial(HessraResult rc);

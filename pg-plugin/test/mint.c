@@ -7,8 +7,10 @@
  *       prints a Hessra token right(SUBJECT, RESOURCE, OPERATION) expiring
  *       TTL seconds from now (TTL may be negative: already expired; 0: no
  *       time bound)
- *   mint datalog KEYFILE DATALOG [ROOT_KEY_ID]
- *       prints a token whose authority block is DATALOG
+ *   mint datalog KEYFILE DATALOG [ROOT_KEY_ID [PARAMS_JSON]]
+ *       prints a token whose authority block is DATALOG (ROOT_KEY_ID -1:
+ *       none), its {name} placeholders replaced by the values of PARAMS_JSON
+ *       (which can carry strings Datalog text cannot, e.g. "\u0000")
  *
  * Everything goes through the engine's C ABI (hessra_ffi.h).
  */
@@ -88,8 +90,9 @@ main(int argc, char **argv)
 	{
 		HessraKeyPair kp = load_key(argv[2]);
 		int64_t		root_key_id = argc >= 5 ? atoll(argv[4]) : -1;
+		const char *params = argc >= 6 ? argv[5] : NULL;
 
-		rc = hessra_token_mint(kp, argv[3], NULL, root_key_id, &out, &err);
+		rc = hessra_token_mint(kp, argv[3], params, root_key_id, &out, &err);
 		if (rc != HESSRA_SUCCESS)
 			die("mint datalog", rc, &err);
 		printf("%s\n", out);
@@ -100,6 +103,6 @@ main(int argc, char **argv)
 	fprintf(stderr,
 			"usage: mint pubkey KEYFILE\n"
 			"       mint token KEYFILE SUBJECT RESOURCE OPERATION TTL [ROOT_KEY_ID]\n"
-			"       mint datalog KEYFILE DATALOG [ROOT_KEY_ID]\n");
+			"       mint datalog KEYFILE DATALOG [ROOT_KEY_ID [PARAMS_JSON]]\n");
 	return 2;
 }

@@ -60,6 +60,15 @@ write_conf bad.json 0644 '{ "version": 1, "keys": [ this is not json'
 write_conf nokeys.json 0644 '{"version": 1, "keys": []}'
 write_conf badowner.json 0644 "$JSON_GOOD"
 if [[ $EUID -eq 0 ]]; then chown 65534 "$CONF/badowner.json"; fi
+# Key files named by a configuration get the configuration file's checks.
+write_conf key-good.pub 0644 "$PUB_ROOT"
+write_conf key-writable.pub 0666 "$PUB_ROOT"
+write_conf key-badowner.pub 0644 "$PUB_ROOT"
+if [[ $EUID -eq 0 ]]; then chown 65534 "$CONF/key-badowner.pub"; fi
+json_keyfile() { printf '{"version": 1, "keys": [{"id": "test", "public_key_file": "%s"}]}' "$1"; }
+write_conf keyfile.json 0644 "$(json_keyfile key-good.pub)"
+write_conf keyfile-writable.json 0644 "$(json_keyfile key-writable.pub)"
+write_conf keyfile-badowner.json 0644 "$(json_keyfile "$CONF/key-badowner.pub")"
 
 mint() { "$MINT" token "$@" || fatal "minting a test token failed: $*"; }
 TOK_ALICE="$(mint "$ROOTKEY" alice orders read 3600)"
@@ -74,8 +83,11 @@ TOK_EDGE="$(mint "$EDGEKEY" alice orders read 3600 7)"
 TOK_EDGE_NOKID="$(mint "$EDGEKEY" alice orders read 3600)"
 TOK_MULTI="$("$MINT" datalog "$ROOTKEY" 'right("alice", "orders", "read"); right("carol", "orders", "read"); check if subject($s), resource($r), operation($o), right($s, $r, $o);')" \
     || fatal "minting a test token failed: multi"
+# A validly signed token whose strings hold a NUL (jsonb cannot).
+TOK_NUL="$("$MINT" datalog "$ROOTKEY" 'right({s}, "orders", "read");' -1 '{"s": "ali\u0000ce"}')" \
+    || fatal "minting a test token failed: nul"
 ALL_TOKENS=("$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
-            "$TOK_NOEXP" "$TOK_UNTRUSTED" "$TOK_EDGE" "$TOK_EDGE_NOKID" "$TOK_MULTI")
+            "$TOK_NOEXP" "$TOK_UNTRUSTED" "$TOK_EDGE" "$TOK_EDGE_NOKID" "$TOK_MULTI" "$TOK_NUL")
 
 # psql variables for the tests (never echoed: ECHO is off while they are set)
 mkdir -p "$PLUGIN/test/tmp"
@@ -94,6 +106,7 @@ q() { printf "'%s'" "${1//\'/\'\'}"; }
     echo "\\set tok_edge $(q "$TOK_EDGE")"
     echo "\\set tok_edge_nokid $(q "$TOK_EDGE_NOKID")"
     echo "\\set tok_multi $(q "$TOK_MULTI")"
+    echo "\\set tok_nul $(q "$TOK_NUL")"
     echo "\\set cfgdir $(q "$WORK")"
     echo "\\set cfg_good $(q "$CONF/good.json")"
     echo "\\set cfg_alt $(q "$CONF/alt.json")"
@@ -103,6 +116,9 @@ q() { printf "'%s'" "${1//\'/\'\'}"; }
     echo "\\set cfg_nokeys $(q "$CONF/nokeys.json")"
     echo "\\set cfg_badowner $(q "$CONF/badowner.json")"
     echo "\\set cfg_dir $(q "$CONF/a-directory.json")"
+    echo "\\set cfg_keyfile $(q "$CONF/keyfile.json")"
+    echo "\\set cfg_keyfile_writable $(q "$CONF/keyfile-writable.json")"
+    echo "\\set cfg_keyfile_badowner $(q "$CONF/keyfile-badowner.json")"
     echo "\\set cfg_missing $(q "$CONF/missing.json")"
     echo "\\set cfg_mut $(q "$PGCONF/mutable.json")"
     echo "\\set json_good $(q "$JSON_GOOD")"
