@@ -135,7 +135,7 @@ export async function pgSection(ctx) {
     const extVersion = (await admin.query("SELECT extversion FROM pg_extension WHERE extname = 'hessra'")).rows[0].extversion
     await admin.query(`ALTER SYSTEM SET hessra.config_path = '${cfgPath.replace(/'/g, "''")}'`)
     await admin.query('SELECT pg_reload_conf()')
-    await admin.query('CREATE ROLE bench LOGIN')
+    await admin.query('CREATE ROLE bench LOGIN IN ROLE pg_monitor') // pg_monitor: hessra_stats()
 
     // tables: identical copies, one per variant
     ctx.progress(`pg: loading ${N} rows × 6 tables`)

@@ -69,11 +69,15 @@ WHERE function ~ '^hessra_(verify_token|row_security|current_subject|current_tok
   AND NOT (volatile = 's' AND parallel = 's') ORDER BY 1;
 SELECT count(*) AS security_definer FROM regress_hessra_functions WHERE secdef;
 
--- Privileges: superuser-only administration, everything else for PUBLIC.
+-- Privileges: superuser-only administration, statistics for pg_monitor,
+-- everything else for PUBLIC.
 CREATE ROLE regress_hessra_user LOGIN;
 SELECT function,
        has_function_privilege('regress_hessra_user', function, 'EXECUTE') AS user_may_execute
 FROM regress_hessra_functions ORDER BY 1;
+-- hessra_stats() describes the backend, shared by a pooler's clients: for
+-- monitoring roles only (0.3.0).
+SELECT has_function_privilege('pg_monitor', 'hessra_stats()', 'EXECUTE') AS monitor_may_read_stats;
 
 -- Only a superuser can configure the extension; here at database level, so
 -- that every following test session finds the configuration lazily.

@@ -15,6 +15,8 @@ CREATE POLICY orders_insert ON orders FOR INSERT
   WITH CHECK (hessra_row_security(current_setting('hessra.token', true), 'orders', 'write'));
 CREATE ROLE regress_hessra_app;
 GRANT SELECT, INSERT ON orders TO regress_hessra_app;
+-- hessra_stats() is for monitoring roles (0.3.0 revokes it from PUBLIC).
+GRANT pg_monitor TO regress_hessra_app;
 
 SET ROLE regress_hessra_app;
 -- One process, no parallel workers: the counters below are this backend's.

@@ -131,7 +131,7 @@ export async function gatherStatus(client: Queryable): Promise<StatusReport> {
         config_loaded: Boolean(r.config_loaded),
       }
     } catch {
-      stats = null // 0.1.0 has no hessra_stats()
+      stats = null // 0.1.0 has no hessra_stats(); from 0.3.0 only pg_monitor members may call it
     }
   }
 

@@ -176,6 +176,8 @@ describe('pg end to end (throwaway cluster)', function () {
       await admin.query('CREATE TABLE notes (id int PRIMARY KEY, body text)')
       await admin.query("INSERT INTO notes SELECT g, 'n' || g FROM generate_series(1, 5000) g")
       await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON documents, notes TO ${APP}`)
+      // hessra_stats() is for monitoring roles (0.3.0 revokes it from PUBLIC)
+      await admin.query(`GRANT pg_monitor TO ${APP}`)
       const docs = generatePolicies({table: 'documents', ownerColumn: 'owner'})
       const r = await applyPolicies(admin, docs)
       assert.deepEqual(r.created, ['hessra_select', 'hessra_insert', 'hessra_update', 'hessra_delete'])
