@@ -137,10 +137,27 @@ export interface DatabaseSetupResult {
   configPathSet: boolean
 }
 
-/** The database side: superuser check, CREATE/UPDATE EXTENSION, ALTER SYSTEM SET hessra.config_path, reload, load check. */
+/**
+ * The entries of a session_preload_libraries value with the extension added, or null when it is listed
+ * already (as `hessra`, `"hessra"` or `$libdir/hessra`).
+ */
+export function withPreloadedExtension(current: string): string[] | null {
+  const items = current
+    .split(',')
+    .map((i) => i.trim().replace(/^"(.*)"$/, '$1'))
+    .filter(Boolean)
+  if (items.some((i) => i === EXTENSION_NAME || i === `$libdir/${EXTENSION_NAME}`)) return null
+  return [...items, EXTENSION_NAME]
+}
+
+/**
+ * The database side: superuser check, CREATE/UPDATE EXTENSION, ALTER SYSTEM SET hessra.config_path, reload, load
+ * check; with `preload`, hessra added to session_preload_libraries (new sessions load it before their first
+ * statement, so none loads it inside a parallel operation, where its settings cannot be applied).
+ */
 export async function setupDatabase(
   client: Queryable,
-  opts: {configPath: string | null; info?: PgConfigInfo; dryRun: boolean; progress: Progress; steps: PlannedStep[]},
+  opts: {configPath: string | null; info?: PgConfigInfo; dryRun: boolean; progress: Progress; steps: PlannedStep[]; preload?: boolean},
 ): Promise<DatabaseSetupResult> {
   const {progress, steps} = opts
   const sqlStep = async <T>(title: string, sql: string, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -208,6 +225,17 @@ export async function setupDatabase(
     })
     configPathSet = !opts.dryRun
   }
+  if (opts.preload) {
+    const cur = await client.query<{l: string | null}>("SELECT current_setting('session_preload_libraries') AS l")
+    const list = withPreloadedExtension(cur.rows[0]?.l ?? '')
+    if (list) {
+      const alter = `ALTER SYSTEM SET session_preload_libraries = ${list.map(quoteLiteral).join(', ')};`
+      await sqlStep(`Adding ${EXTENSION_NAME} to session_preload_libraries`, alter, () => client.query(alter))
+      await sqlStep('Reloading the server configuration (new sessions preload hessra)', 'SELECT pg_reload_conf();', () => client.query('SELECT pg_reload_conf()'))
+    } else {
+      steps.push({title: `${EXTENSION_NAME} is already in session_preload_libraries`, done: false})
+    }
+  }
   const v = await client.query<{v: string | null}>('SELECT extversion AS v FROM pg_catalog.pg_extension WHERE extname = $1', [EXTENSION_NAME])
   return {serverVersion, extensionVersion: v.rows[0]?.v ?? row?.default_version ?? 'unknown', created, updated, configPathSet}
 }
@@ -222,6 +250,8 @@ export interface InstallOptions {
   run?: Runner
   /** skip building (the sandbox reuses an already installed extension) */
   skipBuild?: boolean
+  /** add hessra to session_preload_libraries (with a database) */
+  preload?: boolean
 }
 
 export interface InstallResult {
@@ -286,7 +316,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
 
     let database: InstallResult['database'] = null
     if (client && opts.database) {
-      const r = await setupDatabase(client, {configPath: path, info, dryRun: opts.dryRun, progress, steps})
+      const r = await setupDatabase(client, {configPath: path, info, dryRun: opts.dryRun, progress, steps, preload: opts.preload})
       database = {...r, target: opts.database.display}
     } else if (!opts.database) {
       steps.push({title: 'No database given: skipped CREATE EXTENSION and hessra.config_path', done: false, note: 'pass --database URL (or DATABASE_URL / PG* variables)'})

@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {ConfigError, EnvironmentError, exitCodeFor} from '../../src/errors.js'
 import {isLocalTarget, mapPgError, requireSuperuser, resolveConnection} from '../../src/pg/connect.js'
 import {databaseGiven} from '../../src/pg/flags.js'
-import {setupDatabase, type PlannedStep} from '../../src/pg/install.js'
+import {setupDatabase, withPreloadedExtension, type PlannedStep} from '../../src/pg/install.js'
 import type {PgConfigInfo} from '../../src/pg/pg-config.js'
 import {recordingProgress} from '../../src/pg/progress.js'
 import {buildServerConfig, permissionProblems, serverConfigText, writeServerConfig} from '../../src/pg/server-config.js'
@@ -207,7 +207,7 @@ describe('sandbox helpers', () => {
 
 describe('pg install: database steps (fake server)', () => {
   /** A fake server: answers the catalog queries from `state`, records everything else. */
-  function fakeServer(state: {superuser: boolean; installed: string | null; available: string | null; configPath: string | null; major?: number}) {
+  function fakeServer(state: {superuser: boolean; installed: string | null; available: string | null; configPath: string | null; major?: number; preload?: string}) {
     const ran: string[] = []
     const client = {
       async query(text: string, params?: unknown[]) {
@@ -217,6 +217,7 @@ describe('pg install: database steps (fake server)', () => {
         if (t.includes('pg_available_extensions')) return {rows: state.available ? [{default_version: state.available, installed_version: state.installed}] : []}
         if (t.includes("current_setting('hessra.config_path', true)")) return {rows: [{p: state.configPath}]}
         if (t.includes('FROM pg_catalog.pg_extension')) return {rows: state.installed ? [{v: state.installed}] : []}
+        if (t.includes("current_setting('session_preload_libraries')")) return {rows: [{l: state.preload ?? ''}]}
         ran.push(params ? `${t} ${JSON.stringify(params)}` : t)
         if (/^CREATE EXTENSION/.test(t) || /^ALTER EXTENSION/.test(t)) state.installed = state.available
         if (/^ALTER SYSTEM SET hessra.config_path = '(.*)'/.test(t)) state.configPath = /'(.*)'/.exec(t)![1]
@@ -248,6 +249,21 @@ describe('pg install: database steps (fake server)', () => {
     const old = fakeServer({superuser: true, installed: '0.1.0', available: '0.2.0', configPath: '/etc/hessra/config.json'})
     assert.ok((await setupDatabase(old.client as never, opts())).updated)
     assert.equal(old.ran[0], 'ALTER EXTENSION hessra UPDATE')
+  })
+
+  it('--preload adds hessra to session_preload_libraries, keeping the others, once', async () => {
+    const {client, ran} = fakeServer({superuser: true, installed: '0.3.0', available: '0.3.0', configPath: '/etc/hessra/config.json', preload: 'auto_explain, "$libdir/other"'})
+    await setupDatabase(client as never, {...opts(), preload: true})
+    assert.deepEqual(ran.slice(1), [
+      "ALTER SYSTEM SET session_preload_libraries = 'auto_explain', '$libdir/other', 'hessra';",
+      'SELECT pg_reload_conf()',
+    ])
+    for (const listed of ['hessra', '"hessra"', 'a,$libdir/hessra']) {
+      const again = fakeServer({superuser: true, installed: '0.3.0', available: '0.3.0', configPath: '/etc/hessra/config.json', preload: listed})
+      await setupDatabase(again.client as never, {...opts(), preload: true})
+      assert.deepEqual(again.ran, ['SELECT hessra_init($1) ["/etc/hessra/config.json"]'], listed)
+    }
+    assert.deepEqual(withPreloadedExtension(''), ['hessra'])
   })
 
   it('dry run runs nothing and lists the SQL', async () => {

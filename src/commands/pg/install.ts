@@ -31,6 +31,11 @@ ${DEFAULT_SERVER_CONFIG_PATH}. Running it again is fine: unchanged files are lef
     database: databaseFlag,
     'server-config': Flags.string({description: `where the server-side configuration is written (default: the server's hessra.config_path, else ${DEFAULT_SERVER_CONFIG_PATH})`, helpValue: 'PATH'}),
     'skip-build': Flags.boolean({description: 'do not build or install the extension files (only the configuration and the database steps)', default: false}),
+    preload: Flags.boolean({
+      description:
+        'with --database: add hessra to session_preload_libraries (ALTER SYSTEM + reload), so that no session loads it first inside a parallel query, where its settings cannot be applied',
+      default: false,
+    }),
     'dry-run': dryRunFlag,
   }
 
@@ -47,6 +52,7 @@ ${DEFAULT_SERVER_CONFIG_PATH}. Running it again is fine: unchanged files are lef
       dryRun: flags['dry-run'],
       progress,
       skipBuild: flags['skip-build'],
+      preload: flags.preload,
     })
     if (flags.json) {
       printJson({
