@@ -186,7 +186,7 @@ function fn(name: FnName): NativeFn {
   if (f) return f
   const l = library()
   try {
-    f = l.func(PROTOTYPES[name]) as unknown as NativeFn
+    f = l.func(PROTOTYPES[name]) as NativeFn
   } catch {
     throw new HessraError('native_library_missing', ExitCode.ENVIRONMENT, `the hessra native library at ${libraryPath()} does not provide ${name}`, {
       hint: 'it is older than this CLI: rebuild it with `npm run build:native`',
@@ -392,7 +392,7 @@ abstract class NativeHandle {
 }
 // `using` support on runtimes where Symbol.dispose is only the well-known fallback
 if (disposeSymbol !== Symbol.dispose) {
-  Object.defineProperty(NativeHandle.prototype, disposeSymbol, {value: NativeHandle.prototype.dispose})
+  Object.defineProperty(NativeHandle.prototype, disposeSymbol, {value(this: NativeHandle) { this.dispose() }})
 }
 
 export type Algorithm = 'ed25519' | 'secp256r1'
@@ -547,7 +547,7 @@ export class Config extends NativeHandle {
     const out: Record<string, unknown> = {}
     const code = fn('hessra_config_cache_stats')(this.ptr, out) as number
     if (code !== NativeCode.SUCCESS) fail(code, null)
-    const n = (v: unknown): number => Number(v as number | bigint)
+    const n = (v: unknown): number => Number(v)
     return {
       verifications: n(out.verifications),
       cacheHits: n(out.cache_hits),

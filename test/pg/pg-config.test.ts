@@ -129,7 +129,7 @@ describe('pg_config discovery', () => {
       assert.ok(e instanceof EnvironmentError)
       assert.equal(exitCodeFor(e), 5)
       assert.match(e.message, /pg_config not found/)
-      assert.match((e as EnvironmentError).hint ?? '', /postgresql-server-dev-<major>/)
+      assert.match(e.hint ?? '', /postgresql-server-dev-<major>/)
       return true
     })
   })
