@@ -52,6 +52,7 @@ try {
   if (err?.code === 'EEXIT' || err?.name === 'ExitError') {
     process.exitCode = err?.oclif?.exit ?? 0
   } else {
+    // eslint-disable-next-line no-control-regex -- strips ANSI colour sequences (ESC [ ... m)
     const message = String(err?.message ?? err).replace(/\u001B\[[0-9;]*m/g, '').split('\n')[0]
     const usage = /command .* not found|Unexpected argument|Nonexistent flag/i.test(message)
     process.stderr.write(`error: ${message}\n`)

@@ -106,8 +106,9 @@ echo "  $url"
 section "hessra pg install --database $url"
 hessra pg install --database "$url"
 
-psql_bin="$(command -v psql || true)"
-[[ -n "$psql_bin" ]] || psql_bin="$(ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)"
+# shellcheck source=pg-find.sh
+source "$root/scripts/pg-find.sh"
+psql_bin="$(command -v psql || echo "$(find_pg_bindir)/psql")"
 psql() { "$psql_bin" "$url" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 section "A demo table: documents owned by alice and bob, used through the role demo_app"

@@ -25,10 +25,13 @@ if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi
 
-# The server headers must match the installed server's major version.
-major=$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1)
+# The server headers must match the major version of the PostgreSQL the tests build against.
+# shellcheck source=pg-find.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg-find.sh"
+pgc=$(find_pg_config) || { echo "install-deps: pg_config not found (is the postgresql package installed?)" >&2; exit 5; }
+major=$("$pgc" --version | sed -nE 's/^PostgreSQL ([0-9]+).*/\1/p')
 if [ -z "$major" ]; then
-  echo "install-deps: PostgreSQL server not found under /usr/lib/postgresql" >&2
+  echo "install-deps: cannot tell the PostgreSQL major version from $pgc --version" >&2
   exit 5
 fi
 have "postgresql-server-dev-$major" || apt_install "postgresql-server-dev-$major"

@@ -12,25 +12,18 @@
 # this at real data). When run as root, the server runs as the "postgres" OS
 # user (created if missing); otherwise as the calling user.
 #
-# The PostgreSQL bin directory comes from $PG_BINDIR, else `pg_config --bindir`
-# (pg_config from $PG_CONFIG or PATH), else the newest /usr/lib/postgresql/*/bin.
+# The PostgreSQL bin directory is find_pg_bindir's (scripts/pg-find.sh): $PG_BINDIR,
+# else `pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin.
 # Extra postgresql.conf lines may be passed in $PG_CLUSTER_CONF (newline separated).
 set -euo pipefail
 
 die() { echo "pg-cluster: $*" >&2; exit 1; }
 
+# shellcheck source=pg-find.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg-find.sh"
+
 find_bindir() {
-    if [[ -n "${PG_BINDIR:-}" && -x "$PG_BINDIR/initdb" ]]; then
-        echo "$PG_BINDIR"; return
-    fi
-    local pgc="${PG_CONFIG:-pg_config}" d
-    if command -v "$pgc" >/dev/null 2>&1; then
-        d="$("$pgc" --bindir 2>/dev/null || true)"
-        if [[ -n "$d" && -x "$d/initdb" && -x "$d/pg_ctl" ]]; then echo "$d"; return; fi
-    fi
-    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
-    if [[ -n "$d" && -x "$d/initdb" ]]; then echo "$d"; return; fi
-    die "no PostgreSQL server binaries found (install postgresql, or set PG_BINDIR / PG_CONFIG)"
+    find_pg_bindir || die "no PostgreSQL server binaries found (install postgresql, or set PG_BINDIR / PG_CONFIG)"
 }
 
 # Runs a command as the cluster's OS user.

@@ -27,13 +27,8 @@ summary() {
     echo "$PASSED passed, $FAILED failed"
 }
 
-find_pg_config() {
-    if [[ -n "${PG_CONFIG:-}" ]]; then echo "$PG_CONFIG"; return; fi
-    if command -v pg_config >/dev/null 2>&1; then command -v pg_config; return; fi
-    local d
-    d="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-    [[ -n "$d" && -x "$d/pg_config" ]] && echo "$d/pg_config"
-}
+# shellcheck source=pg-find.sh
+source "$LIB_DIR/pg-find.sh"
 
 # Sets PGC, PG_MAJOR, PG_BIN (server binaries of the same major), PATH.
 setup_pg() {
@@ -43,7 +38,7 @@ setup_pg() {
     [[ -f "$("$PGC" --includedir-server)/postgres.h" && -f "$("$PGC" --pgxs)" ]] \
         || fatal "PostgreSQL $PG_MAJOR server headers missing (apt-get install postgresql-server-dev-$PG_MAJOR)"
     export PG_CONFIG="$PGC"
-    PG_BIN="$("$CLUSTER" bindir)" || fatal "PostgreSQL $PG_MAJOR server binaries not found"
+    PG_BIN="$(find_pg_bindir)" || fatal "PostgreSQL $PG_MAJOR server binaries not found (install postgresql, or set PG_BINDIR)"
     export PG_BINDIR="$PG_BIN"
     export PATH="$PG_BIN:$PATH"
     log "PostgreSQL $PG_MAJOR ($PG_BIN)"

@@ -25,6 +25,7 @@ stage "system packages" bash scripts/install-deps.sh
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   stage "npm install" npm ci --no-audit --no-fund
 fi
+stage "lint (rustfmt, clippy, eslint)" npm run lint
 stage "engine build (release)" cargo build --release --offline --manifest-path native/Cargo.toml
 stage "engine tests (unit)" cargo test --release --offline --manifest-path native/Cargo.toml --lib
 stage "conformance samples" cargo test --release --offline --manifest-path native/Cargo.toml --test conformance -- --nocapture

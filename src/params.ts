@@ -11,7 +11,7 @@ export function parseParams(specs: string[] | undefined): Record<string, unknown
     const name = spec.slice(0, i)
     if (!/^[A-Za-z_][\w]*$/.test(name)) throw new InputError(`--param: "${name}" is not a parameter name`)
     const raw = spec.slice(i + 1)
-    let value: unknown = raw
+    let value: unknown
     try {
       value = JSON.parse(raw)
     } catch {

@@ -265,7 +265,7 @@ export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult
 
     const expiresAt = tokenExpiry(token, t)
     const base = {
-      mode: (opts.subject ? 'identity' : 'capability') as 'identity' | 'capability',
+      mode: opts.subject ? ('identity' as const) : ('capability' as const),
       subject: opts.subject ?? null,
       resource: opts.resource,
       operation: opts.operation ?? null,

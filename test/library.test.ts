@@ -73,7 +73,7 @@ describe('library: tokens.ts', function () {
 
   describe('verifyToken with a configuration: one native Config per loaded configuration', () => {
     const loaded = (): LoadedConfig => ({
-      config: {version: 1, default_key: 'k', keys: [{id: 'k', public_key: pub}]} as LoadedConfig['config'],
+      config: {version: 1, default_key: 'k', keys: [{id: 'k', public_key: pub}]},
       filepath: null,
       source: 'flag',
       format: 'json',
@@ -98,7 +98,7 @@ describe('library: tokens.ts', function () {
       verifyToken(token, {config: l, subject: 'alice', resource: 'orders'})
       const first = nativeConfigFor(l)
       assert.equal(nativeConfigFor(l), first)
-      l.config = {version: 1, default_key: 'k', keys: [{id: 'k', public_key: pub}], leeway_seconds: 5} as LoadedConfig['config']
+      l.config = {version: 1, default_key: 'k', keys: [{id: 'k', public_key: pub}], leeway_seconds: 5}
       const second = nativeConfigFor(l)
       assert.notEqual(second, first)
       assert.equal(first.disposed, true)
@@ -111,7 +111,7 @@ describe('library: tokens.ts', function () {
 
     it('an invalid configuration still throws on every call (nothing memoised)', () => {
       const l = loaded()
-      l.config = {version: 1, default_key: 'k', keys: [{id: 'k', public_key: 'ed25519/00'}]} as LoadedConfig['config']
+      l.config = {version: 1, default_key: 'k', keys: [{id: 'k', public_key: 'ed25519/00'}]}
       assert.throws(() => verifyToken(token, {config: l, subject: 'alice', resource: 'orders'}))
       assert.throws(() => verifyToken(token, {config: l, subject: 'alice', resource: 'orders'}))
     })

@@ -104,7 +104,6 @@ function payloadV1(block, externalSig, prevSig) {
 
 const ED_SPKI = Buffer.from('302a300506032b6570032100', 'hex')
 const P256_SPKI_COMPRESSED = Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex')
-const ED_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex')
 
 export function publicKeyObject(alg, bytes) {
   if (alg === 0) return crypto.createPublicKey({key: Buffer.concat([ED_SPKI, bytes]), format: 'der', type: 'spki'})
@@ -128,7 +127,9 @@ function libcrypto(koffi) {
     try {
       lib = koffi.load(n)
       break
-    } catch {}
+    } catch {
+      // not this name: try the next one
+    }
   }
   if (!lib) throw new Error('libcrypto.so.3 not loadable')
   const f = (p) => lib.func(p)

@@ -1,5 +1,5 @@
 //! The JSON configuration shared by the CLI, the engine and the PostgreSQL
-//! extension (DESIGN.md, "Configuration").
+//! extension (docs/DESIGN.md, "Configuration").
 //!
 //! ```json
 //! {

@@ -1,4 +1,4 @@
-//! The Hessra verification rules (DESIGN.md, "Hessra verification rules"):
+//! The Hessra verification rules (docs/DESIGN.md, "Hessra verification rules"):
 //! what "verify a Hessra token" means, the Hessra token shape for minting,
 //! and the extraction of rights, expiry and service nodes for inspection.
 //!
@@ -34,7 +34,6 @@
 use std::fmt;
 
 use crate::config::ServiceNode;
-use crate::crypto::PublicKey;
 use crate::datalog::{
     self, AuthError, AuthorizeInput, AuthorizerCode, Binary, Block, BlockCode, Check, CheckKind,
     ExprError, Expression, FailedCheck, MatchedPolicy, Op, Policy, PolicyKind, Predicate, Rule,
@@ -549,15 +548,6 @@ pub fn service_nodes(blocks: &[Block]) -> Vec<ServiceNode> {
             })
         })
         .collect()
-}
-
-/// Convenience for inspection and the CLI: the public key of a node, by
-/// component, in a chain.
-pub fn node_key<'a>(chain: &'a [ServiceNode], component: &str) -> Option<&'a PublicKey> {
-    chain
-        .iter()
-        .find(|n| n.component == component)
-        .map(|n| &n.public_key)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Runs every official Biscuit conformance sample (shared/conformance/biscuit-samples)
+//! Runs every official Biscuit conformance sample (tests/data/biscuit-samples)
 //! through the engine: decoding, signature checks, the printed blocks, the
 //! authorization result, the world's facts and the revocation ids.
 
@@ -16,7 +16,7 @@ use hessra_ffi::parser::parse_authorizer;
 use hessra_ffi::token::Token;
 
 fn samples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/biscuit-samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/biscuit-samples")
 }
 
 /// The result in the shape of samples.json (`{"Ok": n}` or `{"Err": ...}`),

@@ -11,7 +11,7 @@ import {parse} from '@oclif/core/parser'
 
 import {baseFlags} from '../flags.js'
 import {jsonRequested, reportError, type ReportableError} from './report.js'
-import {runVerify, verifyArgs, verifyFlags, type VerifyArgs, type VerifyFlags} from './verify.js'
+import {runVerify, verifyArgs, verifyFlags, type VerifyFlags} from './verify.js'
 
 // As @oclif/core's command module does on load: a closed pipe on stdout (`hessra verify ... | head -0`) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -26,7 +26,7 @@ export async function runVerifyFast(argv: string[]): Promise<void> {
     // What Command.parse hands the parser: base flags merged under the command's own (strict, no json flag of oclif's).
     const parsed = await parse(argv, {flags: {...baseFlags, ...verifyFlags}, args: verifyArgs, strict: true})
     flags = parsed.flags as VerifyFlags
-    const code = await runVerify(flags, parsed.args as VerifyArgs)
+    const code = await runVerify(flags, parsed.args)
     if (code !== 0) process.exitCode = code
   } catch (error) {
     reportError(error as ReportableError, {json: jsonRequested(flags, argv), id: 'verify'})

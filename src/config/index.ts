@@ -3,7 +3,7 @@
  * validating it (structure here, semantics by the engine's hessra_config_from_string, whose errors
  * name the offending field) and editing it (JSON files and package.json#hessra).
  *
- * The format is DESIGN.md's "Configuration" (JSON, "version": 1).
+ * The format is docs/DESIGN.md's "Configuration" (JSON, "version": 1).
  */
 import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {homedir} from 'node:os'

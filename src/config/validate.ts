@@ -9,7 +9,7 @@ export interface ValidationReport {
   valid: boolean
   problems: ConfigProblem[]
   /** The engine's summary (hessra_config_describe) when valid. */
-  summary: unknown | null
+  summary: unknown
 }
 
 /** Validates a configuration object; `filepath` resolves relative public_key_file paths. */

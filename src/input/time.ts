@@ -7,7 +7,7 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Z
 export function parseRfc3339(text: string): number | undefined {
   const m = RFC3339.exec(text.trim())
   if (!m) return undefined
-  const [, y, mo, d, h, mi, s] = m.map(Number) as number[]
+  const [, y, mo, d, h, mi, s] = m.map(Number)
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined
   const ms = Date.parse(text.trim().replace(' ', 'T'))
   if (Number.isNaN(ms)) return undefined

@@ -86,8 +86,11 @@ void PublicKeyT
 void ConfigT
 void KeyPairT
 
-/** C prototypes, exactly as in hessra_ffi.h (char** outputs as void** so we can free them). */
-const PROTOTYPES = {
+/**
+ * C prototypes, as in hessra_ffi.h (char** outputs as void** so we can free them): the one copy on the
+ * JavaScript side (koffi needs them as text). test/binding.test.ts checks them against the header.
+ */
+export const PROTOTYPES = {
   hessra_version: 'const char *hessra_version(void)',
   hessra_error_message: 'const char *hessra_error_message(int result)',
   hessra_error_free: 'void hessra_error_free(void *message)',
@@ -137,6 +140,9 @@ const PROTOTYPES = {
   hessra_config_get_public_key: 'int hessra_config_get_public_key(HessraConfig config, const char *key_id, _Out_ HessraPublicKey *out)',
   hessra_config_describe: 'int hessra_config_describe(HessraConfig config, _Out_ void **out_json)',
   hessra_config_cache_stats: 'int hessra_config_cache_stats(HessraConfig config, _Out_ HessraCacheStats *out_stats)',
+  hessra_config_set_cache_size: 'int hessra_config_set_cache_size(HessraConfig config, size_t capacity)',
+  hessra_config_verify_token_string:
+    'int hessra_config_verify_token_string(HessraConfig config, const char *token_string, const HessraVerifyRequest *request, _Out_ HessraError *out_error)',
   hessra_config_free: 'void hessra_config_free(HessraConfig config)',
 
   hessra_token_mint:
@@ -156,8 +162,8 @@ const PROTOTYPES = {
     'int hessra_token_seal(HessraToken token, HessraPublicKey root_key, _Out_ void **out_token, _Out_ HessraError *out_error)',
 } as const
 
-type FnName = keyof typeof PROTOTYPES
-type NativeFn = (...args: unknown[]) => unknown
+export type FnName = keyof typeof PROTOTYPES
+export type NativeFn = (...args: unknown[]) => unknown
 
 let lib: koffi.IKoffiLib | undefined
 let loadError: NativeLibraryMissingError | undefined
@@ -186,7 +192,7 @@ function fn(name: FnName): NativeFn {
   if (f) return f
   const l = library()
   try {
-    f = l.func(PROTOTYPES[name]) as unknown as NativeFn
+    f = l.func(PROTOTYPES[name]) as NativeFn
   } catch {
     throw new HessraError('native_library_missing', ExitCode.ENVIRONMENT, `the hessra native library at ${libraryPath()} does not provide ${name}`, {
       hint: 'it is older than this CLI: rebuild it with `npm run build:native`',
@@ -194,6 +200,14 @@ function fn(name: FnName): NativeFn {
   }
   bound.set(name, f)
   return f
+}
+
+/**
+ * A C function bound with its prototype, called with raw arguments (handles as `.ptr`). Only for
+ * callers that must measure or exercise the ABI itself (bench/); everything else uses the typed API.
+ */
+export function rawFunction(name: FnName): NativeFn {
+  return fn(name)
 }
 
 /** True when the library loads (used by tests and `hessra --version`). */
@@ -392,7 +406,7 @@ abstract class NativeHandle {
 }
 // `using` support on runtimes where Symbol.dispose is only the well-known fallback
 if (disposeSymbol !== Symbol.dispose) {
-  Object.defineProperty(NativeHandle.prototype, disposeSymbol, {value: NativeHandle.prototype.dispose})
+  Object.defineProperty(NativeHandle.prototype, disposeSymbol, {value(this: NativeHandle) { this.dispose() }})
 }
 
 export type Algorithm = 'ed25519' | 'secp256r1'
@@ -547,7 +561,7 @@ export class Config extends NativeHandle {
     const out: Record<string, unknown> = {}
     const code = fn('hessra_config_cache_stats')(this.ptr, out) as number
     if (code !== NativeCode.SUCCESS) fail(code, null)
-    const n = (v: unknown): number => Number(v as number | bigint)
+    const n = (v: unknown): number => Number(v)
     return {
       verifications: n(out.verifications),
       cacheHits: n(out.cache_hits),

@@ -308,7 +308,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     if (opts.dryRun) {
       steps.push({title: `Writing the server-side configuration ${path} (mode 0644${isRoot() ? ', owner root' : ''})`, file: path, content: text, done: false})
     } else {
-      const w = await progress.step(`Writing the server-side configuration ${path}`, async () => writeServerConfig(path!, text))
+      const w = await progress.step(`Writing the server-side configuration ${path}`, async () => writeServerConfig(path, text))
       written = true
       changed = w.changed
       steps.push({title: `Writing the server-side configuration ${path}`, file: path, done: true, note: w.changed ? undefined : 'unchanged'})

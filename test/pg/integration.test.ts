@@ -53,13 +53,13 @@ describe('pg end to end (throwaway cluster)', function () {
     await admin.connect()
 
     const now = Math.floor(Date.now() / 1000)
-    const multi = (subject: string, ops: string[], exp: number) =>
+    const multi = (subject: string, ops: string[]) =>
       ops.map((o) => `right("${subject}", "documents", "${o}"); right("${subject}", "notes", "${o}");`).join('\n') +
       '\ncheck if subject($s), resource($r), operation($o), right($s, $r, $o);\ncheck if time($t), $t < {exp};'
-    tokens.alice = mintFromDatalog({privateKey: root, datalog: multi('alice', ['read'], now + 3600), params: {exp: now + 3600}})
-    tokens.bob = mintFromDatalog({privateKey: root, datalog: multi('bob', ['read', 'write'], now + 3600), params: {exp: now + 3600}})
-    tokens.expired = mintFromDatalog({privateKey: root, datalog: multi('bob', ['read', 'write'], now - 120), params: {exp: now - 120}})
-    tokens.forged = mintFromDatalog({privateKey: other, datalog: multi('bob', ['read', 'write'], now + 3600), params: {exp: now + 3600}})
+    tokens.alice = mintFromDatalog({privateKey: root, datalog: multi('alice', ['read']), params: {exp: now + 3600}})
+    tokens.bob = mintFromDatalog({privateKey: root, datalog: multi('bob', ['read', 'write']), params: {exp: now + 3600}})
+    tokens.expired = mintFromDatalog({privateKey: root, datalog: multi('bob', ['read', 'write']), params: {exp: now - 120}})
+    tokens.forged = mintFromDatalog({privateKey: other, datalog: multi('bob', ['read', 'write']), params: {exp: now + 3600}})
     tokens.aliceOtherTable = mintHessra({privateKey: root, subject: 'alice', resource: 'invoices', operation: 'read', expiresAt: now + 3600})
   })
 

@@ -1,4 +1,6 @@
 import {strict as assert} from 'node:assert'
+import {spawnSync} from 'node:child_process'
+import {join} from 'node:path'
 
 import {EnvironmentError, exitCodeFor, UsageError} from '../../src/errors.js'
 import type {RunOptions, RunResult} from '../../src/pg/exec.js'
@@ -12,6 +14,7 @@ import {
   parsePgConfigOutput,
   type PgConfigInfo,
 } from '../../src/pg/pg-config.js'
+import {ROOT} from '../helpers.js'
 
 function output(major: number, bindir: string): string {
   return [
@@ -129,7 +132,7 @@ describe('pg_config discovery', () => {
       assert.ok(e instanceof EnvironmentError)
       assert.equal(exitCodeFor(e), 5)
       assert.match(e.message, /pg_config not found/)
-      assert.match((e as EnvironmentError).hint ?? '', /postgresql-server-dev-<major>/)
+      assert.match(e.hint ?? '', /postgresql-server-dev-<major>/)
       return true
     })
   })
@@ -183,5 +186,23 @@ describe('build prerequisites', () => {
     const [cmd, args] = wrapAsUser('/bin/initdb', ['-D', 'x'], 'postgres', true)
     assert.ok(cmd === 'runuser' || cmd === 'su')
     assert.ok(args.includes('postgres'))
+  })
+
+  it('picks the installation the repository scripts pick (scripts/pg-find.sh)', async function () {
+    // Two finders by design (the CLI ships without the scripts); on this machine they must agree.
+    const env = {...process.env}
+    delete env.PG_CONFIG
+    delete env.PG_BINDIR
+    let chosen: PgConfigInfo
+    try {
+      chosen = (await discoverPgConfig({env})).chosen
+    } catch (error) {
+      assert.ok(error instanceof EnvironmentError)
+      this.skip()
+    }
+    const script = `source "${join(ROOT, 'scripts', 'pg-find.sh')}" && find_pg_config && find_pg_bindir`
+    const r = spawnSync('bash', ['-c', script], {env, encoding: 'utf8'})
+    assert.equal(r.status, 0, r.stderr)
+    assert.deepEqual(r.stdout.trim().split('\n'), [chosen.path, chosen.bindir])
   })
 })

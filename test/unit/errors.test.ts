@@ -20,7 +20,7 @@ import {
 
 describe('error mapping', () => {
   it('maps native codes to typed errors and exit codes', () => {
-    const cases: [number, Function, number][] = [
+    const cases: [number, abstract new (...args: never[]) => Error, number][] = [
       [NativeCode.INVALID_TOKEN, InvalidTokenError, 3],
       [NativeCode.INVALID_KEY, InvalidKeyError, 3],
       [NativeCode.VERIFICATION_FAILED, DeniedError, 1],

@@ -1,5 +1,5 @@
 //! Public and private keys, signatures, hashing and randomness, all through
-//! OpenSSL libcrypto (see `openssl.rs`, the only place with `unsafe`).
+//! OpenSSL libcrypto (see `openssl.rs`, the only file of this module with `unsafe`).
 //!
 //! - Ed25519: pure Ed25519 (RFC 8032), 32-byte keys and seeds, 64-byte signatures.
 //! - P-256: ECDSA over SHA-256 with DER signatures; public keys are stored

@@ -337,7 +337,7 @@ pub unsafe extern "C" fn hessra_token_parse_bytes(
         if len > MAX_TOKEN_TEXT {
             return Err(Failure::new(
                 HESSRA_ERROR_LIMIT_EXCEEDED,
-                format!("token is larger than {} bytes", MAX_TOKEN_BYTES),
+                format!("token is larger than {} bytes", MAX_TOKEN_TEXT),
             ));
         }
         // SAFETY: data is non-NULL and the caller guarantees `len` readable

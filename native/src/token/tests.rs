@@ -10,7 +10,7 @@ use crate::encoding::{hex_decode, hex_encode};
 use crate::format::{encode_block_full, KeyTable, SymbolTable};
 use crate::json::Value;
 
-const SAMPLES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance/biscuit-samples");
+const SAMPLES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/biscuit-samples");
 
 struct SampleBlock {
     symbols: Vec<String>,

@@ -19,8 +19,7 @@ native=$(cd "$here/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$native/target}
 release="$target/release"
 out="$target/c-tests"
-samples=$(cd "$native/.." && pwd)/../shared/conformance/biscuit-samples
-[ -d "$samples" ] || samples=""
+samples="$native/tests/data/biscuit-samples"
 mkdir -p "$out"
 
 CFLAGS="-std=c99 -Wall -Wextra -Werror -O1 -g -I$native/include"
@@ -63,7 +62,7 @@ for variant in shared static; do
     log="$out/test_ffi_$variant.log"
     set +e
     # shellcheck disable=SC2086
-    $runner "$out/test_ffi_$variant" $samples >"$log" 2>&1
+    $runner "$out/test_ffi_$variant" "$samples" >"$log" 2>&1
     rc=$?
     set -e
     cat "$log"

@@ -6,8 +6,8 @@
  * and linked once against libhessra_ffi.so and once against libhessra_ffi.a;
  * run.sh runs both under valgrind.
  *
- * Usage: test_ffi [SAMPLES_DIR]   (SAMPLES_DIR holds the Biscuit conformance
- * samples *.bc; the tests that need them are skipped when it is absent)
+ * Usage: test_ffi SAMPLES_DIR   (the Biscuit conformance samples *.bc,
+ * native/tests/data/biscuit-samples)
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -300,13 +300,10 @@ static void test_parse(const char* samples_dir) {
         }
     }
 
-    if (samples_dir == NULL) {
-        return;
-    }
     snprintf(path, sizeof path, "%s/test001_basic.bc", samples_dir);
     f = fopen(path, "rb");
+    CHECK(f != NULL, "conformance sample test001_basic.bc readable");
     if (f == NULL) {
-        fprintf(stderr, "note: %s not found; skipping sample tests\n", path);
         return;
     }
     {
@@ -1445,10 +1442,14 @@ static int mint_mode(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-    const char* samples = argc > 1 ? argv[1] : NULL;
     if (argc > 1 && strcmp(argv[1], "--mint") == 0) {
         return mint_mode(argc, argv);
     }
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_ffi SAMPLES_DIR | test_ffi --mint ...\n");
+        return 2;
+    }
+    const char* samples = argv[1];
     test_static();
     test_keys();
     test_parse(samples);

@@ -42,8 +42,7 @@ status: exit 0 when running, 1 when not.`
     const progress = createProgress()
     const o = c()
     if (args.action === 'start') {
-      let loaded = null
-      loaded = await this.loadConfig()
+      const loaded = await this.loadConfig()
       const r = await sandboxStart({dir: flags.dir, port: flags.port, pgConfig: flags['pg-config'], loaded, progress, noInstall: flags['skip-install']})
       if (flags.json) {
         printJson({ok: true, running: true, url: r.url, port: r.port, dir: r.dir, already_running: r.alreadyRunning, created: r.created, config_path: r.configPath, extension_version: r.extensionVersion, postgres: r.postgres, warnings: r.warnings})
