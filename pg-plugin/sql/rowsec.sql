@@ -104,9 +104,11 @@ SELECT rs_visible() AS no_token;
 SET hessra.token = :'tok_alice';
 SELECT calls AS c0, statement_cache_hits AS s0, verifications AS v0 FROM hessra_stats() \gset
 SELECT rs_visible() AS alice;
--- 100 000 calls, one engine verification per distinct resource (3), the rest memo hits.
-SELECT calls - :c0 AS calls, verifications - :v0 AS engine_verifications,
-       statement_cache_hits - :s0 AS memo_hits FROM hessra_stats();
+-- 100 000 calls: at most one engine verification per distinct resource (3;
+-- fewer when an earlier statement of the same second asked), the rest memo hits.
+SELECT calls - :c0 AS calls, verifications - :v0 BETWEEN 1 AND 3 AS engine_verifications_1_to_3,
+       (statement_cache_hits - :s0) + (verifications - :v0) = calls - :c0 AS others_from_memo
+FROM hessra_stats();
 SET hessra.token = :'tok_alice_docs';
 SELECT rs_visible() AS alice_docs;
 SET hessra.token = :'tok_expired';

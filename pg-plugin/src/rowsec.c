@@ -29,10 +29,14 @@
  *     credential, and two tokens with equal hashes must still never share an
  *     answer.
  *
- * Answers are never shared between call sites, statements, tokens,
- * configurations or leeways; hessra.cache_size = 0 disables the memo (every
- * call goes to the engine), as for the other functions. The decisions
- * themselves are the engine's (hessra_verify_uncached).
+ * A miss then looks at the answers of recent statements (see RecentAnswer:
+ * the engine's clock has a one-second resolution, so the same question in
+ * the same second has the same answer) before asking the engine.
+ *
+ * Answers are never shared between tokens, configurations, leeways or
+ * seconds; hessra.cache_size = 0 disables both memos (every call goes to the
+ * engine), as for the other functions. The decisions themselves are the
+ * engine's (hessra_verify_uncached).
  */
 #include "hessra_pg.h"
 
@@ -112,6 +116,140 @@ typedef struct RowsecMemo
 	int			last;			/* slot that answered last */
 	ResourceSlot slots[RESOURCE_SLOTS];
 } RowsecMemo;
+
+/*
+ * Answers of recent statements. The engine is given "now" in whole seconds
+ * (HessraVerifyRequest.now, from the statement start), so statements that
+ * start in the same second and ask the same question — same token bytes,
+ * resource, operation, configuration generation and request time fields —
+ * give the engine identical inputs: the answer is taken from here instead.
+ * A transaction per request (set the token, one query) then costs an engine
+ * verification about once a second per token and resource, not once per
+ * statement. Keys are compared in full, never by hash alone.
+ */
+#define RECENT_SLOTS 16
+#define RECENT_MAX_KEY (16 * 1024)
+
+typedef struct RecentAnswer
+{
+	bool		valid;
+	int64		now;			/* HessraVerifyRequest.now */
+	int64		leeway_seconds; /* HessraVerifyRequest.leeway_seconds */
+	uint64		config_gen;
+	int32		token_len;
+	int32		resource_len;
+	int32		op_len;			/* -1: NULL operation */
+	char	   *key;			/* token, resource, operation bytes (TopMemoryContext) */
+	Size		cap;
+	bool		allowed;
+} RecentAnswer;
+
+static RecentAnswer recent[RECENT_SLOTS];
+static int	recent_next = 0;
+
+typedef struct Question
+{
+	const char *token;
+	int32		token_len;
+	const char *resource;
+	int32		resource_len;
+	const char *op;
+	int32		op_len;			/* -1: NULL */
+	int64		now;
+	int64		leeway_seconds;
+	uint64		config_gen;
+} Question;
+
+static RecentAnswer *
+recent_lookup(const Question *q)
+{
+	int			i;
+
+	for (i = 0; i < RECENT_SLOTS; i++)
+	{
+		RecentAnswer *r = &recent[i];
+
+		if (r->valid && r->now == q->now && r->leeway_seconds == q->leeway_seconds &&
+			r->config_gen == q->config_gen && r->token_len == q->token_len &&
+			r->resource_len == q->resource_len && r->op_len == q->op_len &&
+			memcmp(r->key + r->token_len, q->resource, q->resource_len) == 0 &&
+			(q->op_len <= 0 || memcmp(r->key + r->token_len + r->resource_len, q->op, q->op_len) == 0) &&
+			memcmp(r->key, q->token, q->token_len) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static void
+recent_store(const Question *q, bool allowed)
+{
+	Size		total = (Size) q->token_len + q->resource_len + Max(q->op_len, 0);
+	RecentAnswer *r;
+
+	if (total > RECENT_MAX_KEY)
+		return;
+	r = &recent[recent_next];
+	recent_next = (recent_next + 1) % RECENT_SLOTS;
+	r->valid = false;
+	if (r->key == NULL || r->cap < total + 1)
+	{
+		if (r->key != NULL)
+			pfree(r->key);
+		r->cap = Max(total + 1, (Size) 512);
+		r->key = MemoryContextAlloc(TopMemoryContext, r->cap);
+	}
+	memcpy(r->key, q->token, q->token_len);
+	memcpy(r->key + q->token_len, q->resource, q->resource_len);
+	if (q->op_len > 0)
+		memcpy(r->key + q->token_len + q->resource_len, q->op, q->op_len);
+	r->now = q->now;
+	r->leeway_seconds = q->leeway_seconds;
+	r->config_gen = q->config_gen;
+	r->token_len = q->token_len;
+	r->resource_len = q->resource_len;
+	r->op_len = q->op_len;
+	r->allowed = allowed;
+	r->valid = true;
+}
+
+/* The engine's answer, or a recent statement's answer to the same question. */
+static bool
+engine_answer(HessraConfig cfg, const char *token, const char *rp, int32 rlen,
+			  const char *op, int32 op_len, uint64 config_gen, bool use_memo)
+{
+	HessraVerifyRequest times;
+	Question	q;
+	RecentAnswer *r;
+	char	   *resource_str;
+	bool		allowed;
+
+	if (memchr(rp, '\0', rlen) != NULL || (op_len > 0 && memchr(op, '\0', op_len) != NULL))
+		return false;
+
+	memset(&times, 0, sizeof(times));
+	hessra_request_time(&times);
+	q.token = token;
+	q.token_len = (int32) strlen(token);
+	q.resource = rp;
+	q.resource_len = rlen;
+	q.op = op;
+	q.op_len = op_len;
+	q.now = times.now;
+	q.leeway_seconds = times.leeway_seconds;
+	q.config_gen = config_gen;
+	if (use_memo && (r = recent_lookup(&q)) != NULL)
+	{
+		rowsec_memo_hits++;
+		return r->allowed;
+	}
+
+	resource_str = pnstrdup(rp, rlen);
+	allowed = hessra_verify_uncached(cfg, token, NULL, resource_str, op);
+	pfree(resource_str);
+	if (use_memo)
+		recent_store(&q, allowed);
+	return allowed;
+}
 
 void
 hessra_token_assigned(void)
@@ -260,7 +398,6 @@ resource_answer(FunctionCallInfo fcinfo, RowsecMemo *memo, const char *token,
 	int64		leeway;
 	ResourceSlot *slot;
 	uint32		hash = 0;
-	char	   *resource_str;
 	bool		allowed;
 
 	/* raises the configuration's ERROR even when the memo could answer */
@@ -314,16 +451,9 @@ resource_answer(FunctionCallInfo fcinfo, RowsecMemo *memo, const char *token,
 		}
 	}
 
-	/* a miss: ask the engine */
-	if (memchr(rp, '\0', rlen) != NULL || (op_len > 0 && memchr(op, '\0', op_len) != NULL))
-		allowed = false;
-	else
-	{
-		resource_str = pnstrdup(rp, rlen);
-		allowed = hessra_verify_uncached(cfg, token, NULL, resource_str,
-										 op_len < 0 ? NULL : memo->op);
-		pfree(resource_str);
-	}
+	/* a miss: ask the engine (or a recent statement) */
+	allowed = engine_answer(cfg, token, rp, rlen, op_len < 0 ? NULL : memo->op, op_len, gen,
+							hessra_cache_size > 0);
 
 	if (slot != NULL)
 	{
