@@ -1,6 +1,9 @@
 // PostgreSQL: a throwaway cluster (scripts/pg-cluster.sh), the extension installed with
-// `make -C pg-plugin install`, N rows per table, RLS variants measured side by side, pgbench with
-// token-per-transaction point selects, and the per-backend cache memory.
+// `make -C pg-plugin install`, N rows per table (half of them carrying the granted resource), RLS
+// variants measured side by side — per row (unsigned vs the two- and three-argument
+// hessra_row_security), wrapped (unsigned vs generated), owner column — pgbench with
+// token-per-transaction point selects against unsigned twins, and the per-backend cache memory.
+// Run it under the shared lock: flock /tmp/hessra-pg.lock npm run bench -- --only=pg
 
 import {spawnSync} from 'node:child_process'
 import {chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
