@@ -83,10 +83,12 @@ await section('engine', async (c) => (await import('./sections/engine.mjs')).eng
 ])
 await section('cli', async (c) => (await import('./sections/cli.mjs')).cliSection(c), [['hessra verify / node -e 0', '≤ 4']])
 await section('pg', async (c) => (await import('./sections/pg.mjs')).pgSection(c), [
-  ['generated policy / USING (true)', '≤ 1.15'],
-  ['unwrapped / USING (true)', '≤ 1.5'],
-  ['owner mode / unsigned owner', '≤ 1.2'],
-  ['pgbench TPS / unsigned', '≥ 0.85'],
+  ['2-arg per row / unsigned per row', '≤ 1.00'],
+  ['3-arg per row / unsigned per row', '≤ 1.30'],
+  ['hessra wrapped / unsigned wrapped', '≤ 1.05'],
+  ['owner mode / unsigned owner', '≤ 1.20'],
+  ['pgbench TPS per-row policy / unsigned twin', '≥ 0.95'],
+  ['pgbench TPS owner / unsigned owner', '≥ 0.85'],
   ['per-backend cache memory', '≤ 2 MB'],
 ])
 

@@ -60,6 +60,17 @@ SELECT extversion FROM pg_extension WHERE extname = 'hessra';
 SELECT count(*) AS same_functions FROM (
   SELECT * FROM regress_hessra_functions INTERSECT SELECT * FROM regress_updated) s;
 SELECT (SELECT count(*) FROM regress_hessra_functions) AS functions;
+
+-- ==== rowsec: ALTER EXTENSION UPDATE from 0.2.0 to 0.3.0 ====
+DROP EXTENSION hessra;
+CREATE EXTENSION hessra VERSION '0.2.0';
+SELECT to_regprocedure('hessra_row_security(text,text)') IS NULL AS no_two_argument_form_in_0_2_0;
+ALTER EXTENSION hessra UPDATE TO '0.3.0';
+SELECT extversion, to_regprocedure('hessra_row_security(text,text)') IS NOT NULL AS two_argument_form
+FROM pg_extension WHERE extname = 'hessra';
+SELECT count(*) AS same_functions_as_fresh_install FROM (
+  SELECT * FROM regress_hessra_functions INTERSECT SELECT * FROM regress_updated) s;
+-- ==== end rowsec ====
 SELECT * FROM pg_available_extension_versions WHERE name = 'hessra' ORDER BY version;
 
 -- Never IMMUTABLE; every verification function STABLE PARALLEL SAFE.

@@ -42,7 +42,6 @@ PG_FUNCTION_INFO_V1(pg_hessra_init);
 PG_FUNCTION_INFO_V1(pg_hessra_reload_config);
 PG_FUNCTION_INFO_V1(pg_hessra_verify_token);
 PG_FUNCTION_INFO_V1(pg_hessra_verify_token_operation);
-PG_FUNCTION_INFO_V1(pg_hessra_row_security);
 PG_FUNCTION_INFO_V1(pg_hessra_set_token);
 PG_FUNCTION_INFO_V1(pg_hessra_current_token);
 PG_FUNCTION_INFO_V1(pg_hessra_current_subject);
@@ -296,7 +295,15 @@ engine_verify(HessraConfig cfg, const char *token, const char *subject,
 	return false;				/* not reached */
 }
 
-/* The shared body of hessra_verify_token / hessra_row_security. */
+/* One verification without any memo (rowsec.c's miss path). */
+bool
+hessra_verify_uncached(HessraConfig cfg, const char *token, const char *subject,
+					   const char *resource, const char *operation)
+{
+	return engine_verify(cfg, token, subject, resource, operation, NULL, NULL);
+}
+
+/* The shared body of hessra_verify_token. */
 static bool
 verify_call(const CallArgs *a)
 {
@@ -434,19 +441,7 @@ pg_hessra_verify_token_operation(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(verify_call(&a));
 }
 
-/* hessra_row_security(token, table_name, operation): capability mode, the
- * resource is the table name. */
-Datum
-pg_hessra_row_security(PG_FUNCTION_ARGS)
-{
-	CallArgs	a;
-
-	arg_text(fcinfo, 0, &a, 0);
-	arg_text(fcinfo, -1, &a, 1);
-	arg_text(fcinfo, 1, &a, 2);
-	arg_text(fcinfo, 2, &a, 3);
-	PG_RETURN_BOOL(verify_call(&a));
-}
+/* hessra_row_security(): rowsec.c */
 
 /* ------------------------------------------------------------------------ */
 /* The session token                                                        */
@@ -801,6 +796,8 @@ pg_hessra_stats(PG_FUNCTION_ARGS)
 	bool		nulls[9];
 	HessraCacheStats s;
 	HeapTuple	tuple;
+	uint64		calls;
+	uint64		memo_hits;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR,
@@ -810,9 +807,12 @@ pg_hessra_stats(PG_FUNCTION_ARGS)
 
 	memset(&s, 0, sizeof(s));
 	hessra_engine_stats(&s);
+	calls = stat_calls;
+	memo_hits = stat_memo_hits;
+	hessra_rowsec_counters(&calls, &memo_hits);
 	memset(nulls, 0, sizeof(nulls));
-	values[0] = Int64GetDatum((int64) stat_calls);
-	values[1] = Int64GetDatum((int64) stat_memo_hits);
+	values[0] = Int64GetDatum((int64) calls);
+	values[1] = Int64GetDatum((int64) memo_hits);
 	values[2] = Int64GetDatum((int64) s.verifications);
 	values[3] = Int64GetDatum((int64) s.cache_hits);
 	values[4] = Int64GetDatum((int64) s.cache_misses);

@@ -42,6 +42,14 @@ assign_config_path(const char *newval, void *extra)
 }
 
 static void
+assign_token(const char *newval, void *extra)
+{
+	(void) newval;
+	(void) extra;
+	hessra_token_assigned();
+}
+
+static void
 assign_cache_size(int newval, void *extra)
 {
 	(void) newval;
@@ -72,7 +80,7 @@ define_settings(void)
 							   PGC_USERSET,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   NULL,
-							   NULL,
+							   assign_token,
 							   NULL);
 
 	DefineCustomIntVariable("hessra.leeway_seconds",

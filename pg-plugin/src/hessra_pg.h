@@ -81,4 +81,17 @@ extern Datum hessra_engine_jsonb(char *json);
 /* True when an engine result means "this token is not acceptable" (→ false). */
 extern bool hessra_result_is_denial(HessraResult rc);
 
+/* One engine verification without any memo: true when allowed, false on a
+ * denial; configuration and engine failures raise an ERROR (functions.c). */
+extern bool hessra_verify_uncached(HessraConfig cfg, const char *token, const char *subject,
+								   const char *resource, const char *operation);
+
+/* ---- per-row hessra_row_security (rowsec.c) ---- */
+
+/* hessra.token was assigned (GUC assign hook: no I/O, no errors). */
+extern void hessra_token_assigned(void);
+
+/* Adds rowsec.c's call and memo-hit counters to *calls and *memo_hits. */
+extern void hessra_rowsec_counters(uint64 *calls, uint64 *memo_hits);
+
 #endif							/* HESSRA_PG_H */

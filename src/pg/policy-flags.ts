@@ -12,6 +12,7 @@ export const policyFlags = {
     helpValue: 'CMD=OP,...',
   }),
   resource: Flags.string({description: 'resource the token must grant: a template with {table}, {schema}, {command}, {operation} (default {table})', helpValue: 'TEMPLATE'}),
+  'resource-column': Flags.string({description: "per-row resources: the resource is this column's value, checked per row with hessra_row_security(COLUMN, OPERATION)", helpValue: 'COLUMN'}),
   'owner-column': Flags.string({description: "only rows whose column equals the token's subject (hessra_current_subject())", helpValue: 'COLUMN'}),
   role: Flags.string({description: 'roles the policies apply to (repeatable or comma separated; default PUBLIC): one policy per command and role', multiple: true, helpValue: 'ROLE'}),
   'token-setting': Flags.string({description: 'setting the token is read from with current_setting(name, true)', default: DEFAULT_TOKEN_SETTING, helpValue: 'NAME'}),
@@ -24,6 +25,7 @@ export interface PolicyFlagValues {
   operations?: string
   'operation-map'?: string
   resource?: string
+  'resource-column'?: string
   'owner-column'?: string
   role?: string[]
   'token-setting': string
@@ -37,6 +39,7 @@ export function generateFromFlags(flags: PolicyFlagValues): GeneratedPolicies {
     operations: parseOperations(flags.operations),
     operationMap: parseOperationMap(flags['operation-map']),
     resource: flags.resource,
+    resourceColumn: flags['resource-column'],
     ownerColumn: flags['owner-column'],
     roles: parseRoles(flags.role),
     tokenSetting: flags['token-setting'],

@@ -187,7 +187,9 @@ export function parseRoles(v: string[] | string | null | undefined): string[] {
 
 /**
  * Every hessra_* call in a policy expression (as pg_get_expr prints it) sits inside a scalar subquery,
- * i.e. follows "(SELECT ". Per-row calls are the classic RLS performance bug.
+ * i.e. follows "(SELECT ". Per-row calls are the classic RLS performance bug — except the two-argument
+ * hessra_row_security(resource, operation), made for resources that differ per row: it costs about as
+ * much as comparing a column with a setting.
  */
 export function checksArePerStatement(expr: string): boolean {
   const re = /(\(\s*SELECT\s+)?(?:[\w"]+\.)?hessra_(row_security|verify_token|current_subject|current_token)\s*\(/gi
@@ -195,9 +197,30 @@ export function checksArePerStatement(expr: string): boolean {
   let any = false
   while ((m = re.exec(expr)) !== null) {
     any = true
-    if (!m[1]) return false
+    if (!m[1] && !(m[2].toLowerCase() === 'row_security' && topLevelArguments(expr, re.lastIndex) === 2)) return false
   }
   return any
+}
+
+/** Arguments of the call whose "(" ends just before `from` (string literals and nested parentheses skipped). */
+function topLevelArguments(expr: string, from: number): number {
+  let depth = 0
+  let args = 1
+  let empty = true
+  for (let i = from; i < expr.length; i++) {
+    const c = expr[i]
+    if (c === "'") {
+      i = expr.indexOf("'", i + 1)
+      while (i !== -1 && expr[i + 1] === "'") i = expr.indexOf("'", i + 2)
+      if (i === -1) return -1
+    } else if (c === '(') depth++
+    else if (c === ')') {
+      if (depth === 0) return empty ? 0 : args
+      depth--
+    } else if (c === ',' && depth === 0) args++
+    if (!/\s/.test(c)) empty = false
+  }
+  return -1
 }
 
 export function judgeStatus(r: StatusReport): Judgement {

@@ -111,6 +111,29 @@ describe('pg policy generation', () => {
     assert.ok(g.warnings.some((w) => /RESTRICTIVE/.test(w)))
   })
 
+  it('--resource-column checks the row\'s resource per row with the two-argument form', () => {
+    const g = generatePolicies({table: 'tasks', resourceColumn: 'Project Id', operations: ['select', 'update']})
+    const check = (op: string) => `hessra_row_security("Project Id", '${op}')`
+    assert.deepEqual(
+      g.policies.map((p) => p.sql),
+      [
+        `CREATE POLICY "hessra_select" ON "public"."tasks"\n  AS PERMISSIVE FOR SELECT TO PUBLIC\n  USING (${check('read')});`,
+        `CREATE POLICY "hessra_update" ON "public"."tasks"\n  AS PERMISSIVE FOR UPDATE TO PUBLIC\n  USING (${check('write')})\n  WITH CHECK (${check('write')});`,
+      ],
+    )
+    assert.equal(g.policies[0].resource, '"Project Id"')
+    assert.ok(g.sql.includes('resource column "Project Id"'))
+    assert.ok(g.sql.includes('the check runs per row'))
+    for (const p of g.policies) assert.ok(checksArePerStatement(`${p.using ?? ''} ${p.withCheck ?? ''}`), 'not flagged by pg status')
+  })
+
+  it('--resource-column with a custom --token-setting uses the three-argument form; not with --resource', () => {
+    const g = generatePolicies({table: 'tasks', resourceColumn: 'project', operations: ['select'], tokenSetting: 'app.token'})
+    assert.equal(g.policies[0].using, `hessra_row_security(current_setting('app.token', true), "project", 'read')`)
+    assert.throws(() => generatePolicies({table: 't', resourceColumn: 'p', resource: '{table}'}), (e: Error) => e instanceof UsageError && /--resource-column/.test(e.message))
+    assert.throws(() => generatePolicies({table: 't', resourceColumn: ''}), UsageError)
+  })
+
   it('quotes hostile names and literals', () => {
     const g = generatePolicies({table: `x"; DROP TABLE t; --`, resource: `it's`})
     assert.ok(g.qualified === `"public"."x""; DROP TABLE t; --"`)

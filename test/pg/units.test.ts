@@ -106,6 +106,13 @@ describe('pg status judgement', () => {
     assert.ok(!checksArePerStatement('hessra_row_security(a, b, c)'))
     assert.ok(!checksArePerStatement('(( SELECT hessra_row_security(a, b, c)) AND (owner = hessra_current_subject()))'))
     assert.ok(!checksArePerStatement('true'))
+    // the two-argument form is made for per-row resources: not flagged
+    assert.ok(checksArePerStatement("hessra_row_security(project, 'read'::text)"))
+    assert.ok(checksArePerStatement("public.hessra_row_security(lower((project)::text), 'a,(b'::text)"))
+    assert.ok(checksArePerStatement("(hessra_row_security(project, 'it''s, ok'::text) AND (owner = ( SELECT hessra_current_subject() AS hessra_current_subject)))"))
+    assert.ok(!checksArePerStatement("hessra_row_security(current_setting('hessra.token'::text, true), project, 'read'::text)"))
+    assert.ok(!checksArePerStatement("hessra_row_security(current_setting('a,b'::text), 'read'::text, 'x'::text)"))
+    assert.ok(!checksArePerStatement("hessra_verify_token(tok, owner, 'read'::text)"))
     assert.deepEqual(parseRoles('{app,"we ird"}'), ['app', 'we ird'])
     assert.deepEqual(parseRoles(['a']), ['a'])
   })
