@@ -360,6 +360,13 @@ take_session_token(RowsecMemo *memo)
 {
 	const char *t = hessra_token_setting;
 
+	if (t == NULL)
+	{
+		/* First call of a session whose library loaded inside a parallel
+		 * operation: define the settings (or raise) rather than deny. */
+		hessra_require_settings();
+		t = hessra_token_setting;
+	}
 	memo->token_gen = token_generation;
 	memo->token_setting = t;
 	memo->token_usable = t != NULL && token_bytes_usable(t, (int32) strlen(t));
