@@ -212,7 +212,7 @@ HessraResult hessra_token_verify_with_config(HessraToken token, HessraConfig con
  *    "error":null|{"kind":..,"message":..,
  *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}]}}
  * ("kind" is one of "unauthorized", "no_matching_policy", "run_limit",
- * "execution", "invalid_block_rule"; "policy" is the index of the allow or
+ * "execution", "invalid_block_rule", "interrupted"; "policy" is the index of the allow or
  * deny policy that matched, and "policy_kind" says which of the two it is:
  * "allow" when authorized, and when not authorized because an allow policy
  * matched but checks failed; "deny" when a deny policy matched; null exactly

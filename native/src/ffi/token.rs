@@ -774,6 +774,10 @@ mod tests {
         assert!(none.starts_with(r#"{"authorized":false,"policy":null,"policy_kind":null,"error":{"kind":"no_matching_policy""#), "{none}");
         let limit = json(Err(AuthError::RunLimit(RunLimit::Timeout)));
         assert!(limit.contains(r#""policy":null,"policy_kind":null"#), "{limit}");
+        // a host interrupt is its own kind and result code, not a limit
+        let interrupted = Err(AuthError::RunLimit(RunLimit::Interrupted));
+        assert!(json(interrupted.clone()).contains(r#""kind":"interrupted""#));
+        assert_eq!(authorization_json(&interrupted).1.code, HESSRA_ERROR_INTERRUPTED);
     }
 
     #[test]
