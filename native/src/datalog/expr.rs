@@ -842,7 +842,7 @@ mod tests {
         assert_eq!(r, Err(ExprError::InvalidStack));
         assert_eq!(ctx.meter.stopped(), Some(cost::Stop::Timeout));
         // generous for a loaded machine; before the fix: about two minutes
-        assert!(elapsed < limit + std::time::Duration::from_millis(100), "{elapsed:?}");
+        assert!(elapsed < limit + std::time::Duration::from_millis(1000), "{elapsed:?}");
     }
 
     #[test]
