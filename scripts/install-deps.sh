@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, only when missing.
 # Works on Debian 12 and 13: the PostgreSQL major version is detected, never assumed.
+#   --fuzz   also clang and its libFuzzer runtime (libclang-rt-N-dev), for the
+#            coverage-guided campaign (`npm run fuzz`); `npm test` does not need them.
 set -euo pipefail
 
 need=()
@@ -35,6 +37,25 @@ if [ -z "$major" ]; then
   exit 5
 fi
 have "postgresql-server-dev-$major" || apt_install "postgresql-server-dev-$major"
+
+# libFuzzer ships with clang's runtime package, named after the clang major
+# version (Debian 12: 14, 16, ...; Debian 13: 19, ...): use the newest clang
+# installed, else the newest one apt offers with its runtime.
+if [ "${1:-}" = --fuzz ]; then
+  clang_major=$(ls /usr/bin/clang-[0-9]* 2>/dev/null | sed 's/.*clang-//' | sort -n | tail -n 1)
+  if [ -z "$clang_major" ]; then
+    clang_major=$(apt-cache search --names-only '^libclang-rt-[0-9]+-dev$' | sed -E 's/^libclang-rt-([0-9]+)-dev.*/\1/' | sort -n | tail -n 1)
+    [ -n "$clang_major" ] || { echo "install-deps: no libclang-rt-N-dev package found" >&2; exit 5; }
+  fi
+  fuzz_need=()
+  for p in "clang-$clang_major" "libclang-rt-$clang_major-dev"; do
+    have "$p" || fuzz_need+=("$p")
+  done
+  if [ ${#fuzz_need[@]} -gt 0 ]; then
+    echo "install-deps: installing ${fuzz_need[*]}" >&2
+    apt_install "${fuzz_need[@]}"
+  fi
+fi
 
 # Debian's postgresql package starts a cluster on 5432; the tests use their own
 # throwaway clusters and never touch it.

@@ -31,6 +31,7 @@ stage "engine tests (unit)" cargo test --release --offline --manifest-path nativ
 stage "conformance samples" cargo test --release --offline --manifest-path native/Cargo.toml --test conformance -- --nocapture
 stage "C ABI test program under valgrind" bash native/tests/c/run.sh
 stage "fuzz smoke (60 s)" bash native/tests/fuzz.sh 60
+stage "fuzz corpus replay (C ABI, bounded time per input)" bash native/fuzz/run.sh replay
 stage "PostgreSQL extension (pg_regress)" bash pg-plugin/test/run.sh
 stage "hostile-input corpus (C ABI, valgrind, SQL)" bash test/corpus/run.sh
 stage "PostgreSQL under load and faults (pooling, rotation, standby, kills)" bash test/faults/run.sh

@@ -57,6 +57,8 @@ typedef enum {
     HESSRA_ERROR_INVALID_PARAMETER = 7,    /* NULL, invalid UTF-8, bad JSON/Datalog argument */
     HESSRA_ERROR_EXPIRED = 8,              /* only time bounds failed */
     HESSRA_ERROR_LIMIT_EXCEEDED = 9,       /* size, block count, facts, iterations or time limit */
+    HESSRA_ERROR_INTERRUPTED = 10,         /* the interrupt check asked to stop (see
+                                              hessra_set_interrupt_check) */
     HESSRA_ERROR_INTERNAL = 99
 } HessraResult;
 
@@ -160,6 +162,22 @@ void hessra_error_free(char* error_message);
 /* Library version, e.g. "0.1.0"; static, never freed. */
 const char* hessra_version(void);
 
+/* Installs a process-global interrupt check (NULL removes it). Every
+ * authorization polls it together with its time limit, which it checks
+ * after each bounded amount of work (tens of microseconds: the engine
+ * accounts for set, string, array and map sizes, comparisons, closures and
+ * regex matches), so a call stops within a few milliseconds once `check`
+ * returns non-zero. The call then fails with HESSRA_ERROR_INTERRUPTED (or,
+ * for hessra_token_authorize, returns it with "kind":"interrupted" in the
+ * JSON); nothing about the token is concluded and nothing is cached.
+ *
+ * `check` is called on the thread doing the work, possibly many thousand
+ * times a second: it must be fast, must not call back into this library,
+ * and must RETURN — never longjmp or throw across the engine's frames. In
+ * PostgreSQL it only reads QueryCancelPending/ProcDiePending; the caller
+ * runs CHECK_FOR_INTERRUPTS() after the engine has returned. */
+void hessra_set_interrupt_check(int (*check)(void));
+
 /* Decodes a token from raw protobuf bytes (or from base64 text passed as
  * bytes). Same errors as hessra_token_parse. */
 HessraResult hessra_token_parse_bytes(const uint8_t* data, size_t len, HessraToken* out_token);
@@ -205,13 +223,13 @@ HessraResult hessra_token_verify_with_config(HessraToken token, HessraConfig con
  *    "error":null|{"kind":..,"message":..,
  *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}]}}
  * ("kind" is one of "unauthorized", "no_matching_policy", "run_limit",
- * "execution", "invalid_block_rule"; "policy" is the index of the allow or
+ * "execution", "invalid_block_rule", "interrupted"; "policy" is the index of the allow or
  * deny policy that matched, and "policy_kind" says which of the two it is:
  * "allow" when authorized, and when not authorized because an allow policy
  * matched but checks failed; "deny" when a deny policy matched; null exactly
  * when "policy" is null) and the return code says whether it was
  * authorized (SUCCESS) or not
- * (VERIFICATION_FAILED, LIMIT_EXCEEDED); the JSON is written in both cases
+ * (VERIFICATION_FAILED, LIMIT_EXCEEDED, INTERRUPTED); the JSON is written in both cases
  * once the signatures are valid. Errors before that: INVALID_PARAMETER
  * (authorizer does not parse: message has line and column), VERIFICATION_FAILED
  * (bad signature), INVALID_TOKEN. */

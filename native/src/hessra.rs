@@ -139,6 +139,7 @@ impl fmt::Display for HessraFailure {
                     RunLimit::TooManyFacts => "too many facts",
                     RunLimit::TooManyIterations => "too many iterations",
                     RunLimit::Timeout => "time limit",
+                    RunLimit::Interrupted => "interrupted by the host",
                 }
             ),
             HessraFailure::Execution(e) => write!(f, "expression error: {:?}", e),

@@ -138,6 +138,18 @@ hessra_report_engine_error(HessraResult rc, const char *engine_msg, const char *
 {
 	const char *msg = engine_msg != NULL ? engine_msg : hessra_error_message(rc);
 
+	if (rc == HESSRA_ERROR_INTERRUPTED)
+	{
+		/* The engine stopped because hessra_interrupt_pending() saw a
+		 * pending cancel (pg_cancel_backend, statement_timeout) or
+		 * termination: process it now that no engine frame is on the
+		 * stack. Should PostgreSQL not act on it here, fail the same way. */
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling hessra verification: interrupt pending while trying to %s", what)));
+	}
+
 	if (rc == HESSRA_ERROR_CONFIG_INVALID)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),

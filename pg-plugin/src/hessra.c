@@ -1,7 +1,8 @@
 /*
  * hessra.c — module entry point and settings of the "hessra" extension.
  *
- * _PG_init only defines settings and registers exit cleanup: no DDL, no I/O.
+ * _PG_init only defines settings, registers exit cleanup and the engine's
+ * interrupt check: no DDL, no I/O.
  *
  * A library loaded for the first time inside a parallel operation (a
  * PARALLEL SAFE function running dynamic SQL in a parallel query) cannot
@@ -19,6 +20,7 @@
 
 #include "access/xact.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
@@ -32,6 +34,20 @@ int			hessra_cache_size = 1024;
 static bool settings_defined = false;
 
 void		_PG_init(void);
+
+/*
+ * The engine's interrupt check (hessra_set_interrupt_check), polled every
+ * few tens of microseconds of Datalog work. It only reads the flags the
+ * signal handlers set (statement_timeout and pg_cancel_backend set
+ * QueryCancelPending, pg_terminate_backend ProcDiePending): the engine then
+ * returns HESSRA_ERROR_INTERRUPTED and hessra_report_engine_error() runs
+ * CHECK_FOR_INTERRUPTS() — no ereport/longjmp ever crosses the engine.
+ */
+static int
+hessra_interrupt_pending(void)
+{
+	return QueryCancelPending || ProcDiePending;
+}
 
 static void
 assign_config_path(const char *newval, void *extra)
@@ -141,5 +157,6 @@ _PG_init(void)
 	 * parallel mode; only an on-demand load can happen inside it. */
 	if (!IsInParallelMode())
 		define_settings();
+	hessra_set_interrupt_check(hessra_interrupt_pending);
 	hessra_config_init();
 }

@@ -55,6 +55,7 @@ write_conf() { # name mode content
 write_conf good.json 0644 "$JSON_GOOD"
 write_conf alt.json 0644 "$JSON_ALT"
 write_conf leeway.json 0644 "${JSON_GOOD%\}}, \"leeway_seconds\": 3600}"
+write_conf slow.json 0644 "${JSON_GOOD%\}}, \"limits\": {\"max_time_ms\": 600000}}"
 write_conf writable.json 0666 "$JSON_GOOD"
 write_conf bad.json 0644 '{ "version": 1, "keys": [ this is not json'
 write_conf nokeys.json 0644 '{"version": 1, "keys": []}'
@@ -86,7 +87,10 @@ TOK_MULTI="$("$MINT" datalog "$ROOTKEY" 'right("alice", "orders", "read"); right
 # A validly signed token whose strings hold a NUL (jsonb cannot).
 TOK_NUL="$("$MINT" datalog "$ROOTKEY" 'right({s}, "orders", "read");' -1 '{"s": "ali\u0000ce"}')" \
     || fatal "minting a test token failed: nul"
-ALL_TOKENS=("$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
+# Quadratic work per element of an 8,000-element set (issue 18; 43 KB).
+TOK_BOMB="$("$MINT" datalog "$ROOTKEY" "right(\"alice\", \"orders\", \"read\"); big({$(seq -s ', ' 0 7999)}); check if big(\$x), \$x.all(\$a -> \$x.contains(\$x));")" \
+    || fatal "minting a test token failed: bomb"
+ALL_TOKENS=("$TOK_BOMB" "$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
             "$TOK_NOEXP" "$TOK_UNTRUSTED" "$TOK_EDGE" "$TOK_EDGE_NOKID" "$TOK_MULTI" "$TOK_NUL")
 
 # psql variables for the tests (never echoed: ECHO is off while they are set)
@@ -107,10 +111,12 @@ q() { printf "'%s'" "${1//\'/\'\'}"; }
     echo "\\set tok_edge_nokid $(q "$TOK_EDGE_NOKID")"
     echo "\\set tok_multi $(q "$TOK_MULTI")"
     echo "\\set tok_nul $(q "$TOK_NUL")"
+    echo "\\set tok_bomb $(q "$TOK_BOMB")"
     echo "\\set cfgdir $(q "$WORK")"
     echo "\\set cfg_good $(q "$CONF/good.json")"
     echo "\\set cfg_alt $(q "$CONF/alt.json")"
     echo "\\set cfg_leeway $(q "$CONF/leeway.json")"
+    echo "\\set cfg_slow $(q "$CONF/slow.json")"
     echo "\\set cfg_writable $(q "$CONF/writable.json")"
     echo "\\set cfg_bad $(q "$CONF/bad.json")"
     echo "\\set cfg_nokeys $(q "$CONF/nokeys.json")"
@@ -143,6 +149,41 @@ if [[ $rc -ne 0 ]]; then
     [[ -f "$PLUGIN/regression.diffs" ]] && cat "$PLUGIN/regression.diffs"
     [[ $failed -eq 0 ]] && failed=1
 fi
+
+# pg_cancel_backend / pg_terminate_backend from another session stop a
+# verification of the bomb token (engine limit 10 minutes) within 2 seconds.
+BOMB_SQL="$WORK/bomb.sql"
+{
+    echo "CREATE EXTENSION IF NOT EXISTS hessra;"
+    echo "SELECT hessra_init($(q "$CONF/slow.json")) \\g /dev/null"
+    echo "SELECT set_config('hessra.token', $(q "$TOK_BOMB"), false) \\g /dev/null"
+    echo "SELECT hessra_verify_token(current_setting('hessra.token'), 'alice', 'orders');"
+} > "$BOMB_SQL"
+interrupt_case() { # NAME SIGNAL_FUNCTION EXPECTED_MESSAGE
+    local out="$WORK/$1.out" bg started=0 t0 ms i
+    PGAPPNAME="hessra_$1" psql -X -q -At -h "$PGDIR" -p "$PORT" -U postgres -d postgres -f "$BOMB_SQL" >"$out" 2>&1 &
+    bg=$!
+    for i in $(seq 1 100); do
+        if [[ "$(psql -X -At -h "$PGDIR" -p "$PORT" -U postgres -d postgres -c \
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hessra_$1' AND state = 'active' AND query LIKE '%hessra_verify_token%'")" == 1 ]]; then
+            started=1; break
+        fi
+        sleep 0.1
+    done
+    sleep 0.3 # well inside the engine's work
+    t0=$(date +%s%N)
+    psql -X -q -At -h "$PGDIR" -p "$PORT" -U postgres -d postgres -c \
+        "SELECT $2(pid) FROM pg_stat_activity WHERE application_name = 'hessra_$1'" >/dev/null
+    wait "$bg"
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    if [[ $started -eq 1 && $ms -lt 2000 ]] && grep -qF "$3" "$out"; then
+        passed=$((passed + 1)); log "ok: $2 stops a verification in ${ms} ms"
+    else
+        failed=$((failed + 1)); log "FAILED: $2 (started=$started, ${ms} ms): $(head -c 300 "$out")"
+    fi
+}
+interrupt_case cancel pg_cancel_backend "canceling statement due to user request"
+interrupt_case terminate pg_terminate_backend "terminating connection due to administrator command"
 
 # The server log must never contain a token.
 leak=0

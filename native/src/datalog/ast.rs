@@ -75,15 +75,36 @@ impl PartialEq for Term {
             (Null, Null) => true,
             (Array(a), Array(b)) => a == b,
             // Sets and maps are unordered collections of unique elements.
-            (Set(a), Set(b)) => a.len() == b.len() && a.iter().all(|x| b.contains(x)),
-            (Map(a), Map(b)) => {
-                a.len() == b.len() && a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2))
-            }
+            (Set(a), Set(b)) => a.len() == b.len() && same_set(a, b),
+            (Map(a), Map(b)) => a.len() == b.len() && same_map(a, b),
             _ => false,
         }
     }
 }
 impl Eq for Term {}
+
+/// Past this many elements, sets and maps are compared by sorting both
+/// (O(n log n)) rather than by looking up every element (O(n²)): a token
+/// must not be able to make one comparison take seconds.
+const PAIRWISE_MAX: usize = 16;
+
+/// Two sets of the same length hold the same (unique) elements.
+fn same_set(a: &[Term], b: &[Term]) -> bool {
+    if a.len() <= PAIRWISE_MAX {
+        return a.iter().all(|x| b.contains(x));
+    }
+    let (x, y) = (sorted_set(a), sorted_set(b));
+    x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| value_cmp(p, q) == Ordering::Equal)
+}
+
+/// Two maps of the same length hold the same (unique-key) entries.
+fn same_map(a: &[(MapKey, Term)], b: &[(MapKey, Term)]) -> bool {
+    if a.len() <= PAIRWISE_MAX {
+        return a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2));
+    }
+    let (x, y) = (sorted_map(a), sorted_map(b));
+    x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| p.0 == q.0 && p.1 == q.1)
+}
 
 /// A predicate (`name(t1, ..., tn)`): a fact when it holds no variable.
 #[derive(Clone, Debug, PartialEq, Eq)]

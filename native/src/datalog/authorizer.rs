@@ -3,12 +3,12 @@
 //! reference order (authorizer checks, authority checks, policies, checks of
 //! blocks 1..n).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::time::Instant;
 
 use super::ast::{AuthorizerCode, Block, Check, CheckKind, PolicyKind, Predicate, Rule, Scope};
-use super::engine::{Budget, CompiledRule, Halt, Names, Origin, RunLimit, RunLimits, World};
+use super::engine::{CompiledRule, Halt, Names, Origin, RunLimit, RunLimits, World};
 use super::expr::{EvalContext, ExprError, ExternFunctions};
 use super::regex::RegexCache;
 
@@ -202,13 +202,21 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
     // Rule safety of every block, before anything is evaluated.
     for block in blocks {
         for rule in &block.code.rules {
-            let unsafe_head = rule.head.terms.iter().any(|t| match t {
-                super::ast::Term::Variable(v) => !rule
-                    .body
-                    .iter()
-                    .any(|p| p.terms.iter().any(|bt| matches!(bt, super::ast::Term::Variable(x) if x == v))),
-                _ => false,
-            });
+            // a set of the body's variables: a token controls both sizes
+            let body_vars: HashSet<&str> = rule
+                .body
+                .iter()
+                .flat_map(|p| &p.terms)
+                .filter_map(|t| match t {
+                    super::ast::Term::Variable(x) => Some(x.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let unsafe_head = rule
+                .head
+                .terms
+                .iter()
+                .any(|t| matches!(t, super::ast::Term::Variable(v) if !body_vars.contains(v.as_str())));
             if unsafe_head {
                 return Authorization {
                     result: Err(AuthError::InvalidBlockRule(0, print_rule(rule))),
@@ -222,18 +230,31 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
         blocks.iter().enumerate().map(|(i, b)| trust.origins(&b.code.scopes, &base, i)).collect();
     let authorizer_trust = trust.origins(&[], &base, a);
 
+    // One work budget and one deadline for everything from here on.
+    let regex = RegexCache::new();
+    let ctx = EvalContext::new(input.externs, &regex, Some(Instant::now() + limits.max_time));
+
     // The world: facts, then rules (blocks in order, then the authorizer).
     let mut names = Names::default();
     let mut world = World::default();
-    for (i, block) in blocks.iter().enumerate() {
+    let mut built = Ok(());
+    'facts: for (i, block) in blocks.iter().enumerate() {
         for fact in &block.code.facts {
             let id = names.intern(&fact.name);
-            world.add_fact(Origin::single(i), id, fact.clone());
+            built = world.add_fact(Origin::single(i), id, fact.clone(), &ctx.meter);
+            if built.is_err() {
+                break 'facts;
+            }
         }
     }
-    for fact in &code.facts {
-        let id = names.intern(&fact.name);
-        world.add_fact(Origin::single(a), id, fact.clone());
+    if built.is_ok() {
+        for fact in &code.facts {
+            let id = names.intern(&fact.name);
+            built = world.add_fact(Origin::single(a), id, fact.clone(), &ctx.meter);
+            if built.is_err() {
+                break;
+            }
+        }
     }
     let mut rules: Vec<CompiledRule<'_>> = Vec::new();
     {
@@ -250,19 +271,13 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
         }
     }
 
-    let regex = RegexCache::new();
-    let mut ctx = EvalContext::new(input.externs, &regex);
-    let start = Instant::now();
-    ctx.set_deadline(Some(start + limits.max_time));
-    let run = world.run(&rules, limits, &ctx, start + limits.max_time);
+    let run = built.and_then(|()| world.run(&rules, limits, &ctx));
     drop(rules);
 
     let result = match run {
         Err(h) => Err(AuthError::from(h)),
         Ok(()) => {
-            let deadline = Instant::now() + limits.max_time;
-            ctx.set_deadline(Some(deadline));
-            let mut phase = CheckPhase { world: &world, names: &names, ctx: &ctx, budget: Budget::new(deadline), deadline };
+            let mut phase = CheckPhase { world: &world, names: &names, ctx: &ctx };
             phase.evaluate(blocks, code, &trust, &block_trust, &authorizer_trust).map_err(AuthError::from).and_then(|r| r)
         }
     };
@@ -285,8 +300,6 @@ struct CheckPhase<'w, 'n> {
     world: &'w World,
     names: &'w Names<'n>,
     ctx: &'w EvalContext<'w>,
-    budget: Budget,
-    deadline: Instant,
 }
 
 impl CheckPhase<'_, '_> {
@@ -294,13 +307,11 @@ impl CheckPhase<'_, '_> {
         let names = self.names;
         let compiled = CompiledRule::new(rule, current, trusted, &mut |n| names.lookup(n));
         let r = match kind {
-            CheckKind::One => self.world.query_any(&compiled, self.ctx, &mut self.budget)?,
-            CheckKind::All => self.world.query_all(&compiled, self.ctx, &mut self.budget)?,
-            CheckKind::Reject => !self.world.query_any(&compiled, self.ctx, &mut self.budget)?,
+            CheckKind::One => self.world.query_any(&compiled, self.ctx)?,
+            CheckKind::All => self.world.query_all(&compiled, self.ctx)?,
+            CheckKind::Reject => !self.world.query_any(&compiled, self.ctx)?,
         };
-        if Instant::now() >= self.deadline {
-            return Err(Halt::Limit(RunLimit::Timeout));
-        }
+        self.ctx.meter.check()?;
         Ok(r)
     }
 

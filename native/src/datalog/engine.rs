@@ -14,9 +14,10 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::ast::{Expression, MapKey, Predicate, Rule, Term};
+use super::cost::{self, Meter, Stop};
 use super::expr::{eval_ops, EvalContext, ExprError, Vars};
 
 /// Resource limits of one authorization.
@@ -26,7 +27,8 @@ pub struct RunLimits {
     pub max_facts: u64,
     /// Maximum number of fixpoint iterations that added facts.
     pub max_iterations: u64,
-    /// Wall-clock cap of the fixpoint, and again of the checks and policies.
+    /// Wall-clock cap of the whole authorization (world, fixpoint, checks
+    /// and policies), enforced through the work [`Meter`].
     pub max_time: Duration,
 }
 
@@ -45,6 +47,9 @@ pub enum RunLimit {
     TooManyFacts,
     TooManyIterations,
     Timeout,
+    /// The host's interrupt hook asked to stop (see
+    /// [`super::cost::set_interrupt_check`]).
+    Interrupted,
 }
 
 impl fmt::Display for RunLimit {
@@ -53,6 +58,7 @@ impl fmt::Display for RunLimit {
             RunLimit::TooManyFacts => "too many facts generated",
             RunLimit::TooManyIterations => "too many iterations",
             RunLimit::Timeout => "authorization timed out",
+            RunLimit::Interrupted => "authorization interrupted",
         })
     }
 }
@@ -62,6 +68,15 @@ impl fmt::Display for RunLimit {
 pub(crate) enum Halt {
     Expr(ExprError),
     Limit(RunLimit),
+}
+
+impl From<Stop> for Halt {
+    fn from(s: Stop) -> Halt {
+        Halt::Limit(match s {
+            Stop::Timeout => RunLimit::Timeout,
+            Stop::Interrupted => RunLimit::Interrupted,
+        })
+    }
 }
 
 /// A set of internal block ids, as a bit set (one inline word, more words
@@ -224,16 +239,19 @@ struct FactList {
 }
 
 impl FactList {
-    fn contains(&self, hash: u64, origin: &Origin, name: u32, terms: &[Term]) -> bool {
+    /// Walks the facts of the same hash (a chain a token can lengthen with
+    /// crafted collisions: every step is charged).
+    fn contains(&self, hash: u64, origin: &Origin, name: u32, terms: &[Term], meter: &Meter) -> Result<bool, Halt> {
         let mut i = self.heads.get(&hash).copied().unwrap_or(NONE);
         while i != NONE {
             let f = &self.facts[i as usize];
+            meter.charge(1 + terms_cost(&f.pred.terms, terms))?;
             if f.name == name && f.origin == *origin && f.pred.terms == terms {
-                return true;
+                return Ok(true);
             }
             i = self.next[i as usize];
         }
-        false
+        Ok(false)
     }
 
     fn push(&mut self, fact: Fact) -> u32 {
@@ -320,6 +338,8 @@ impl<'r> CompiledRule<'r> {
         name_of: &mut dyn FnMut(&'r str) -> u32,
     ) -> CompiledRule<'r> {
         let mut vars: Vec<&'r str> = Vec::new();
+        // slots by name: a token controls how many variables a rule has
+        let mut slots: HashMap<&'r str, usize> = HashMap::new();
         let body = rule
             .body
             .iter()
@@ -329,13 +349,10 @@ impl<'r> CompiledRule<'r> {
                     .terms
                     .iter()
                     .map(|t| match t {
-                        Term::Variable(v) => Pat::Var(match vars.iter().position(|x| *x == v.as_str()) {
-                            Some(i) => i,
-                            None => {
-                                vars.push(v);
-                                vars.len() - 1
-                            }
-                        }),
+                        Term::Variable(v) => Pat::Var(*slots.entry(v.as_str()).or_insert_with(|| {
+                            vars.push(v);
+                            vars.len() - 1
+                        })),
                         other => Pat::Const(other),
                     })
                     .collect(),
@@ -347,8 +364,8 @@ impl<'r> CompiledRule<'r> {
             .terms
             .iter()
             .map(|t| match t {
-                Term::Variable(v) => match vars.iter().position(|x| *x == v.as_str()) {
-                    Some(i) => Pat::Var(i),
+                Term::Variable(v) => match slots.get(v.as_str()) {
+                    Some(&i) => Pat::Var(i),
                     None => {
                         head_ok = false;
                         Pat::Const(t)
@@ -381,27 +398,12 @@ impl CompiledRule<'_> {
     }
 }
 
-/// Checks the wall clock every few hundred candidate facts.
-pub(crate) struct Budget {
-    deadline: Instant,
-    count: u32,
-}
-
-impl Budget {
-    pub(crate) fn new(deadline: Instant) -> Budget {
-        Budget { deadline, count: 0 }
+/// Units to compare two term lists position by position.
+fn terms_cost(a: &[Term], b: &[Term]) -> u64 {
+    if a.len() != b.len() {
+        return 1;
     }
-
-    fn tick(&mut self) -> Result<(), Halt> {
-        self.count += 1;
-        if self.count >= 512 {
-            self.count = 0;
-            if Instant::now() >= self.deadline {
-                return Err(Halt::Limit(RunLimit::Timeout));
-            }
-        }
-        Ok(())
-    }
+    a.iter().zip(b).map(|(x, y)| cost::compare(x, y)).sum()
 }
 
 /// Evaluates the rule's expressions for one complete combination.
@@ -412,8 +414,7 @@ fn expressions_hold(rule: &CompiledRule<'_>, bindings: &[Option<&Term>], ctx: &E
             Ok(Term::Bool(true)) => {}
             Ok(Term::Bool(false)) => return Ok(false),
             Ok(_) => return Err(Halt::Expr(ExprError::InvalidType)),
-            Err(_) if ctx.timed_out() => return Err(Halt::Limit(RunLimit::Timeout)),
-            Err(e) => return Err(Halt::Expr(e)),
+            Err(e) => return Err(ctx.meter.stopped().map_or(Halt::Expr(e), Halt::from)),
         }
     }
     Ok(true)
@@ -435,11 +436,13 @@ impl World {
     }
 
     /// Adds a fact unless the same (origin, fact) pair is present.
-    pub(crate) fn add_fact(&mut self, origin: Origin, name: u32, pred: Predicate) {
+    pub(crate) fn add_fact(&mut self, origin: Origin, name: u32, pred: Predicate, meter: &Meter) -> Result<(), Halt> {
+        meter.charge(pred.terms.iter().map(cost::weight).sum())?;
         let hash = fact_hash(&origin, name, &pred.terms);
-        if !self.store.contains(hash, &origin, name, &pred.terms) {
+        if !self.store.contains(hash, &origin, name, &pred.terms, meter)? {
             self.insert_new(Fact { origin, pred, name, hash });
         }
+        Ok(())
     }
 
     fn insert_new(&mut self, fact: Fact) {
@@ -469,7 +472,7 @@ impl World {
         origin: &Origin,
         bindings: &mut Vec<Option<&'s Term>>,
         trail: &mut Vec<usize>,
-        budget: &mut Budget,
+        meter: &Meter,
         cb: &mut F,
     ) -> Result<bool, Halt>
     where
@@ -487,7 +490,7 @@ impl World {
             if fi >= hi {
                 break;
             }
-            budget.tick()?;
+            meter.charge(1)?;
             let fact = &self.store.facts[fi as usize];
             if fact.pred.terms.len() != pred.terms.len() || !fact.origin.is_subset_of(&rule.trusted) {
                 continue;
@@ -501,6 +504,7 @@ impl World {
                 }
                 match pat {
                     Pat::Const(c) => {
+                        meter.charge(cost::compare(c, term))?;
                         if !c.same_variant(term) || *c != term {
                             ok = false;
                             break;
@@ -508,6 +512,7 @@ impl World {
                     }
                     Pat::Var(slot) => match bindings[*slot] {
                         Some(bound) => {
+                            meter.charge(cost::compare(bound, term))?;
                             if bound != term {
                                 ok = false;
                                 break;
@@ -523,7 +528,7 @@ impl World {
             let result = if ok {
                 let mut o = origin.clone();
                 o.union_with(&fact.origin);
-                self.search(rule, ranges, i + 1, &o, bindings, trail, budget, cb)
+                self.search(rule, ranges, i + 1, &o, bindings, trail, meter, cb)
             } else {
                 Ok(false)
             };
@@ -545,7 +550,7 @@ impl World {
 
     /// `check if` / policy semantics: some combination satisfies every
     /// expression. Expression errors met before that abort.
-    pub(crate) fn query_any(&self, rule: &CompiledRule<'_>, ctx: &EvalContext<'_>, budget: &mut Budget) -> Result<bool, Halt> {
+    pub(crate) fn query_any(&self, rule: &CompiledRule<'_>, ctx: &EvalContext<'_>) -> Result<bool, Halt> {
         rule.check_size()?;
         if !rule.head_ok {
             return Ok(false);
@@ -554,12 +559,12 @@ impl World {
         let mut bindings = vec![None; rule.vars.len()];
         let mut trail = Vec::new();
         let mut cb = |_: &Origin, b: &[Option<&Term>]| expressions_hold(rule, b, ctx);
-        self.search(rule, &ranges, 0, &Origin::default(), &mut bindings, &mut trail, budget, &mut cb)
+        self.search(rule, &ranges, 0, &Origin::default(), &mut bindings, &mut trail, &ctx.meter, &mut cb)
     }
 
     /// `check all` semantics: at least one combination, and every one
     /// satisfies every expression.
-    pub(crate) fn query_all(&self, rule: &CompiledRule<'_>, ctx: &EvalContext<'_>, budget: &mut Budget) -> Result<bool, Halt> {
+    pub(crate) fn query_all(&self, rule: &CompiledRule<'_>, ctx: &EvalContext<'_>) -> Result<bool, Halt> {
         rule.check_size()?;
         let ranges = self.full_ranges(rule);
         let mut bindings = vec![None; rule.vars.len()];
@@ -575,27 +580,20 @@ impl World {
                 Ok(true)
             }
         };
-        self.search(rule, &ranges, 0, &Origin::default(), &mut bindings, &mut trail, budget, &mut cb)?;
+        self.search(rule, &ranges, 0, &Origin::default(), &mut bindings, &mut trail, &ctx.meter, &mut cb)?;
         Ok(found && !failed)
     }
 
-    /// Runs every rule to saturation (see the module documentation).
-    /// `deadline` is the wall-clock cap; facts derived before a limit or
-    /// an error stay in the world.
-    pub(crate) fn run(
-        &mut self,
-        rules: &[CompiledRule<'_>],
-        limits: &RunLimits,
-        ctx: &EvalContext<'_>,
-        deadline: Instant,
-    ) -> Result<(), Halt> {
-        let mut budget = Budget::new(deadline);
+    /// Runs every rule to saturation (see the module documentation),
+    /// within `ctx`'s work budget; facts derived before a limit or an error
+    /// stay in the world.
+    pub(crate) fn run(&mut self, rules: &[CompiledRule<'_>], limits: &RunLimits, ctx: &EvalContext<'_>) -> Result<(), Halt> {
         let mut delta_start: u32 = 0;
         let mut iterations: u64 = 0;
         loop {
             let delta_end = self.len() as u32;
             let mut pending = FactList::default();
-            let outcome = self.apply_rules(rules, delta_start, delta_end, iterations == 0, limits, ctx, &mut budget, &mut pending);
+            let outcome = self.apply_rules(rules, delta_start, delta_end, iterations == 0, limits, ctx, &mut pending);
             let grew = !pending.facts.is_empty();
             for f in pending.facts {
                 self.insert_new(f);
@@ -622,9 +620,7 @@ impl World {
             if self.len() as u64 >= limits.max_facts {
                 return Err(Halt::Limit(RunLimit::TooManyFacts));
             }
-            if Instant::now() >= deadline {
-                return Err(Halt::Limit(RunLimit::Timeout));
-            }
+            ctx.meter.check()?;
             delta_start = delta_end;
         }
     }
@@ -640,7 +636,6 @@ impl World {
         first: bool,
         limits: &RunLimits,
         ctx: &EvalContext<'_>,
-        budget: &mut Budget,
         pending: &mut FactList,
     ) -> Result<(), Halt> {
         let max_facts = limits.max_facts;
@@ -648,7 +643,7 @@ impl World {
             rule.check_size()?;
             if rule.body.is_empty() {
                 if first && expressions_hold(rule, &[], ctx)? && rule.head_ok {
-                    self.produce(rule, &Origin::default(), &[], pending, max_facts)?;
+                    self.produce(rule, &Origin::default(), &[], pending, max_facts, &ctx.meter)?;
                 }
                 continue;
             }
@@ -665,6 +660,7 @@ impl World {
                 if !has_delta {
                     continue;
                 }
+                ctx.meter.charge(rule.body.len() as u64)?;
                 for (j, r) in ranges.iter_mut().enumerate() {
                     *r = match j.cmp(&p) {
                         std::cmp::Ordering::Less => (0, delta_start),
@@ -674,11 +670,11 @@ impl World {
                 }
                 let mut cb = |origin: &Origin, b: &[Option<&Term>]| {
                     if expressions_hold(rule, b, ctx)? && rule.head_ok {
-                        self.produce(rule, origin, b, pending, max_facts)?;
+                        self.produce(rule, origin, b, pending, max_facts, &ctx.meter)?;
                     }
                     Ok(false)
                 };
-                self.search(rule, &ranges, 0, &Origin::default(), &mut bindings, &mut trail, budget, &mut cb)?;
+                self.search(rule, &ranges, 0, &Origin::default(), &mut bindings, &mut trail, &ctx.meter, &mut cb)?;
             }
         }
         Ok(())
@@ -692,22 +688,26 @@ impl World {
         bindings: &[Option<&Term>],
         pending: &mut FactList,
         max_facts: u64,
+        meter: &Meter,
     ) -> Result<(), Halt> {
         let mut terms = Vec::with_capacity(rule.head.len());
         for pat in &rule.head {
-            match pat {
-                Pat::Const(c) => terms.push((*c).clone()),
+            let t = match pat {
+                Pat::Const(c) => *c,
                 Pat::Var(slot) => match bindings.get(*slot).copied().flatten() {
-                    Some(t) => terms.push(t.clone()),
+                    Some(t) => t,
                     None => return Ok(()),
                 },
-            }
+            };
+            // cloned, then hashed
+            meter.charge(2 * cost::weight(t))?;
+            terms.push(t.clone());
         }
         let mut origin = origin.clone();
         origin.insert(rule.origin);
         let hash = fact_hash(&origin, rule.head_name, &terms);
-        if self.store.contains(hash, &origin, rule.head_name, &terms)
-            || pending.contains(hash, &origin, rule.head_name, &terms)
+        if self.store.contains(hash, &origin, rule.head_name, &terms, meter)?
+            || pending.contains(hash, &origin, rule.head_name, &terms, meter)?
         {
             return Ok(());
         }

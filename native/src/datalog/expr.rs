@@ -7,23 +7,25 @@
 //! with exactly one term.
 //!
 //! Work is bounded: the value stack holds at most [`MAX_STACK`] entries,
-//! closures nest at most [`MAX_CLOSURE_DEPTH`] deep, and an optional
-//! deadline is checked every few thousand steps (see [`EvalContext`]).
+//! closures nest at most [`MAX_CLOSURE_DEPTH`] deep, and every step charges
+//! the authorization's [`Meter`] with the work it is about to do (string
+//! and collection sizes, comparisons, regex matches, clones; see
+//! [`super::cost`]), which stops the evaluation at the deadline or on a host
+//! interrupt. Set operations sort (O(n log n)) instead of comparing every
+//! pair of elements.
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt;
 use std::time::Instant;
 
-use super::ast::{Binary, Expression, MapKey, Op, Term, Unary};
+use super::ast::{value_cmp, Binary, Expression, MapKey, Op, Term, Unary};
+use super::cost::{self, Meter};
 use super::regex::RegexCache;
 
 /// Maximum number of values on the stack of one (closure) program.
 pub const MAX_STACK: usize = 1024;
 /// Maximum nesting of running closures.
 pub const MAX_CLOSURE_DEPTH: usize = 64;
-/// Steps between two deadline checks.
-const STEPS_PER_CLOCK_CHECK: u32 = 4096;
 
 /// Why an expression could not be evaluated. Any of these aborts the whole
 /// authorization.
@@ -104,42 +106,21 @@ impl ExternFunctions for ConformanceExterns {
 pub struct EvalContext<'c> {
     pub externs: Option<&'c dyn ExternFunctions>,
     pub regex: &'c RegexCache,
-    deadline: Option<Instant>,
-    steps: Cell<u32>,
-    timed_out: Cell<bool>,
+    /// The authorization's work budget, also charged by the fixpoint.
+    pub meter: Meter,
 }
 
 impl<'c> EvalContext<'c> {
-    pub fn new(externs: Option<&'c dyn ExternFunctions>, regex: &'c RegexCache) -> Self {
-        EvalContext { externs, regex, deadline: None, steps: Cell::new(0), timed_out: Cell::new(false) }
+    /// A context whose meter stops at `deadline` (never when `None`).
+    pub fn new(externs: Option<&'c dyn ExternFunctions>, regex: &'c RegexCache, deadline: Option<Instant>) -> Self {
+        EvalContext { externs, regex, meter: Meter::new(deadline) }
     }
 
-    /// Sets (or clears) the wall-clock limit; clears a previous time-out.
-    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
-        self.deadline = deadline;
-        self.timed_out.set(false);
-    }
-
-    /// Whether an evaluation stopped because the deadline passed (it then
-    /// returned [`ExprError::InvalidStack`]; callers report a time-out).
-    pub fn timed_out(&self) -> bool {
-        self.timed_out.get()
-    }
-
-    fn step(&self) -> Result<(), ExprError> {
-        let s = self.steps.get() + 1;
-        if s >= STEPS_PER_CLOCK_CHECK {
-            self.steps.set(0);
-            if let Some(d) = self.deadline {
-                if Instant::now() >= d {
-                    self.timed_out.set(true);
-                    return Err(ExprError::InvalidStack);
-                }
-            }
-        } else {
-            self.steps.set(s);
-        }
-        Ok(())
+    /// Charges the meter. When it stops, evaluation returns
+    /// [`ExprError::InvalidStack`] and callers report
+    /// [`Meter::stopped`] instead (a time-out or an interrupt).
+    fn charge(&self, units: u64) -> Result<(), ExprError> {
+        self.meter.charge(units).map_err(|_| ExprError::InvalidStack)
     }
 }
 
@@ -151,6 +132,22 @@ pub enum Vars<'s> {
 }
 
 impl<'s> Vars<'s> {
+    /// Names compared by a lookup that finds nothing: what [`Vars::get`]
+    /// may cost.
+    fn lookup_cost(&self) -> u64 {
+        let mut cur = self;
+        let mut n = 0u64;
+        loop {
+            match cur {
+                Vars::Root { names, .. } => return n + names.len() as u64 + 1,
+                Vars::Frame { parent, .. } => {
+                    n += 1;
+                    cur = parent;
+                }
+            }
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&'s Term> {
         let mut cur = self;
         loop {
@@ -179,7 +176,7 @@ pub fn evaluate(
     let names: Vec<&str> = bindings.iter().map(|(n, _)| *n).collect();
     let values: Vec<Option<&Term>> = bindings.iter().map(|(_, v)| Some(*v)).collect();
     let cache = RegexCache::new();
-    let ctx = EvalContext::new(externs, &cache);
+    let ctx = EvalContext::new(externs, &cache, None);
     eval_ops(&expr.ops, &Vars::Root { names: &names, values: &values }, &ctx, 0)
 }
 
@@ -191,10 +188,11 @@ enum Val<'a> {
 /// Runs a program and returns its single resulting term.
 pub fn eval_ops<'a>(ops: &'a [Op], vars: &Vars<'a>, ctx: &EvalContext<'_>, depth: usize) -> Result<Term, ExprError> {
     let mut stack: Vec<Val<'a>> = Vec::with_capacity(4);
+    let lookup = vars.lookup_cost();
     for op in ops {
-        ctx.step()?;
+        ctx.charge(1)?;
         match op {
-            Op::Value(Term::Variable(name)) => match vars.get(name) {
+            Op::Value(Term::Variable(name)) => match ctx.charge(lookup).map(|()| vars.get(name))? {
                 Some(t) => stack.push(Val::T(Cow::Borrowed(t))),
                 None => return Err(ExprError::UnknownVariable(name.clone())),
             },
@@ -232,7 +230,11 @@ pub fn eval_ops<'a>(ops: &'a [Op], vars: &Vars<'a>, ctx: &EvalContext<'_>, depth
         return Err(ExprError::InvalidStack);
     }
     match stack.pop() {
-        Some(Val::T(t)) => Ok(t.into_owned()),
+        Some(Val::T(Cow::Owned(t))) => Ok(t),
+        Some(Val::T(Cow::Borrowed(t))) => {
+            ctx.charge(cost::weight(t))?;
+            Ok(t.clone())
+        }
         _ => Err(ExprError::InvalidStack),
     }
 }
@@ -280,9 +282,41 @@ fn map_key_matches(k: &MapKey, t: &Term) -> bool {
     }
 }
 
+/// The work [`binary`] is about to do on these operands (an upper bound,
+/// itself computed in time proportional to what it returns).
+fn binary_cost(b: &Binary, l: &Term, r: &Term) -> u64 {
+    use Binary as B;
+    use Term as T;
+    match (b, l, r) {
+        (B::Equal | B::NotEqual | B::HeterogeneousEqual | B::HeterogeneousNotEqual, _, _) => cost::compare(l, r),
+        (B::Regex, T::Str(x), T::Str(y)) => cost::REGEX_MATCH_UNITS + cost::bytes(x.len() + y.len()),
+        (_, T::Str(x), T::Str(y)) => cost::bytes(x.len() + y.len()),
+        (
+            B::Contains | B::Intersection | B::Union | B::Prefix | B::Suffix | B::Get,
+            T::Set(_) | T::Array(_) | T::Map(_),
+            _,
+        ) => cost::sorted(cost::weight(l) + cost::weight(r)),
+        _ => 1,
+    }
+}
+
+/// A set's elements in value order, for binary search.
+fn by_value(items: &[Term]) -> Vec<&Term> {
+    let mut v: Vec<&Term> = items.iter().collect();
+    v.sort_unstable_by(|a, b| value_cmp(a, b));
+    v
+}
+
+/// Whether `e` is in `sorted` (from [`by_value`]). Set elements are
+/// scalars, arrays or maps, for which value order's `Equal` is equality.
+fn holds(sorted: &[&Term], e: &Term) -> bool {
+    sorted.binary_search_by(|x| value_cmp(x, e)).is_ok()
+}
+
 fn binary(b: &Binary, l: &Term, r: &Term, ctx: &EvalContext<'_>) -> Result<Term, ExprError> {
     use Binary as B;
     use Term as T;
+    ctx.charge(binary_cost(b, l, r))?;
     let out = match (b, l, r) {
         // comparisons
         (B::LessThan, T::Integer(x), T::Integer(y)) => T::Bool(x < y),
@@ -329,17 +363,20 @@ fn binary(b: &Binary, l: &Term, r: &Term, ctx: &EvalContext<'_>) -> Result<Term,
         (B::And, T::Bool(x), T::Bool(y)) => T::Bool(*x && *y),
         (B::Or, T::Bool(x), T::Bool(y)) => T::Bool(*x || *y),
 
-        // sets
-        (B::Contains, T::Set(s), T::Set(sub)) => T::Bool(sub.iter().all(|e| s.contains(e))),
+        // sets (results keep the left operand's order, then the right's)
+        (B::Contains, T::Set(s), T::Set(sub)) => {
+            let s = by_value(s);
+            T::Bool(sub.iter().all(|e| holds(&s, e)))
+        }
         (B::Contains, T::Set(s), e) if is_set_element(e) => T::Bool(s.contains(e)),
-        (B::Intersection, T::Set(x), T::Set(y)) => T::Set(x.iter().filter(|e| y.contains(e)).cloned().collect()),
+        (B::Intersection, T::Set(x), T::Set(y)) => {
+            let y = by_value(y);
+            T::Set(x.iter().filter(|e| holds(&y, e)).cloned().collect())
+        }
         (B::Union, T::Set(x), T::Set(y)) => {
+            let sorted_x = by_value(x);
             let mut out = x.clone();
-            for e in y {
-                if !x.contains(e) {
-                    out.push(e.clone());
-                }
-            }
+            out.extend(y.iter().filter(|e| !holds(&sorted_x, e)).cloned());
             T::Set(out)
         }
 
@@ -402,6 +439,7 @@ fn with_closure<'a>(
                     MapKey::Integer(i) => Term::Integer(*i),
                     MapKey::Str(s) => Term::Str(s.clone()),
                 };
+                ctx.charge(cost::weight(&key) + cost::weight(v))?;
                 let pair = Term::Array(vec![key, v.clone()]);
                 let frame = Vars::Frame { name: param, value: &pair, parent: vars };
                 if closure_bool(body, &frame, ctx, depth)? == want {
@@ -779,10 +817,52 @@ mod tests {
             body = vec![v(T::Array(items.clone())), closure(&[name], body), bin(B::Any)];
         }
         let cache = RegexCache::new();
-        let mut ctx = EvalContext::new(None, &cache);
-        ctx.set_deadline(Some(Instant::now() + std::time::Duration::from_millis(20)));
+        let ctx = EvalContext::new(None, &cache, Some(Instant::now() + std::time::Duration::from_millis(20)));
         let r = eval_ops(&body, &Vars::Root { names: &[], values: &[] }, &ctx, 0);
         assert_eq!(r, Err(ExprError::InvalidStack));
-        assert!(ctx.timed_out());
+        assert_eq!(ctx.meter.stopped(), Some(cost::Stop::Timeout));
+    }
+
+    /// The expression of the set bomb of issue 18 (`$x.all($a ->
+    /// $x.contains($x))` on a large set): one step of it used to compare
+    /// every pair of elements, and the deadline was looked at only every
+    /// 4096 steps, so it ran for minutes. It must now stop within a few
+    /// milliseconds of its deadline.
+    #[test]
+    fn set_bomb_stops_at_the_deadline() {
+        let big = T::Set((0..8000).map(T::Integer).collect());
+        let body = vec![var("x"), var("x"), bin(B::Contains)];
+        let ops = vec![var("x"), closure(&["a"], body), bin(B::All)];
+        let cache = RegexCache::new();
+        let limit = std::time::Duration::from_millis(50);
+        let start = Instant::now();
+        let ctx = EvalContext::new(None, &cache, Some(start + limit));
+        let r = eval_ops(&ops, &Vars::Root { names: &["x"], values: &[Some(&big)] }, &ctx, 0);
+        let elapsed = start.elapsed();
+        assert_eq!(r, Err(ExprError::InvalidStack));
+        assert_eq!(ctx.meter.stopped(), Some(cost::Stop::Timeout));
+        // generous for a loaded machine; before the fix: about two minutes
+        assert!(elapsed < limit + std::time::Duration::from_millis(1000), "{elapsed:?}");
+    }
+
+    #[test]
+    fn large_set_operations_agree_with_the_pairwise_definition() {
+        let set = |v: &mut dyn Iterator<Item = i64>| T::Set(v.map(T::Integer).collect());
+        let evens = set(&mut (0..400).rev().map(|i| i * 2));
+        let threes = set(&mut (0..300).map(|i| i * 3));
+        assert_eq!(run2(evens.clone(), set(&mut (0..100).map(|i| i * 4)), B::Contains), ok(true));
+        assert_eq!(run2(evens.clone(), set(&mut (0..100).map(|i| i * 4 + 1)), B::Contains), ok(false));
+        // left operand's order, then the right's
+        let inter = set(&mut (0..400).rev().map(|i| i * 2).filter(|i| i % 3 == 0 && *i < 900));
+        assert_eq!(run2(evens.clone(), threes.clone(), B::Intersection), Ok(inter));
+        let union = set(&mut (0..400).rev().map(|i| i * 2).chain((0..300).map(|i| i * 3).filter(|i| i % 2 == 1 || *i >= 800)));
+        match run2(evens.clone(), threes, B::Union) {
+            Ok(T::Set(u)) => assert_eq!(T::Set(u.clone()), union, "{}", u.len()),
+            other => panic!("{other:?}"),
+        }
+        // equality is order-insensitive, also past the pairwise size
+        let reversed = set(&mut (0..400).map(|i| i * 2));
+        assert_eq!(run2(evens.clone(), reversed, B::Equal), ok(true));
+        assert_eq!(run2(evens, set(&mut (0..400).map(|i| i * 2 + 2)), B::Equal), ok(false));
     }
 }

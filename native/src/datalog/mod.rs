@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod authorizer;
+pub mod cost;
 pub mod engine;
 pub mod expr;
 pub mod print;

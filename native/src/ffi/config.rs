@@ -13,6 +13,7 @@ use super::token::{
 use super::*;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
 use crate::config::{Config, ConfigError, ConfigErrorKind, FileTrust, KeyEntry};
+use crate::datalog::RunLimit;
 use crate::hessra::{self, HessraFailure, VerifyRequest};
 
 /// Behind `HessraConfig`: the configuration (behind a lock so a key can be
@@ -427,7 +428,10 @@ pub unsafe extern "C" fn hessra_config_verified_subject(
 /// block (those matching the resource/operation filters) for s, r, o, and
 /// returns the subject when exactly one distinct subject verifies. The
 /// signature check is done once (through the cache); each right counts as
-/// one verification.
+/// one verification. The configured time limit bounds the whole call, not
+/// each right (a token holds as many rights as it likes): once it has
+/// passed, the call fails with the time limit. A host interrupt fails it
+/// too.
 fn verified_subject(
     cfg: &HessraConfigHandle,
     token: &HessraTokenHandle,
@@ -438,7 +442,8 @@ fn verified_subject(
     let config = cfg.read();
     let entry = select_entry(&config, token)?;
     let vt = verified_token(token, &entry.public_key, Some(&cfg.cache))?;
-    let limits = config.limits.run_limits();
+    let mut limits = config.limits.run_limits();
+    let deadline = std::time::Instant::now() + limits.max_time;
     let mut found: Option<String> = None;
     for right in hessra::rights(&vt.blocks) {
         if resource.is_some_and(|r| r != right.resource)
@@ -446,6 +451,10 @@ fn verified_subject(
             || found.as_deref() == Some(right.subject.as_str())
         {
             continue;
+        }
+        limits.max_time = deadline.saturating_duration_since(std::time::Instant::now());
+        if limits.max_time.is_zero() {
+            return Err(hessra_failure(HessraFailure::Limit(RunLimit::Timeout)));
         }
         cfg.verifications.fetch_add(1, Ordering::Relaxed);
         let mut request = input.request.clone();
@@ -461,6 +470,9 @@ fn verified_subject(
             Ok(()) => found = Some(right.subject),
             Err(HessraFailure::InvalidRequest(m)) => {
                 return Err(hessra_failure(HessraFailure::InvalidRequest(m)))
+            }
+            Err(f @ HessraFailure::Limit(RunLimit::Timeout | RunLimit::Interrupted)) => {
+                return Err(hessra_failure(f))
             }
             Err(_) => {} // this right does not verify now
         }

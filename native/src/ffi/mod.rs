@@ -51,6 +51,7 @@ pub const HESSRA_ERROR_IO: HessraResult = 6;
 pub const HESSRA_ERROR_INVALID_PARAMETER: HessraResult = 7;
 pub const HESSRA_ERROR_EXPIRED: HessraResult = 8;
 pub const HESSRA_ERROR_LIMIT_EXCEEDED: HessraResult = 9;
+pub const HESSRA_ERROR_INTERRUPTED: HessraResult = 10;
 pub const HESSRA_ERROR_INTERNAL: HessraResult = 99;
 
 /// `HessraError`.
@@ -259,6 +260,14 @@ pub extern "C" fn hessra_version() -> *const c_char {
     VERSION.as_ptr() as *const c_char
 }
 
+/// `void hessra_set_interrupt_check(int (*check)(void))`: the process-global
+/// hook every authorization polls while it works (NULL removes it). The
+/// engine stops with `HESSRA_ERROR_INTERRUPTED` when it returns non-zero.
+#[no_mangle]
+pub extern "C" fn hessra_set_interrupt_check(check: Option<crate::datalog::cost::InterruptCheck>) {
+    crate::datalog::cost::set_interrupt_check(check);
+}
+
 fn static_message(result: HessraResult) -> &'static [u8] {
     match result {
         HESSRA_SUCCESS => b"success\0",
@@ -271,6 +280,7 @@ fn static_message(result: HessraResult) -> &'static [u8] {
         HESSRA_ERROR_INVALID_PARAMETER => b"invalid parameter\0",
         HESSRA_ERROR_EXPIRED => b"token expired\0",
         HESSRA_ERROR_LIMIT_EXCEEDED => b"limit exceeded\0",
+        HESSRA_ERROR_INTERRUPTED => b"interrupted by the host\0",
         HESSRA_ERROR_INTERNAL => b"internal error\0",
         _ => b"unknown error code\0",
     }

@@ -94,6 +94,7 @@ fn token_error_code(e: &TokenError) -> HessraResult {
         | AlreadySealed => HESSRA_ERROR_INVALID_TOKEN,
         ThirdParty(_) => HESSRA_ERROR_INVALID_PARAMETER,
         Crypto(_) => HESSRA_ERROR_INTERNAL,
+        Auth(AuthError::RunLimit(RunLimit::Interrupted)) => HESSRA_ERROR_INTERRUPTED,
         Auth(AuthError::RunLimit(_)) => HESSRA_ERROR_LIMIT_EXCEEDED,
         Auth(_) => HESSRA_ERROR_VERIFICATION_FAILED,
     }
@@ -106,6 +107,7 @@ pub(crate) fn hessra_failure(f: HessraFailure) -> Failure {
         HessraFailure::Denied { .. } | HessraFailure::Execution(_) => {
             HESSRA_ERROR_VERIFICATION_FAILED
         }
+        HessraFailure::Limit(RunLimit::Interrupted) => HESSRA_ERROR_INTERRUPTED,
         HessraFailure::Limit(_) => HESSRA_ERROR_LIMIT_EXCEEDED,
         HessraFailure::InvalidBlockRule(..) => HESSRA_ERROR_INVALID_TOKEN,
     };
@@ -477,13 +479,22 @@ pub(crate) fn authorization_json(result: &Result<usize, AuthError>) -> (Value, F
                         HESSRA_ERROR_VERIFICATION_FAILED,
                     )
                 }
+                AuthError::RunLimit(RunLimit::Interrupted) => (
+                    "interrupted",
+                    "Datalog evaluation interrupted by the host".to_string(),
+                    &[][..],
+                    Value::Null,
+                    HESSRA_ERROR_INTERRUPTED,
+                ),
                 AuthError::RunLimit(l) => {
                     let m = match l {
                         RunLimit::TooManyFacts => "Datalog limit exceeded: too many facts",
                         RunLimit::TooManyIterations => {
                             "Datalog limit exceeded: too many iterations"
                         }
-                        RunLimit::Timeout => "Datalog limit exceeded: time limit",
+                        RunLimit::Timeout | RunLimit::Interrupted => {
+                            "Datalog limit exceeded: time limit"
+                        }
                     };
                     (
                         "run_limit",
@@ -763,6 +774,10 @@ mod tests {
         assert!(none.starts_with(r#"{"authorized":false,"policy":null,"policy_kind":null,"error":{"kind":"no_matching_policy""#), "{none}");
         let limit = json(Err(AuthError::RunLimit(RunLimit::Timeout)));
         assert!(limit.contains(r#""policy":null,"policy_kind":null"#), "{limit}");
+        // a host interrupt is its own kind and result code, not a limit
+        let interrupted = Err(AuthError::RunLimit(RunLimit::Interrupted));
+        assert!(json(interrupted.clone()).contains(r#""kind":"interrupted""#));
+        assert_eq!(authorization_json(&interrupted).1.code, HESSRA_ERROR_INTERRUPTED);
     }
 
     #[test]
