@@ -224,6 +224,7 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
   const commands = opts.operations && opts.operations.length > 0 ? [...opts.operations] : [...COMMANDS]
   const opMap: Record<SqlCommand, string> = {...DEFAULT_OPERATION_MAP, ...(opts.operationMap ?? {})}
   const roles = [...(opts.roles ?? [])]
+  for (const role of roles) checkName(role, 'role name')
   const tokenSetting = opts.tokenSetting ?? DEFAULT_TOKEN_SETTING
   checkTokenSetting(tokenSetting)
   const template = opts.resource ?? '{table}'
