@@ -384,6 +384,14 @@ describe('pg end to end (throwaway cluster)', function () {
       await admin.query('CREATE DATABASE it_hijack OWNER hessra_it_dbowner')
       const su = new pg.Client({connectionString: url('it_hijack')})
       await su.connect()
+      try {
+        await hijack(su)
+      } finally {
+        await su.end()
+      }
+    })
+
+    async function hijack(su: pg.Client) {
       await su.query('CREATE EXTENSION hessra')
       await su.query('CREATE TABLE secrets (id int, owner text)')
       await su.query("INSERT INTO secrets VALUES (1, 'alice'), (2, 'bob')")
@@ -395,7 +403,15 @@ describe('pg end to end (throwaway cluster)', function () {
       await evil.query('CREATE FUNCTION postgres.hessra_row_security(text, text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$')
       await evil.query("CREATE FUNCTION postgres.hessra_current_subject() RETURNS text LANGUAGE sql AS $$ SELECT 'alice' $$")
       await evil.query('GRANT USAGE ON SCHEMA postgres TO PUBLIC')
+      // run by a superuser, this would make the database owner a superuser
+      await evil.query('CREATE FUNCTION postgres.hessra_init(text) RETURNS boolean LANGUAGE sql AS $$ ALTER ROLE hessra_it_dbowner SUPERUSER; SELECT true $$')
       await evil.end()
+      const ownerIsSuperuser = async () => (await admin.query("SELECT rolsuper FROM pg_roles WHERE rolname = 'hessra_it_dbowner'")).rows[0].rolsuper as boolean
+
+      // `pg install` as the superuser checks the configuration loads with hessra_init()
+      const install = cli(['pg', 'install', '--database', url('it_hijack'), '--skip-build', '--json'], {env: {HESSRA_CONFIG: configPath}})
+      assert.equal(install.status, 0, install.stderr)
+      assert.equal(await ownerIsSuperuser(), false, "pg install called the database owner's hessra_init")
 
       const visible = async () => {
         const c = new pg.Client({connectionString: url('it_hijack')})
@@ -415,13 +431,17 @@ describe('pg end to end (throwaway cluster)', function () {
       const r = runScript(generatePolicies({table: 'secrets', ownerColumn: 'owner'}).sql, 'it_hijack')
       assert.equal(r.status, 0, r.stderr)
       assert.equal(await visible(), 0, 'after psql -f, a role with no token sees no row')
-      const quals = await su.query("SELECT pg_get_expr(polqual, polrelid) AS q FROM pg_policy WHERE polrelid = 'public.secrets'::regclass")
-      for (const q of quals.rows) assert.doesNotMatch(q.q, /postgres\./, q.q)
+      const quals = await su.query("SELECT concat(pg_get_expr(polqual, polrelid), ' ', pg_get_expr(polwithcheck, polrelid)) AS q FROM pg_policy WHERE polrelid = 'public.secrets'::regclass")
+      assert.equal(quals.rows.length, 4)
+      for (const q of quals.rows) {
+        assert.match(q.q, /public\.hessra_row_security/, q.q)
+        assert.doesNotMatch(q.q, /postgres\./, q.q)
+      }
       // generated for the wrong schema: the script stops instead of calling whatever is there
       const wrong = runScript(generatePolicies({table: 'secrets', extensionSchema: 'postgres'}).sql, 'it_hijack')
       assert.match(wrong.stderr, /the hessra extension is not installed in schema postgres/)
-      await su.end()
-    })
+      assert.equal(await ownerIsSuperuser(), false)
+    }
 
     it('integer and uuid owner columns: apply works, rows match the subject by text, a non-numeric subject matches nothing', async () => {
       const now = Math.floor(Date.now() / 1000)
