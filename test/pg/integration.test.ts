@@ -408,10 +408,6 @@ describe('pg end to end (throwaway cluster)', function () {
       await evil.end()
       const ownerIsSuperuser = async () => (await admin.query("SELECT rolsuper FROM pg_roles WHERE rolname = 'hessra_it_dbowner'")).rows[0].rolsuper as boolean
 
-      // `pg install` as the superuser checks the configuration loads with hessra_init()
-      const install = cli(['pg', 'install', '--database', url('it_hijack'), '--skip-build', '--json'], {env: {HESSRA_CONFIG: configPath}})
-      assert.equal(install.status, 0, install.stderr)
-      assert.equal(await ownerIsSuperuser(), false, "pg install called the database owner's hessra_init")
 
       const visible = async () => {
         const c = new pg.Client({connectionString: url('it_hijack')})
@@ -441,6 +437,11 @@ describe('pg end to end (throwaway cluster)', function () {
       const wrong = runScript(generatePolicies({table: 'secrets', extensionSchema: 'postgres'}).sql, 'it_hijack')
       assert.match(wrong.stderr, /the hessra extension is not installed in schema postgres/)
       assert.equal(await ownerIsSuperuser(), false)
+
+      // `pg install` as the superuser checks the configuration loads with hessra_init()
+      const install = cli(['pg', 'install', '--database', url('it_hijack'), '--skip-build', '--json'], {env: {HESSRA_CONFIG: configPath}})
+      assert.equal(install.status, 0, install.stderr)
+      assert.equal(await ownerIsSuperuser(), false, "pg install called the database owner's hessra_init")
     }
 
     it('integer and uuid owner columns: apply works, rows match the subject by text, a non-numeric subject matches nothing', async () => {
