@@ -27,6 +27,19 @@ export function classifyKeyText(text: string): KeyTextKind {
 
 const MAX_KEY_FILE = 64 * 1024
 
+/**
+ * Whether a key argument may be shown in a message: only when it names a file. Key text, or anything that
+ * looks like key material (a mistyped or truncated key), is a secret and is never echoed.
+ */
+export function isShowableKeyPath(spec: string): boolean {
+  return classifyKeyText(spec) === 'unknown' && !/-----BEGIN|PRIVATE|[\r\n]|[0-9a-fA-F]{32}|[A-Za-z0-9+/=_-]{40}/i.test(spec)
+}
+
+/** "private key file PATH" for a path, "the private key given" for anything else. */
+export function keyArgLabel(spec: string, what: string): string {
+  return isShowableKeyPath(spec) ? `${what} file ${spec}` : `the ${what} given`
+}
+
 function readKeyFile(path: string, what: string): string {
   let st
   try {
@@ -80,7 +93,10 @@ export function parsePublicKeySpec(spec: string, what = 'public key'): {key: Pub
 export function loadKeyPair(spec: string, what = 'private key'): KeyPair {
   const kind = classifyKeyText(spec)
   if (kind === 'private-pem' || kind === 'private-text') return KeyPair.fromString(spec.trim())
-  if (!existsSync(spec)) throw new IoError(`${what} file ${spec} does not exist`)
+  if (!existsSync(spec)) {
+    if (!isShowableKeyPath(spec)) throw new InvalidKeyError(`the ${what} given is neither a private key (PEM PKCS#8, ed25519-private/<hex>, secp256r1-private/<hex>) nor an existing file`)
+    throw new IoError(`${what} file ${spec} does not exist`)
+  }
   const text = readKeyFile(spec, what)
   const k = classifyKeyText(text)
   if (k === 'public-pem' || k === 'public-text' || k === 'hex') {

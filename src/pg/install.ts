@@ -16,7 +16,7 @@ import {isRoot, runProcess, tail, type Runner} from './exec.js'
 import {buildPrerequisitesError, checkBuildPrerequisites, discoverPgConfig, hintForBuildOutput, type Discovery, type PgConfigInfo} from './pg-config.js'
 import type {Progress} from './progress.js'
 import {buildServerConfig, DEFAULT_SERVER_CONFIG_PATH, serverConfigText, writeServerConfig} from './server-config.js'
-import {quoteLiteral} from './sql.js'
+import {quoteIdent, quoteLiteral} from './sql.js'
 
 export const EXTENSION_NAME = 'hessra'
 
@@ -171,7 +171,7 @@ export async function setupDatabase(
   }
 
   await requireSuperuser(client, 'installing the extension')
-  const ver = await client.query<{v: string; n: string}>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n")
+  const ver = await client.query<{v: string; n: string}>("SELECT pg_catalog.current_setting('server_version') AS v, pg_catalog.current_setting('server_version_num') AS n")
   const serverVersion = ver.rows[0]?.v ?? 'unknown'
   const serverMajor = Math.floor(Number(ver.rows[0]?.n ?? 0) / 10_000)
   if (opts.info && serverMajor && serverMajor !== opts.info.major) {
@@ -207,17 +207,23 @@ export async function setupDatabase(
   let configPathSet = false
   if (opts.configPath) {
     const path = opts.configPath
-    const current = await client.query<{p: string | null}>("SELECT current_setting('hessra.config_path', true) AS p")
+    const current = await client.query<{p: string | null}>("SELECT pg_catalog.current_setting('hessra.config_path', true) AS p")
     const alter = `ALTER SYSTEM SET hessra.config_path = ${quoteLiteral(path)};`
     if (current.rows[0]?.p !== path) {
       await sqlStep(`Setting hessra.config_path = ${path}`, alter, () => client.query(alter))
-      await sqlStep('Reloading the server configuration', 'SELECT pg_reload_conf();', () => client.query('SELECT pg_reload_conf()'))
+      await sqlStep('Reloading the server configuration', 'SELECT pg_reload_conf();', () => client.query('SELECT pg_catalog.pg_reload_conf()'))
     } else {
       steps.push({title: `hessra.config_path is already ${path}`, done: false})
     }
     await sqlStep('Checking the server loads the configuration', `SELECT hessra_init(${quoteLiteral(path)});`, async () => {
       try {
-        await client.query('SELECT hessra_init($1)', [path])
+        // qualified: an unqualified call by a superuser would run whatever hessra_init a database owner put
+        // first on the search_path (a schema named after the superuser)
+        const schema = await client.query<{nspname: string}>(
+          'SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1',
+          [EXTENSION_NAME],
+        )
+        await client.query(`SELECT ${quoteIdent(schema.rows[0]?.nspname ?? 'public', 'extension schema')}.hessra_init($1)`, [path])
       } catch (error) {
         const e = mapPgError(error)
         throw new EnvironmentError(`the server cannot load ${path}: ${e.message}`, {hint: e.hint, cause: error})
@@ -292,7 +298,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     // where the file goes: --server-config, else where the server already looks, else the default
     let path = opts.serverConfigPath
     if (!path && client) {
-      const r = await client.query<{p: string | null}>("SELECT current_setting('hessra.config_path', true) AS p")
+      const r = await client.query<{p: string | null}>("SELECT pg_catalog.current_setting('hessra.config_path', true) AS p")
       const p = r.rows[0]?.p
       if (p && p.startsWith('/')) {
         path = p

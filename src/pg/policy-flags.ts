@@ -1,7 +1,7 @@
 /** The flags of `pg policy generate` and `pg policy apply` (the same SQL either way). */
 import {Flags} from '@oclif/core'
 
-import {COMMANDS, DEFAULT_OPERATION_MAP, DEFAULT_TOKEN_SETTING, generatePolicies, parseOperationMap, parseOperations, parseRoles, type GeneratedPolicies} from './policy.js'
+import {COMMANDS, DEFAULT_EXTENSION_SCHEMA, DEFAULT_OPERATION_MAP, DEFAULT_TOKEN_SETTING, generatePolicies, parseOperationMap, parseOperations, parseRoles, type GeneratedPolicies, type PolicyOptions} from './policy.js'
 
 export const policyFlags = {
   table: Flags.string({char: 't', description: 'the table (schema.table accepted when --schema is not given)', required: true, helpValue: 'TABLE'}),
@@ -17,6 +17,10 @@ export const policyFlags = {
   role: Flags.string({description: 'roles the policies apply to (repeatable or comma separated; default PUBLIC): one policy per command and role', multiple: true, helpValue: 'ROLE'}),
   'token-setting': Flags.string({description: 'setting the token is read from with current_setting(name, true)', default: DEFAULT_TOKEN_SETTING, helpValue: 'NAME'}),
   as: Flags.string({description: 'policy kind: permissive (OR-ed with other permissive policies) or restrictive (AND-ed)', options: ['permissive', 'restrictive'], default: 'permissive'}),
+  'extension-schema': Flags.string({
+    description: `schema the hessra extension is installed in; the calls are qualified with it (generate: default ${DEFAULT_EXTENSION_SCHEMA}; apply: looked up in the database)`,
+    helpValue: 'SCHEMA',
+  }),
 }
 
 export interface PolicyFlagValues {
@@ -30,10 +34,11 @@ export interface PolicyFlagValues {
   role?: string[]
   'token-setting': string
   as: string
+  'extension-schema'?: string
 }
 
-export function generateFromFlags(flags: PolicyFlagValues): GeneratedPolicies {
-  return generatePolicies({
+export function policyOptionsFromFlags(flags: PolicyFlagValues): PolicyOptions {
+  return {
     table: flags.table,
     schema: flags.schema,
     operations: parseOperations(flags.operations),
@@ -44,5 +49,10 @@ export function generateFromFlags(flags: PolicyFlagValues): GeneratedPolicies {
     roles: parseRoles(flags.role),
     tokenSetting: flags['token-setting'],
     as: flags.as as 'permissive' | 'restrictive',
-  })
+    extensionSchema: flags['extension-schema'],
+  }
+}
+
+export function generateFromFlags(flags: PolicyFlagValues): GeneratedPolicies {
+  return generatePolicies(policyOptionsFromFlags(flags))
 }

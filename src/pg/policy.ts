@@ -10,12 +10,17 @@
  *  - table owners bypassing the policies: `ENABLE` and `FORCE ROW LEVEL SECURITY`;
  *  - writes that escape the check: INSERT and UPDATE get a `WITH CHECK`;
  *  - re-applying piling up or clobbering policies: every generated policy is named `hessra_*`, and the
- *    SQL first drops the table's `hessra_*` policies (and no others), all in one transaction.
+ *    SQL first drops the table's `hessra_*` policies (and no others), all in one transaction;
+ *  - hijacking through search_path: the script pins `search_path` to pg_catalog for its transaction,
+ *    calls the extension's functions qualified by the extension's schema with arguments of fixed types
+ *    (so no look-alike or overload elsewhere can be picked), and first checks that the extension really
+ *    lives in that schema;
+ *  - injection through names: identifiers, literals and comments are rendered only by `sql.ts`.
  */
 import {createHash} from 'node:crypto'
 
 import {UsageError} from '../errors.js'
-import {dollarTag, MAX_IDENT_BYTES, qualifiedName, quoteIdent, quoteLiteral} from './sql.js'
+import {checkName, displayValue, dollarTag, MAX_IDENT_BYTES, qualifiedName, quoteIdent, quoteLiteral, sqlComment, textLiteral} from './sql.js'
 
 export const COMMANDS = ['select', 'insert', 'update', 'delete'] as const
 export type SqlCommand = (typeof COMMANDS)[number]
@@ -30,6 +35,31 @@ export const DEFAULT_OPERATION_MAP: Readonly<Record<SqlCommand, string>> = Objec
 
 export const DEFAULT_TOKEN_SETTING = 'hessra.token'
 export const POLICY_PREFIX = 'hessra_'
+/** Where `generate` assumes the extension lives (CREATE EXTENSION's default); `apply` looks it up. */
+export const DEFAULT_EXTENSION_SCHEMA = 'public'
+/** The search_path of the generated transaction: nothing anyone but the superuser can add to. */
+export const PINNED_SEARCH_PATH = 'SET LOCAL search_path = pg_catalog, pg_temp;'
+
+/** An extension function the policies call, with the argument types it is called with. */
+export interface HessraFunction {
+  name: string
+  argTypes: readonly string[]
+}
+export const ROW_SECURITY: HessraFunction = {name: 'hessra_row_security', argTypes: ['text', 'text', 'text']}
+/** The per-row form reading hessra.token itself (extension 0.3.0). */
+export const ROW_SECURITY_SESSION: HessraFunction = {name: 'hessra_row_security', argTypes: ['text', 'text']}
+export const CURRENT_SUBJECT: HessraFunction = {name: 'hessra_current_subject', argTypes: []}
+
+/** schema.fn(args): the call, qualified by the extension's schema. */
+function callIn(schema: string, fn: HessraFunction, args: readonly string[]): string {
+  if (args.length !== fn.argTypes.length) throw new Error(`${fn.name} takes ${fn.argTypes.length} arguments, not ${args.length}`)
+  return `${quoteIdent(schema, 'extension schema')}.${fn.name}(${args.join(', ')})`
+}
+
+/** "fn(text,text)" in schema, as to_regprocedure() takes it. */
+export function functionSignature(schema: string, fn: HessraFunction): string {
+  return `${quoteIdent(schema, 'extension schema')}.${fn.name}(${fn.argTypes.join(',')})`
+}
 
 export interface PolicyOptions {
   table: string
@@ -51,6 +81,13 @@ export interface PolicyOptions {
   tokenSetting?: string
   /** PERMISSIVE (default) or RESTRICTIVE policies. */
   as?: 'permissive' | 'restrictive'
+  /** Schema the hessra extension is installed in; default DEFAULT_EXTENSION_SCHEMA. */
+  extensionSchema?: string
+  /**
+   * Whether the owner column's type is a string type (known at apply). Any other type is compared by its
+   * text form, and the suggested index is then an expression index on that text form.
+   */
+  ownerColumnIsText?: boolean
 }
 
 export interface GeneratedPolicy {
@@ -79,6 +116,10 @@ export interface GeneratedPolicies {
   warnings: string[]
   /** Suggested index on the owner column (not executed). */
   indexSuggestion: string | null
+  /** Schema the calls are qualified with. */
+  extensionSchema: string
+  /** The extension functions the policies call (apply checks they exist before running anything). */
+  functions: HessraFunction[]
 }
 
 /** "select,insert" / "all" -> commands, in canonical order, deduplicated. */
@@ -96,7 +137,7 @@ export function parseOperations(text: string | readonly string[] | undefined): S
       continue
     }
     if (!(COMMANDS as readonly string[]).includes(p)) {
-      throw new UsageError(`unknown SQL command "${p}" in --operations`, {hint: `use some of ${COMMANDS.join(',')} (or all)`})
+      throw new UsageError(`unknown SQL command ${displayValue(p)} in --operations`, {hint: `use some of ${COMMANDS.join(',')} (or all)`})
     }
     wanted.add(p as SqlCommand)
   }
@@ -114,12 +155,12 @@ export function parseOperationMap(text: string | readonly string[] | undefined):
   for (const part of parts) {
     const eq = part.indexOf('=')
     if (eq <= 0 || eq === part.length - 1) {
-      throw new UsageError(`--operation-map entry "${part}" is not COMMAND=OPERATION`, {hint: 'e.g. --operation-map select=read,insert=create,update=write,delete=delete'})
+      throw new UsageError(`--operation-map entry ${displayValue(part)} is not COMMAND=OPERATION`, {hint: 'e.g. --operation-map select=read,insert=create,update=write,delete=delete'})
     }
     const cmd = part.slice(0, eq).trim().toLowerCase()
     const op = part.slice(eq + 1).trim()
     if (!(COMMANDS as readonly string[]).includes(cmd)) {
-      throw new UsageError(`unknown SQL command "${cmd}" in --operation-map`, {hint: `commands: ${COMMANDS.join(', ')}`})
+      throw new UsageError(`unknown SQL command ${displayValue(cmd)} in --operation-map`, {hint: `commands: ${COMMANDS.join(', ')}`})
     }
     if (op === '') throw new UsageError(`--operation-map: empty operation for ${cmd}`)
     map[cmd as SqlCommand] = op
@@ -139,7 +180,7 @@ export function parseRoles(values: readonly string[] | undefined): string[] {
 /** A setting name such as hessra.token or app.jwt_token ("custom" settings need a dot). */
 export function checkTokenSetting(name: string): void {
   if (!/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)+$/.test(name)) {
-    throw new UsageError(`--token-setting "${name}" is not a custom setting name (e.g. hessra.token or app.token)`)
+    throw new UsageError(`--token-setting ${displayValue(name)} is not a custom setting name (e.g. hessra.token or app.token)`)
   }
 }
 
@@ -156,7 +197,7 @@ export function renderResource(template: string, vars: {table: string; schema: s
       case 'operation':
         return vars.operation
       default:
-        throw new UsageError(`unknown placeholder {${name}} in --resource`, {hint: 'placeholders: {table}, {schema}, {command}, {operation}'})
+        throw new UsageError(`unknown placeholder ${displayValue(`{${name}}`)} in --resource`, {hint: 'placeholders: {table}, {schema}, {command}, {operation}'})
     }
   })
   if (out === '') throw new UsageError('--resource renders to an empty string')
@@ -185,14 +226,18 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
   if (!opts.table || opts.table.trim() === '') throw new UsageError('--table is required')
   const {schema, table} = splitTable(opts.table, opts.schema)
   const qualified = qualifiedName(schema, table)
+  const extensionSchema = opts.extensionSchema ?? DEFAULT_EXTENSION_SCHEMA
+  checkName(extensionSchema, 'extension schema')
   const commands = opts.operations && opts.operations.length > 0 ? [...opts.operations] : [...COMMANDS]
   const opMap: Record<SqlCommand, string> = {...DEFAULT_OPERATION_MAP, ...(opts.operationMap ?? {})}
   const roles = [...(opts.roles ?? [])]
+  for (const role of roles) checkName(role, 'role name')
   const tokenSetting = opts.tokenSetting ?? DEFAULT_TOKEN_SETTING
   checkTokenSetting(tokenSetting)
   const template = opts.resource ?? '{table}'
   const kind = opts.as ?? 'permissive'
   const warnings: string[] = []
+  const functions: HessraFunction[] = [ROW_SECURITY]
 
   let ownerExpr: string | null = null
   let indexSuggestion: string | null = null
@@ -203,24 +248,31 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
       })
     }
     const col = quoteIdent(opts.ownerColumn, 'owner column')
-    ownerExpr = `${col} = (SELECT hessra_current_subject())`
+    // The column's text form is compared with the subject: a no-op for text columns (an index on the
+    // column still serves it), and for integer/uuid/... columns a subject that is not a valid value
+    // simply matches no row instead of raising an error (casting the subject to the column type would).
+    const ownerText = `${col}::pg_catalog.text`
+    ownerExpr = `${ownerText} = (SELECT ${callIn(extensionSchema, CURRENT_SUBJECT, [])})`
+    functions.push(CURRENT_SUBJECT)
     const idxName = quoteIdent(truncateIdent(`${table}_${opts.ownerColumn}_idx`), 'index name')
-    indexSuggestion = `CREATE INDEX IF NOT EXISTS ${idxName} ON ${qualified} (${col});`
+    const indexed = opts.ownerColumnIsText === false ? `((${ownerText}))` : `(${col})`
+    indexSuggestion = `CREATE INDEX IF NOT EXISTS ${idxName} ON ${qualified} ${indexed};`
   }
 
-  const tokenExpression = `current_setting(${quoteLiteral(tokenSetting)}, true)`
+  const tokenExpression = `pg_catalog.current_setting(${quoteLiteral(tokenSetting)}, true)`
   let resourceColumn: string | null = null
   if (opts.resourceColumn !== undefined) {
     if (opts.resource !== undefined) throw new UsageError('--resource and --resource-column both name the resource: give one of them')
     resourceColumn = quoteIdent(opts.resourceColumn, 'resource column')
+    functions.push(tokenSetting === DEFAULT_TOKEN_SETTING ? ROW_SECURITY_SESSION : ROW_SECURITY)
   }
   const policies: GeneratedPolicy[] = []
   for (const command of commands) {
     const operation = opMap[command]
     const resource = resourceColumn ?? renderResource(template, {table, schema, command, operation})
     const check = resourceColumn === null
-      ? `(SELECT hessra_row_security(${tokenExpression}, ${quoteLiteral(resource)}, ${quoteLiteral(operation)}))`
-      : perRowCheck(tokenSetting, tokenExpression, resourceColumn, operation)
+      ? `(SELECT ${callIn(extensionSchema, ROW_SECURITY, [tokenExpression, textLiteral(resource), textLiteral(operation)])})`
+      : perRowCheck(extensionSchema, tokenSetting, tokenExpression, resourceColumn, operation)
     const expr = ownerExpr ? `${check} AND ${ownerExpr}` : check
     const using = command === 'insert' ? null : expr
     const withCheck = command === 'insert' || command === 'update' ? expr : null
@@ -238,7 +290,7 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
 
   const names = new Set<string>()
   for (const p of policies) {
-    if (names.has(p.name)) throw new UsageError(`two generated policies would both be named "${p.name}" (role names too similar after truncation)`)
+    if (names.has(p.name)) throw new UsageError(`two generated policies would both be named ${displayValue(p.name)} (role names too similar after truncation)`)
     names.add(p.name)
   }
 
@@ -250,6 +302,8 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
   }
 
   const statements = [
+    PINNED_SEARCH_PATH,
+    extensionSchemaCheck(extensionSchema),
     `ALTER TABLE ${qualified} ENABLE ROW LEVEL SECURITY;`,
     `ALTER TABLE ${qualified} FORCE ROW LEVEL SECURITY;`,
     dropOwnPoliciesStatement(qualified),
@@ -257,32 +311,49 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
   ]
 
   const header = [
-    `-- hessra row-level security for ${qualified} (generated by \`hessra pg policy generate\`)`,
+    `hessra row-level security for ${qualified} (generated by \`hessra pg policy generate\`)`,
     resourceColumn === null
-      ? `-- token: ${tokenExpression}; each check is wrapped in (SELECT ...) so it runs once per statement (an InitPlan)`
-      : `-- token: ${tokenExpression}; the resource differs per row, so the check runs per row (a repeated resource is answered from a per-statement memo)`,
-    `-- operations: ${commands.map((c) => `${c}=${opMap[c]}`).join(', ')}; resource ${resourceColumn !== null ? `column ${resourceColumn}` : template === '{table}' ? quoteLiteral(table) : `template ${quoteLiteral(template)}`}`,
+      ? `token: ${tokenExpression}; each check is wrapped in (SELECT ...) so it runs once per statement (an InitPlan)`
+      : `token: ${tokenExpression}; the resource differs per row, so the check runs per row (a repeated resource is answered from a per-statement memo)`,
+    `operations: ${commands.map((c) => `${c}=${opMap[c]}`).join(', ')}; resource ${resourceColumn !== null ? `column ${resourceColumn}` : template === '{table}' ? quoteLiteral(table) : `template ${quoteLiteral(template)}`}`,
+    `extension functions called in schema ${quoteIdent(extensionSchema)}; the transaction pins search_path to pg_catalog`,
   ]
-  if (ownerExpr) header.push(`-- owner column: ${quoteIdent(opts.ownerColumn!)} must equal the token's subject (hessra_current_subject())`)
-  header.push('-- re-running this script replaces the policies named hessra_* on this table and touches no others;')
-  header.push('-- superusers and roles with BYPASSRLS are not subject to row-level security.')
-  for (const w of warnings) header.push(`-- WARNING: ${w}`)
+  if (ownerExpr) header.push(`owner column: ${quoteIdent(opts.ownerColumn!)} (as text) must equal the token's subject (hessra_current_subject())`)
+  header.push('re-running this script replaces the policies named hessra_* on this table and touches no others;')
+  header.push('superusers and roles with BYPASSRLS are not subject to row-level security.')
+  for (const w of warnings) header.push(`WARNING: ${w}`)
   const trailer: string[] = []
-  if (indexSuggestion) {
-    trailer.push('', `-- Suggested: index the owner column so the owner comparison can use it:`, `--   ${indexSuggestion}`)
-  }
-  const sql = [...header, 'BEGIN;', ...statements, 'COMMIT;', ...trailer].join('\n') + '\n'
+  if (indexSuggestion) trailer.push('', sqlComment('Suggested: index the owner column so the owner comparison can use it:'), sqlComment(`  ${indexSuggestion}`))
+  const sql = [...header.map(sqlComment), 'BEGIN;', ...statements, 'COMMIT;', ...trailer].join('\n') + '\n'
 
-  return {schema, table, qualified, tokenExpression, policies, statements, sql, warnings, indexSuggestion}
+  return {schema, table, qualified, tokenExpression, policies, statements, sql, warnings, indexSuggestion, extensionSchema, functions}
+}
+
+/**
+ * Stops the script unless the hessra extension is installed in `schema`: a function of that name in a
+ * schema the extension does not own could be anyone's.
+ */
+export function extensionSchemaCheck(schema: string): string {
+  const body = [
+    'BEGIN',
+    '  IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace',
+    `                 WHERE e.extname = 'hessra' AND n.nspname = ${quoteLiteral(schema)}) THEN`,
+    `    RAISE EXCEPTION 'the hessra extension is not installed in schema %', ${quoteLiteral(schema)}`,
+    "      USING HINT = 'generate the policies with --extension-schema naming the schema the extension is installed in, or use hessra pg policy apply';",
+    '  END IF;',
+    'END',
+  ].join('\n')
+  const tag = dollarTag(body)
+  return `DO ${tag}\n${body}\n${tag};`
 }
 
 /**
  * The per-row check of a resource column: the two-argument form reads hessra.token itself (no token
  * text per row); a custom token setting needs the three-argument form.
  */
-function perRowCheck(tokenSetting: string, tokenExpression: string, column: string, operation: string): string {
-  if (tokenSetting === DEFAULT_TOKEN_SETTING) return `hessra_row_security(${column}, ${quoteLiteral(operation)})`
-  return `hessra_row_security(${tokenExpression}, ${column}, ${quoteLiteral(operation)})`
+function perRowCheck(extensionSchema: string, tokenSetting: string, tokenExpression: string, column: string, operation: string): string {
+  if (tokenSetting === DEFAULT_TOKEN_SETTING) return callIn(extensionSchema, ROW_SECURITY_SESSION, [column, textLiteral(operation)])
+  return callIn(extensionSchema, ROW_SECURITY, [tokenExpression, column, textLiteral(operation)])
 }
 
 /** A DO block dropping the table's policies named hessra_* (and no others). */
@@ -291,9 +362,9 @@ export function dropOwnPoliciesStatement(qualified: string): string {
     'DECLARE pol name;',
     'BEGIN',
     '  FOR pol IN SELECT p.polname FROM pg_catalog.pg_policy p',
-    `             WHERE p.polrelid = ${quoteLiteral(qualified)}::regclass AND p.polname LIKE 'hessra\\_%'`,
+    `             WHERE p.polrelid = ${quoteLiteral(qualified)}::pg_catalog.regclass AND pg_catalog.starts_with(p.polname, ${quoteLiteral(POLICY_PREFIX)})`,
     '  LOOP',
-    `    EXECUTE format('DROP POLICY %I ON %s', pol, ${quoteLiteral(qualified)}::regclass);`,
+    `    EXECUTE pg_catalog.format('DROP POLICY %I ON %s', pol, ${quoteLiteral(qualified)}::pg_catalog.regclass);`,
     '  END LOOP;',
     'END',
   ].join('\n')

@@ -1,16 +1,21 @@
 /**
  * `hessra pg sandbox start|stop|status`: a throwaway PostgreSQL cluster for trying hessra out.
  *
- * The cluster lives in DIR (default $TMPDIR/hessra-sandbox): DIR/data (initdb), DIR/server.log,
- * DIR/hessra.json (the server-side configuration, public keys only), DIR/sandbox.json (what we know
- * about it) and the unix socket. It listens on 127.0.0.1 only, on its own port (54329, or a free one),
- * with `trust` authentication for local connections — never point it at real data. When we are root
- * the server runs as the `postgres` OS user (PostgreSQL refuses to run as root).
+ * The cluster lives in DIR: DIR/data (initdb), DIR/server.log, DIR/hessra.json (the server-side
+ * configuration, public keys only), DIR/sandbox.json (what we know about it) and the unix socket. It
+ * listens on 127.0.0.1 only, on its own port (54329, or a free one), with `trust` authentication for local
+ * connections — never point it at real data. When we are root the server runs as the `postgres` OS user
+ * (PostgreSQL refuses to run as root).
+ *
+ * This code often runs as root, so DIR must be private (see safe-path.ts): the default is per user, not in
+ * a shared /tmp; a DIR or sandbox.json someone else could have written is refused before anything else
+ * happens; and no program path read from sandbox.json is run unless only root or the caller could have
+ * put it there (the server programs are then taken from that pg_config's own answer, never from the file).
  */
 import {createServer} from 'node:net'
-import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join, resolve} from 'node:path'
+import {chmodSync, chownSync, existsSync, mkdirSync, rmSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {dirname, isAbsolute, join, resolve} from 'node:path'
 
 import type {LoadedConfig} from '../config/index.js'
 import {ConfigError, EnvironmentError, UsageError} from '../errors.js'
@@ -19,27 +24,43 @@ import {isExecutable, isRoot, runProcess, tail, type Runner} from './exec.js'
 import {buildAndInstall, normalizeKeyText, setupDatabase, type PlannedStep} from './install.js'
 import {describePgConfig, discoverPgConfig, type PgConfigInfo} from './pg-config.js'
 import type {Progress} from './progress.js'
+import {callerUid, checkOwnFile, checkPrivateDir, checkTrustedProgram, readFileNoFollow, writeFileNoFollow} from './safe-path.js'
 import {buildServerConfig, serverConfigText, writeServerConfig} from './server-config.js'
 
 export const DEFAULT_SANDBOX_PORT = 54_329
 export const STATE_FILE = 'sandbox.json'
 export const SANDBOX_CONF = 'hessra-sandbox.conf'
 const SERVER_USER = 'postgres'
+/** Root's default: under a root-owned directory nobody else can create in, reachable by the server's OS user. */
+export const ROOT_SANDBOX_DIR = '/var/lib/hessra/sandbox'
 
 export interface SandboxState {
   version: 1
   dir: string
   port: number
+  /** the pg_config the cluster was created with; run again only after checkTrustedProgram */
   pg_config: string
-  bindir: string
   major: number
   config_path: string
   os_user: string
   created_at: string
 }
 
-export function defaultSandboxDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.TMPDIR && env.TMPDIR.startsWith('/') ? env.TMPDIR : tmpdir(), 'hessra-sandbox')
+/**
+ * Per user and private: $XDG_CACHE_HOME/hessra/sandbox (default ~/.cache/hessra/sandbox); for root
+ * ROOT_SANDBOX_DIR, since the server's OS user must reach the directory and /root is private.
+ */
+export function defaultSandboxDir(env: NodeJS.ProcessEnv = process.env, uid: number | null = callerUid()): string {
+  if (uid === 0) return ROOT_SANDBOX_DIR
+  const cache = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(env.HOME && isAbsolute(env.HOME) ? env.HOME : homedir(), '.cache')
+  return join(cache, 'hessra', 'sandbox')
+}
+
+const DIR_HINT = 'choose a directory of your own with --dir (the default is private to you), or fix its owner and mode'
+
+/** The sandbox directory, resolved and checked (see safe-path.ts); `server` may own it when we are root. */
+function sandboxDir(dir: string | undefined, server: OsUser | null): string {
+  return checkPrivateDir(resolve(dir ?? defaultSandboxDir()), {alsoOwner: server?.uid, what: 'the sandbox directory', hint: DIR_HINT})
 }
 
 export function sandboxUrl(port: number): string {
@@ -51,19 +72,22 @@ export function sandboxTarget(port: number): ConnectionTarget {
   return {connectionString: url, source: 'flag', display: url}
 }
 
+/** The state file of a checked directory; refused unless the caller wrote it (see checkOwnFile). */
 export function readState(dir: string): SandboxState | null {
   const p = join(dir, STATE_FILE)
   if (!existsSync(p)) return null
+  checkOwnFile(p, 'the sandbox state')
   try {
-    const s = JSON.parse(readFileSync(p, 'utf8')) as SandboxState
-    return s && s.version === 1 && typeof s.port === 'number' ? s : null
+    const s = JSON.parse(readFileNoFollow(p)) as SandboxState
+    const valid = s && s.version === 1 && Number.isInteger(s.port) && s.port > 0 && s.port <= 65_535 && typeof s.pg_config === 'string' && isAbsolute(s.pg_config)
+    return valid ? s : null
   } catch {
     return null
   }
 }
 
 function writeState(state: SandboxState): void {
-  writeFileSync(join(state.dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n', {mode: 0o644})
+  writeFileNoFollow(join(state.dir, STATE_FILE), JSON.stringify(state, null, 2) + '\n', {mode: 0o644})
 }
 
 /** The sandbox's own settings (included from postgresql.conf, rewritten on every start). */
@@ -154,12 +178,18 @@ async function serverOsUser(run: Runner): Promise<OsUser | null> {
   return {name: SERVER_USER, uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim())}
 }
 
+/**
+ * --pg-config, else the pg_config recorded in the state (only when it passes checkTrustedProgram; the
+ * server programs then come from its answer and are checked the same way), else discovery.
+ */
 async function findServerBinaries(pgConfig: string | undefined, stateInfo: SandboxState | null, run: Runner): Promise<PgConfigInfo> {
   let info: PgConfigInfo
+  const fromState = !pgConfig && stateInfo !== null && existsSync(stateInfo.pg_config)
   if (pgConfig) info = (await discoverPgConfig({explicit: pgConfig, run})).chosen
-  else if (stateInfo && isExecutable(stateInfo.pg_config)) info = await describePgConfig(stateInfo.pg_config, run)
+  else if (fromState) info = await describePgConfig(checkTrustedProgram(stateInfo.pg_config, STATE_FILE), run)
   else info = (await discoverPgConfig({run})).chosen
   for (const tool of ['initdb', 'pg_ctl', 'postgres']) {
+    if (fromState && existsSync(join(info.bindir, tool))) checkTrustedProgram(join(info.bindir, tool), `the bindir of ${info.path}`)
     if (!isExecutable(join(info.bindir, tool))) {
       throw new EnvironmentError(`PostgreSQL ${info.major} server programs are missing (${join(info.bindir, tool)})`, {
         hint: `apt-get install postgresql-${info.major}`,
@@ -203,21 +233,43 @@ export async function isRunning(info: PgConfigInfo, dir: string, run: Runner = r
   return {running: r.code === 0, pid: m ? Number(m[1]) : null}
 }
 
+/** Creates the (checked) directory: private to us, or when we are root to the server's OS user, which must reach it. */
+async function prepareDir(dir: string, user: OsUser | null, run: Runner): Promise<void> {
+  if (!existsSync(dir)) {
+    mkdirSync(dirname(dir), {recursive: true, mode: user ? 0o755 : 0o700})
+    mkdirSync(dir, {mode: 0o700})
+  }
+  if (!user) return
+  chownSync(dir, user.uid, user.gid)
+  chmodSync(dir, 0o700)
+  const reach = await run('test', ['-x', dir], {asUser: user.name})
+  if (reach.code !== 0) {
+    throw new EnvironmentError(`the ${user.name} OS user cannot reach ${dir} (a parent directory is not traversable)`, {
+      hint: `use the default (${ROOT_SANDBOX_DIR}) or a --dir whose parent directories others may traverse`,
+    })
+  }
+}
+
 export async function sandboxStart(opts: SandboxOptions): Promise<SandboxStartResult> {
   const run = opts.run ?? runProcess
   const {progress} = opts
-  const dir = resolve(opts.dir ?? defaultSandboxDir())
   const warnings: string[] = []
   const steps: PlannedStep[] = []
+  // The directory first, before anything is built or run: ours, private, not someone else's cluster.
+  const user = await serverOsUser(run)
+  const dir = sandboxDir(opts.dir, user)
   const prior = readState(dir)
   const dataDir = join(dir, 'data')
   if (existsSync(dataDir) && !prior) {
-    throw new UsageError(`${dir} holds a data directory that is not a hessra sandbox (no ${STATE_FILE})`, {hint: 'choose another --dir'})
+    throw new UsageError(`${dir} holds a data directory that is not a hessra sandbox (no valid ${STATE_FILE})`, {hint: 'choose another --dir'})
   }
-  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a directory`)
+  const socketPath = join(dir, `.s.PGSQL.${opts.port ?? DEFAULT_SANDBOX_PORT}`)
+  if (Buffer.byteLength(socketPath) > 100) {
+    throw new UsageError(`${dir} is too long a path for a unix socket directory`, {hint: 'use a shorter --dir'})
+  }
+  await prepareDir(dir, user, run)
 
   const info = await findServerBinaries(opts.pgConfig, prior, run)
-  const user = await serverOsUser(run)
   const configPath = join(dir, 'hessra.json')
 
   // the server-side configuration from the CLI configuration (a sandbox without keys still starts)
@@ -246,21 +298,6 @@ export async function sandboxStart(opts: SandboxOptions): Promise<SandboxStartRe
 
   if (!opts.noInstall) await buildAndInstall({info, progress, dryRun: false, run, steps})
 
-  // the directory: ours, reachable by the server's OS user
-  mkdirSync(dir, {recursive: true, mode: 0o700})
-  if (user) {
-    chownSync(dir, user.uid, user.gid)
-    chmodSync(dir, 0o700)
-    const reach = await run('test', ['-x', dir], {asUser: user.name})
-    if (reach.code !== 0) {
-      throw new EnvironmentError(`the ${user.name} OS user cannot reach ${dir} (a parent directory is not traversable)`, {hint: 'choose a directory under /tmp with --dir (or set TMPDIR)'})
-    }
-  }
-  const socketPath = join(dir, `.s.PGSQL.${opts.port ?? DEFAULT_SANDBOX_PORT}`)
-  if (Buffer.byteLength(socketPath) > 100) {
-    throw new UsageError(`${dir} is too long a path for a unix socket directory`, {hint: 'use a shorter --dir, e.g. /tmp/hessra-sandbox'})
-  }
-
   let created = false
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     await progress.step(`Creating the cluster (initdb, PostgreSQL ${info.major})`, async () => {
@@ -271,8 +308,7 @@ export async function sandboxStart(opts: SandboxOptions): Promise<SandboxStartRe
       })
       if (r.code !== 0) throw new EnvironmentError(`initdb failed: ${tail(r.stderr || r.stdout)}`)
     })
-    const conf = join(dataDir, 'postgresql.conf')
-    writeFileSync(conf, readFileSync(conf, 'utf8') + `\n# hessra sandbox\ninclude_if_exists '${SANDBOX_CONF}'\n`)
+    writeFileNoFollow(join(dataDir, 'postgresql.conf'), `\n# hessra sandbox\ninclude_if_exists '${SANDBOX_CONF}'\n`, {mode: 0o600, append: true})
     created = true
   }
 
@@ -283,7 +319,6 @@ export async function sandboxStart(opts: SandboxOptions): Promise<SandboxStartRe
     dir,
     port,
     pg_config: info.path,
-    bindir: info.bindir,
     major: info.major,
     config_path: configPath,
     os_user: user?.name ?? (process.env.USER || 'self'),
@@ -292,14 +327,13 @@ export async function sandboxStart(opts: SandboxOptions): Promise<SandboxStartRe
   if (configText !== null) writeServerConfig(configPath, configText)
 
   for (let attempt = 0; ; attempt++) {
-    writeFileSync(join(dataDir, SANDBOX_CONF), sandboxConf(dir, port), {mode: 0o644})
-    if (user) chownSync(join(dataDir, SANDBOX_CONF), user.uid, user.gid)
+    writeFileNoFollow(join(dataDir, SANDBOX_CONF), sandboxConf(dir, port), {mode: 0o644, owner: user ?? undefined})
     state.port = port
     writeState(state)
     const log = join(dir, 'server.log')
     const r = await progress.step(`Starting PostgreSQL on 127.0.0.1:${port}`, async () => pgCtl(info, user, ['-D', dataDir, '-l', log, '-w', '-t', '60', 'start'], run, dir))
     if (r.code === 0) break
-    const logText = existsSync(log) ? readFileSync(log, 'utf8') : ''
+    const logText = existsSync(log) ? readFileNoFollow(log) : ''
     if (explicit === undefined && attempt < 2 && /could not bind|Address already in use|could not create any TCP\/IP sockets/.test(logText + r.stderr)) {
       port = await pickPort({preferred: port + 1, avoid: [port]})
       continue
@@ -329,7 +363,10 @@ export interface SandboxStopResult {
 
 export async function sandboxStop(opts: {dir?: string; keep?: boolean; progress: Progress; run?: Runner; pgConfig?: string}): Promise<SandboxStopResult> {
   const run = opts.run ?? runProcess
-  const dir = resolve(opts.dir ?? defaultSandboxDir())
+  const requested = resolve(opts.dir ?? defaultSandboxDir())
+  if (!existsSync(requested)) return {dir: requested, wasRunning: false, removed: false, found: false}
+  const user = await serverOsUser(run)
+  const dir = sandboxDir(requested, user)
   const state = readState(dir)
   if (!state) {
     if (existsSync(join(dir, 'data'))) throw new UsageError(`${dir} is not a hessra sandbox (no ${STATE_FILE}); not touching it`)
@@ -338,7 +375,6 @@ export async function sandboxStop(opts: {dir?: string; keep?: boolean; progress:
   let wasRunning = false
   if (existsSync(join(dir, 'data', 'PG_VERSION'))) {
     const info = await findServerBinaries(opts.pgConfig, state, run)
-    const user = isRoot() ? await serverOsUser(run) : null
     const st = await isRunning(info, dir, run)
     if (st.running) {
       wasRunning = true
@@ -369,10 +405,13 @@ export interface SandboxStatusResult {
 
 export async function sandboxStatus(opts: {dir?: string; run?: Runner; pgConfig?: string}): Promise<SandboxStatusResult> {
   const run = opts.run ?? runProcess
-  const dir = resolve(opts.dir ?? defaultSandboxDir())
+  const requested = resolve(opts.dir ?? defaultSandboxDir())
+  const notFound = {found: false, running: false, pid: null, port: null, url: null, configPath: null, postgres: null}
+  if (!existsSync(requested)) return {dir: requested, ...notFound}
+  const dir = sandboxDir(requested, await serverOsUser(run))
   const state = readState(dir)
   if (!state || !existsSync(join(dir, 'data', 'PG_VERSION'))) {
-    return {dir, found: false, running: false, pid: null, port: null, url: null, configPath: null, postgres: null}
+    return {dir, ...notFound}
   }
   const info = await findServerBinaries(opts.pgConfig, state, run)
   const st = await isRunning(info, dir, run)
@@ -383,7 +422,7 @@ export async function sandboxStatus(opts: {dir?: string; run?: Runner; pgConfig?
     pid: st.pid,
     port: state.port,
     url: sandboxUrl(state.port),
-    configPath: existsSync(state.config_path) ? state.config_path : null,
+    configPath: existsSync(join(dir, 'hessra.json')) ? join(dir, 'hessra.json') : null,
     postgres: {major: info.major, pg_config: info.path},
   }
 }

@@ -4,7 +4,7 @@
  * service chains, leeway and limits — written atomically, mode 0644, never group/world-writable,
  * owned by root when we are root (the extension refuses files other users could have written).
  */
-import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, isAbsolute, resolve} from 'node:path'
 
 import type {HessraConfig, KeyEntry, LoadedConfig, ServiceNode} from '../config/index.js'
@@ -98,7 +98,10 @@ export function writeServerConfig(path: string, text: string, opts: {owner?: {ui
     }
     mkdirSync(dirname(path), {recursive: true, mode: 0o755})
     const tmp = `${path}.tmp-${process.pid}`
-    writeFileSync(tmp, text, {mode: 0o644})
+    // a fresh file (O_EXCL): a link left at the temporary name (the sandbox directory belongs to the
+    // server's OS user when we are root) must not redirect root's write
+    rmSync(tmp, {force: true})
+    writeFileSync(tmp, text, {mode: 0o644, flag: 'wx'})
     chmodSync(tmp, 0o644) // umask may have removed bits we want; never more than 0644
     if (opts.owner) chownSync(tmp, opts.owner.uid, opts.owner.gid)
     renameSync(tmp, path)

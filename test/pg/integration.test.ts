@@ -6,6 +6,7 @@
  * not skip: a missing piece fails the suite with the reason.
  */
 import {strict as assert} from 'node:assert'
+import {spawnSync} from 'node:child_process'
 import {chmodSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
@@ -15,7 +16,9 @@ import {loadConfig} from '../../src/config/index.js'
 import {generateKeyPair} from '../../src/keys.js'
 import type {KeyPair} from '../../src/native/binding.js'
 import {applyPolicies} from '../../src/pg/apply.js'
-import {generatePolicies} from '../../src/pg/policy.js'
+import {UsageError} from '../../src/errors.js'
+import {generatePolicies, parseOperationMap, type PolicyOptions} from '../../src/pg/policy.js'
+import {describePgConfig} from '../../src/pg/pg-config.js'
 import {recordingProgress} from '../../src/pg/progress.js'
 import {sandboxStart, sandboxStatus, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
 import {getStatus} from '../../src/pg/status.js'
@@ -178,10 +181,9 @@ describe('pg end to end (throwaway cluster)', function () {
       await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON documents, notes TO ${APP}`)
       // hessra_stats() is for monitoring roles (0.3.0 revokes it from PUBLIC)
       await admin.query(`GRANT pg_monitor TO ${APP}`)
-      const docs = generatePolicies({table: 'documents', ownerColumn: 'owner'})
-      const r = await applyPolicies(admin, docs)
+      const r = await applyPolicies(admin, {table: 'documents', ownerColumn: 'owner'})
       assert.deepEqual(r.created, ['hessra_select', 'hessra_insert', 'hessra_update', 'hessra_delete'])
-      await applyPolicies(admin, generatePolicies({table: 'notes', roles: [APP]}))
+      await applyPolicies(admin, {table: 'notes', roles: [APP]})
     })
 
     it('SELECT: each subject sees only its rows; expired, forged, wrong-resource and no token see none', async () => {
@@ -257,14 +259,13 @@ describe('pg end to end (throwaway cluster)', function () {
 
     it('re-apply replaces only hessra_* policies, in one transaction', async () => {
       await admin.query('CREATE POLICY keep_me ON documents AS RESTRICTIVE FOR SELECT USING (true)')
-      const gen = generatePolicies({table: 'documents', ownerColumn: 'owner', operations: ['select']})
-      const r = await applyPolicies(admin, gen)
+      const r = await applyPolicies(admin, {table: 'documents', ownerColumn: 'owner', operations: ['select']})
       assert.deepEqual(r.dropped, ['hessra_delete', 'hessra_insert', 'hessra_select', 'hessra_update'])
       assert.deepEqual(r.untouched, ['keep_me'])
       const names = await admin.query("SELECT polname FROM pg_policy WHERE polrelid = 'documents'::regclass ORDER BY 1")
       assert.deepEqual(names.rows.map((x) => x.polname), ['hessra_select', 'keep_me'])
       // a failing apply changes nothing
-      await assert.rejects(applyPolicies(admin, generatePolicies({table: 'documents', ownerColumn: 'no_such_column'})), /no_such_column/)
+      await assert.rejects(applyPolicies(admin, {table: 'documents', ownerColumn: 'no_such_column'}), (e: Error) => e instanceof UsageError && /column "no_such_column" does not exist/.test(e.message))
       const after = await admin.query("SELECT polname FROM pg_policy WHERE polrelid = 'documents'::regclass ORDER BY 1")
       assert.deepEqual(after.rows.map((x) => x.polname), ['hessra_select', 'keep_me'])
       assert.deepEqual(await ids(tokens.alice), [1, 2])
@@ -286,6 +287,200 @@ describe('pg end to end (throwaway cluster)', function () {
       assert.ok(docs)
       assert.equal(docs.hessraPolicies.length, 4)
       assert.ok(docs.hessraPolicies.every((p) => p.perStatement))
+    })
+  })
+  describe('hostile names, search_path hijack, non-text owner columns (issue 18 #2 #3, issue 15 #1)', () => {
+    const MALLORY = 'hessra_it_mallory'
+    const INJECT = `notes\nALTER ROLE ${MALLORY} SUPERUSER;--`
+    let psql: string
+    let work: string
+
+    /** Runs a script the way a user would (psql -f, no ON_ERROR_STOP), as the superuser. */
+    const runScript = (sql: string, db: string) => {
+      const file = join(work, `script-${Math.random().toString(36).slice(2)}.sql`)
+      writeFileSync(file, sql)
+      chmodSync(file, 0o644)
+      return spawnSync(psql, ['-X', '-q', '-d', url(db), '-f', file], {encoding: 'utf8', timeout: 60_000})
+    }
+    const malloryRights = async () =>
+      (await admin.query(`SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls FROM pg_roles WHERE rolname = '${MALLORY}'`)).rows[0] as Record<string, boolean>
+    const NOTHING = {rolsuper: false, rolcreaterole: false, rolcreatedb: false, rolbypassrls: false}
+
+    before(async () => {
+      psql = join((await describePgConfig(sb.postgres.pg_config)).bindir, 'psql')
+      work = tempDir('hessra-it-scripts-')
+      chmodSync(work, 0o755)
+      await admin.query(`DROP ROLE IF EXISTS ${MALLORY}`)
+      await admin.query(`CREATE ROLE ${MALLORY} NOSUPERUSER`)
+      await admin.query('DROP DATABASE IF EXISTS it_inject')
+      await admin.query('CREATE DATABASE it_inject')
+      const c = new pg.Client({connectionString: url('it_inject')})
+      await c.connect()
+      await c.query('CREATE EXTENSION hessra')
+      await c.query("CREATE TABLE canary (id int); INSERT INTO canary VALUES (1)")
+      await c.end()
+      // a database owner may turn this off for their database: backslashes in '' literals become escapes
+      await admin.query('ALTER DATABASE it_inject SET standard_conforming_strings = off')
+    })
+
+    it('psql -f of a generated script does only what it says, whatever the names and values (every flag)', async () => {
+      const escape = `\\'); COMMIT; ALTER ROLE ${MALLORY} SUPERUSER; --`
+      const cases: [string, PolicyOptions][] = [
+        ['--table', {table: INJECT}],
+        ['--schema', {table: 'notes', schema: INJECT}],
+        ['--owner-column', {table: 'notes', ownerColumn: INJECT}],
+        ['--role', {table: 'notes', roles: [INJECT]}],
+        ['--resource', {table: 'notes', resource: INJECT}],
+        ['--operation-map', {table: 'notes', operationMap: parseOperationMap(`select=${INJECT}`)}],
+        ['--extension-schema', {table: 'notes', extensionSchema: INJECT}],
+        ['--resource (backslash)', {table: 'notes', resource: escape}],
+        ['--operation-map (backslash)', {table: 'notes', operationMap: parseOperationMap(`select=${escape}`)}],
+      ]
+      for (const db of ['postgres', 'it_inject']) {
+        for (const [flag, options] of cases) {
+          let sql: string
+          try {
+            sql = generatePolicies(options).sql
+          } catch (error) {
+            assert.ok(error instanceof UsageError, `${flag}: ${(error as Error).message}`)
+            assert.match((error as Error).message, /contains a control or formatting character \(U\+000A\)/)
+            continue
+          }
+          runScript(sql, db)
+          assert.deepEqual(await malloryRights(), NOTHING, `${flag} on ${db}: the script changed ${MALLORY}`)
+        }
+      }
+      const canary = new pg.Client({connectionString: url('it_inject')})
+      await canary.connect()
+      assert.equal((await canary.query('SELECT count(*)::int AS n FROM canary')).rows[0].n, 1)
+      await canary.end()
+    })
+
+    it('hostile but valid names work end to end: quotes, backslashes, dollar tags, psql variables', async () => {
+      const table = `it's "odd" \\ $hessra$ :x ;--`
+      const owner = `own\\er's :'v'`
+      const role = `r\\ole "x"`
+      await admin.query(`DROP ROLE IF EXISTS "${role.replaceAll('"', '""')}"`)
+      await admin.query(`CREATE ROLE "${role.replaceAll('"', '""')}"`)
+      const c = new pg.Client({connectionString: url('it_inject')})
+      await c.connect()
+      await c.query(`CREATE TABLE "${table.replaceAll('"', '""')}" (id int, "${owner.replaceAll('"', '""')}" text)`)
+      const gen = generatePolicies({table, ownerColumn: owner, roles: [role], resource: `{table}\\x`, operationMap: parseOperationMap("select=re'ad")})
+      const r = runScript(gen.sql, 'it_inject')
+      assert.equal(r.status, 0, r.stderr)
+      assert.doesNotMatch(r.stderr, /ERROR/, r.stderr)
+      await c.query('SET standard_conforming_strings = on') // how pg_get_expr prints the literals below
+      const pols = await c.query('SELECT polname, pg_get_expr(polqual, polrelid) AS qual FROM pg_policy WHERE polrelid = $1::regclass ORDER BY 1', [gen.qualified])
+      assert.deepEqual(pols.rows.map((p) => p.polname), ['hessra_delete_r\\ole "x"', 'hessra_insert_r\\ole "x"', 'hessra_select_r\\ole "x"', 'hessra_update_r\\ole "x"'])
+      const select = pols.rows.find((p) => p.polname.startsWith('hessra_select'))
+      assert.ok(select.qual.includes(`'${table.replaceAll("'", "''")}\\x'::text`), select.qual)
+      assert.ok(select.qual.includes("'re''ad'::text"), select.qual)
+      await c.end()
+      assert.deepEqual(await malloryRights(), NOTHING)
+    })
+
+    it("a database owner's look-alike functions on the superuser's search_path are never called", async () => {
+      await admin.query('DROP DATABASE IF EXISTS it_hijack')
+      await admin.query('DROP ROLE IF EXISTS hessra_it_dbowner')
+      await admin.query('CREATE ROLE hessra_it_dbowner LOGIN')
+      await admin.query('CREATE DATABASE it_hijack OWNER hessra_it_dbowner')
+      const su = new pg.Client({connectionString: url('it_hijack')})
+      await su.connect()
+      try {
+        await hijack(su)
+      } finally {
+        await su.end()
+      }
+    })
+
+    async function hijack(su: pg.Client) {
+      await su.query('CREATE EXTENSION hessra')
+      await su.query('CREATE TABLE secrets (id int, owner text)')
+      await su.query("INSERT INTO secrets VALUES (1, 'alice'), (2, 'bob')")
+      await su.query(`GRANT SELECT ON secrets TO ${APP}`)
+      // the owner of the database: schema "postgres" comes first in the superuser's default search_path
+      const evil = new pg.Client({connectionString: url('it_hijack').replace('postgres@', 'hessra_it_dbowner@')})
+      await evil.connect()
+      await evil.query('CREATE SCHEMA postgres')
+      await evil.query('CREATE FUNCTION postgres.hessra_row_security(text, text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$')
+      await evil.query("CREATE FUNCTION postgres.hessra_current_subject() RETURNS text LANGUAGE sql AS $$ SELECT 'alice' $$")
+      await evil.query('GRANT USAGE ON SCHEMA postgres TO PUBLIC')
+      // run by a superuser, this would make the database owner a superuser
+      await evil.query('CREATE FUNCTION postgres.hessra_init(text) RETURNS boolean LANGUAGE sql AS $$ ALTER ROLE hessra_it_dbowner SUPERUSER; SELECT true $$')
+      await evil.end()
+      const ownerIsSuperuser = async () => (await admin.query("SELECT rolsuper FROM pg_roles WHERE rolname = 'hessra_it_dbowner'")).rows[0].rolsuper as boolean
+
+
+      const visible = async () => {
+        const c = new pg.Client({connectionString: url('it_hijack')})
+        await c.connect()
+        try {
+          await c.query('BEGIN')
+          await c.query(`SET LOCAL ROLE ${APP}`)
+          return (await c.query('SELECT id FROM public.secrets')).rows.length
+        } finally {
+          await c.end()
+        }
+      }
+      // apply through the library (as `hessra pg policy apply` does)
+      await applyPolicies(su, {table: 'secrets', ownerColumn: 'owner'})
+      assert.equal(await visible(), 0, 'after apply, a role with no token sees no row')
+      // and the script from `generate`, run with psql as the superuser
+      const r = runScript(generatePolicies({table: 'secrets', ownerColumn: 'owner'}).sql, 'it_hijack')
+      assert.equal(r.status, 0, r.stderr)
+      assert.equal(await visible(), 0, 'after psql -f, a role with no token sees no row')
+      const quals = await su.query("SELECT concat(pg_get_expr(polqual, polrelid), ' ', pg_get_expr(polwithcheck, polrelid)) AS q FROM pg_policy WHERE polrelid = 'public.secrets'::regclass")
+      assert.equal(quals.rows.length, 4)
+      for (const q of quals.rows) {
+        assert.match(q.q, /public\.hessra_row_security/, q.q)
+        assert.doesNotMatch(q.q, /postgres\./, q.q)
+      }
+      // generated for the wrong schema: the script stops instead of calling whatever is there
+      const wrong = runScript(generatePolicies({table: 'secrets', extensionSchema: 'postgres'}).sql, 'it_hijack')
+      assert.match(wrong.stderr, /the hessra extension is not installed in schema postgres/)
+      assert.equal(await ownerIsSuperuser(), false)
+
+      // `pg install` as the superuser checks the configuration loads with hessra_init()
+      const install = cli(['pg', 'install', '--database', url('it_hijack'), '--skip-build', '--json'], {env: {HESSRA_CONFIG: configPath}})
+      assert.equal(install.status, 0, install.stderr)
+      assert.equal(await ownerIsSuperuser(), false, "pg install called the database owner's hessra_init")
+    }
+
+    it('integer and uuid owner columns: apply works, rows match the subject by text, a non-numeric subject matches nothing', async () => {
+      const now = Math.floor(Date.now() / 1000)
+      const uuid = '6f1b0d5e-2c4a-4b7e-9a3f-0c2d9e8b7a61'
+      const grant = (subject: string, table: string) =>
+        mintFromDatalog({privateKey: root, datalog: `right("${subject}", "${table}", "read");\ncheck if subject($s), resource($r), operation($o), right($s, $r, $o);\ncheck if time($t), $t < {exp};`, params: {exp: now + 3600}})
+      await admin.query('DROP TABLE IF EXISTS accounts, devices')
+      await admin.query('CREATE TABLE accounts (id int PRIMARY KEY, owner_id int NOT NULL)')
+      await admin.query('INSERT INTO accounts SELECT g, g % 50 FROM generate_series(1, 2000) g')
+      await admin.query('CREATE TABLE devices (id int PRIMARY KEY, owner uuid NOT NULL)')
+      await admin.query(`INSERT INTO devices VALUES (1, '${uuid}'), (2, gen_random_uuid())`)
+      await admin.query(`GRANT SELECT ON accounts, devices TO ${APP}`)
+      const acc = await applyPolicies(admin, {table: 'accounts', ownerColumn: 'owner_id', operations: ['select']})
+      assert.equal(acc.generated.indexSuggestion, 'CREATE INDEX IF NOT EXISTS "accounts_owner_id_idx" ON "public"."accounts" (("owner_id"::pg_catalog.text));')
+      await applyPolicies(admin, {table: 'devices', ownerColumn: 'owner', operations: ['select']})
+      assert.equal((await ids(grant('42', 'accounts'), 'accounts')).length, 40)
+      assert.deepEqual(await ids(grant('alice', 'accounts'), 'accounts'), [], 'a subject that is not an integer: no rows, no error')
+      assert.deepEqual(await ids(grant('99999999999999999999', 'accounts'), 'accounts'), [])
+      assert.deepEqual(await ids(grant(uuid, 'devices'), 'devices'), [1])
+      assert.deepEqual(await ids(grant('not-a-uuid', 'devices'), 'devices'), [])
+      // the suggested expression index serves the comparison
+      await admin.query(acc.generated.indexSuggestion!)
+      await admin.query('ANALYZE accounts')
+      const plan = await as(grant('42', 'accounts'), async (c) => {
+        await c.query('SET LOCAL enable_seqscan = off')
+        return (await c.query('EXPLAIN (COSTS OFF) SELECT * FROM accounts')).rows.map((r) => r['QUERY PLAN'] as string).join('\n')
+      })
+      assert.match(plan, /accounts_owner_id_idx/, plan)
+      // the CLI: clear errors, exit 2, no talk of search_path
+      const intColumn = cli(['pg', 'policy', 'apply', '--database', sb.url, '--table', 'accounts', '--owner-column', 'id', '--json'])
+      assert.equal(intColumn.status, 0, intColumn.stderr)
+      await admin.query('ALTER TABLE devices ADD COLUMN made date')
+      const bad = cli(['pg', 'policy', 'apply', '--database', sb.url, '--table', 'devices', '--owner-column', 'made'])
+      assert.equal(bad.status, 2, bad.stderr)
+      assert.match(bad.stderr, /owner column "made" is of type date, which cannot hold a token subject/)
+      assert.doesNotMatch(bad.stderr, /search_path/)
     })
   })
 })

@@ -4,6 +4,7 @@ import {exitCodeFor, UsageError} from '../../src/errors.js'
 import {
   checkTokenSetting,
   dropOwnPoliciesStatement,
+  extensionSchemaCheck,
   generatePolicies,
   parseOperationMap,
   parseOperations,
@@ -12,26 +13,29 @@ import {
   renderResource,
   splitTable,
 } from '../../src/pg/policy.js'
-import {dollarTag, qualifiedName, quoteIdent, quoteLiteral, redactUrl} from '../../src/pg/sql.js'
+import {dollarTag, qualifiedName, quoteIdent, quoteLiteral, redactUrl, sqlComment} from '../../src/pg/sql.js'
 import {checksArePerStatement} from '../../src/pg/status.js'
 
 const DROP = `DO $hessra$
 DECLARE pol name;
 BEGIN
   FOR pol IN SELECT p.polname FROM pg_catalog.pg_policy p
-             WHERE p.polrelid = '"public"."documents"'::regclass AND p.polname LIKE 'hessra\\_%'
+             WHERE p.polrelid = '"public"."documents"'::pg_catalog.regclass AND pg_catalog.starts_with(p.polname, 'hessra_')
   LOOP
-    EXECUTE format('DROP POLICY %I ON %s', pol, '"public"."documents"'::regclass);
+    EXECUTE pg_catalog.format('DROP POLICY %I ON %s', pol, '"public"."documents"'::pg_catalog.regclass);
   END LOOP;
 END
 $hessra$;`
 
-const CHECK = (op: string) => `(SELECT hessra_row_security(current_setting('hessra.token', true), 'documents', '${op}'))`
+const CHECK = (op: string, schema = '"public"') =>
+  `(SELECT ${schema}.hessra_row_security(pg_catalog.current_setting('hessra.token', true), 'documents'::pg_catalog.text, '${op}'::pg_catalog.text))`
 
 describe('pg policy generation', () => {
   it('default: enable + force, drop own policies, one policy per command, golden SQL', () => {
     const g = generatePolicies({table: 'documents'})
     assert.deepEqual(g.statements, [
+      'SET LOCAL search_path = pg_catalog, pg_temp;',
+      extensionSchemaCheck('public'),
       'ALTER TABLE "public"."documents" ENABLE ROW LEVEL SECURITY;',
       'ALTER TABLE "public"."documents" FORCE ROW LEVEL SECURITY;',
       DROP,
@@ -56,13 +60,13 @@ describe('pg policy generation', () => {
     for (const p of g.policies) {
       const expr = `${p.using ?? ''} ${p.withCheck ?? ''}`
       assert.ok(checksArePerStatement(expr), expr)
-      assert.ok(!/[^(]\s*hessra_row_security\(/.test(expr.replaceAll('(SELECT hessra_row_security(', '')), 'no bare call')
+      assert.ok(!/hessra_\w+\(/.test(expr.replaceAll('(SELECT "public".hessra_', '')), 'no bare call')
     }
   })
 
   it('owner-column mode compares with (SELECT hessra_current_subject()) and suggests an index', () => {
     const g = generatePolicies({table: 'documents', ownerColumn: 'Owner Id', operations: ['select', 'insert']})
-    const owner = `"Owner Id" = (SELECT hessra_current_subject())`
+    const owner = `"Owner Id"::pg_catalog.text = (SELECT "public".hessra_current_subject())`
     assert.deepEqual(
       g.policies.map((p) => p.sql),
       [
@@ -88,7 +92,7 @@ describe('pg policy generation', () => {
     )
     assert.equal(
       g.policies[1].sql,
-      `CREATE POLICY "hessra_select_Report""ing" ON "App"."docs"\n  AS PERMISSIVE FOR SELECT TO "Report""ing"\n  USING ((SELECT hessra_row_security(current_setting('hessra.token', true), 'docs', 'read')));`,
+      `CREATE POLICY "hessra_select_Report""ing" ON "App"."docs"\n  AS PERMISSIVE FOR SELECT TO "Report""ing"\n  USING ((SELECT "public".hessra_row_security(pg_catalog.current_setting('hessra.token', true), 'docs'::pg_catalog.text, 'read'::pg_catalog.text)));`,
     )
   })
 
@@ -104,7 +108,7 @@ describe('pg policy generation', () => {
     })
     assert.equal(
       g.policies[0].sql,
-      `CREATE POLICY "hessra_select" ON "shop"."orders"\n  AS RESTRICTIVE FOR SELECT TO PUBLIC\n  USING ((SELECT hessra_row_security(current_setting('app.token', true), 'shop:orders/select', 'view')));`,
+      `CREATE POLICY "hessra_select" ON "shop"."orders"\n  AS RESTRICTIVE FOR SELECT TO PUBLIC\n  USING ((SELECT "public".hessra_row_security(pg_catalog.current_setting('app.token', true), 'shop:orders/select'::pg_catalog.text, 'view'::pg_catalog.text)));`,
     )
     assert.equal(g.policies[1].operation, 'edit')
     assert.equal(g.policies[1].resource, 'shop:orders/update')
@@ -137,8 +141,79 @@ describe('pg policy generation', () => {
   it('quotes hostile names and literals', () => {
     const g = generatePolicies({table: `x"; DROP TABLE t; --`, resource: `it's`})
     assert.ok(g.qualified === `"public"."x""; DROP TABLE t; --"`)
-    assert.ok(g.policies[0].sql.includes(`'it''s'`))
+    assert.ok(g.policies[0].sql.includes(`'it''s'::pg_catalog.text`))
     assert.throws(() => generatePolicies({table: 'a\u0000b'}), UsageError)
+  })
+
+  describe('hostile names and values (issue 18 #2: script injection)', () => {
+    const INJECT = 'notes\nALTER ROLE mallory SUPERUSER;--'
+    const breakers = ['\n', '\r', '\u000b', '\u0085', '\u2028', '\u202e', '\u007f']
+
+    it('refuses control characters in every name: table, schema, owner column, role, extension schema', () => {
+      const cases: [string, (v: string) => Parameters<typeof generatePolicies>[0]][] = [
+        ['table name', (v) => ({table: v})],
+        ['schema name', (v) => ({table: 't', schema: v})],
+        ['owner column', (v) => ({table: 't', ownerColumn: v})],
+        ['role name', (v) => ({table: 't', roles: [v]})],
+        ['extension schema', (v) => ({table: 't', extensionSchema: v})],
+      ]
+      for (const [what, opts] of cases) {
+        for (const ch of breakers) {
+          const name = INJECT.replace('\n', ch)
+          assert.throws(
+            () => generatePolicies(opts(name)),
+            (e: Error) => {
+              assert.ok(e instanceof UsageError, `${what}: ${e.message}`)
+              assert.equal(exitCodeFor(e), 2)
+              assert.match(e.message, new RegExp(`^${what} ".*" contains a control or formatting character \\(U\\+`))
+              assert.ok(!/[\n\r\u000b\u0085\u2028\u202e\u007f]/.test(e.message), 'the message shows the character escaped')
+              return true
+            },
+          )
+        }
+      }
+    })
+
+    it('values in literals (--resource, --operation-map) cannot leave their literal or comment', () => {
+      for (const ch of breakers) {
+        const hostile = `x${ch}'); COMMIT; ALTER ROLE mallory SUPERUSER; --\\'`
+        const g = generatePolicies({table: 'notes', resource: hostile, operationMap: parseOperationMap(`select=${hostile.replaceAll(',', '')}`)})
+        const lines = g.sql.split('\n')
+        const begin = lines.indexOf('BEGIN;')
+        const commit = lines.indexOf('COMMIT;')
+        for (const l of [...lines.slice(0, begin), ...lines.slice(commit + 1)]) assert.ok(l === '' || l.startsWith('-- '), `outside the transaction only comments: ${JSON.stringify(l)}`)
+        // backslashes: E'' literals, read the same whatever standard_conforming_strings says
+        for (const p of g.policies) {
+          assert.ok(p.sql.includes(`${quoteLiteral(p.resource)}::pg_catalog.text`))
+          assert.ok(quoteLiteral(p.resource).startsWith("E'"))
+        }
+      }
+    })
+
+    it('messages about other flags show hostile values escaped', () => {
+      assert.throws(() => parseOperations('read\nx'), (e: Error) => !e.message.includes('\n') && e.message.includes('\\n'))
+      assert.throws(() => parseOperationMap('sel\nect=read'), (e: Error) => !e.message.includes('\n'))
+      assert.throws(() => checkTokenSetting('a.b\nc'), (e: Error) => !e.message.includes('\n'))
+      assert.throws(() => renderResource('{x\ny}', {table: 't', schema: 's', command: 'select', operation: 'read'}), (e: Error) => !e.message.includes('\n'))
+    })
+  })
+
+  it('calls are qualified by the extension schema, with typed arguments, under a pinned search_path (issue 18 #3)', () => {
+    const g = generatePolicies({table: 'documents', ownerColumn: 'owner', extensionSchema: 'ext"s'})
+    assert.equal(g.statements[0], 'SET LOCAL search_path = pg_catalog, pg_temp;')
+    assert.equal(g.statements[1], extensionSchemaCheck('ext"s'))
+    assert.match(g.statements[1], /e\.extname = 'hessra' AND n\.nspname = 'ext"s'/)
+    assert.ok(g.sql.indexOf('BEGIN;') < g.sql.indexOf('SET LOCAL search_path'))
+    assert.equal(g.policies[0].using, `${CHECK('read', '"ext""s"')} AND "owner"::pg_catalog.text = (SELECT "ext""s".hessra_current_subject())`)
+    assert.deepEqual(g.functions.map((f) => f.name), ['hessra_row_security', 'hessra_current_subject'])
+    // nothing callable is left to the search_path
+    for (const p of g.policies) for (const call of `${p.using ?? ''} ${p.withCheck ?? ''}`.matchAll(/([\w".]+)\(/g)) assert.match(call[1], /^("ext""s"|pg_catalog)\./, call[1])
+  })
+
+  it('owner column of another type: compared by its text form; index suggestion on that expression (issue 15 #1)', () => {
+    const g = generatePolicies({table: 'documents', ownerColumn: 'owner_id', ownerColumnIsText: false})
+    assert.match(g.policies[0].using ?? '', /"owner_id"::pg_catalog\.text = \(SELECT "public"\.hessra_current_subject\(\)\)/)
+    assert.equal(g.indexSuggestion, 'CREATE INDEX IF NOT EXISTS "documents_owner_id_idx" ON "public"."documents" (("owner_id"::pg_catalog.text));')
   })
 
   it('warns when UPDATE/DELETE come without SELECT', () => {
@@ -194,6 +269,8 @@ describe('pg policy generation', () => {
   it('quoting helpers', () => {
     assert.equal(quoteIdent('a"b'), '"a""b"')
     assert.equal(quoteLiteral("a'b"), "'a''b'")
+    assert.equal(quoteLiteral('a\\b'), "E'a\\\\b'")
+    assert.equal(sqlComment('a\nDROP TABLE t; -- b\r\u2028'), '-- a\\u000aDROP TABLE t; -- b\\u000d\\u2028')
     assert.throws(() => quoteIdent('x'.repeat(64)), /63 bytes/)
     assert.throws(() => quoteIdent(''), UsageError)
     assert.equal(redactUrl('postgresql://u:secret@h:5/db'), 'postgresql://u:***@h:5/db')

@@ -241,8 +241,8 @@ describe('pg install: database steps (fake server)', () => {
     assert.deepEqual(ran, [
       'CREATE EXTENSION IF NOT EXISTS hessra',
       "ALTER SYSTEM SET hessra.config_path = '/etc/hessra/config.json';",
-      'SELECT pg_reload_conf()',
-      'SELECT hessra_init($1) ["/etc/hessra/config.json"]',
+      'SELECT pg_catalog.pg_reload_conf()',
+      'SELECT "public".hessra_init($1) ["/etc/hessra/config.json"]',
     ])
     assert.ok(r.created)
     assert.equal(r.extensionVersion, '0.2.0')
@@ -251,7 +251,7 @@ describe('pg install: database steps (fake server)', () => {
   it('second run changes nothing but still checks the file loads; an old version is updated', async () => {
     const again = fakeServer({superuser: true, installed: '0.2.0', available: '0.2.0', configPath: '/etc/hessra/config.json'})
     const r = await setupDatabase(again.client as never, opts())
-    assert.deepEqual(again.ran, ['SELECT hessra_init($1) ["/etc/hessra/config.json"]'])
+    assert.deepEqual(again.ran, ['SELECT "public".hessra_init($1) ["/etc/hessra/config.json"]'])
     assert.ok(!r.created && !r.updated)
     const old = fakeServer({superuser: true, installed: '0.1.0', available: '0.2.0', configPath: '/etc/hessra/config.json'})
     assert.ok((await setupDatabase(old.client as never, opts())).updated)

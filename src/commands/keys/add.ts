@@ -5,7 +5,7 @@ import {resolve} from 'node:path'
 import {BaseCommand} from '../../base-command.js'
 import {openForEdit, saveEdited} from '../../config-edit.js'
 import {UsageError} from '../../errors.js'
-import {classifyKeyText, parsePublicKeySpec} from '../../keys.js'
+import {classifyKeyText, isShowableKeyPath, keyArgLabel, parsePublicKeySpec} from '../../keys.js'
 import {ce, printJson, stderr, stdout} from '../../output.js'
 
 export default class KeysAdd extends BaseCommand<typeof KeysAdd> {
@@ -39,7 +39,11 @@ export default class KeysAdd extends BaseCommand<typeof KeysAdd> {
     } finally {
       key.dispose()
     }
-    if (derivedFromPrivate) throw new UsageError(`${args.key} holds a PRIVATE key; add its public key instead`, {hint: `hessra keys public ${args.key} | xargs hessra keys add ${args.id}`})
+    if (derivedFromPrivate) {
+      // never echo the key: name the file when it is one, else say "the key given"
+      const source = isShowableKeyPath(args.key) ? args.key : 'FILE'
+      throw new UsageError(`${keyArgLabel(args.key, 'key')} holds a PRIVATE key; add its public key instead`, {hint: `hessra keys public ${source} | xargs hessra keys add ${args.id}`})
+    }
     if (flags.file && (classifyKeyText(args.key) !== 'unknown' || !existsSync(args.key))) throw new UsageError('--file needs KEY to be a file')
     const ed = await openForEdit(this.flags.config)
     const existing = ed.config.keys ?? []

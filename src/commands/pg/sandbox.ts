@@ -5,23 +5,24 @@ import {ExitCode} from '../../errors.js'
 import {c, printJson, stderr, stdout} from '../../output.js'
 import {pgConfigFlag} from '../../pg/flags.js'
 import {createProgress} from '../../pg/progress.js'
-import {defaultSandboxDir, DEFAULT_SANDBOX_PORT, sandboxStart, sandboxStatus, sandboxStop} from '../../pg/sandbox.js'
+import {DEFAULT_SANDBOX_PORT, ROOT_SANDBOX_DIR, sandboxStart, sandboxStatus, sandboxStop} from '../../pg/sandbox.js'
 
 export default class PgSandbox extends BaseCommand<typeof PgSandbox> {
   static override summary = 'Start, stop or check a throwaway local PostgreSQL cluster with hessra installed'
-  static override description = `start: initdb a cluster in --dir (default ${'$'}TMPDIR/hessra-sandbox), listening on 127.0.0.1 only on --port
+  static override description = `start: initdb a cluster in --dir (default ~/.cache/hessra/sandbox; as root ${ROOT_SANDBOX_DIR}), listening on 127.0.0.1 only on --port
 (default ${DEFAULT_SANDBOX_PORT}, or a free one), builds and installs the extension, writes the server-side
 configuration from the hessra configuration (public keys only) and creates the extension. Prints the
 connection string on stdout (progress on stderr), so URL=$(hessra pg sandbox start) works. Running it again
 reuses the running cluster. Authentication is "trust" for local connections: never put real data in it.
-When run as root the server runs as the postgres OS user.
+When run as root the server runs as the postgres OS user. A --dir (or its sandbox.json) that another user
+could have written is refused before anything is built or run.
 
 stop: stops the server and deletes --dir (only if it is a hessra sandbox) unless --keep.
 status: exit 0 when running, 1 when not.`
 
   static override examples = [
     {description: 'Start one and connect', command: 'URL=$(<%= config.bin %> <%= command.id %> start) && psql "$URL"'},
-    {description: 'Somewhere else, on a given port', command: '<%= config.bin %> <%= command.id %> start --dir /tmp/hs --port 55432'},
+    {description: 'Somewhere else, on a given port', command: '<%= config.bin %> <%= command.id %> start --dir /var/tmp/hs --port 55432'},
     {description: 'Stop it and delete its files', command: '<%= config.bin %> <%= command.id %> stop'},
   ]
 
@@ -30,7 +31,7 @@ status: exit 0 when running, 1 when not.`
   }
 
   static override flags = {
-    dir: Flags.string({description: `sandbox directory (default ${defaultSandboxDir()})`, helpValue: 'DIR'}),
+    dir: Flags.string({description: `sandbox directory, private to you (default ~/.cache/hessra/sandbox; as root ${ROOT_SANDBOX_DIR})`, helpValue: 'DIR'}),
     port: Flags.integer({description: `TCP port on 127.0.0.1 (default ${DEFAULT_SANDBOX_PORT}, or a free one when busy)`, min: 1, max: 65_535, helpValue: 'N'}),
     'pg-config': pgConfigFlag,
     'skip-install': Flags.boolean({description: 'start: do not build/install the extension (use the one already installed)', default: false}),
