@@ -194,12 +194,12 @@ export async function setupDatabase(
   let configPathSet = false
   if (opts.configPath) {
     const path = opts.configPath
-    // A fresh session has not loaded the library, so hessra.config_path is not defined in it yet and
-    // PostgreSQL 15/16 refuse `ALTER SYSTEM SET` for an unknown parameter. LOAD defines it (superuser).
-    await sqlStep('Loading the extension library in this session', LOAD_LIBRARY_SQL, () => client.query(LOAD_LIBRARY_SQL))
     const current = await client.query<{p: string | null}>("SELECT current_setting('hessra.config_path', true) AS p")
     const alter = `ALTER SYSTEM SET hessra.config_path = ${quoteLiteral(path)};`
     if (current.rows[0]?.p !== path) {
+      // A fresh session has not loaded the library, so hessra.config_path may not be defined in it and
+      // PostgreSQL 15/16 refuse `ALTER SYSTEM SET` for an unknown parameter. LOAD defines it (superuser).
+      await sqlStep('Loading the extension library in this session', LOAD_LIBRARY_SQL, () => client.query(LOAD_LIBRARY_SQL))
       await sqlStep(`Setting hessra.config_path = ${path}`, alter, () => client.query(alter))
       await sqlStep('Reloading the server configuration', 'SELECT pg_reload_conf();', () => client.query('SELECT pg_reload_conf()'))
     } else {
