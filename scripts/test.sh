@@ -37,5 +37,6 @@ stage "hostile-input corpus (C ABI, valgrind, SQL)" bash test/corpus/run.sh
 stage "PostgreSQL under load and faults (pooling, rotation, standby, kills)" bash test/faults/run.sh
 stage "CLI build" npm run build
 stage "CLI, library and end-to-end tests (mocha)" npm run test:mocha
+stage "npm package installed without cargo (keys, mint, verify, pg sandbox)" bash test/package/run.sh
 echo
 echo "stages: $passed passed, $failed failed"

@@ -141,12 +141,12 @@ export class EnvironmentError extends HessraError {
 
 export class NativeLibraryMissingError extends HessraError {
   readonly libraryPath: string
-  constructor(libraryPath: string, reason: string) {
+  constructor(libraryPath: string, reason: string, hint?: string) {
     super(
       'native_library_missing',
       ExitCode.ENVIRONMENT,
       `the hessra native library could not be loaded from ${libraryPath} (${reason})`,
-      {hint: 'run `npm install` (it builds the library) or `npm run build:native`; set HESSRA_FFI_LIB to use another build'},
+      {hint: hint ?? 'run `npm run build:native`; set HESSRA_FFI_LIB to use another build'},
     )
     this.libraryPath = libraryPath
   }

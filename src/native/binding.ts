@@ -7,9 +7,11 @@
  *  - every `char*` the library hands out is copied into a JS string and freed immediately
  *    (hessra_string_free / hessra_error_free), so no native string outlives the call that made it.
  *
- * The library is loaded lazily, on first use, from $HESSRA_FFI_LIB or
- * <package root>/native/target/release/libhessra_ffi.{so,dylib,dll}. Functions are bound one by one on
- * first use, so a partially implemented library still serves what it exports.
+ * The library is loaded lazily, on first use, from $HESSRA_FFI_LIB when set, else from the first of
+ * these that loads: the engine prebuilt for this platform that a packaged release ships
+ * (<package root>/prebuilt/<platform>/, see platformTag()), then a local build
+ * (<package root>/native/target/release/). Functions are bound one by one on first use, so a
+ * partially implemented library still serves what it exports.
  */
 import koffi from 'koffi'
 import {existsSync} from 'node:fs'
@@ -41,11 +43,63 @@ function libraryFileName(): string {
   return 'libhessra_ffi.so'
 }
 
-/** Where the native library is looked for: $HESSRA_FFI_LIB, else native/target/release/ in the package. */
-export function libraryPath(): string {
+/**
+ * This platform as named under prebuilt/: `<os>-<arch>`, plus `-gnu` or `-musl` on Linux, since a
+ * library built against glibc does not load on musl. `npm run package` (scripts/package.sh) names
+ * what it ships the same way.
+ */
+export function platformTag(): string {
+  const base = `${process.platform}-${process.arch}`
+  if (process.platform !== 'linux') return base
+  const header = (process.report?.getReport() as {header?: {glibcVersionRuntime?: string}} | undefined)?.header
+  return `${base}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`
+}
+
+/** The engine shipped prebuilt for this platform (a packaged release), else null. */
+function prebuiltDir(root = packageRoot()): string | null {
+  const dir = join(root, 'prebuilt', platformTag())
+  return existsSync(dir) ? dir : null
+}
+
+function localBuildDir(root = packageRoot()): string {
+  return join(root, 'native', 'target', 'release')
+}
+
+/** The libraries to try, in order: $HESSRA_FFI_LIB alone when set, else the prebuilt one, then a local build. */
+function libraryCandidates(): string[] {
   const env = process.env.HESSRA_FFI_LIB
-  if (env && env.trim() !== '') return isAbsolute(env) ? env : resolve(process.cwd(), env)
-  return join(packageRoot(), 'native', 'target', 'release', libraryFileName())
+  if (env && env.trim() !== '') return [isAbsolute(env) ? env : resolve(process.cwd(), env)]
+  const prebuilt = prebuiltDir()
+  return [...(prebuilt ? [join(prebuilt, libraryFileName())] : []), join(localBuildDir(), libraryFileName())]
+}
+
+/** The native library in use (once loaded), else the first candidate that exists, else the local build's path. */
+export function libraryPath(): string {
+  if (libPath) return libPath
+  const candidates = libraryCandidates()
+  return candidates.find((c) => existsSync(c)) ?? candidates.at(-1)!
+}
+
+/**
+ * The engine's static library and the folder holding its header, for building the PostgreSQL
+ * extension (pg-plugin/Makefile's NATIVE_LIB and NATIVE_DIR): the prebuilt one when this platform
+ * has it, else the local build's (which `make` builds with cargo when missing).
+ */
+export function engineStaticLibrary(root = packageRoot()): {path: string; prebuilt: boolean} {
+  const prebuilt = prebuiltDir(root)
+  if (prebuilt && existsSync(join(prebuilt, 'libhessra_ffi.a'))) return {path: join(prebuilt, 'libhessra_ffi.a'), prebuilt: true}
+  return {path: join(localBuildDir(root), 'libhessra_ffi.a'), prebuilt: false}
+}
+
+/** What to do when no library loads: how to build one from the sources shipped in the package. */
+function buildHint(): string {
+  const root = packageRoot()
+  const shipped = existsSync(join(root, 'prebuilt')) ? ` (this package ships a prebuilt engine only for other platforms than ${platformTag()})` : ''
+  return (
+    `build the engine from source${shipped}: \`cd ${root} && npm run build:native\` ` +
+    '(needs Rust/cargo, a C compiler, libssl-dev and libpcre2-dev; see README "Install"), ' +
+    'or set HESSRA_FFI_LIB to a libhessra_ffi built elsewhere'
+  )
 }
 
 // Types are registered once per process (koffi names are global).
@@ -166,25 +220,32 @@ export type FnName = keyof typeof PROTOTYPES
 export type NativeFn = (...args: unknown[]) => unknown
 
 let lib: koffi.IKoffiLib | undefined
+let libPath: string | undefined
 let loadError: NativeLibraryMissingError | undefined
 const bound = new Map<FnName, NativeFn>()
 
 function library(): koffi.IKoffiLib {
   if (lib) return lib
   if (loadError) throw loadError
-  const path = libraryPath()
-  if (!existsSync(path)) {
-    loadError = new NativeLibraryMissingError(path, 'file not found')
-    throw loadError
+  const candidates = libraryCandidates()
+  const failures: string[] = []
+  const failed = (path: string, reason: string) => failures.push(candidates.length > 1 ? `${path}: ${reason}` : reason)
+  for (const path of candidates) {
+    if (!existsSync(path)) {
+      failed(path, 'file not found')
+      continue
+    }
+    try {
+      lib = koffi.load(path)
+      libPath = path
+      return lib
+    } catch (error) {
+      // e.g. a prebuilt library needing a newer glibc: a local build may still do
+      failed(path, error instanceof Error ? error.message.split('\n')[0] : String(error))
+    }
   }
-  try {
-    lib = koffi.load(path)
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
-    loadError = new NativeLibraryMissingError(path, reason)
-    throw loadError
-  }
-  return lib
+  loadError = new NativeLibraryMissingError(libraryPath(), failures.join('; '), buildHint())
+  throw loadError
 }
 
 function fn(name: FnName): NativeFn {

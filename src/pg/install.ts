@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import type {LoadedConfig} from '../config/index.js'
 import {EnvironmentError, HessraError} from '../errors.js'
-import {isAvailable as nativeAvailable, packageRoot} from '../native/binding.js'
+import {engineStaticLibrary, isAvailable as nativeAvailable, packageRoot} from '../native/binding.js'
 import {publicKeyText} from '../tokens.js'
 import {connect, isLocalTarget, mapPgError, requireSuperuser, type ConnectionTarget, type Queryable} from './connect.js'
 import {isRoot, runProcess, tail, type Runner} from './exec.js'
@@ -19,13 +19,15 @@ import {buildServerConfig, DEFAULT_SERVER_CONFIG_PATH, serverConfigText, writeSe
 import {quoteIdent, quoteLiteral} from './sql.js'
 
 export const EXTENSION_NAME = 'hessra'
+const LOAD_LIBRARY_SQL = `LOAD '${EXTENSION_NAME}';`
 
 export function pluginDir(root = packageRoot()): string {
   return join(root, 'pg-plugin')
 }
 
-export function nativeStaticLib(root = packageRoot()): string {
-  return join(root, 'native', 'target', 'release', 'libhessra_ffi.a')
+/** The engine linked into the extension: prebuilt in a packaged release, else built here (cargo). */
+export function nativeStaticLib(root = packageRoot()): {path: string; prebuilt: boolean} {
+  return engineStaticLibrary(root)
 }
 
 /** A step as shown by --dry-run (and the --json report). */
@@ -79,12 +81,13 @@ export async function buildAndInstall(opts: BuildOptions): Promise<void> {
       hint: 'reinstall hessra from a package that includes pg-plugin/, or build it from a clone: make -C pg-plugin install',
     })
   }
-  const staticLib = nativeStaticLib(root)
+  const engine = nativeStaticLib(root)
+  const staticLib = engine.path
   const check = checkBuildPrerequisites(info, {nativeLibExists: existsSync(staticLib)})
   if (!check.ok) throw buildPrerequisitesError(check)
 
   const cargoArgs = ['build', '--release', '--offline', '--manifest-path', join(root, 'native', 'Cargo.toml')]
-  const makeArgs = ['-C', dir, `PG_CONFIG=${info.path}`]
+  const makeArgs = ['-C', dir, `PG_CONFIG=${info.path}`, `NATIVE_LIB=${staticLib}`]
   const env = {...process.env, CARGO_TARGET_DIR: join(root, 'native', 'target')}
 
   const exec = async (title: string, cmd: string, args: string[], opts2: {env?: NodeJS.ProcessEnv; timeoutMs: number}) => {
@@ -104,11 +107,12 @@ export async function buildAndInstall(opts: BuildOptions): Promise<void> {
     steps.push({title, command: line, done: true})
   }
 
-  if (check.cargo) {
+  if (check.cargo && !engine.prebuilt) {
     await exec('Building the native engine (cargo, release)', 'cargo', cargoArgs, {env, timeoutMs: 30 * 60_000})
   } else {
-    steps.push({title: 'Building the native engine', done: false, note: `cargo not found; using the existing ${staticLib}`})
-    if (!opts.dryRun) progress.info(`cargo not found; using the existing ${staticLib}`)
+    const why = check.cargo ? 'prebuilt for this platform' : 'cargo not found'
+    steps.push({title: 'Building the native engine', done: false, note: `${why}; using ${staticLib}`})
+    if (!opts.dryRun) progress.info(`${why}; using ${staticLib}`)
   }
   await exec(`Building the extension for PostgreSQL ${info.major}`, 'make', [...makeArgs, '-j2'], {timeoutMs: 10 * 60_000})
   if (!opts.dryRun) checkInstallWritable(info)
@@ -210,6 +214,9 @@ export async function setupDatabase(
     const current = await client.query<{p: string | null}>("SELECT pg_catalog.current_setting('hessra.config_path', true) AS p")
     const alter = `ALTER SYSTEM SET hessra.config_path = ${quoteLiteral(path)};`
     if (current.rows[0]?.p !== path) {
+      // A fresh session has not loaded the library, so hessra.config_path may not be defined in it and
+      // PostgreSQL 15/16 refuse `ALTER SYSTEM SET` for an unknown parameter. LOAD defines it (superuser).
+      await sqlStep('Loading the extension library in this session', LOAD_LIBRARY_SQL, () => client.query(LOAD_LIBRARY_SQL))
       await sqlStep(`Setting hessra.config_path = ${path}`, alter, () => client.query(alter))
       await sqlStep('Reloading the server configuration', 'SELECT pg_reload_conf();', () => client.query('SELECT pg_catalog.pg_reload_conf()'))
     } else {

@@ -240,6 +240,7 @@ describe('pg install: database steps (fake server)', () => {
     const r = await setupDatabase(client as never, opts())
     assert.deepEqual(ran, [
       'CREATE EXTENSION IF NOT EXISTS hessra',
+      "LOAD 'hessra';",
       "ALTER SYSTEM SET hessra.config_path = '/etc/hessra/config.json';",
       'SELECT pg_catalog.pg_reload_conf()',
       'SELECT "public".hessra_init($1) ["/etc/hessra/config.json"]',
@@ -280,7 +281,7 @@ describe('pg install: database steps (fake server)', () => {
     assert.deepEqual(ran, [])
     assert.deepEqual(
       o.steps.map((s) => s.sql).filter(Boolean),
-      ['CREATE EXTENSION IF NOT EXISTS hessra;', "ALTER SYSTEM SET hessra.config_path = '/etc/hessra/config.json';", 'SELECT pg_reload_conf();', "SELECT hessra_init('/etc/hessra/config.json');"],
+      ['CREATE EXTENSION IF NOT EXISTS hessra;', "LOAD 'hessra';", "ALTER SYSTEM SET hessra.config_path = '/etc/hessra/config.json';", 'SELECT pg_reload_conf();', "SELECT hessra_init('/etc/hessra/config.json');"],
     )
   })
 

@@ -61,7 +61,8 @@ describe('error mapping', () => {
   it('missing library message says what to run', () => {
     const e = new NativeLibraryMissingError('/x/libhessra_ffi.so', 'file not found')
     assert.match(e.message, /libhessra_ffi\.so/)
-    assert.match(e.hint ?? '', /npm install/)
-    assert.match(e.hint ?? '', /build:native/)
+    assert.match(e.hint ?? '', /npm run build:native/)
+    assert.match(e.hint ?? '', /HESSRA_FFI_LIB/)
+    assert.equal(new NativeLibraryMissingError('/x.so', 'file not found', 'do this').hint, 'do this')
   })
 })
