@@ -8,6 +8,13 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
+/**
+ * For a flag that may be given several times. oclif's `multiple` alone is greedy: `--check A "$T"`
+ * would take the token as a second check. Non-greedy, each occurrence takes one value, so a
+ * positional argument (the token) may come anywhere.
+ */
+export const repeatable = {multiple: true, multipleNonGreedy: true} as const
+
 /** Flags every command has (BaseCommand.baseFlags). */
 export const baseFlags = {
   json: Flags.boolean({description: 'print machine-readable JSON on stdout (see docs/cli-json.md); exit codes are unchanged', default: false}),

@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 
 import {BaseCommand} from '../../base-command.js'
 import {IoError} from '../../errors.js'
-import {keyFlags, tokenArg, tokenFileFlag} from '../../flags.js'
+import {keyFlags, repeatable, tokenArg, tokenFileFlag} from '../../flags.js'
 import {resolveTokenInput} from '../../input/token.js'
 import {isoDate, parseTtl} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
@@ -26,9 +26,9 @@ export default class TokenAttenuate extends BaseCommand<typeof TokenAttenuate> {
     ...keyFlags,
     'token-file': tokenFileFlag,
     ttl: Flags.string({description: 'add a time bound: duration from now (30s, 5m, 1h) or RFC 3339', helpValue: 'DURATION|RFC3339'}),
-    check: Flags.string({description: 'add a check (repeatable); "check if" is added when missing', multiple: true, helpValue: 'DATALOG'}),
+    check: Flags.string({description: 'add a check (repeatable); "check if" is added when missing', helpValue: 'DATALOG', ...repeatable}),
     datalog: Flags.string({description: 'add the Datalog in FILE (facts, rules, checks)', helpValue: 'FILE'}),
-    param: Flags.string({description: 'a {name} parameter for the Datalog (repeatable), name=value', multiple: true, helpValue: 'NAME=VALUE'}),
+    param: Flags.string({description: 'a {name} parameter for the Datalog (repeatable), name=value', helpValue: 'NAME=VALUE', ...repeatable}),
   }
 
   async run(): Promise<void> {

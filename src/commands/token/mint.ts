@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs'
 
 import {BaseCommand} from '../../base-command.js'
 import {IoError, UsageError} from '../../errors.js'
+import {repeatable} from '../../flags.js'
 import {isoDate, parseTtl, relativeTime} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
 import {parseParams} from '../../params.js'
@@ -26,12 +27,12 @@ export default class TokenMint extends BaseCommand<typeof TokenMint> {
     'private-key': Flags.string({char: 'p', required: true, description: 'root private key file (PEM PKCS#8, e.g. from `hessra keys generate`)', helpValue: 'FILE', env: 'HESSRA_PRIVATE_KEY_FILE'}),
     subject: Flags.string({char: 's', description: 'subject the token is for', helpValue: 'SUBJECT'}),
     resource: Flags.string({char: 'r', description: 'resource it grants', helpValue: 'RESOURCE'}),
-    operation: Flags.string({char: 'o', description: 'operation it grants', helpValue: 'OP'}),
+    operation: Flags.string({char: 'o', description: 'operation it grants (repeatable or comma separated: -o read -o write, -o read,write)', helpValue: 'OP', ...repeatable, delimiter: ','}),
     ttl: Flags.string({description: 'lifetime (30s, 5m, 1h, 2d), an RFC 3339 expiry, or "none"', default: '1h', helpValue: 'DURATION|RFC3339|none'}),
     domain: Flags.string({description: 'restrict the token to a domain', helpValue: 'DOMAIN'}),
-    'service-node': Flags.string({description: 'a service-chain node, in order (repeatable): component=KEY (KEY: text or file)', multiple: true, helpValue: 'COMPONENT=KEY'}),
+    'service-node': Flags.string({description: 'a service-chain node, in order (repeatable): component=KEY (KEY: text or file)', helpValue: 'COMPONENT=KEY', ...repeatable}),
     datalog: Flags.string({description: 'authority block Datalog file instead of the Hessra shape', helpValue: 'FILE', exclusive: ['subject', 'resource', 'operation', 'domain', 'service-node']}),
-    param: Flags.string({description: 'with --datalog: a {name} parameter (repeatable), name=value (value as JSON, else a string)', multiple: true, helpValue: 'NAME=VALUE', dependsOn: ['datalog']}),
+    param: Flags.string({description: 'with --datalog: a {name} parameter (repeatable), name=value (value as JSON, else a string)', helpValue: 'NAME=VALUE', dependsOn: ['datalog'], ...repeatable}),
     'root-key-id': Flags.integer({description: 'root key id to embed, so verifiers can pick the key', min: 0, helpValue: 'N'}),
   }
 
@@ -48,8 +49,9 @@ export default class TokenMint extends BaseCommand<typeof TokenMint> {
       }
       token = mintFromDatalog({privateKey: flags['private-key'], datalog: code, params: parseParams(flags.param), rootKeyId: flags['root-key-id'] ?? null})
     } else {
-      const missing = (['subject', 'resource', 'operation'] as const).filter((f) => !flags[f])
+      const missing = (['subject', 'resource', 'operation'] as const).filter((f) => !flags[f] || flags[f].length === 0)
       if (missing.length > 0) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')} (or give --datalog FILE)`)
+      if (flags.operation!.some((o) => o.trim() === '')) throw new UsageError('--operation: an empty operation name (check the commas)')
       expiresAt = flags.ttl.toLowerCase() === 'none' ? null : parseTtl(flags.ttl)
       token = mintHessra({
         privateKey: flags['private-key'],
@@ -74,7 +76,8 @@ export default class TokenMint extends BaseCommand<typeof TokenMint> {
         token,
         subject: flags.subject ?? null,
         resource: flags.resource ?? null,
-        operation: flags.operation ?? null,
+        operation: flags.operation?.length === 1 ? flags.operation[0] : null,
+        operations: flags.operation ?? null,
         expires_at: expiresAt,
         expires_at_rfc3339: expiresAt === null ? null : isoDate(expiresAt),
         root_key_id: flags['root-key-id'] ?? null,
@@ -82,7 +85,7 @@ export default class TokenMint extends BaseCommand<typeof TokenMint> {
       return
     }
     process.stdout.write(token + '\n')
-    const what = flags.datalog ? `from ${flags.datalog}` : `${flags.subject} may ${flags.operation} ${flags.resource}`
+    const what = flags.datalog ? `from ${flags.datalog}` : `${flags.subject} may ${flags.operation!.join(', ')} ${flags.resource}`
     stderr(ce().dim(`minted: ${what}; ${expiresAt === null ? 'no expiry' : `expires ${isoDate(expiresAt)} (${relativeTime(expiresAt)})`}`))
   }
 }

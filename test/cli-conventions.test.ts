@@ -1,0 +1,84 @@
+/**
+ * The CLI's conventions (issue 15): what a new user expects from gh, biscuit-cli, step or any oclif CLI.
+ * Runs the built CLI (bin/run.js). Needs the native library (fails, never skips, when it is missing).
+ */
+import {strict as assert} from 'node:assert'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {cli, json, requireNative, tempDir} from './helpers.js'
+
+describe('hessra CLI conventions', function () {
+  this.timeout(120_000)
+  let dir: string
+  let rootPem: string
+  let pub: string
+  let token: string
+
+  before(() => {
+    requireNative()
+    dir = tempDir()
+    rootPem = join(dir, 'root.pem')
+    const g = cli(['keys', 'generate', '--out', rootPem])
+    assert.equal(g.status, 0, g.stderr)
+    pub = g.stdout.trim()
+    const m = cli(['token', 'mint', '--private-key', rootPem, '--subject', 'alice', '--resource', 'documents', '--operation', 'read'])
+    assert.equal(m.status, 0, m.stderr)
+    token = m.stdout.trim()
+  })
+
+  describe('repeatable flags leave the token alone (any position)', () => {
+    it('attenuate --check A TOKEN, and --check A --check B TOKEN', () => {
+      const one = cli(['token', 'attenuate', '--key', pub, '--check', 'operation("read")', token])
+      assert.equal(one.status, 0, one.stderr)
+      const two = cli(['token', 'attenuate', '--key', pub, '--check', 'operation("read")', '--check', 'resource("documents")', token, '--json'])
+      assert.equal(two.status, 0, two.stderr)
+      const block = String(json(two.stdout).block)
+      assert.match(block, /check if operation\("read"\);\ncheck if resource\("documents"\);/)
+      const v = cli(['verify', json(two.stdout).token as string, '--key', pub, '-s', 'alice', '-r', 'documents', '-o', 'read'])
+      assert.equal(v.status, 0, v.stdout + v.stderr)
+    })
+    it('attenuate --param NAME=VALUE TOKEN', () => {
+      const f = join(dir, 'block.dl')
+      writeFileSync(f, 'check if operation({op});\n')
+      const r = cli(['token', 'attenuate', '--key', pub, '--datalog', f, '--param', 'op=read', token, '--json'])
+      assert.equal(r.status, 0, r.stderr)
+      const i = cli(['inspect', json(r.stdout).token as string, '--json'])
+      assert.match((json(i.stdout).blocks as {code: string}[])[1].code, /check if operation\("read"\)/)
+    })
+    it('mint --service-node C=KEY, then attest with the token after --component', () => {
+      const nodePem = join(dir, 'node.pem')
+      const nodePub = cli(['keys', 'generate', '--out', nodePem]).stdout.trim()
+      const m = cli(['token', 'mint', '-p', rootPem, '-s', 'alice', '-r', 'orders', '-o', 'read', '--service-node', `auth=${nodePub}`, '--service-node', `pay=${nodePub}`])
+      assert.equal(m.status, 0, m.stderr)
+      const i = cli(['inspect', m.stdout.trim(), '--json'])
+      assert.deepEqual(
+        (json(i.stdout).service_nodes as {component: string}[]).map((n) => n.component),
+        ['auth', 'pay'],
+      )
+    })
+  })
+
+  describe('several operations in one token', () => {
+    for (const ops of [['-o', 'read', '-o', 'write'], ['-o', 'read,write']]) {
+      it(`token mint ${ops.join(' ')}`, () => {
+        const m = cli(['token', 'mint', '-p', rootPem, '-s', 'alice', '-r', 'documents', ...ops, '--json'])
+        assert.equal(m.status, 0, m.stderr)
+        const j = json(m.stdout)
+        assert.deepEqual(j.operations, ['read', 'write'])
+        assert.equal(j.operation, null)
+        for (const op of ['read', 'write']) {
+          const v = cli(['verify', j.token as string, '--key', pub, '-s', 'alice', '-r', 'documents', '-o', op])
+          assert.equal(v.status, 0, `${op}: ${v.stdout}${v.stderr}`)
+        }
+        assert.equal(cli(['verify', j.token as string, '--key', pub, '-s', 'alice', '-r', 'documents', '-o', 'read,write']).status, 1)
+        assert.equal(cli(['verify', j.token as string, '--key', pub, '-s', 'alice', '-r', 'documents', '-o', 'delete']).status, 1)
+      })
+    }
+    it('an empty operation name is a usage error', () => {
+      const r = cli(['token', 'mint', '-p', rootPem, '-s', 'alice', '-r', 'documents', '-o', 'read,'])
+      assert.equal(r.status, 2, r.stderr)
+      assert.match(r.stderr, /empty operation/)
+    })
+  })
+})
