@@ -18,12 +18,15 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const argv = process.argv.slice(2)
+// `hessra --version [--json]` is the version command (oclif's own --version knows no --json).
+if (argv[0] === '--version') argv[0] = 'version'
 
 /** Whether `hessra verify ...` can take the fast path (see above). */
 function fastPath() {
   if (argv[0] !== 'verify' || process.env.HESSRA_NO_FAST_PATH === '1' || process.env.DEBUG) return false
   const end = argv.indexOf('--')
-  if ((end === -1 ? argv : argv.slice(0, end)).includes('--help')) return false
+  const before = end === -1 ? argv : argv.slice(0, end)
+  if (before.includes('--help') || before.includes('-h')) return false
   try {
     process.cwd()
   } catch {
@@ -51,6 +54,10 @@ try {
   const err = /** @type {any} */ (error)
   if (err?.code === 'EEXIT' || err?.name === 'ExitError') {
     process.exitCode = err?.oclif?.exit ?? 0
+  } else if (err?.kind !== undefined && err?.exitCode !== undefined) {
+    // a HessraError from a hook (e.g. an unknown command): the commands' own error reporting
+    const {reportError} = await import('../dist/cli/report.js')
+    reportError(err, {json: argv.includes('--json')})
   } else {
     const message = String(err?.message ?? err).replace(/\u001B\[[0-9;]*m/g, '').split('\n')[0]
     const usage = /command .* not found|Unexpected argument|Nonexistent flag/i.test(message)

@@ -3,6 +3,7 @@
  * Runs the built CLI (bin/run.js). Needs the native library (fails, never skips, when it is missing).
  */
 import {strict as assert} from 'node:assert'
+import {spawnSync} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
@@ -80,5 +81,53 @@ describe('hessra CLI conventions', function () {
       assert.equal(r.status, 2, r.stderr)
       assert.match(r.stderr, /empty operation/)
     })
+  })
+})
+
+describe('hessra CLI: commands, help, version, completion', function () {
+  this.timeout(120_000)
+  it('a mistyped command gets "did you mean" in the typed form, exit 2, never echoing an argument', () => {
+    const r = cli(['verfy', 'SECRET-TOKEN-TEXT', '--resource', 'x'])
+    assert.equal(r.status, 2)
+    assert.match(r.stderr, /`verfy` is not a hessra command/)
+    assert.match(r.stderr, /did you mean `hessra verify`\?/)
+    assert.ok(!r.stderr.includes('SECRET-TOKEN-TEXT'))
+    const k = cli(['keys', 'genrate', '--out', 'x.pem'])
+    assert.equal(k.status, 2)
+    assert.match(k.stderr, /did you mean `hessra keys generate`\?/)
+    assert.ok(!k.stderr.includes('keys:genrate'), 'no internal colon form')
+    const j = cli(['keys', 'genrate', '--json'])
+    assert.equal(json<{error: {code: string; hint: string}}>(j.stdout).error.code, 'usage')
+  })
+  it('help command, -h and --help show the same help', () => {
+    const a = cli(['help', 'verify'])
+    assert.equal(a.status, 0, a.stderr)
+    assert.match(a.stdout, /^Verify a Hessra token/)
+    assert.equal(cli(['verify', '-h']).stdout, a.stdout)
+    assert.equal(cli(['verify', '--help']).stdout, a.stdout)
+    assert.equal(cli(['help', 'keys', 'generate']).stdout, cli(['keys', 'generate', '-h']).stdout)
+    const bad = cli(['help', 'verfy'])
+    assert.equal(bad.status, 2)
+    assert.match(bad.stderr, /did you mean `hessra verify`/)
+  })
+  it('--version, --version --json', () => {
+    const h = cli(['--version'])
+    assert.equal(h.status, 0, h.stderr)
+    assert.match(h.stdout, /^hessra\/\d+\.\d+\.\d+ \S+ node-v\d+/)
+    const j = cli(['--version', '--json'])
+    assert.equal(j.status, 0, j.stderr)
+    const v = json(j.stdout)
+    assert.match(String(v.version), /^\d+\.\d+\.\d+/)
+    assert.equal(v.name, 'hessra')
+    assert.equal(v.node, process.version)
+    assert.equal(typeof v.engine, 'string')
+  })
+  it('completion prints a bash script that completes the real commands', () => {
+    const r = cli(['completion', 'bash'])
+    assert.equal(r.status, 0, r.stderr)
+    const s = spawnSync('bash', ['-c', `${r.stdout}\nCOMP_WORDS=(hessra keys gen); COMP_CWORD=2; _hessra_complete; echo "\${COMPREPLY[@]}"`], {encoding: 'utf8'})
+    assert.equal(s.stdout.trim(), 'generate')
+    assert.equal(cli(['autocomplete', 'zsh']).status, 0)
+    assert.equal(cli(['completion', 'fish']).status, 2)
   })
 })
