@@ -31,6 +31,11 @@ export const tokenArg = Args.string({
   ignoreStdin: true,
 })
 
+/** `--at` of verify, authorize and inspect (parsed by parseAt in src/input/time.ts); `what` says what it does. */
+export function atFlag(what: string) {
+  return Flags.string({description: `${what}: unix seconds, RFC 3339, now, or relative to now (-30m, +1h)`, helpValue: 'TIME'})
+}
+
 export const tokenFileFlag = Flags.string({
   description: 'read the token from a file (text or raw binary; `-` for stdin)',
   helpValue: 'PATH',

@@ -60,6 +60,46 @@ describe('hessra CLI conventions', function () {
     })
   })
 
+  describe('time input', () => {
+    const facts = 'subject("alice"); resource("documents"); operation("read");\nallow if true;\n'
+    it('verify --at takes relative times; authorize --at adds time(AT) in unix seconds', () => {
+      const v = (at: string) => cli(['verify', token, '--key', pub, '-s', 'alice', '-r', 'documents', '--at', at]).status
+      assert.equal(v('-30m'), 0)
+      assert.equal(v('+2h'), 1, 'the token lives an hour')
+      assert.equal(v('now'), 0)
+      const az = (...extra: string[]) => cli(['authorize', token, '--key', pub, '--authorizer', '-', ...extra], {input: facts})
+      assert.equal(az('--at', 'now').status, 0, az('--at', 'now').stdout)
+      assert.equal(az('--at', '+2h').status, 1)
+      assert.equal(az().status, 1, 'no time fact: the time check fails')
+    })
+    it('a date literal in the authorizer gets a hint about unix seconds', () => {
+      const r = cli(['authorize', token, '--key', pub, '--authorizer', '-'], {input: `time(2026-12-02T17:00:00Z); ${facts}`})
+      assert.equal(r.status, 1)
+      assert.match(r.stderr, /integer unix seconds: write time\(1796230800\) instead of time\(2026-12-02T17:00:00Z\)/)
+    })
+    it('inspect --at judges the expiry at that time', () => {
+      const later = json(cli(['inspect', token, '--at', '+2h', '--json']).stdout)
+      assert.equal(later.expired, true)
+      assert.equal(json(cli(['inspect', token, '--json']).stdout).expired, false)
+      assert.match(cli(['inspect', token, '--at', '+2h']).stdout, /expires: .*\(expired /)
+    })
+    it('a bad --ttl or --at, or a missing --token-file, is a usage error (exit 2)', () => {
+      assert.equal(cli(['token', 'mint', '-p', rootPem, '-s', 'a', '-r', 'b', '-o', 'c', '--ttl', 'soon']).status, 2)
+      assert.equal(cli(['token', 'attenuate', token, '--key', pub, '--ttl', '5x']).status, 2)
+      assert.equal(cli(['verify', token, '--key', pub, '-r', 'documents', '--at', '-5x']).status, 2)
+      const f = cli(['verify', '--token-file', join(dir, 'missing.txt'), '--key', pub, '-r', 'documents'])
+      assert.equal(f.status, 2)
+      assert.match(f.stderr, /cannot read token file/)
+    })
+    it('attenuate --ttl beyond the token\'s own expiry warns', () => {
+      const long = cli(['token', 'attenuate', token, '--key', pub, '--ttl', '2h'])
+      assert.equal(long.status, 0, long.stderr)
+      assert.match(long.stderr, /warning: --ttl ends .* after the token's own expiry/)
+      const short = cli(['token', 'attenuate', token, '--key', pub, '--ttl', '5m'])
+      assert.doesNotMatch(short.stderr, /warning/)
+    })
+  })
+
   describe('several operations in one token', () => {
     for (const ops of [['-o', 'read', '-o', 'write'], ['-o', 'read,write']]) {
       it(`token mint ${ops.join(' ')}`, () => {

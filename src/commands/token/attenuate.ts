@@ -8,7 +8,7 @@ import {resolveTokenInput} from '../../input/token.js'
 import {isoDate, parseTtl} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
 import {parseParams} from '../../params.js'
-import {attenuateToken, attenuationDatalog} from '../../tokens.js'
+import {attenuateToken, attenuationDatalog, inspectToken} from '../../tokens.js'
 
 export default class TokenAttenuate extends BaseCommand<typeof TokenAttenuate> {
   static override summary = 'Append an attenuation block: a shorter lifetime, extra checks, or your own Datalog'
@@ -44,6 +44,13 @@ export default class TokenAttenuate extends BaseCommand<typeof TokenAttenuate> {
     const expiresAt = flags.ttl ? parseTtl(flags.ttl) : null
     const block = attenuationDatalog({expiresAt, checks: flags.check, datalog})
     const input = await resolveTokenInput({arg: args.token, tokenFile: flags['token-file']})
+    if (expiresAt !== null) {
+      // a block can only narrow: a later bound than the token's own changes nothing, which the user should know
+      const own = inspectToken(input).expires_at
+      if (own !== null && expiresAt > own) {
+        stderr(ce().yellow(`warning: --ttl ends ${isoDate(expiresAt)}, after the token's own expiry ${isoDate(own)}: the token still expires then`))
+      }
+    }
     const loaded = await this.loadConfig()
     const token = attenuateToken(input, {key: flags.key, keyId: flags['key-id'], config: loaded, datalog: block, params: parseParams(flags.param)})
     if (flags.json) {
