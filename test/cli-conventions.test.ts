@@ -4,10 +4,10 @@
  */
 import {strict as assert} from 'node:assert'
 import {spawnSync} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {cli, json, requireNative, tempDir} from './helpers.js'
+import {cli, json, requireNative, ROOT, tempDir} from './helpers.js'
 
 describe('hessra CLI conventions', function () {
   this.timeout(120_000)
@@ -97,6 +97,33 @@ describe('hessra CLI conventions', function () {
       assert.match(long.stderr, /warning: --ttl ends .* after the token's own expiry/)
       const short = cli(['token', 'attenuate', token, '--key', pub, '--ttl', '5m'])
       assert.doesNotMatch(short.stderr, /warning/)
+    })
+  })
+
+  describe('configuration', () => {
+    it('config set refuses an unknown field with a suggestion, and writes nothing', () => {
+      const cfg = join(dir, 'set.json')
+      const r = cli(['config', 'set', 'leeway_secs', '5', '--config', cfg])
+      assert.equal(r.status, 2, r.stderr)
+      assert.match(r.stderr, /`leeway_secs` is not a configuration field/)
+      assert.match(r.stderr, /did you mean `leeway_seconds`\?/)
+      assert.equal(existsSync(cfg), false)
+      const l = cli(['config', 'set', 'limits.max_tme_ms', '5', '--config', cfg])
+      assert.match(l.stderr, /did you mean `limits.max_time_ms`\?/)
+      assert.equal(cli(['config', 'set', 'leeway_seconds', '5', '--config', cfg]).status, 0)
+      assert.equal(json(readFileSync(cfg, 'utf8')).leeway_seconds, 5)
+    })
+    it('keys generate --add leaves the limits to the engine, whose defaults the README states', () => {
+      const home = tempDir('hessra-home-')
+      assert.equal(cli(['keys', 'generate', '--out', join(home, 'k.pem'), '--id', 'dev', '--add'], {env: {HOME: home}}).status, 0)
+      const written = json(readFileSync(join(home, '.config', 'hessra', 'config.json'), 'utf8'))
+      assert.equal(written.limits, undefined)
+      const engine = readFileSync(join(ROOT, 'native', 'src', 'config.rs'), 'utf8')
+      const bytes = Number(/max_token_bytes: (\d+),/.exec(engine)![1])
+      const ms = Number(/DEFAULT_MAX_TIME_MS: u64 = (\d+);/.exec(engine)![1])
+      const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+      assert.ok(readme.includes(`token ≤ ${bytes / 1024} KiB`), `README states the ${bytes / 1024} KiB default`)
+      assert.ok(readme.includes(`a ${ms / 1000} s wall-clock`), `README states the ${ms / 1000} s default`)
     })
   })
 
