@@ -100,6 +100,21 @@ describe('hessra CLI conventions', function () {
     })
   })
 
+  it('a private key given as the verification key warns, without echoing it (both verify paths)', () => {
+    const pem = readFileSync(rootPem, 'utf8')
+    for (const env of [{}, {HESSRA_NO_FAST_PATH: '1'}]) {
+      const r = cli(['verify', token, '--key', rootPem, '-r', 'documents'], {env})
+      assert.equal(r.status, 0, r.stderr)
+      assert.match(r.stderr, /warning: --key is a PRIVATE key/)
+      const t = cli(['verify', token, '--key', pem, '-r', 'documents'], {env})
+      assert.match(t.stderr, /warning: --key is a PRIVATE key/)
+      assert.ok(!t.stderr.includes(pem.split('\n')[1]), 'the key is not echoed')
+    }
+    assert.doesNotMatch(cli(['verify', token, '--key', pub, '-r', 'documents']).stderr, /warning/)
+    assert.match(cli(['inspect', token, '--key', rootPem]).stderr, /warning: --key is a PRIVATE key/)
+    assert.match(cli(['verify', token, '-r', 'documents'], {env: {HESSRA_PUBLIC_KEY: rootPem}}).stderr, /warning: HESSRA_PUBLIC_KEY is a PRIVATE key/)
+  })
+
   describe('configuration', () => {
     it('config set refuses an unknown field with a suggestion, and writes nothing', () => {
       const cfg = join(dir, 'set.json')
