@@ -36,6 +36,10 @@ function fastPath() {
 }
 
 try {
+  // CLICOLOR=0 and TERM=dumb mean plain text (src/output.ts); NO_COLOR is what every library here
+  // (chalk, oclif's ansis) understands.
+  const {noColorRequested} = await import('../dist/output.js')
+  if (noColorRequested(process.env) && !process.env.NO_COLOR) process.env.NO_COLOR = '1'
   if (fastPath()) {
     const {runVerifyFast} = await import('../dist/cli/fast.js')
     await runVerifyFast(argv.slice(1))

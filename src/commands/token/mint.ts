@@ -14,6 +14,12 @@ export default class TokenMint extends BaseCommand<typeof TokenMint> {
   static override summary = 'Mint a token offline (dev kit), in the Hessra token shape or from your own Datalog'
   static override description = `The token alone goes to stdout (so T=$(hessra token mint ...) works); details go to stderr. The Hessra shape is: right(SUBJECT, RESOURCE, OPERATION); the subject/resource/operation check; a time bound (integer unix seconds) from --ttl; check if domain(DOMAIN) with --domain; and one node($s, COMPONENT) <- service($s) trusting KEY rule per --service-node. With --datalog the authority block is your Datalog instead ({name} placeholders filled from --param).`
 
+  // oclif's generated usage nests the exclusive flags into an unreadable line: the two forms instead
+  static override usage = [
+    '-p FILE -s SUBJECT -r RESOURCE -o OP... [--ttl DURATION|RFC3339|none] [--domain DOMAIN] [--service-node COMPONENT=KEY...] [--root-key-id N] [--json]',
+    '-p FILE --datalog FILE [--param NAME=VALUE...] [--root-key-id N] [--json]',
+  ]
+
   static override examples = [
     {description: 'alice may read documents for 5 minutes', command: 'T=$(<%= config.bin %> <%= command.id %> --private-key root.pem --subject alice --resource documents --operation read --ttl 5m)'},
     {
