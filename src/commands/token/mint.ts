@@ -24,7 +24,7 @@ export default class TokenMint extends BaseCommand<typeof TokenMint> {
     {description: 'alice may read documents for 5 minutes', command: 'T=$(<%= config.bin %> <%= command.id %> --private-key root.pem --subject alice --resource documents --operation read --ttl 5m)'},
     {
       description: 'With a service chain of two nodes and a root key id',
-      command: '<%= config.bin %> <%= command.id %> --private-key root.pem --subject alice --resource orders --operation create --service-node auth_service=auth.pub --service-node payment_service=ed25519/9bd9... --root-key-id 7',
+      command: '<%= config.bin %> <%= command.id %> --private-key root.pem --subject alice --resource orders --operation create --service-node auth_service=auth.pub --service-node payment_service=payment.pub --root-key-id 7',
     },
     {description: 'From your own authority Datalog with parameters', command: '<%= config.bin %> <%= command.id %> --private-key root.pem --datalog authority.dl --param user=alice --param level=3'},
   ]
