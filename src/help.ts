@@ -73,6 +73,12 @@ class HessraCommandHelp extends CommandHelp {
 export default class HessraHelp extends Help {
   protected override CommandHelpClass = HessraCommandHelp
 
+  /** oclif leaves a command's summary (the first line of its help) unwrapped. */
+  protected override summary(c: Command.Loadable): string | undefined {
+    const text = super.summary(c)
+    return text === undefined ? undefined : wrapWords(text, this.opts.maxWidth).join('\n')
+  }
+
   /** oclif leaves the package description (the first line) unwrapped. */
   override formatRoot(): string {
     const [first, ...rest] = super.formatRoot().split('\n')

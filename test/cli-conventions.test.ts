@@ -7,7 +7,7 @@ import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {cli, json, requireNative, ROOT, tempDir} from './helpers.js'
+import {BIN, cli, json, requireNative, ROOT, tempDir} from './helpers.js'
 
 describe('hessra CLI conventions', function () {
   this.timeout(120_000)
@@ -211,5 +211,53 @@ describe('hessra CLI: commands, help, version, completion', function () {
     assert.equal(s.stdout.trim(), 'generate')
     assert.equal(cli(['autocomplete', 'zsh']).status, 0)
     assert.equal(cli(['completion', 'fish']).status, 2)
+  })
+})
+
+describe('hessra CLI on a terminal', function () {
+  this.timeout(120_000)
+  /** Runs the CLI on a pseudo-terminal (`script`), 80 columns, with `env`; returns what the terminal got. */
+  const onTerminal = (args: string, env: Record<string, string>): string => {
+    const base: Record<string, string> = {}
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(NO_COLOR|CLICOLOR|FORCE_COLOR|TERM|HESSRA_)/.test(k)) base[k] = v
+    const r = spawnSync('script', ['-qec', `stty cols 80 2>/dev/null; "${process.execPath}" "${BIN}" ${args}`, '/dev/null'], {env: {...base, ...env}, encoding: 'utf8', timeout: 60_000})
+    assert.equal(r.error, undefined)
+    return r.stdout
+  }
+  const ESC = '\u001B['
+
+  it('colours only when the terminal and the environment allow it', () => {
+    for (const args of ['--help', 'keys genrate', 'inspect not-a-token']) {
+      assert.ok(onTerminal(args, {TERM: 'xterm-256color'}).includes(ESC), `${args}: colour on a plain terminal`)
+      const plain: Record<string, string>[] = [{TERM: 'dumb'}, {TERM: 'xterm-256color', CLICOLOR: '0'}, {TERM: 'xterm-256color', NO_COLOR: '1'}]
+      for (const env of plain) {
+        assert.ok(!onTerminal(args, env).includes(ESC), `${args} with ${JSON.stringify(env)}: plain text`)
+      }
+    }
+  })
+
+  it('help wraps at spaces within 80 columns, and every example line starts with $', () => {
+    for (const args of ['--help', 'token mint --help', 'token attest --help', 'authorize --help']) {
+      const text = onTerminal(args, {TERM: 'dumb'}).replaceAll('\r', '')
+      for (const line of text.split('\n')) assert.ok(line.length <= 80, `${args}: line longer than 80 columns: ${line}`)
+      const examples = text.slice(text.indexOf('EXAMPLES'), text.search(/\n(EXIT CODES|FLAG DESCRIPTIONS)|$/))
+      const blocks = examples.split('\n\n').slice(1)
+      const commands = blocks.filter((b) => /^ {4}\S/.test(b))
+      assert.ok(commands.length >= 2, `${args}: examples found`)
+      for (const block of commands) {
+        const lines = block.trimEnd().split('\n')
+        lines.forEach((l, i) => {
+          const continued = i > 0 && lines[i - 1].endsWith(' \\')
+          assert.match(l, continued ? /^ {6}\S/ : /^ {4}\$ /, `${args}: ${l}`)
+        })
+      }
+    }
+  })
+
+  it('token mint shows its two forms as usage', () => {
+    const usage = /USAGE\n([\s\S]*?)\n\n/.exec(onTerminal('token mint --help', {TERM: 'dumb'}).replaceAll('\r', ''))![1]
+    assert.match(usage, /\$ hessra token mint -p FILE -s SUBJECT -r RESOURCE -o OP\.\.\./)
+    assert.match(usage, /\$ hessra token mint -p FILE --datalog FILE/)
+    assert.doesNotMatch(usage, /\[--param NAME=VALUE\.\.\. \[/)
   })
 })

@@ -20,7 +20,7 @@ export default class Authorize extends BaseCommand<typeof Authorize> {
     {description: 'Authorizer from a file', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --key root.pub --authorizer authorizer.dl'},
     {
       description: 'Authorizer from stdin (the token then comes from an argument, --token-file or HESSRA_TOKEN)',
-      command: `printf 'time(%s); subject("alice"); resource("documents"); operation("read");\\nallow if right($s, "documents", "read");\\n' "$(date +%s)" | <%= config.bin %> <%= command.id %> "$TOKEN" --key-id prod --authorizer -`,
+      command: `echo 'subject("alice"); resource("documents");' 'operation("read");' 'allow if right($s, "documents", "read");' | <%= config.bin %> <%= command.id %> "$TOKEN" --key-id prod --at now --authorizer -`,
     },
     {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --token-file token.txt --key root.pub --authorizer policy.dl --json'},
   ]
