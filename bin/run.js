@@ -18,12 +18,15 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const argv = process.argv.slice(2)
+// `hessra --version [--json]` is the version command (oclif's own --version knows no --json).
+if (argv[0] === '--version') argv[0] = 'version'
 
 /** Whether `hessra verify ...` can take the fast path (see above). */
 function fastPath() {
   if (argv[0] !== 'verify' || process.env.HESSRA_NO_FAST_PATH === '1' || process.env.DEBUG) return false
   const end = argv.indexOf('--')
-  if ((end === -1 ? argv : argv.slice(0, end)).includes('--help')) return false
+  const before = end === -1 ? argv : argv.slice(0, end)
+  if (before.includes('--help') || before.includes('-h')) return false
   try {
     process.cwd()
   } catch {
@@ -33,6 +36,10 @@ function fastPath() {
 }
 
 try {
+  // CLICOLOR=0 and TERM=dumb mean plain text (src/output.ts); NO_COLOR is what every library here
+  // (chalk, oclif's ansis) understands.
+  const {noColorRequested} = await import('../dist/output.js')
+  if (noColorRequested(process.env) && !process.env.NO_COLOR) process.env.NO_COLOR = '1'
   if (fastPath()) {
     const {runVerifyFast} = await import('../dist/cli/fast.js')
     await runVerifyFast(argv.slice(1))
@@ -51,6 +58,10 @@ try {
   const err = /** @type {any} */ (error)
   if (err?.code === 'EEXIT' || err?.name === 'ExitError') {
     process.exitCode = err?.oclif?.exit ?? 0
+  } else if (err?.kind !== undefined && err?.exitCode !== undefined) {
+    // a HessraError from a hook (e.g. an unknown command): the commands' own error reporting
+    const {reportError} = await import('../dist/cli/report.js')
+    reportError(err, {json: argv.includes('--json')})
   } else {
     // eslint-disable-next-line no-control-regex -- strips ANSI colour sequences (ESC [ ... m)
     const message = String(err?.message ?? err).replace(/\u001B\[[0-9;]*m/g, '').split('\n')[0]

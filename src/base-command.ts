@@ -9,6 +9,7 @@ import {jsonRequested, reportError, type ReportableError} from './cli/report.js'
 import {loadConfig, type LoadedConfig} from './config/index.js'
 import {type ExitCode as ExitCodeT} from './errors.js'
 import {baseFlags} from './flags.js'
+import {warnIfPrivateVerificationKey} from './keys.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -29,6 +30,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const {flags, args} = await this.parse(this.ctor)
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    if ('key-id' in (this.ctor.flags ?? {})) warnIfPrivateVerificationKey(flags as {key?: string; 'key-id'?: string})
   }
 
   /** Loads the configuration (--config, HESSRA_CONFIG, search, ~/.config/hessra/config.json). */

@@ -8,6 +8,13 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
+/**
+ * For a flag that may be given several times. oclif's `multiple` alone is greedy: `--check A "$T"`
+ * would take the token as a second check. Non-greedy, each occurrence takes one value, so a
+ * positional argument (the token) may come anywhere.
+ */
+export const repeatable = {multiple: true, multipleNonGreedy: true} as const
+
 /** Flags every command has (BaseCommand.baseFlags). */
 export const baseFlags = {
   json: Flags.boolean({description: 'print machine-readable JSON on stdout (see docs/cli-json.md); exit codes are unchanged', default: false}),
@@ -23,6 +30,11 @@ export const tokenArg = Args.string({
   required: false,
   ignoreStdin: true,
 })
+
+/** `--at` of verify, authorize and inspect (parsed by parseAt in src/input/time.ts); `what` says what it does. */
+export function atFlag(what: string) {
+  return Flags.string({description: `${what}: unix seconds, RFC 3339, now, or relative to now (-30m, +1h)`, helpValue: 'TIME'})
+}
 
 export const tokenFileFlag = Flags.string({
   description: 'read the token from a file (text or raw binary; `-` for stdin)',

@@ -11,6 +11,7 @@ import {engineJson, selectKey, type HessraConfig, type LoadedConfig} from './con
 import {validateConfig} from './config/validate.js'
 import {ConfigError, InvalidKeyError, IoError, UsageError} from './errors.js'
 import {Config, KeyPair, PublicKey, type Algorithm} from './native/binding.js'
+import {ce, stderr} from './output.js'
 
 export type KeyTextKind = 'public-pem' | 'private-pem' | 'public-text' | 'private-text' | 'hex' | 'unknown'
 
@@ -50,6 +51,33 @@ function readKeyFile(path: string, what: string): string {
   if (!st.isFile()) throw new IoError(`${what} file ${path} is not a regular file`)
   if (st.size > MAX_KEY_FILE) throw new InvalidKeyError(`${what} file ${path} is too large to be a key (${st.size} bytes)`)
   return readFileSync(path, 'utf8')
+}
+
+/**
+ * A warning when the verification key (--key, else HESSRA_PUBLIC_KEY) is a private key, text or file:
+ * it works (the public half is used) but a private key does not belong where tokens are checked.
+ * Names where the key came from, never the key.
+ */
+export function privateVerificationKeyWarning(flags: {key?: string; 'key-id'?: string}, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const [spec, origin] = flags.key !== undefined ? [flags.key, '--key'] : flags['key-id'] === undefined ? [env.HESSRA_PUBLIC_KEY, 'HESSRA_PUBLIC_KEY'] : [undefined, '']
+  if (!spec) return undefined
+  let kind = classifyKeyText(spec)
+  if (kind === 'unknown') {
+    try {
+      const st = statSync(spec)
+      if (st.isFile() && st.size <= MAX_KEY_FILE) kind = classifyKeyText(readFileSync(spec, 'utf8'))
+    } catch {
+      return undefined // reading it for real reports the problem
+    }
+  }
+  if (kind !== 'private-pem' && kind !== 'private-text') return undefined
+  return `${origin} is a PRIVATE key (its public half is used): verifiers need only the public key, which \`hessra keys public\` prints; keep the private key where tokens are minted`
+}
+
+/** Prints privateVerificationKeyWarning's warning, if any, on stderr (commands and verify's fast path). */
+export function warnIfPrivateVerificationKey(flags: {key?: string; 'key-id'?: string}): void {
+  const warning = privateVerificationKeyWarning(flags)
+  if (warning) stderr(ce().yellow(`warning: ${warning}`))
 }
 
 export interface ResolvedPublicKey {

@@ -1,8 +1,13 @@
-/** Terminal output helpers: colour (off with NO_COLOR or when not a TTY) and JSON printing. */
+/** Terminal output helpers: colour (off with NO_COLOR, CLICOLOR=0, TERM=dumb or when not a TTY) and JSON printing. */
 import {Chalk, type ChalkInstance} from 'chalk'
 
+/** Plain text asked for: NO_COLOR (no-color.org), CLICOLOR=0, or a terminal that knows no escapes (TERM=dumb). */
+export function noColorRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || env.CLICOLOR === '0' || env.TERM === 'dumb'
+}
+
 export function colorEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
+  if (noColorRequested(env)) return false
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true
   return Boolean(stream.isTTY)
 }

@@ -413,7 +413,8 @@ export interface MintOptions {
   privateKey: PrivateKeyLike
   subject: string
   resource: string
-  operation: string
+  /** One operation, or several (each granted). */
+  operation: string | readonly string[]
   /** Unix seconds; omit for no time bound. */
   expiresAt?: number | null
   domain?: string | null

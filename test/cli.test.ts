@@ -189,7 +189,7 @@ describe('hessra CLI', function () {
       assert.equal(r.status, 3, r.stdout + r.stderr)
     })
     it('bad --at', () => {
-      assert.equal(cli([...args(), token, '--at', 'yesterday']).status, 3)
+      assert.equal(cli([...args(), token, '--at', 'yesterday']).status, 2)
     })
   })
 

@@ -350,14 +350,17 @@ HessraResult hessra_token_mint(HessraKeyPair root_keypair, const char* authority
 typedef struct {
     const char* subject;             /* required */
     const char* resource;            /* required */
-    const char* operation;           /* required */
+    const char* operation;           /* required, unless operations_json */
     int64_t expires_at;              /* unix seconds; 0: no time bound */
     const char* domain;              /* optional */
     const char* service_nodes_json;  /* optional: [{"component":..,"public_key":..}] */
     int64_t root_key_id;             /* < 0: none */
+    const char* operations_json;     /* instead of operation: ["read","write"] */
 } HessraMintRequest;
 
-/* Mints the Hessra token shape: right(S, R, O); the subject/resource/operation
+/* Mints the Hessra token shape: right(S, R, O) for each operation (operation,
+ * or each string of operations_json; giving both or neither is
+ * INVALID_PARAMETER); the subject/resource/operation
  * check; check if time($t), $t < EXPIRY; check if domain(D); and one
  * node($s, C) <- service($s) trusting KEY rule per service node. */
 HessraResult hessra_token_mint_hessra(HessraKeyPair root_keypair, const HessraMintRequest* request,

@@ -12,7 +12,7 @@
 //!   "domain": null,
 //!   "service_chains": { "order_service": [ { "component": "auth_service", "public_key": "ed25519/..." } ] },
 //!   "leeway_seconds": 0,
-//!   "limits": { "max_token_bytes": 65536, "max_facts": 1000, "max_iterations": 100, "max_time_ms": 50 }
+//!   "limits": { "max_token_bytes": 65536, "max_facts": 1000, "max_iterations": 100, "max_time_ms": 1000 }
 //! }
 //! ```
 //!

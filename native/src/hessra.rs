@@ -415,7 +415,8 @@ pub fn time_bound(check: &Check) -> Option<i64> {
 pub struct MintRequest {
     pub subject: String,
     pub resource: String,
-    pub operation: String,
+    /// Each operation is granted by its own `right(S, R, O)` fact.
+    pub operations: Vec<String>,
     /// Unix seconds; `None`: no time bound.
     pub expires_at: Option<i64>,
     pub domain: Option<String>,
@@ -425,10 +426,12 @@ pub struct MintRequest {
 /// The authority block of a Hessra token (see the module documentation).
 pub fn authority_block(req: &MintRequest) -> BlockCode {
     let mut code = BlockCode::default();
-    code.facts.push(pred(
-        "right",
-        vec![s(&req.subject), s(&req.resource), s(&req.operation)],
-    ));
+    for operation in &req.operations {
+        code.facts.push(pred(
+            "right",
+            vec![s(&req.subject), s(&req.resource), s(operation)],
+        ));
+    }
     for node in &req.service_nodes {
         // node($s, C) <- service($s) trusting KEY
         code.rules.push(rule(
@@ -571,7 +574,7 @@ mod tests {
         MintRequest {
             subject: "alice".into(),
             resource: "orders".into(),
-            operation: "read".into(),
+            operations: vec!["read".into()],
             expires_at: exp,
             ..MintRequest::default()
         }
@@ -623,6 +626,28 @@ mod tests {
             }
         }
         assert!(check(&t, &root, &request(Some("bob"), "orders", None)).is_err());
+    }
+
+    #[test]
+    fn several_operations_each_granted() {
+        let root = key();
+        let req = MintRequest {
+            operations: vec!["read".into(), "write".into()],
+            ..basic(Some(NOW + 3600))
+        };
+        let t = mint(&root, &req);
+        for op in ["read", "write"] {
+            assert_eq!(
+                check(&t, &root, &request(Some("alice"), "orders", Some(op))),
+                Ok(())
+            );
+        }
+        assert!(check(&t, &root, &request(Some("alice"), "orders", Some("delete"))).is_err());
+        let granted: Vec<String> = rights(&t.decode_unverified().unwrap())
+            .into_iter()
+            .map(|r| r.operation)
+            .collect();
+        assert_eq!(granted, vec!["read", "write"]);
     }
 
     #[test]

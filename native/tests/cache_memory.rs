@@ -116,6 +116,7 @@ fn cache_entry_memory() {
                 domain: ptr::null(),
                 service_nodes_json: ptr::null(),
                 root_key_id: -1,
+                operations_json: ptr::null(),
             };
             let mut out = ptr::null_mut();
             assert_eq!(hessra_token_mint_hessra(kp, &m, &mut out, ptr::null_mut()), HESSRA_SUCCESS);

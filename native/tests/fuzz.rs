@@ -197,7 +197,7 @@ fn minted_tokens(root: &PrivateKey) -> Vec<Token> {
     let mint = MintRequest {
         subject: "alice".into(),
         resource: "orders".into(),
-        operation: "read".into(),
+        operations: vec!["read".into()],
         expires_at: Some(4_000_000_000),
         domain: Some("example.com".into()),
         service_nodes: vec![ServiceNode {

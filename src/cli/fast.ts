@@ -10,6 +10,7 @@ import {flush} from '@oclif/core/flush'
 import {parse} from '@oclif/core/parser'
 
 import {baseFlags} from '../flags.js'
+import {warnIfPrivateVerificationKey} from '../keys.js'
 import {jsonRequested, reportError, type ReportableError} from './report.js'
 import {runVerify, verifyArgs, verifyFlags, type VerifyFlags} from './verify.js'
 
@@ -26,6 +27,7 @@ export async function runVerifyFast(argv: string[]): Promise<void> {
     // What Command.parse hands the parser: base flags merged under the command's own (strict, no json flag of oclif's).
     const parsed = await parse(argv, {flags: {...baseFlags, ...verifyFlags}, args: verifyArgs, strict: true})
     flags = parsed.flags as VerifyFlags
+    warnIfPrivateVerificationKey(flags)
     const code = await runVerify(flags, parsed.args)
     if (code !== 0) process.exitCode = code
   } catch (error) {

@@ -9,7 +9,7 @@ import type {Interfaces} from '@oclif/core'
 
 import {loadConfig} from '../config/index.js'
 import {ExitCode} from '../errors.js'
-import {baseFlags, keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
+import {atFlag, baseFlags, keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
 import {formatVerify} from '../format.js'
 import {resolveTokenInput} from '../input/token.js'
 import {isoDate, parseAt} from '../input/time.js'
@@ -29,7 +29,7 @@ export const verifyFlags = {
   prefix: Flags.string({description: 'prefix fact for prefix-restricted tokens', helpValue: 'PREFIX'}),
   'service-chain': Flags.string({description: 'service chain nodes as JSON [{"component","public_key"}] or @file', helpValue: 'JSON|@FILE'}),
   component: Flags.string({description: 'the component verifying: every node before it in the chain must have attested', helpValue: 'NAME'}),
-  at: Flags.string({description: 'verify at this time instead of now: unix seconds or RFC 3339', helpValue: 'TIME'}),
+  at: atFlag('verify at this time instead of now'),
   leeway: Flags.integer({description: 'tolerated clock skew on time bounds, in seconds', min: 0, helpValue: 'SECONDS'}),
 }
 

@@ -3,10 +3,11 @@ import {readFileSync} from 'node:fs'
 
 import {BaseCommand} from '../base-command.js'
 import {ExitCode, IoError, UsageError} from '../errors.js'
-import {keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
+import {atFlag, keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
 import {formatAuthorize} from '../format.js'
+import {dateLiteralTimeHint, parseAt} from '../input/time.js'
 import {readAllStdin, resolveTokenInput} from '../input/token.js'
-import {c, printJson, stdout} from '../output.js'
+import {c, ce, printJson, stderr, stdout} from '../output.js'
 import {authorize} from '../tokens.js'
 
 export default class Authorize extends BaseCommand<typeof Authorize> {
@@ -19,9 +20,9 @@ export default class Authorize extends BaseCommand<typeof Authorize> {
     {description: 'Authorizer from a file', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --key root.pub --authorizer authorizer.dl'},
     {
       description: 'Authorizer from stdin (the token then comes from an argument, --token-file or HESSRA_TOKEN)',
-      command: `printf 'time(%s); resource("documents"); operation("read");\\nallow if right($s, "documents", "read");\\n' "$(date +%s)" | <%= config.bin %> <%= command.id %> "$TOKEN" --key-id prod --authorizer -`,
+      command: `echo 'subject("alice"); resource("documents");' 'operation("read");' 'allow if right($s, "documents", "read");' | <%= config.bin %> <%= command.id %> "$TOKEN" --key-id prod --at now --authorizer -`,
     },
-    {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --token-file token.txt --key ed25519/3b6a27bc... --authorizer policy.dl --json'},
+    {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --token-file token.txt --key root.pub --authorizer policy.dl --json'},
   ]
 
   static override args = {token: tokenArg}
@@ -30,6 +31,7 @@ export default class Authorize extends BaseCommand<typeof Authorize> {
     ...keyFlags,
     'token-file': tokenFileFlag,
     authorizer: Flags.string({char: 'a', description: 'authorizer Datalog: a file, or `-` for stdin', required: true, helpValue: 'FILE|-'}),
+    at: atFlag('add the fact time(AT) to the authorizer, in integer unix seconds as Hessra tokens compare time'),
   }
 
   async run(): Promise<void> {
@@ -47,6 +49,7 @@ export default class Authorize extends BaseCommand<typeof Authorize> {
         throw new IoError(`cannot read authorizer file ${flags.authorizer} (${(error as {code?: string}).code ?? 'error'})`)
       }
     }
+    if (flags.at !== undefined) code = `time(${parseAt(flags.at)});\n${code}`
     const input = await resolveTokenInput({
       arg: args.token,
       tokenFile: flags['token-file'],
@@ -56,6 +59,10 @@ export default class Authorize extends BaseCommand<typeof Authorize> {
     const result = authorize(input, {key: flags.key, keyId: flags['key-id'], config: loaded, authorizer: code})
     if (flags.json) printJson(result)
     else for (const line of formatAuthorize(result, c())) stdout(line)
-    if (!result.authorized) this.setExitCode(ExitCode.DENIED)
+    if (!result.authorized) {
+      const hint = dateLiteralTimeHint(code)
+      if (hint) stderr(`${ce().dim('hint')}: ${hint}`)
+      this.setExitCode(ExitCode.DENIED)
+    }
   }
 }

@@ -1,8 +1,8 @@
 import {BaseCommand} from '../base-command.js'
-import {keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
+import {atFlag, keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
 import {formatInspect} from '../format.js'
 import {resolveTokenInput} from '../input/token.js'
-import {isoDate} from '../input/time.js'
+import {isoDate, nowSeconds, parseAt} from '../input/time.js'
 import {c, ce, printJson, stderr, stdout} from '../output.js'
 import {inspectToken} from '../tokens.js'
 
@@ -21,19 +21,26 @@ export default class Inspect extends BaseCommand<typeof Inspect> {
   static override flags = {
     ...keyFlags,
     'token-file': tokenFileFlag,
+    at: atFlag('judge the expiry at this time instead of now'),
   }
 
   async run(): Promise<void> {
     const {flags, args} = this
+    const at = flags.at === undefined ? nowSeconds() : parseAt(flags.at)
     const input = await resolveTokenInput({arg: args.token, tokenFile: flags['token-file']})
     const withKey = flags.key !== undefined || flags['key-id'] !== undefined
     const loaded = withKey ? await this.loadConfig() : undefined
     const result = inspectToken(input, {key: flags.key, keyId: flags['key-id'], config: loaded, verify: withKey})
     if (!result.verified) stderr(ce().yellow.bold('warning: signatures NOT verified (no --key given): this is what the token claims, not what it proves'))
     if (flags.json) {
-      printJson({...result, expires_at_rfc3339: result.expires_at === null ? null : (result.expires_at_rfc3339 ?? isoDate(result.expires_at))})
+      printJson({
+        ...result,
+        expires_at_rfc3339: result.expires_at === null ? null : (result.expires_at_rfc3339 ?? isoDate(result.expires_at)),
+        expired: result.expires_at === null ? false : result.expires_at <= at,
+        checked_at: at,
+      })
     } else {
-      for (const line of formatInspect(result, c())) stdout(line)
+      for (const line of formatInspect(result, c(), at)) stdout(line)
     }
   }
 }

@@ -11,7 +11,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
 The key is --key, else --key-id, else HESSRA_PUBLIC_KEY, else the configuration (by the token's root key id, then default_key). Exit status: 0 valid · 1 denied or expired · 2 usage · 3 malformed token or key · 4 configuration · 5 environment.`
 
   static override examples = [
-    {description: 'Identity mode: may alice read documents?', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --key ed25519/3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29 --subject alice --resource documents --operation read'},
+    {description: 'Identity mode: may alice read documents?', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --key root.pub --subject alice --resource documents --operation read'},
     {description: 'Capability mode, token from stdin, key id from the configuration', command: 'echo "$TOKEN" | <%= config.bin %> <%= command.id %> - --key-id prod --resource documents --operation read'},
     {description: 'As a script would: JSON on stdout, exit code kept', command: '<%= config.bin %> <%= command.id %> --token-file token.txt --key root.pub --subject alice --resource documents --json'},
     {description: 'Check how it looked yesterday, with 30 s of clock skew tolerated', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --subject alice --resource documents --at 2026-01-31T12:00:00Z --leeway 30'},

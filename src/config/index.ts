@@ -270,8 +270,10 @@ export interface ConfigProblem {
   severity: 'error' | 'warning'
 }
 
-const TOP_LEVEL = new Set(['$schema', 'version', 'default_key', 'keys', 'domain', 'service_chains', 'leeway_seconds', 'limits', 'cache_size'])
-const LIMIT_FIELDS = ['max_token_bytes', 'max_facts', 'max_iterations', 'max_time_ms']
+export const TOP_LEVEL = new Set(['$schema', 'version', 'default_key', 'keys', 'domain', 'service_chains', 'leeway_seconds', 'limits', 'cache_size'])
+export const LIMIT_FIELDS = ['max_token_bytes', 'max_facts', 'max_iterations', 'max_time_ms']
+export const KEY_FIELDS = ['id', 'public_key', 'public_key_file', 'root_key_id']
+export const SERVICE_NODE_FIELDS = ['component', 'public_key']
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
 const isStr = (v: unknown): v is string => typeof v === 'string'
@@ -438,7 +440,7 @@ export function defaultConfig(): HessraConfig {
     domain: null,
     service_chains: {},
     leeway_seconds: 0,
-    limits: {max_token_bytes: 65_536, max_facts: 1000, max_iterations: 100, max_time_ms: 50},
+    // no "limits": the engine's defaults apply (one place: native/src/config.rs, Limits::default)
   }
 }
 

@@ -1,5 +1,5 @@
 /** Times and durations on the command line. All values are unix seconds (integers). */
-import {InputError} from '../errors.js'
+import {UsageError} from '../errors.js'
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
 
@@ -15,16 +15,29 @@ export function parseRfc3339(text: string): number | undefined {
   return Math.floor(ms / 1000)
 }
 
-/** `--at`: unix seconds or RFC 3339. */
-export function parseAt(text: string): number {
+/**
+ * `--at`: when to check. Unix seconds, RFC 3339, `now`, or a time relative to now like `--ttl`'s
+ * durations: `-30m` (30 minutes ago), `+1h` (in an hour). A value that does not parse is a usage error
+ * (exit 2), as for every flag.
+ */
+export function parseAt(text: string, now: number = nowSeconds()): number {
   const t = text.trim()
-  if (/^-?\d+$/.test(t)) {
+  if (t.toLowerCase() === 'now') return now
+  if (/^\d+$/.test(t)) {
     const n = Number(t)
-    if (!Number.isSafeInteger(n) || n < 0) throw new InputError(`--at: ${t} is out of range`)
+    if (!Number.isSafeInteger(n)) throw new UsageError(`--at: ${t} is out of range`)
     return n
   }
+  const rel = /^([+-])(.+)$/.exec(t)
+  if (rel) {
+    const d = parseDuration(rel[2])
+    if (d === undefined) throw new UsageError(`--at: "${t}" is not a relative time (e.g. -30m, +1h, -2d)`)
+    const at = rel[1] === '-' ? now - d : now + d
+    if (at < 0) throw new UsageError(`--at: "${t}" lies before 1970`)
+    return at
+  }
   const v = parseRfc3339(t)
-  if (v === undefined) throw new InputError(`--at: "${t}" is neither unix seconds nor an RFC 3339 date (e.g. 2026-01-31T12:00:00Z)`)
+  if (v === undefined) throw new UsageError(`--at: "${t}" is not a time`, {hint: 'give unix seconds, an RFC 3339 date (2026-01-31T12:00:00Z), now, or a relative time (-30m, +1h)'})
   return v
 }
 
@@ -50,15 +63,26 @@ export function parseDuration(text: string): number | undefined {
  * `--ttl`: a duration from now ("5m", "1h", "2d", "300" seconds) or an absolute RFC 3339 time.
  * Returns the expiry in unix seconds.
  */
-export function parseTtl(text: string, now: number = Math.floor(Date.now() / 1000)): number {
-  const d = parseDuration(text)
+export function parseTtl(text: string, now: number = nowSeconds()): number {
+  const d = parseDuration(text.trim().replace(/^\+/, ''))
   if (d !== undefined) {
-    if (d <= 0) throw new InputError(`--ttl must be positive (got "${text}")`)
+    if (d <= 0) throw new UsageError(`--ttl must be positive (got "${text}")`)
     return now + d
   }
   const at = parseRfc3339(text)
   if (at !== undefined) return at
-  throw new InputError(`--ttl: "${text}" is neither a duration (30s, 5m, 1h, 2d) nor an RFC 3339 time`)
+  throw new UsageError(`--ttl: "${text}" is neither a duration (30s, 5m, 1h, 2d) nor an RFC 3339 time`)
+}
+
+/**
+ * A hint when Datalog states the time as a date literal, `time(2026-12-02T17:00:00Z)`: the checks of
+ * Hessra tokens compare `time($t)` with integer unix seconds, and a date is never less than an integer.
+ */
+export function dateLiteralTimeHint(datalog: string): string | undefined {
+  const m = /\btime\(\s*(\d{4}-\d{2}-\d{2}T[^)\s]*)\s*\)/.exec(datalog)
+  if (!m) return undefined
+  const secs = parseRfc3339(m[1])
+  return `Hessra tokens compare time with integer unix seconds: write time(${secs ?? 'UNIX_SECONDS'}) instead of time(${m[1]}), or pass --at`
 }
 
 export function nowSeconds(): number {

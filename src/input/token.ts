@@ -6,7 +6,7 @@
  */
 import {fstatSync, readFileSync} from 'node:fs'
 
-import {InputError, IoError, UsageError} from '../errors.js'
+import {ExitCode, InputError, IoError, UsageError} from '../errors.js'
 
 export type TokenInput =
   | {kind: 'text'; text: string; source: TokenSource}
@@ -110,7 +110,8 @@ export async function resolveTokenInput(src: TokenSources): Promise<TokenInput> 
       bytes = readFileSync(src.tokenFile)
     } catch (error) {
       const code = (error as {code?: string}).code ?? 'error'
-      throw new IoError(`cannot read ${what} file ${src.tokenFile} (${code})`)
+      // a --token-file that cannot be read is a mistake on the command line: usage (exit 2)
+      throw new IoError(`cannot read ${what} file ${src.tokenFile} (${code})`, {exitCode: ExitCode.USAGE})
     }
     return fromBytes(bytes, 'file', what)
   }

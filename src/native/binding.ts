@@ -127,6 +127,7 @@ koffi.struct('HessraMintRequest', {
   domain: 'const char *',
   service_nodes_json: 'const char *',
   root_key_id: 'int64_t',
+  operations_json: 'const char *',
 })
 koffi.struct('HessraCacheStats', {
   verifications: 'uint64_t',
@@ -574,7 +575,8 @@ function nativeRequest(r: VerifyRequest): Record<string, unknown> {
 export interface MintRequest {
   subject: string
   resource: string
-  operation: string
+  /** One operation, or several (each granted by its own right fact). */
+  operation: string | readonly string[]
   /** unix seconds; 0/undefined: no time bound */
   expiresAt?: number
   domain?: string | null
@@ -736,10 +738,12 @@ export function mintToken(root: KeyPair, datalog: string, paramsJson?: string | 
 
 /** Mints the Hessra token shape. */
 export function mintHessraToken(root: KeyPair, r: MintRequest): string {
+  const several = typeof r.operation !== 'string'
   const req = {
     subject: r.subject,
     resource: r.resource,
-    operation: r.operation,
+    operation: several ? null : r.operation,
+    operations_json: several ? JSON.stringify(r.operation) : null,
     expires_at: Math.trunc(r.expiresAt ?? 0),
     domain: r.domain ?? null,
     service_nodes_json: r.serviceNodesJson ?? null,

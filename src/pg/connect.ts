@@ -4,6 +4,7 @@
  * EnvironmentErrors that say what went wrong and what to check. Passwords never appear in messages.
  */
 import pg from 'pg'
+import pgpass from 'pgpass'
 
 import {EnvironmentError, HessraError} from '../errors.js'
 import {redactUrl} from './sql.js'
@@ -11,10 +12,14 @@ import {redactUrl} from './sql.js'
 export interface ConnectionTarget {
   /** undefined: use the PG* variables */
   connectionString?: string
-  source: 'flag' | 'DATABASE_URL' | 'PG* variables'
+  /** `defaults`: no PG* variable is set, so the built-in defaults (localhost:5432, the OS user) apply */
+  source: 'flag' | 'DATABASE_URL' | 'PG* variables' | 'defaults'
   /** for messages: no password */
   display: string
 }
+
+/** The libpq variables that choose the server, the user or the database. */
+const PG_VARIABLES = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGUSER', 'PGDATABASE']
 
 export function resolveConnection(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ConnectionTarget {
   if (flag !== undefined && flag.trim() !== '') return {connectionString: flag, source: 'flag', display: redactUrl(flag)}
@@ -23,7 +28,9 @@ export function resolveConnection(flag: string | undefined, env: NodeJS.ProcessE
   const port = env.PGPORT || '5432'
   const user = env.PGUSER || env.USER || 'postgres'
   const db = env.PGDATABASE || user
-  return {source: 'PG* variables', display: `${host.startsWith('/') ? `socket ${host}` : host}:${port}/${db} as ${user}`}
+  const display = `${host.startsWith('/') ? `socket ${host}` : host}:${port}/${db} as ${user}`
+  if (PG_VARIABLES.some((v) => env[v])) return {source: 'PG* variables', display}
+  return {source: 'defaults', display: `${display} (defaults: no --database, DATABASE_URL or PG* variable set)`}
 }
 
 /** Is the target on this machine (unix socket or loopback)? Unknown → true (PG* defaults are local). */
@@ -51,8 +58,11 @@ export async function connect(target: ConnectionTarget, opts: {applicationName?:
     connectionTimeoutMillis: opts.timeoutMs ?? 10_000,
     application_name: opts.applicationName ?? 'hessra',
   }
-  if (target.connectionString) config.connectionString = target.connectionString
+  if (target.connectionString) config.connectionString = libpqSslModes(target.connectionString)
   const client = new pg.Client(config)
+  // Set on the client, not in `config`: pg lets a connection string's (absent) password override the
+  // config's. @types/pg omits what pg passes (the connection parameters) and accepts (undefined: none).
+  ;(client as unknown as {password: unknown}).password = passwordLookup(target)
   // An error event after connecting (server shut down) must not crash the process.
   client.on('error', () => {})
   try {
@@ -66,6 +76,44 @@ export async function connect(target: ConnectionTarget, opts: {applicationName?:
     throw mapPgError(error, target)
   }
   return client
+}
+
+/**
+ * The password as libpq finds it: in the URL, else PGPASSWORD, else ~/.pgpass (PGPASSFILE). Looked up
+ * here rather than by `pg`, whose own ~/.pgpass support prints a deprecation warning.
+ */
+function passwordLookup(target: ConnectionTarget, env: NodeJS.ProcessEnv = process.env) {
+  return async (params: {host?: string; port?: number; database?: string | null; user?: string}): Promise<string | undefined> => {
+    if (target.connectionString) {
+      try {
+        const u = new URL(target.connectionString)
+        if (u.password) return decodeURIComponent(u.password)
+      } catch {
+        // a key=value string: `pg` reads its password itself only when given none here
+        const m = /(?:^|\s)password=(\S+)/.exec(target.connectionString)
+        if (m) return m[1]
+      }
+    }
+    if (env.PGPASSWORD !== undefined) return env.PGPASSWORD
+    return new Promise((resolve) => pgpass({host: params.host, port: params.port, database: params.database ?? undefined, user: params.user}, resolve))
+  }
+}
+
+/**
+ * `sslmode=prefer|require|verify-ca` with libpq's meaning, as psql users expect (`pg` would treat them as
+ * verify-full and print a warning saying so on every run).
+ */
+export function libpqSslModes(connectionString: string): string {
+  let u: URL
+  try {
+    u = new URL(connectionString)
+  } catch {
+    return connectionString
+  }
+  const mode = u.searchParams.get('sslmode')
+  if (!mode || !['prefer', 'require', 'verify-ca'].includes(mode) || u.searchParams.has('uselibpqcompat')) return connectionString
+  u.searchParams.set('uselibpqcompat', 'true')
+  return u.toString()
 }
 
 interface PgErrorLike {
@@ -85,7 +133,7 @@ export function mapPgError(error: unknown, target?: ConnectionTarget): HessraErr
   if (error instanceof HessraError) return error
   const e = (error ?? {}) as PgErrorLike
   const where = target ? target.display : 'the database'
-  const via = target ? ` (from ${target.source === 'flag' ? '--database' : target.source})` : ''
+  const via = target && target.source !== 'defaults' ? ` (from ${target.source === 'flag' ? '--database' : target.source})` : ''
   const msg = (e.message ?? String(error)).replace(/password=[^\s]+/g, 'password=***')
   if (e.code && UNREACHABLE.has(e.code)) {
     return new EnvironmentError(`cannot reach PostgreSQL at ${where}${via}: ${msg}`, {
@@ -96,7 +144,14 @@ export function mapPgError(error: unknown, target?: ConnectionTarget): HessraErr
   if (/timeout expired|Connection terminated due to connection timeout/i.test(msg)) {
     return new EnvironmentError(`cannot reach PostgreSQL at ${where}${via}: connection timed out`, {hint: 'check the host, port and any firewall', cause: error})
   }
-  if (e.code === '28P01' || e.code === '28000' || /SASL|client password must be a string|password authentication failed/i.test(msg)) {
+  if (/client password must be a string|no password supplied/i.test(msg)) {
+    // what psql says (fe_sendauth: no password supplied), rather than pg's SASL internals
+    return new EnvironmentError(`connection to ${where}${via} failed: no password supplied`, {
+      hint: 'the server asks for a password: put it in the URL, PGPASSWORD or ~/.pgpass (host:port:database:user:password, mode 0600)',
+      cause: error,
+    })
+  }
+  if (e.code === '28P01' || e.code === '28000' || /SASL|password authentication failed/i.test(msg)) {
     return new EnvironmentError(`authentication failed connecting to ${where}${via}: ${msg}`, {
       hint: 'check the user and password (in the URL, PGUSER/PGPASSWORD or ~/.pgpass) and pg_hba.conf',
       cause: error,

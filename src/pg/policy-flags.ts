@@ -1,6 +1,7 @@
 /** The flags of `pg policy generate` and `pg policy apply` (the same SQL either way). */
 import {Flags} from '@oclif/core'
 
+import {repeatable} from '../flags.js'
 import {COMMANDS, DEFAULT_EXTENSION_SCHEMA, DEFAULT_OPERATION_MAP, DEFAULT_TOKEN_SETTING, generatePolicies, parseOperationMap, parseOperations, parseRoles, type GeneratedPolicies, type PolicyOptions} from './policy.js'
 
 export const policyFlags = {
@@ -14,7 +15,7 @@ export const policyFlags = {
   resource: Flags.string({description: 'resource the token must grant: a template with {table}, {schema}, {command}, {operation} (default {table})', helpValue: 'TEMPLATE'}),
   'resource-column': Flags.string({description: "per-row resources: the resource is this column's value, checked per row with hessra_row_security(COLUMN, OPERATION)", helpValue: 'COLUMN'}),
   'owner-column': Flags.string({description: "only rows whose column equals the token's subject (hessra_current_subject())", helpValue: 'COLUMN'}),
-  role: Flags.string({description: 'roles the policies apply to (repeatable or comma separated; default PUBLIC): one policy per command and role', multiple: true, helpValue: 'ROLE'}),
+  role: Flags.string({description: 'roles the policies apply to (repeatable or comma separated; default PUBLIC): one policy per command and role', helpValue: 'ROLE', ...repeatable}),
   'token-setting': Flags.string({description: 'setting the token is read from with current_setting(name, true)', default: DEFAULT_TOKEN_SETTING, helpValue: 'NAME'}),
   as: Flags.string({description: 'policy kind: permissive (OR-ed with other permissive policies) or restrictive (AND-ed)', options: ['permissive', 'restrictive'], default: 'permissive'}),
   'extension-schema': Flags.string({

@@ -1,6 +1,6 @@
 import {strict as assert} from 'node:assert'
 
-import {InputError} from '../../src/errors.js'
+import {UsageError} from '../../src/errors.js'
 import {isoDate, parseAt, parseDuration, parseRfc3339, parseTtl, relativeTime} from '../../src/input/time.js'
 
 describe('times and durations', () => {
@@ -9,9 +9,19 @@ describe('times and durations', () => {
     assert.equal(parseAt('2025-11-26T10:00:00Z'), 1_764_151_200)
     assert.equal(parseAt('2025-11-26T11:00:00+01:00'), 1_764_151_200)
     assert.equal(parseAt('2025-11-26T10:00:00.750Z'), 1_764_151_200)
-    assert.throws(() => parseAt('yesterday'), InputError)
-    assert.throws(() => parseAt('2025-13-01T00:00:00Z'), InputError)
+    assert.throws(() => parseAt('yesterday'), UsageError)
+    assert.throws(() => parseAt('2025-13-01T00:00:00Z'), UsageError)
     assert.equal(parseRfc3339('2025-11-26'), undefined)
+  })
+
+  it('--at accepts now and times relative to now, like --ttl', () => {
+    assert.equal(parseAt('now', 10_000), 10_000)
+    assert.equal(parseAt('-30m', 10_000), 8200)
+    assert.equal(parseAt('+1h', 10_000), 13_600)
+    assert.equal(parseAt('-1h30m', 10_000), 4600)
+    assert.throws(() => parseAt('-3h', 10_000), UsageError)
+    assert.throws(() => parseAt('+soon', 10_000), UsageError)
+    assert.equal(parseTtl('+5m', 1000), 1300)
   })
 
   it('durations', () => {
@@ -27,8 +37,8 @@ describe('times and durations', () => {
   it('--ttl: duration from now or an absolute time', () => {
     assert.equal(parseTtl('5m', 1000), 1300)
     assert.equal(parseTtl('2025-11-26T10:00:00Z', 1000), 1_764_151_200)
-    assert.throws(() => parseTtl('0s', 1000), InputError)
-    assert.throws(() => parseTtl('soon', 1000), InputError)
+    assert.throws(() => parseTtl('0s', 1000), UsageError)
+    assert.throws(() => parseTtl('soon', 1000), UsageError)
   })
 
   it('formats dates and relative times', () => {

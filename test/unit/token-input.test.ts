@@ -55,8 +55,8 @@ describe('token input', () => {
     await assert.rejects(resolveTokenInput({...noStdin, arg: '  '}), InputError)
   })
 
-  it('a missing token file is malformed input (exit 3) and the message has no token', async () => {
-    await assert.rejects(resolveTokenInput({...noStdin, tokenFile: '/nonexistent/token'}), (e: unknown) => e instanceof HessraError && e.exitCode === 3 && /token file/.test(e.message))
+  it('a missing token file is a usage error (exit 2) and the message has no token', async () => {
+    await assert.rejects(resolveTokenInput({...noStdin, tokenFile: '/nonexistent/token'}), (e: unknown) => e instanceof HessraError && e.exitCode === 2 && /token file/.test(e.message))
   })
 
   it('classifies bytes', () => {

@@ -23,6 +23,41 @@ pub struct HessraMintRequest {
     pub domain: *const c_char,
     pub service_nodes_json: *const c_char,
     pub root_key_id: i64,
+    pub operations_json: *const c_char,
+}
+
+/// The operations a mint request grants: `operation`, or the JSON array of
+/// strings `operations_json` (not both, and not none).
+fn mint_operations(req: &HessraMintRequest) -> FfiResult<Vec<String>> {
+    let single = opt_str_arg(req.operation, "request.operation")?;
+    let list = opt_str_arg(req.operations_json, "request.operations_json")?;
+    match (single, list) {
+        (Some(op), None) => Ok(vec![op.to_string()]),
+        (None, Some(text)) => {
+            let bad = |what: String| Failure::param(format!("request.operations_json: {}", what));
+            let v = Value::parse(text).map_err(|e| bad(format!("invalid JSON: {}", e)))?;
+            let Value::Array(items) = v else {
+                return Err(bad(format!("expected an array, found {}", v.type_name())));
+            };
+            if items.is_empty() {
+                return Err(bad("must name at least one operation".into()));
+            }
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(op) => Ok(op.clone()),
+                    other => Err(bad(format!("[{}]: expected a string, found {}", i, other.type_name()))),
+                })
+                .collect()
+        }
+        (Some(_), Some(_)) => Err(Failure::param(
+            "request: give operation or operations_json, not both",
+        )),
+        (None, None) => Err(Failure::param(
+            "request.operation: required (or request.operations_json)",
+        )),
+    }
 }
 
 /// Converts `params_json` (a JSON object) to Datalog parameters: strings,
@@ -145,7 +180,7 @@ pub unsafe extern "C" fn hessra_token_mint_hessra(
         let mint = MintRequest {
             subject: str_arg(req.subject, "request.subject")?.to_string(),
             resource: str_arg(req.resource, "request.resource")?.to_string(),
-            operation: str_arg(req.operation, "request.operation")?.to_string(),
+            operations: mint_operations(req)?,
             expires_at: if req.expires_at == 0 {
                 None
             } else {

@@ -9,7 +9,7 @@ export default class ConfigGet extends BaseCommand<typeof ConfigGet> {
   static override summary = 'Print one configuration value'
   static override examples = [
     {description: 'The default key id', command: '<%= config.bin %> <%= command.id %> default_key'},
-    {description: 'A limit', command: '<%= config.bin %> <%= command.id %> limits.max_facts'},
+    {description: 'The tolerated clock skew', command: '<%= config.bin %> <%= command.id %> leeway_seconds'},
     {description: 'The second key', command: '<%= config.bin %> <%= command.id %> keys[1]'},
   ]
 

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {openForEdit, saveEdited} from '../../config-edit.js'
+import {checkSettablePath, openForEdit, saveEdited} from '../../config-edit.js'
 import {parseValue, setPath} from '../../config/index.js'
 import {UsageError} from '../../errors.js'
 import {ce, printJson, stderr, stdout} from '../../output.js'
@@ -31,6 +31,7 @@ export default class ConfigSet extends BaseCommand<typeof ConfigSet> {
     if (!flags.unset && args.value === undefined) {
       throw new UsageError('missing VALUE (or pass --unset)')
     }
+    checkSettablePath(args.key)
     const ed = await openForEdit(flags.config)
     const value = flags.unset ? undefined : parseValue(args.value as string)
     const next = setPath(ed.config, args.key, value)

@@ -14,7 +14,7 @@ export default class KeysAdd extends BaseCommand<typeof KeysAdd> {
 
   static override examples = [
     {description: 'Trust the production key, used for tokens with root key id 7', command: '<%= config.bin %> <%= command.id %> prod ./prod.pub.pem --root-key-id 7 --default'},
-    {description: 'Inline key text', command: '<%= config.bin %> <%= command.id %> edge ed25519/e5761a2b8c2c8d0e7ea6e1d9b5d1f63e5c1f1ef8e6f0b3ec5f4b8d0b6b5bba27'},
+    {description: 'Inline key text', command: '<%= config.bin %> <%= command.id %> edge ed25519/78bd4592ea5d0f9f1a67a381fd24eeb7546a26566bdf6fd4b8811e7b9f37a1df'},
     {description: 'Reference the file instead of copying the key', command: '<%= config.bin %> <%= command.id %> staging /etc/hessra/staging.pub --file'},
   ]
 

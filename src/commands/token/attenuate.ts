@@ -3,12 +3,12 @@ import {readFileSync} from 'node:fs'
 
 import {BaseCommand} from '../../base-command.js'
 import {IoError} from '../../errors.js'
-import {keyFlags, tokenArg, tokenFileFlag} from '../../flags.js'
+import {keyFlags, repeatable, tokenArg, tokenFileFlag} from '../../flags.js'
 import {resolveTokenInput} from '../../input/token.js'
 import {isoDate, parseTtl} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
 import {parseParams} from '../../params.js'
-import {attenuateToken, attenuationDatalog} from '../../tokens.js'
+import {attenuateToken, attenuationDatalog, inspectToken} from '../../tokens.js'
 
 export default class TokenAttenuate extends BaseCommand<typeof TokenAttenuate> {
   static override summary = 'Append an attenuation block: a shorter lifetime, extra checks, or your own Datalog'
@@ -26,9 +26,9 @@ export default class TokenAttenuate extends BaseCommand<typeof TokenAttenuate> {
     ...keyFlags,
     'token-file': tokenFileFlag,
     ttl: Flags.string({description: 'add a time bound: duration from now (30s, 5m, 1h) or RFC 3339', helpValue: 'DURATION|RFC3339'}),
-    check: Flags.string({description: 'add a check (repeatable); "check if" is added when missing', multiple: true, helpValue: 'DATALOG'}),
+    check: Flags.string({description: 'add a check (repeatable); "check if" is added when missing', helpValue: 'DATALOG', ...repeatable}),
     datalog: Flags.string({description: 'add the Datalog in FILE (facts, rules, checks)', helpValue: 'FILE'}),
-    param: Flags.string({description: 'a {name} parameter for the Datalog (repeatable), name=value', multiple: true, helpValue: 'NAME=VALUE'}),
+    param: Flags.string({description: 'a {name} parameter for the Datalog (repeatable), name=value', helpValue: 'NAME=VALUE', ...repeatable}),
   }
 
   async run(): Promise<void> {
@@ -44,6 +44,13 @@ export default class TokenAttenuate extends BaseCommand<typeof TokenAttenuate> {
     const expiresAt = flags.ttl ? parseTtl(flags.ttl) : null
     const block = attenuationDatalog({expiresAt, checks: flags.check, datalog})
     const input = await resolveTokenInput({arg: args.token, tokenFile: flags['token-file']})
+    if (expiresAt !== null) {
+      // a block can only narrow: a later bound than the token's own changes nothing, which the user should know
+      const own = inspectToken(input).expires_at
+      if (own !== null && expiresAt > own) {
+        stderr(ce().yellow(`warning: --ttl ends ${isoDate(expiresAt)}, after the token's own expiry ${isoDate(own)}: the token still expires then`))
+      }
+    }
     const loaded = await this.loadConfig()
     const token = attenuateToken(input, {key: flags.key, keyId: flags['key-id'], config: loaded, datalog: block, params: parseParams(flags.param)})
     if (flags.json) {
