@@ -370,9 +370,9 @@ describe('pg end to end (throwaway cluster)', function () {
       assert.equal(r.status, 0, r.stderr)
       assert.doesNotMatch(r.stderr, /ERROR/, r.stderr)
       await c.query('SET standard_conforming_strings = on') // how pg_get_expr prints the literals below
-      const pols = await c.query('SELECT polname, pg_get_expr(polqual, polrelid) AS qual FROM pg_policy WHERE polrelid = $1::regclass ORDER BY 1', [gen.qualified])
+      const pols = await c.query<{polname: string; qual: string}>('SELECT polname, pg_get_expr(polqual, polrelid) AS qual FROM pg_policy WHERE polrelid = $1::regclass ORDER BY 1', [gen.qualified])
       assert.deepEqual(pols.rows.map((p) => p.polname), ['hessra_delete_r\\ole "x"', 'hessra_insert_r\\ole "x"', 'hessra_select_r\\ole "x"', 'hessra_update_r\\ole "x"'])
-      const select = pols.rows.find((p) => p.polname.startsWith('hessra_select'))
+      const select = pols.rows.find((p) => p.polname.startsWith('hessra_select'))!
       assert.ok(select.qual.includes(`'${table.replaceAll("'", "''")}\\x'::text`), select.qual)
       assert.ok(select.qual.includes("'re''ad'::text"), select.qual)
       await c.end()
@@ -466,7 +466,7 @@ describe('pg end to end (throwaway cluster)', function () {
       assert.deepEqual(await ids(grant(uuid, 'devices'), 'devices'), [1])
       assert.deepEqual(await ids(grant('not-a-uuid', 'devices'), 'devices'), [])
       // the suggested expression index serves the comparison
-      await admin.query(acc.generated.indexSuggestion!)
+      await admin.query(acc.generated.indexSuggestion)
       await admin.query('ANALYZE accounts')
       const plan = await as(grant('42', 'accounts'), async (c) => {
         await c.query('SET LOCAL enable_seqscan = off')

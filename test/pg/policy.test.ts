@@ -166,6 +166,7 @@ describe('pg policy generation', () => {
               assert.ok(e instanceof UsageError, `${what}: ${e.message}`)
               assert.equal(exitCodeFor(e), 2)
               assert.match(e.message, new RegExp(`^${what} ".*" contains a control or formatting character \\(U\\+`))
+              // eslint-disable-next-line no-control-regex -- the point is to find raw control characters
               assert.ok(!/[\n\r\u000b\u0085\u2028\u202e\u007f]/.test(e.message), 'the message shows the character escaped')
               return true
             },
