@@ -4,7 +4,7 @@
  * only chooses keys, shapes requests and turns native outcomes into typed results and errors.
  */
 import {type LoadedConfig, type ServiceNode} from './config/index.js'
-import {ConfigError, DeniedError, ExpiredError, InputError, InvalidTokenError, NativeCode, UsageError, type ErrorKind} from './errors.js'
+import {ConfigError, DeniedError, ExpiredError, InputError, InvalidTokenError, LimitExceededError, NativeCode, UsageError, type ErrorKind} from './errors.js'
 import {type TokenInput} from './input/token.js'
 import {nowSeconds} from './input/time.js'
 import {choosePublicKey, loadKeyPair, nativeConfig, parsePublicKeySpec, type ResolvedPublicKey} from './keys.js'
@@ -268,6 +268,7 @@ export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult
     }
     const o = JSON.parse(r.json) as EngineOutcome
     if (o.status === 'malformed') {
+      if (o.code === 'limit_exceeded') throw new LimitExceededError(o.reason ?? 'token too large')
       throw new InvalidTokenError(o.reason ?? 'not a token', {hint: 'check that the whole token was copied; `hessra inspect` shows what a token holds'})
     }
     const status: VerifyStatus = o.status === 'valid' || o.status === 'expired' || o.status === 'invalid' ? o.status : 'denied'

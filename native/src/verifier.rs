@@ -23,6 +23,7 @@ use crate::config::{node_json, Config, KeyEntry, ServiceNode};
 use crate::crypto::{sha256, PublicKey};
 use crate::datalog::{AuthError, FailedCheck, MatchedPolicy, RunLimits};
 use crate::encoding::{base64url_decode, EncodingError};
+use crate::format::FormatError;
 use crate::hessra::{self, HessraFailure, Right, VerifyRequest};
 use crate::json::Value;
 use crate::token::{Token, TokenError, VerifiedToken, MAX_TOKEN_BYTES};
@@ -381,12 +382,20 @@ impl Outcome {
     }
 
     /// A stable machine name for the failure: `denied`, `expired`,
-    /// `limit_exceeded`, `invalid_signature`, `invalid_token`.
+    /// `limit_exceeded` (a Datalog limit, or a token over a size or block
+    /// bound, malformed or not), `invalid_signature`, `invalid_token`.
     pub fn code(&self) -> Option<&'static str> {
         Some(match self.failure.as_ref()? {
-            Failure::Malformed(TokenInputError::TooLarge { .. }) | Failure::TooLarge { .. } => {
-                "limit_exceeded"
-            }
+            // the container bounds (size, block count) are limits
+            Failure::Malformed(TokenInputError::TooLarge { .. })
+            | Failure::Malformed(TokenInputError::Token(
+                TokenError::TooLarge { .. }
+                | TokenError::Format {
+                    error: FormatError::TooManyBlocks { .. },
+                    ..
+                },
+            ))
+            | Failure::TooLarge { .. } => "limit_exceeded",
             Failure::Malformed(_) => "invalid_token",
             Failure::Signature(_) => "invalid_signature",
             Failure::Rules(HessraFailure::Expired { .. }) => "expired",
@@ -992,6 +1001,16 @@ mod tests {
             .verify(TokenInput::Any(b"not a token!"), KeyChoice::Configured, &request(None))
             .unwrap();
         assert_eq!((r.status, r.key.clone()), (Status::Malformed, None));
+        // Over the container's size bound: malformed, and a limit.
+        let big = "A".repeat(MAX_TOKEN_TEXT + 1);
+        let public = root.public();
+        let too_large = Verifier::default()
+            .verify(TokenInput::Any(big.as_bytes()), KeyChoice::Given(&public), &request(None))
+            .unwrap();
+        assert_eq!(
+            (too_large.status, too_large.code()),
+            (Status::Malformed, Some("limit_exceeded"))
+        );
         assert!(r.reason().unwrap().contains("'!' at position 11"), "{:?}", r.reason());
     }
 
