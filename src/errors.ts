@@ -165,7 +165,7 @@ export class InternalError extends HessraError {
 export function errorFromNative(
   code: number,
   message: string | null | undefined,
-  context: {what?: string; ioExitCode?: ExitCode; expiresAt?: number} = {},
+  context: {what?: string; ioExitCode?: ExitCode; expiresAt?: number; field?: string} = {},
 ): HessraError {
   const text = message && message.length > 0 ? message : defaultNativeMessage(code)
   switch (code) {
@@ -176,7 +176,7 @@ export function errorFromNative(
     case NativeCode.VERIFICATION_FAILED:
       return new DeniedError(text, {nativeCode: code})
     case NativeCode.CONFIG_INVALID:
-      return new ConfigError(text, {nativeCode: code, field: fieldFromMessage(text)})
+      return new ConfigError(text, {nativeCode: code, field: context.field})
     case NativeCode.MEMORY:
       return new EnvironmentError(`out of memory: ${text}`)
     case NativeCode.IO:
@@ -184,7 +184,7 @@ export function errorFromNative(
     case NativeCode.INVALID_PARAMETER:
       return new InputError(text, {nativeCode: code})
     case NativeCode.EXPIRED:
-      return new ExpiredError(text, context.expiresAt ?? expiryFromMessage(text))
+      return new ExpiredError(text, context.expiresAt)
     case NativeCode.LIMIT_EXCEEDED:
       return new LimitExceededError(text)
     default:
@@ -205,28 +205,6 @@ function defaultNativeMessage(code: number): string {
     case NativeCode.LIMIT_EXCEEDED: return 'limit exceeded'
     default: return 'internal error'
   }
-}
-
-/** "expired at 2026-11-26T10:00:00Z (unix 1764151200)" -> 1764151200 */
-export function expiryFromMessage(message: string): number | undefined {
-  const m = /unix (-?\d+)/.exec(message)
-  if (m) return Number(m[1])
-  const iso = /(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2}))/.exec(message)
-  if (iso) {
-    const t = Date.parse(iso[1])
-    if (!Number.isNaN(t)) return Math.floor(t / 1000)
-  }
-  return undefined
-}
-
-/** Best effort: pull a field path such as `keys[1].public_key` out of an engine message. */
-export function fieldFromMessage(message: string): string | undefined {
-  // the engine's configuration errors start with the field: "keys[1].public_key: ..."
-  const bare = /^([A-Za-z_][\w]*(?:\[\d+\]|\.[A-Za-z_][\w]*)*)\s*:/.exec(message)
-  if (bare) return bare[1]
-  const quoted = /(?:field|in)\s+[`'"]?([A-Za-z_][\w]*(?:\[\d+\]|\.[A-Za-z_][\w]*)*)[`'"]?/.exec(message)
-  if (quoted) return quoted[1]
-  return undefined
 }
 
 /** oclif parse errors (missing/unknown flags and arguments) carry these names. */

@@ -26,9 +26,11 @@ export function formatVerify(r: VerifyResult, ch: ChalkInstance = plain, now: nu
     }
     if (r.reason) lines.push(`  reason:     ${r.reason}`)
   } else {
-    lines.push(`${ch.red.bold('✘ denied')}  ${what}`)
+    lines.push(`${ch.red.bold(r.status === 'invalid' ? '✘ invalid' : '✘ denied')}  ${what}`)
     if (r.reason) lines.push(`  reason:     ${r.reason}`)
   }
+  // What the token does grant, when its signatures verified and it was refused.
+  if (!r.valid && r.rights.length > 0) lines.push(`  token grants: ${r.rights.map((g) => `${g.subject} ${g.operation} ${g.resource}`).join(', ')}`)
   if (r.status !== 'expired' && r.expiresAt !== null) lines.push(`  expires:    ${describeExpiry(r.expiresAt, now)}`)
   if (r.status === 'valid' && r.expiresAt === null) lines.push(`  expires:    ${ch.yellow('never (no time bound)')}`)
   lines.push(`  key:        ${r.key.origin}${r.rootKeyId !== null ? ` (token root key id ${r.rootKeyId})` : ''}`)

@@ -53,7 +53,6 @@ export {
   getPath,
   loadConfig,
   SEARCH_PLACES,
-  selectKey,
   setPath,
   userConfigPath,
   writeConfig,

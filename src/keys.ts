@@ -7,7 +7,7 @@ import {chmodSync, closeSync, existsSync, openSync, readFileSync, statSync, writ
 import {dirname} from 'node:path'
 import {mkdirSync} from 'node:fs'
 
-import {engineJson, selectKey, type HessraConfig, type LoadedConfig} from './config/index.js'
+import {engineJson, type LoadedConfig} from './config/index.js'
 import {validateConfig} from './config/validate.js'
 import {ConfigError, InvalidKeyError, IoError, UsageError} from './errors.js'
 import {Config, KeyPair, PublicKey, type Algorithm} from './native/binding.js'
@@ -162,23 +162,25 @@ export function nativeConfig(loaded: LoadedConfig): Config {
   }
 }
 
-function keyFromEntry(config: HessraConfig, id: string, loaded: LoadedConfig): PublicKey {
-  const entry = (config.keys ?? []).find((k) => k && k.id === id)
-  if (!entry) {
-    const ids = (config.keys ?? []).map((k) => k.id).join(', ')
-    throw new ConfigError(`no key "${id}" in ${loaded.filepath ?? 'the configuration'}${ids ? ` (keys: ${ids})` : ''}`, {field: 'keys'})
-  }
+/** The configured key the engine chooses (its hessra_config_select_key: the verifier's rule). */
+function configuredKey(loaded: LoadedConfig, keyId: string | null, rootKeyId: number | null): {key: PublicKey; id: string | null} {
   const cfg = nativeConfig(loaded)
   try {
-    return cfg.getPublicKey(id)
+    return cfg.selectKey(rootKeyId, keyId)
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${loaded.filepath ?? 'configuration'}: ${error.message}`, {file: loaded.filepath ?? undefined, field: 'keys', hint: NO_KEY_HINT})
+    throw error
   } finally {
     cfg.dispose()
   }
 }
 
+const NO_KEY_HINT = 'pass --key KEY|FILE or --key-id ID, set HESSRA_PUBLIC_KEY, or add one with `hessra keys add ID KEY`'
+
 /**
- * Chooses the verification key: --key, then --key-id (configuration), then HESSRA_PUBLIC_KEY, then the
- * configuration (by the token's root key id, else default_key, else its only key).
+ * The verification key for the commands that need the key itself (inspect, authorize, attenuate, seal):
+ * --key, then --key-id, then HESSRA_PUBLIC_KEY, then the configuration, where the engine chooses (by
+ * the token's root key id, else the default key). `hessra verify` leaves the whole choice to the engine.
  */
 export function choosePublicKey(choice: KeyChoice): ResolvedPublicKey {
   const env = choice.env ?? process.env
@@ -189,21 +191,19 @@ export function choosePublicKey(choice: KeyChoice): ResolvedPublicKey {
   }
   if (choice.keyId !== undefined) {
     if (!choice.loaded?.config) throw new ConfigError(`--key-id ${choice.keyId}: no configuration found`, {hint: 'create one with `hessra config init`, or pass --key'})
-    return {key: keyFromEntry(choice.loaded.config, choice.keyId, choice.loaded), origin: `key id ${choice.keyId}`, id: choice.keyId, derivedFromPrivate: false}
+    const r = configuredKey(choice.loaded, choice.keyId, null)
+    return {key: r.key, origin: `key id ${choice.keyId}`, id: choice.keyId, derivedFromPrivate: false}
   }
   const fromEnv = env.HESSRA_PUBLIC_KEY
   if (fromEnv !== undefined && fromEnv.trim() !== '') {
     const r = parsePublicKeySpec(fromEnv.trim(), 'HESSRA_PUBLIC_KEY')
     return {key: r.key, origin: 'HESSRA_PUBLIC_KEY', id: null, derivedFromPrivate: r.derivedFromPrivate}
   }
-  const config = choice.loaded?.config
-  if (config) {
-    const entry = selectKey(config, choice.rootKeyId ?? null)
-    if (entry) return {key: keyFromEntry(config, entry.id, choice.loaded!), origin: `configuration key "${entry.id}"`, id: entry.id, derivedFromPrivate: false}
+  if (choice.loaded?.config) {
+    const r = configuredKey(choice.loaded, null, choice.rootKeyId ?? null)
+    return {key: r.key, origin: `configuration key "${r.id}"`, id: r.id, derivedFromPrivate: false}
   }
-  throw new ConfigError('no public key to verify with', {
-    hint: 'pass --key KEY|FILE or --key-id ID, set HESSRA_PUBLIC_KEY, or add one with `hessra keys add ID KEY`',
-  })
+  throw new ConfigError('no public key to verify with', {hint: NO_KEY_HINT})
 }
 
 /** Writes a private key file with mode 0600; refuses to overwrite unless force. */

@@ -4,11 +4,11 @@
  * only chooses keys, shapes requests and turns native outcomes into typed results and errors.
  */
 import {type LoadedConfig, type ServiceNode} from './config/index.js'
-import {DeniedError, errorFromNative, ExpiredError, expiryFromMessage, InputError, InvalidTokenError, NativeCode, UsageError, type ErrorKind} from './errors.js'
+import {ConfigError, DeniedError, ExpiredError, InputError, InvalidTokenError, LimitExceededError, NativeCode, UsageError, type ErrorKind} from './errors.js'
 import {type TokenInput} from './input/token.js'
-import {isoDate, nowSeconds} from './input/time.js'
+import {nowSeconds} from './input/time.js'
 import {choosePublicKey, loadKeyPair, nativeConfig, parsePublicKeySpec, type ResolvedPublicKey} from './keys.js'
-import {Config, createThirdPartyBlock, KeyPair, mintHessraToken as nativeMintHessra, mintToken as nativeMint, PublicKey, Token} from './native/binding.js'
+import {Config, createThirdPartyBlock, KeyPair, mintHessraToken as nativeMintHessra, mintToken as nativeMint, PublicKey, Token, verify as nativeVerify} from './native/binding.js'
 
 /** A token as accepted by the library API: base64url text, raw bytes, or a resolved CLI input. */
 export type TokenLike = string | Uint8Array | TokenInput
@@ -106,17 +106,26 @@ export interface VerifyOptions extends KeyOptions {
   resource: string
   /** Omit (or null) to accept any operation the token grants. */
   operation?: string | null
+  /** Omit (or null): the configuration's domain. */
   domain?: string | null
   prefix?: string | null
-  /** The service chain: nodes in order. Defaults to the configuration's service_chains[resource] when a component is given. */
+  /** The service chain: nodes in order. Omit (or null): the configuration's service_chains[resource]. */
   serviceChain?: ServiceNode[] | null
   component?: string | null
   /** Unix seconds to verify at (default now). */
   at?: number
-  leewaySeconds?: number
+  /** Omit (or null): the configuration's leeway_seconds. An explicit value, 0 included, always wins. */
+  leewaySeconds?: number | null
 }
 
-export type VerifyStatus = 'valid' | 'denied' | 'expired'
+/** `invalid`: a signature does not verify with the key (forged, or the wrong key). */
+export type VerifyStatus = 'valid' | 'denied' | 'expired' | 'invalid'
+
+export interface Right {
+  subject: string
+  resource: string
+  operation: string
+}
 
 export interface VerifyResult {
   valid: boolean
@@ -131,8 +140,16 @@ export interface VerifyResult {
   operation: string | null
   /** Unix seconds the token was checked at. */
   checkedAt: number
-  /** The token's earliest time bound (unix seconds), when it has one. */
+  /** The leeway applied (seconds). */
+  leewaySeconds: number
+  /** For `expired`: the bound that failed; else the token's earliest time bound. Null without one, or when the signatures did not verify. */
   expiresAt: number | null
+  /** The checks that failed (block null: an authorizer check). */
+  failedChecks: FailedCheck[]
+  /** What the token grants (its authority block's rights); empty when the signatures did not verify. */
+  rights: Right[]
+  /** The subject the token is verified for (capability mode: the one its rights name); null unless valid. */
+  verifiedSubject: string | null
   /** Which key verified it. */
   key: {origin: string; id: string | null}
   rootKeyId: number | null
@@ -151,8 +168,6 @@ interface ConfigMemo {
   config: LoadedConfig['config']
   filepath: LoadedConfig['filepath']
   native: Config
-  /** choosePublicKey's answer (origin, id) per token root key id (null key: no id). */
-  keyInfo: Map<number | null, {origin: string; id: string | null}>
 }
 
 const configMemo = new WeakMap<LoadedConfig, ConfigMemo>()
@@ -162,7 +177,7 @@ function memoFor(loaded: LoadedConfig): ConfigMemo {
   if (memo && !memo.native.disposed && memo.config === loaded.config && memo.filepath === loaded.filepath) return memo
   const native = nativeConfig(loaded) // throws for a missing or invalid configuration: nothing is memoised
   if (memo) memo.native.dispose()
-  const fresh: ConfigMemo = {config: loaded.config, filepath: loaded.filepath, native, keyInfo: new Map()}
+  const fresh: ConfigMemo = {config: loaded.config, filepath: loaded.filepath, native}
   configMemo.set(loaded, fresh)
   return fresh
 }
@@ -180,122 +195,105 @@ export function releaseNativeConfig(loaded: LoadedConfig): void {
   memo.native.dispose()
 }
 
-/**
- * The token's earliest time bound (from inspecting it: the same for the same token text, whatever the
- * key or request), remembered for the last EXPIRY_MEMO_SIZE token strings so that re-verifying a token
- * does not decode and print it again.
- */
-const EXPIRY_MEMO_SIZE = 256
-const expiryMemo = new Map<string, number | null>()
-
-function tokenExpiry(input: TokenLike, t: Token): number | null {
-  const text = typeof input === 'string' ? input : null
-  if (text !== null) {
-    const hit = expiryMemo.get(text)
-    if (hit !== undefined) return hit
-  }
-  let expiresAt: number | null
-  try {
-    expiresAt = (JSON.parse(t.inspect()) as InspectResult).expires_at ?? null
-  } catch {
-    expiresAt = null
-  }
-  if (text !== null && text.length <= 16_384) {
-    if (expiryMemo.size >= EXPIRY_MEMO_SIZE) expiryMemo.delete(expiryMemo.keys().next().value as string)
-    expiryMemo.set(text, expiresAt)
-  }
-  return expiresAt
+/** The engine's outcome (hessra_verify's JSON, see hessra_ffi.h). */
+interface EngineOutcome {
+  /** VerifyStatus, 'malformed', or a status a newer engine adds */
+  status: string
+  code: string | null
+  reason: string | null
+  failed_checks: FailedCheck[]
+  expired_at: number | null
+  key: {id: string | null; origin: 'given' | 'key_id' | 'root_key_id' | 'default_key'} | null
+  checked_at: number
+  leeway_seconds: number
+  subject: string | null
+  root_key_id: number | null
+  expires_at: number | null
+  rights: Right[]
 }
 
+function tokenBytes(token: TokenLike): Uint8Array {
+  if (typeof token === 'string') return Buffer.from(token, 'utf8')
+  if (token instanceof Uint8Array) return token
+  return token.kind === 'text' ? Buffer.from(token.text, 'utf8') : token.bytes
+}
+
+/** A key given by the caller (--key, a PublicKey, else HESSRA_PUBLIC_KEY unless --key-id), with its label. */
+function givenKey(opts: KeyOptions): {key: PublicKey; label: string; owned: boolean} | null {
+  if (opts.key !== undefined && opts.keyId !== undefined) throw new UsageError('give either --key or --key-id, not both')
+  if (opts.key instanceof PublicKey) return {key: opts.key, label: 'argument', owned: false}
+  if (opts.key !== undefined) return {key: parsePublicKeySpec(opts.key, '--key').key, label: '--key', owned: true}
+  if (opts.keyId !== undefined) return null
+  const fromEnv = (opts.env ?? process.env).HESSRA_PUBLIC_KEY?.trim()
+  if (fromEnv) return {key: parsePublicKeySpec(fromEnv, 'HESSRA_PUBLIC_KEY').key, label: 'HESSRA_PUBLIC_KEY', owned: true}
+  return null
+}
+
+function keyLabel(key: NonNullable<EngineOutcome['key']>, given: string | null): string {
+  if (key.origin === 'given') return given ?? 'argument'
+  if (key.origin === 'key_id') return `key id ${key.id}`
+  return `configuration key "${key.id}"`
+}
+
+const NO_KEY_HINT = 'pass --key KEY|FILE or --key-id ID, set HESSRA_PUBLIC_KEY, or add one with `hessra keys add ID KEY`'
+
 /**
- * Verifies a Hessra token. Returns the outcome for valid/denied/expired tokens; throws for malformed
- * tokens or keys (InvalidTokenError, InvalidKeyError), configuration problems (ConfigError) and
- * environment problems (NativeLibraryMissingError).
+ * Verifies a Hessra token: one engine call (hessra_verify), which chooses the key, applies the
+ * configuration's defaults and classifies the answer. Returns the outcome for valid, denied, expired and
+ * invalid (bad signature) tokens; throws for malformed tokens or keys (InvalidTokenError,
+ * InvalidKeyError), configuration problems (ConfigError) and environment problems
+ * (NativeLibraryMissingError).
  */
 export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult {
   if (!opts.resource) throw new UsageError('a resource is required (--resource)')
-  const t = openToken(token)
+  const given = givenKey(opts)
   try {
-    const rootKeyId = t.rootKeyId()
-    const cfg = opts.config?.config ?? null
-    const explicitKey = opts.key !== undefined || opts.keyId !== undefined || Boolean((opts.env ?? process.env).HESSRA_PUBLIC_KEY?.trim())
-    let serviceChain = opts.serviceChain ?? null
-    if (!serviceChain && opts.component && cfg?.service_chains && cfg.service_chains[opts.resource]) serviceChain = cfg.service_chains[opts.resource]
-    if (opts.component && !serviceChain) {
-      throw new UsageError(`--component ${opts.component} needs a service chain`, {
-        hint: `pass --service-chain JSON|@file, or add service_chains.${opts.resource} to the configuration`,
-      })
-    }
-    const at = opts.at ?? nowSeconds()
+    const config = opts.config?.config ? memoFor(opts.config).native : null
     const request = {
       subject: opts.subject ?? null,
       resource: opts.resource,
       operation: opts.operation ?? null,
-      domain: opts.domain ?? cfg?.domain ?? null,
+      domain: opts.domain ?? null,
       prefix: opts.prefix ?? null,
-      now: at,
-      leewaySeconds: opts.leewaySeconds ?? cfg?.leeway_seconds ?? 0,
-      serviceChainJson: serviceChain ? JSON.stringify(serviceChain.map((n) => ({component: n.component, public_key: n.public_key}))) : null,
+      now: opts.at ?? nowSeconds(),
+      leewaySeconds: opts.leewaySeconds ?? null,
+      serviceChainJson: opts.serviceChain ? JSON.stringify(opts.serviceChain.map((n) => ({component: n.component, public_key: n.public_key}))) : null,
       component: opts.component ?? null,
     }
-
-    let outcome
-    let keyInfo: {origin: string; id: string | null}
-    if (!explicitKey && opts.config?.config && !(opts.key instanceof PublicKey)) {
-      // the engine picks the key by the token's root key id, else the default key
-      const memo = memoFor(opts.config)
-      let info = memo.keyInfo.get(rootKeyId)
-      if (!info) {
-        const guess = choosePublicKey({loaded: opts.config, rootKeyId, env: {}})
-        guess.key.dispose()
-        info = {origin: guess.origin, id: guess.id}
-        memo.keyInfo.set(rootKeyId, info)
-      }
-      keyInfo = {...info}
-      outcome = t.verifyWithConfig(memo.native, request)
-    } else {
-      const k = resolveKey(opts, t)
-      keyInfo = {origin: k.origin, id: k.id}
-      try {
-        outcome = t.verifyRequest(k.key, request)
-      } finally {
-        if (k.owned) k.key.dispose()
-      }
+    let r
+    try {
+      r = nativeVerify(config, given?.key ?? null, given ? null : (opts.keyId ?? null), tokenBytes(token), request)
+    } catch (error) {
+      if (error instanceof ConfigError && !given) throw new ConfigError(error.message, {hint: NO_KEY_HINT, nativeCode: error.nativeCode})
+      throw error
     }
-
-    const expiresAt = tokenExpiry(token, t)
-    const base = {
-      mode: opts.subject ? ('identity' as const) : ('capability' as const),
+    const o = JSON.parse(r.json) as EngineOutcome
+    if (o.status === 'malformed') {
+      if (o.code === 'limit_exceeded') throw new LimitExceededError(o.reason ?? 'token too large')
+      throw new InvalidTokenError(o.reason ?? 'not a token', {hint: 'check that the whole token was copied; `hessra inspect` shows what a token holds'})
+    }
+    const status: VerifyStatus = o.status === 'valid' || o.status === 'expired' || o.status === 'invalid' ? o.status : 'denied'
+    const valid = status === 'valid'
+    return {
+      valid,
+      status,
+      reason: o.reason,
+      code: valid ? null : o.code === 'expired' || o.code === 'limit_exceeded' ? o.code : 'denied',
+      mode: opts.subject ? 'identity' : 'capability',
       subject: opts.subject ?? null,
       resource: opts.resource,
       operation: opts.operation ?? null,
-      checkedAt: at,
-      key: keyInfo,
-      rootKeyId,
-    }
-    switch (outcome.code) {
-      case NativeCode.SUCCESS:
-        return {valid: true, status: 'valid', reason: null, code: null, expiresAt, ...base}
-      case NativeCode.EXPIRED: {
-        const bound = expiryFromMessage(outcome.message ?? '') ?? expiresAt
-        return {
-          valid: false,
-          status: 'expired',
-          reason: outcome.message ?? (bound === null ? 'token expired' : `expired at ${isoDate(bound)} (unix ${bound})`),
-          code: 'expired',
-          expiresAt: bound,
-          ...base,
-        }
-      }
-      case NativeCode.VERIFICATION_FAILED:
-        return {valid: false, status: 'denied', reason: outcome.message ?? 'verification failed', code: 'denied', expiresAt, ...base}
-      case NativeCode.LIMIT_EXCEEDED:
-        return {valid: false, status: 'denied', reason: outcome.message ?? 'limit exceeded', code: 'limit_exceeded', expiresAt, ...base}
-      default:
-        throw errorFromNative(outcome.code, outcome.message)
+      checkedAt: o.checked_at,
+      leewaySeconds: o.leeway_seconds,
+      expiresAt: o.expired_at ?? o.expires_at,
+      failedChecks: o.failed_checks,
+      rights: o.rights,
+      verifiedSubject: o.subject,
+      key: o.key ? {origin: keyLabel(o.key, given?.label ?? null), id: o.key.id} : {origin: given?.label ?? 'configuration', id: null},
+      rootKeyId: o.root_key_id,
     }
   } finally {
-    t.dispose()
+    if (given?.owned) given.key.dispose()
   }
 }
 

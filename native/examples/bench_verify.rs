@@ -3,7 +3,7 @@
 //!
 //! Reads lines `KEY_TEXT TOKEN` from stdin and prints one JSON object per line with medians (µs per
 //! operation, over several calibrated batches) of, in the same process:
-//!   - `engine`:  hessra_token_parse + hessra_token_verify_request + hessra_token_free (the C ABI);
+//!   - `engine`:  the verifier from token text to outcome (what hessra_verify does behind the C ABI);
 //!   - `chain`:   Token::from_base64 + Token::verify (signature chain + block decoding, no Datalog);
 //!   - `crypto`:  the primitives such a token needs, through the engine's own OpenSSL wrappers:
 //!     one signature check per block (root algorithm for block 0, Ed25519 for the ephemeral keys
@@ -13,15 +13,12 @@
 //!
 //! Build: cargo build --release --offline --example bench_verify --manifest-path native/Cargo.toml
 
-use std::ffi::CString;
 use std::io::{self, BufRead, Write};
-use std::ptr;
 use std::time::Instant;
 
 use hessra_ffi::crypto::{Algorithm, PrivateKey, PublicKey};
-use hessra_ffi::ffi::keys::hessra_public_key_from_string;
-use hessra_ffi::ffi::token::{hessra_token_free, hessra_token_parse, hessra_token_verify_request, HessraVerifyRequest};
 use hessra_ffi::token::Token;
+use hessra_ffi::verifier::{KeyChoice, Request, Status, TokenInput, Verifier};
 
 #[repr(C)]
 struct Timespec {
@@ -93,41 +90,20 @@ fn main() {
         let mut parts = line.split_whitespace();
         let (Some(key_text), Some(token_text)) = (parts.next(), parts.next()) else { continue };
 
-        // --- engine through the C ABI
-        let ckey = CString::new(key_text).unwrap();
-        let ctok = CString::new(token_text).unwrap();
-        let mut key_handle = ptr::null_mut();
-        // SAFETY: valid C strings and out pointers, as the C ABI documents.
-        assert_eq!(unsafe { hessra_public_key_from_string(ckey.as_ptr(), &mut key_handle) }, 0, "key");
-        let subject = CString::new("alice").unwrap();
-        let resource = CString::new("res1").unwrap();
-        let operation = CString::new("read").unwrap();
-        let req = HessraVerifyRequest {
-            subject: subject.as_ptr(),
-            resource: resource.as_ptr(),
-            operation: operation.as_ptr(),
-            domain: ptr::null(),
-            prefix: ptr::null(),
-            now: 0,
-            leeway_seconds: 0,
-            service_chain_json: ptr::null(),
-            component: ptr::null(),
+        // --- the verifier, from token text to outcome
+        let root = PublicKey::parse_any(key_text).expect("root key");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let req = Request {
+            subject: Some("alice".into()),
+            resource: "res1".into(),
+            operation: Some("read".into()),
+            now,
+            ..Request::default()
         };
-        let mut engine_rc = -1;
-        let mut engine = || {
-            let mut t = ptr::null_mut();
-            // SAFETY: as above; the token handle is freed right after use.
-            unsafe {
-                hessra_token_parse(ctok.as_ptr(), &mut t);
-                engine_rc = hessra_token_verify_request(t, key_handle, &req, ptr::null_mut());
-                hessra_token_free(t);
-            }
-        };
-        engine();
-        assert_eq!(engine_rc, 0, "the token does not verify");
+        let verify = || Verifier::default().verify(TokenInput::Any(token_text.as_bytes()), KeyChoice::Given(&root), &req).unwrap();
+        assert_eq!(verify().status, Status::Valid, "the token does not verify");
 
         // --- signature chain only
-        let root = PublicKey::parse_any(key_text).expect("root key");
         let token = Token::from_base64(token_text).expect("token");
         let blocks = token.block_count();
         let mut chain = || {
@@ -158,13 +134,7 @@ fn main() {
         };
 
         let mut engine = || {
-            let mut t = ptr::null_mut();
-            // SAFETY: as above.
-            unsafe {
-                hessra_token_parse(ctok.as_ptr(), &mut t);
-                hessra_token_verify_request(t, key_handle, &req, ptr::null_mut());
-                hessra_token_free(t);
-            }
+            std::hint::black_box(verify());
         };
         let r = side_by_side(&mut [&mut engine, &mut chain, &mut crypto], reps, batch_ms);
         writeln!(

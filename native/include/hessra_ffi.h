@@ -194,7 +194,8 @@ typedef struct {
     const char* prefix;             /* optional */
     int64_t now;                    /* unix seconds; 0 = current time; < 0 is INVALID_PARAMETER */
     int64_t leeway_seconds;         /* tolerated clock skew: time bounds are checked
-                                       against now - leeway_seconds (>= 0) */
+                                       against now - leeway_seconds (>= 0; for
+                                       hessra_verify, HESSRA_LEEWAY_UNSET too) */
     const char* service_chain_json; /* optional: [{"component":..,"public_key":..}] */
     const char* component;          /* optional */
 } HessraVerifyRequest;
@@ -210,7 +211,8 @@ HessraResult hessra_token_verify_request(HessraToken token, HessraPublicKey publ
 
 /* Picks the key by the token's root key id when the configuration maps one,
  * else the default key (CONFIG_INVALID when there is none); uses the
- * configuration's leeway when the request's is 0, its domain when the
+ * configuration's leeway when the request's is 0 (with these seed functions
+ * 0 reads as "not given"; hessra_verify can say an explicit 0), its domain when the
  * request has none, its service chain for the resource when the request has
  * no service_chain_json, its limits (LIMIT_EXCEEDED for a token larger than
  * max_token_bytes) and its verification cache. */
@@ -290,6 +292,19 @@ HessraResult hessra_config_from_string(const char* json, HessraConfig* out_confi
  * as hessra_config_from_file_with_error. */
 HessraResult hessra_config_from_string_with_error(const char* json, HessraConfig* out_config,
         HessraError* out_error);
+/* Checks configuration JSON (as hessra_config_from_string). SUCCESS when it
+ * is usable; else CONFIG_INVALID or IO with *out_problem_json =
+ * {"field":"keys[1].public_key","message":".."} ("field" is "" for the
+ * document itself): the problem as data, for tools that point at the field. */
+HessraResult hessra_config_check(const char* json, char** out_problem_json);
+/* The key hessra_verify would use: key_id's when not NULL, else the key for
+ * root_key_id (< 0: none; see hessra_token_root_key_id), else the default
+ * key. *out_key_id (may be NULL: not wanted) is its id. Errors:
+ * CONFIG_INVALID (no such key, no default key), INVALID_PARAMETER. */
+HessraResult hessra_config_select_key(HessraConfig config, int64_t root_key_id, const char* key_id,
+        HessraPublicKey* out_key, char** out_key_id, HessraError* out_error);
+/* The number of keys in the configuration, or -1 for NULL. */
+int64_t hessra_config_key_count(HessraConfig config);
 /* Summary JSON: {"default_key":..,"keys":[{"id":..,"public_key":..,"root_key_id":N|null}],
  *  "domain":..,"leeway_seconds":N,"limits":{..},"service_chains":{..},"cache_size":N} */
 HessraResult hessra_config_describe(HessraConfig config, char** out_json);
@@ -318,14 +333,67 @@ HessraResult hessra_config_cache_stats(HessraConfig config, HessraCacheStats* ou
 HessraResult hessra_config_verify_token_string(HessraConfig config, const char* token_string,
         const HessraVerifyRequest* request, HessraError* out_error);
 
+/* ---- the verifier: one call, one structured outcome ---- */
+
+/* request->leeway_seconds for hessra_verify: "not given", i.e. the
+ * configuration's leeway_seconds (0 without a configuration). Any value
+ * >= 0 is explicit and wins over the configuration, 0 included. */
+#define HESSRA_LEEWAY_UNSET ((int64_t) -1)
+
+/* Verifies a token for a request and says everything about the answer.
+ * Every front end (CLI, Node library, PostgreSQL extension) asks this.
+ *   config      may be NULL (then public_key is required); else its keys,
+ *               domain, leeway, service chains, limits and cache are used.
+ *   public_key  the key to verify with, or NULL: key_id, else the configured
+ *               key for the token's root key id, else the default key.
+ *   key_id      a configured key id, or NULL. Not both public_key and key_id.
+ *   token       token_len bytes: base64url text (surrounding and embedded
+ *               whitespace, a "Bearer " and a "biscuit:" prefix and padding
+ *               are accepted) or a raw token (detected).
+ *   request     as for hessra_token_verify_request, except leeway_seconds
+ *               (see HESSRA_LEEWAY_UNSET); domain NULL: the configuration's;
+ *               service_chain_json NULL: the configuration's chain for the
+ *               resource.
+ * When the token could be judged, *out_outcome_json (may be NULL: not
+ * wanted) is
+ *   {"status":"valid"|"denied"|"expired"|"invalid"|"malformed",
+ *    "code":null|"denied"|"expired"|"limit_exceeded"|"invalid_signature"|"invalid_token",
+ *    "reason":null|"..",
+ *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}],
+ *    "expired_at":N|null,
+ *    "key":{"id":".."|null,"origin":"given"|"key_id"|"root_key_id"|"default_key"}|null,
+ *    "checked_at":N,"leeway_seconds":N,
+ *    "subject":".."|null,"root_key_id":N|null,"expires_at":N|null,
+ *    "rights":[{"subject":..,"resource":..,"operation":..}]}
+ * status "invalid": a signature does not verify with the key (forged, or the
+ * wrong key); "malformed": not a token. More statuses may be added (e.g.
+ * "revoked"): treat an unknown one as not valid. "reason" renders the
+ * failure (the same text as out_error); "failed_checks" (block null: an
+ * authorizer check) is empty unless denied or expired; "expired_at" is the
+ * time bound that failed (expired only); "key" is null when the token did
+ * not decode; "subject" is the subject the token is verified for (capability
+ * mode: the one its rights name for the resource), null unless valid;
+ * "expires_at" (the token's earliest time bound) and "rights" (the authority
+ * block's) are only given once the signatures verified (else null / []).
+ * The return code follows the outcome: SUCCESS (valid), VERIFICATION_FAILED
+ * (denied, invalid), EXPIRED, LIMIT_EXCEEDED (a Datalog limit, or a token
+ * larger than limits.max_token_bytes: status "denied"), INVALID_TOKEN
+ * (malformed). Errors without an outcome (*out_outcome_json NULL):
+ * INVALID_PARAMETER (bad arguments, an unknown component), CONFIG_INVALID
+ * (no key to verify with, unknown key_id). */
+HessraResult hessra_verify(HessraConfig config, HessraPublicKey public_key, const char* key_id,
+        const uint8_t* token, size_t token_len, const HessraVerifyRequest* request,
+        char** out_outcome_json, HessraError* out_error);
+
 /* The subject the token is verified for now, through the configuration's
  * cache (its signatures are checked once): for each right(subject, resource,
  * operation) fact of the authority block — only those whose resource equals
  * request->resource and whose operation equals request->operation, when
- * these are non-NULL — the verification of hessra_config_verify_token_string
- * in identity mode for that subject, resource and operation (request->now,
- * leeway, domain, prefix, service chain and component as given, with the
- * configuration's defaults). request->subject is ignored. On HESSRA_SUCCESS
+ * these are non-NULL — the verification of hessra_verify in identity mode
+ * for that subject, resource and operation (request->now, leeway, domain,
+ * prefix, service chain and component as given, with the configuration's
+ * defaults; leeway_seconds as for hessra_verify: HESSRA_LEEWAY_UNSET is the
+ * configuration's, 0 is an explicit 0). request->subject is ignored. On HESSRA_SUCCESS
  * *out_subject is the subject when the rights that verify name exactly one
  * distinct subject, else NULL (none verifies, or several subjects do:
  * ambiguous). Each right evaluated counts as a verification in

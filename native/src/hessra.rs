@@ -31,8 +31,6 @@
 //! i.e. a token is accepted up to `leeway` seconds after it expired. Every
 //! time bound in every block is shifted the same way.
 
-use std::fmt;
-
 use crate::config::ServiceNode;
 use crate::datalog::{
     self, AuthError, AuthorizeInput, AuthorizerCode, Binary, Block, BlockCode, Check, CheckKind,
@@ -81,76 +79,7 @@ pub enum HessraFailure {
     InvalidBlockRule(u32, String),
 }
 
-fn describe_failed(f: &FailedCheck) -> String {
-    match f {
-        FailedCheck::Block {
-            block_id,
-            check_id,
-            rule,
-        } => {
-            format!("block {} check {} failed: {}", block_id, check_id, rule)
-        }
-        FailedCheck::Authorizer { check_id, rule } => {
-            format!("verifier check {} failed: {}", check_id, rule)
-        }
-    }
-}
-
-/// `2026-11-26T10:00:00Z` for a unix time, clamped at the epoch.
-pub fn rfc3339(unix: i64) -> String {
-    datalog::print::format_date(unix.max(0) as u64)
-}
-
-impl fmt::Display for HessraFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HessraFailure::InvalidRequest(m) => write!(f, "invalid request: {}", m),
-            HessraFailure::Expired { bound, failed } => {
-                write!(f, "expired at {} (unix {})", rfc3339(*bound), bound)?;
-                for (i, c) in failed.iter().enumerate() {
-                    write!(
-                        f,
-                        "{}{}",
-                        if i == 0 { ": " } else { "; " },
-                        describe_failed(c)
-                    )?;
-                }
-                Ok(())
-            }
-            HessraFailure::Denied { failed } => {
-                if failed.is_empty() {
-                    return write!(f, "denied: no policy matched");
-                }
-                write!(f, "denied: ")?;
-                for (i, c) in failed.iter().enumerate() {
-                    write!(
-                        f,
-                        "{}{}",
-                        if i == 0 { "" } else { "; " },
-                        describe_failed(c)
-                    )?;
-                }
-                Ok(())
-            }
-            HessraFailure::Limit(l) => write!(
-                f,
-                "Datalog limit exceeded: {}",
-                match l {
-                    RunLimit::TooManyFacts => "too many facts",
-                    RunLimit::TooManyIterations => "too many iterations",
-                    RunLimit::Timeout => "time limit",
-                    RunLimit::Interrupted => "interrupted by the host",
-                }
-            ),
-            HessraFailure::Execution(e) => write!(f, "expression error: {:?}", e),
-            HessraFailure::InvalidBlockRule(b, r) => {
-                write!(f, "invalid rule in block {}: {}", b, r)
-            }
-        }
-    }
-}
-
-impl std::error::Error for HessraFailure {}
+// How a failure reads (`Display`) is decided in one place: `crate::verifier`.
 
 // ---- AST helpers ----------------------------------------------------------
 
@@ -680,7 +609,7 @@ mod tests {
                 assert!(
                     msg.starts_with(&format!(
                         "expired at {} (unix {})",
-                        rfc3339(NOW - 10),
+                        crate::verifier::rfc3339(NOW - 10),
                         NOW - 10
                     )),
                     "{}",
@@ -792,7 +721,7 @@ mod tests {
             Err(e @ HessraFailure::Denied { .. }) => {
                 assert!(
                     e.to_string()
-                        .contains("verifier check 0 failed: check if node(\"orders\", \"svc0\")"),
+                        .contains("authorizer check 0 failed: check if node(\"orders\", \"svc0\")"),
                     "{}",
                     e
                 )

@@ -12,6 +12,7 @@
 //! - [`hessra`]: what "verify a Hessra token" means.
 //! - [`cache`]: the bounded cache of signature-checked tokens.
 //! - [`config`]: the JSON configuration shared with the CLI and extension.
+//! - [`verifier`]: configuration + cache + request in, one outcome out.
 //! - [`ffi`]: the C ABI, the only place raw pointers cross.
 
 pub mod cache;
@@ -25,3 +26,4 @@ pub mod hessra;
 pub mod json;
 pub mod parser;
 pub mod token;
+pub mod verifier;

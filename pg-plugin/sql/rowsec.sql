@@ -94,6 +94,7 @@ CREATE POLICY rs_read ON rs_docs FOR SELECT USING (hessra_row_security(resource,
 CREATE POLICY rs_insert ON rs_docs FOR INSERT WITH CHECK (hessra_row_security(resource, 'write'));
 CREATE ROLE regress_hessra_rowsec;
 GRANT SELECT, INSERT ON rs_docs TO regress_hessra_rowsec;
+GRANT pg_monitor TO regress_hessra_rowsec;  -- hessra_stats() is for monitoring roles
 CREATE FUNCTION rs_visible() RETURNS text LANGUAGE sql AS $$
   SELECT coalesce(string_agg(resource || '=' || n, ' ' ORDER BY resource), '(none)')
   FROM (SELECT resource, count(*) AS n FROM rs_docs GROUP BY resource) s $$;

@@ -27,10 +27,7 @@
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
-#include "utils/fmgrprotos.h"
-#include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/numeric.h"
 #include "utils/timestamp.h"
 
 /* The loaded configuration and what it was loaded from. */
@@ -38,7 +35,6 @@ static HessraConfig loaded_config = NULL;
 static char *loaded_path = NULL;	/* TopMemoryContext */
 static struct stat loaded_stat;
 static uint64 generation = 0;
-static int64 loaded_leeway = 0;	/* the file's leeway_seconds */
 
 /* Statement whose start time we last checked the file at. */
 static TimestampTz last_check_ts = 0;
@@ -80,40 +76,18 @@ hessra_statement_now(void)
 	return (int64) timestamptz_to_time_t(GetCurrentStatementStartTimestamp());
 }
 
-int64
-hessra_request_leeway(void)
-{
-	return hessra_leeway_seconds < 0 ? loaded_leeway : (int64) hessra_leeway_seconds;
-}
-
 /*
- * The engine reads request->leeway_seconds == 0 as "use the configuration's
- * leeway", and applies a leeway L as the fact time(now - L). So:
- *   hessra.leeway_seconds = -1      -> leeway 0 (the file's), now
- *   hessra.leeway_seconds = L > 0   -> leeway L, now
- *   hessra.leeway_seconds = 0 while the file says C > 0
- *                                   -> leeway C, now + C: time(now), no leeway
+ * "now" and the leeway of every verification: the statement start time, and
+ * hessra.leeway_seconds when set (>= 0, an explicit 0 included), else "not
+ * given" (-1 = HESSRA_LEEWAY_UNSET): the engine then applies the
+ * configuration file's leeway_seconds.
  */
 void
 hessra_request_time(HessraVerifyRequest *request)
 {
-	int64		now = hessra_statement_now();
-
-	if (hessra_leeway_seconds < 0)
-	{
-		request->now = now;
-		request->leeway_seconds = 0;
-	}
-	else if (hessra_leeway_seconds > 0 || loaded_leeway == 0)
-	{
-		request->now = now;
-		request->leeway_seconds = hessra_leeway_seconds;
-	}
-	else
-	{
-		request->now = now + loaded_leeway;
-		request->leeway_seconds = loaded_leeway;
-	}
+	request->now = hessra_statement_now();
+	request->leeway_seconds = hessra_leeway_seconds < 0 ? HESSRA_LEEWAY_UNSET
+		: (int64) hessra_leeway_seconds;
 }
 
 bool
@@ -298,41 +272,6 @@ apply_cache_size(HessraConfig cfg)
 				 errdetail("%s", hessra_error_message(rc))));
 }
 
-/* Number of keys the engine found in a configuration (-1: unknown), and its
- * leeway_seconds. */
-static int
-config_summary(HessraConfig cfg, int64 *leeway)
-{
-	char	   *json = NULL;
-	char	   *copy;
-	Jsonb	   *jb;
-	JsonbValue	k;
-	JsonbValue *keys;
-
-	if (hessra_config_describe(cfg, &json) != HESSRA_SUCCESS || json == NULL)
-		return -1;
-	copy = pstrdup(json);
-	hessra_string_free(json);
-	jb = DatumGetJsonbP(hessra_engine_jsonb(copy));
-	if (!JB_ROOT_IS_OBJECT(jb))
-		return -1;
-	k.type = jbvString;
-	k.val.string.val = "leeway_seconds";
-	k.val.string.len = strlen("leeway_seconds");
-	keys = findJsonbValueFromContainer(&jb->root, JB_FOBJECT, &k);
-	if (keys != NULL && keys->type == jbvNumeric)
-		*leeway = DatumGetInt64(DirectFunctionCall1(numeric_int8,
-													NumericGetDatum(keys->val.numeric)));
-	k.type = jbvString;
-	k.val.string.val = "keys";
-	k.val.string.len = 4;
-	keys = findJsonbValueFromContainer(&jb->root, JB_FOBJECT, &k);
-	if (keys == NULL || keys->type != jbvBinary ||
-		!JsonContainerIsArray(keys->val.binary.data))
-		return -1;
-	return (int) JsonContainerSize(keys->val.binary.data);
-}
-
 static void
 load_config(const char *path)
 {
@@ -341,8 +280,6 @@ load_config(const char *path)
 	HessraConfig cfg = NULL;
 	HessraResult rc;
 	int			attempt;
-	volatile int nkeys = -1;
-	int64		file_leeway = 0;
 
 	/*
 	 * Whoever can write the configuration file or a key file it names decides
@@ -411,17 +348,7 @@ load_config(const char *path)
 	}
 
 	/* A configuration the engine accepts may still hold no key at all. */
-	PG_TRY();
-	{
-		nkeys = config_summary(cfg, &file_leeway);
-	}
-	PG_CATCH();
-	{
-		hessra_config_free(cfg);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	if (nkeys == 0)
+	if (hessra_config_key_count(cfg) == 0)
 	{
 		hessra_config_free(cfg);
 		drop_config();
@@ -439,7 +366,6 @@ load_config(const char *path)
 	loaded_config = cfg;
 	loaded_path = MemoryContextStrdup(TopMemoryContext, path);
 	loaded_stat = before;
-	loaded_leeway = file_leeway < 0 ? 0 : file_leeway;
 	generation++;
 	config_dirty = false;
 

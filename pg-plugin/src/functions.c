@@ -1,9 +1,10 @@
 /*
  * functions.c — the SQL-callable functions of the "hessra" extension.
  *
- * Every decision about a token is made by the engine
- * (hessra_config_verify_token_string); this file only moves arguments, picks
- * "now" (the statement start time) and maps results:
+ * Every decision about a token is made by the engine's verifier
+ * (hessra_verify, the call the CLI and the C ABI answer with too); this file
+ * only moves arguments, picks "now" (the statement start time) and maps
+ * results:
  *   SUCCESS                                  -> true
  *   INVALID_TOKEN, VERIFICATION_FAILED, EXPIRED, LIMIT_EXCEEDED,
  *   INVALID_KEY, INVALID_PARAMETER           -> false (never an error)
@@ -243,9 +244,11 @@ contains_nul(const CallArgs *a)
 	return false;
 }
 
-/* One engine verification (no memo). Denials give false; configuration and
- * engine failures raise an ERROR. When out_rc/out_msg are given, the result
- * code and the engine's explanation (palloc'd, may be NULL) are returned. */
+/* One engine verification (no memo): hessra_verify, the verifier every front
+ * end asks. Denials give false; configuration and engine failures raise an
+ * ERROR with the engine's explanation, which comes with the same call. When
+ * out_rc/out_msg are given, the result code and the explanation (palloc'd,
+ * may be NULL) are returned. */
 static bool
 engine_verify(HessraConfig cfg, const char *token, const char *subject,
 			  const char *resource, const char *operation,
@@ -264,8 +267,8 @@ engine_verify(HessraConfig cfg, const char *token, const char *subject,
 
 	err.code = HESSRA_SUCCESS;
 	err.message = NULL;
-	rc = hessra_config_verify_token_string(cfg, token, &req,
-										   out_msg != NULL ? &err : NULL);
+	rc = hessra_verify(cfg, NULL, NULL, (const uint8 *) token, strlen(token), &req,
+					   NULL, &err);
 	if (err.message != NULL)
 	{
 		msg = pstrdup(err.message);
@@ -280,17 +283,6 @@ engine_verify(HessraConfig cfg, const char *token, const char *subject,
 		return true;
 	if (hessra_result_is_denial(rc))
 		return false;
-
-	/* Not about the token: get the engine's explanation and raise. */
-	if (msg == NULL)
-	{
-		(void) hessra_config_verify_token_string(cfg, token, &req, &err);
-		if (err.message != NULL)
-		{
-			msg = pstrdup(err.message);
-			hessra_error_free(err.message);
-		}
-	}
 	hessra_report_engine_error(rc, msg, "verify a token");
 	return false;				/* not reached */
 }
@@ -328,7 +320,7 @@ verify_call(const CallArgs *a)
 	cfg = hessra_get_config();
 	ts = GetCurrentStatementStartTimestamp();
 	gen = hessra_config_generation();
-	leeway = hessra_request_leeway();
+	leeway = hessra_leeway_seconds;	/* the file's leeway is part of the generation */
 	use_memo = hessra_cache_size > 0;
 
 	/* Only arguments without NUL bytes are ever stored, so a hit needs no
@@ -565,7 +557,7 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 	cfg = hessra_get_config();
 	ts = GetCurrentStatementStartTimestamp();
 	gen = hessra_config_generation();
-	leeway = hessra_request_leeway();
+	leeway = hessra_leeway_seconds;	/* the file's leeway is part of the generation */
 
 	if (subject_memo.valid && subject_memo.ts == ts && subject_memo.gen == gen &&
 		subject_memo.leeway == leeway && strcmp(subject_memo.token, token) == 0)
@@ -707,26 +699,6 @@ scrub(const char *haystack, const char *needle, int nlen)
 	return out.data;
 }
 
-/* The token without surrounding whitespace or a "Bearer " prefix. */
-static char *
-token_core(const char *token, int *len)
-{
-	const char *s = token;
-	const char *e;
-
-	while (*s && isspace((unsigned char) *s))
-		s++;
-	if (pg_strncasecmp(s, "bearer ", 7) == 0)
-		s += 7;
-	while (*s && isspace((unsigned char) *s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && (isspace((unsigned char) e[-1]) || e[-1] == '='))
-		e--;
-	*len = (int) (e - s);
-	return pnstrdup(s, e - s);
-}
-
 /*
  * hessra_explain(token, subject, resource, operation) RETURNS text
  * 'allowed', or 'denied (<reason>): <engine explanation>'. Never contains the
@@ -740,8 +712,6 @@ pg_hessra_explain(PG_FUNCTION_ARGS)
 	HessraResult rc;
 	char	   *msg = NULL;
 	char	   *token;
-	char	   *core;
-	int			core_len;
 	char	   *subject;
 	char	   *resource;
 	char	   *operation;
@@ -769,10 +739,9 @@ pg_hessra_explain(PG_FUNCTION_ARGS)
 	if (ok)
 		PG_RETURN_TEXT_P(cstring_to_text("allowed"));
 
-	core = token_core(token, &core_len);
 	if (msg == NULL)
 		msg = pstrdup(hessra_error_message(rc));
-	msg = scrub(msg, core, core_len);
+	/* engine messages never quote the token; scrubbing is a second guard */
 	msg = scrub(msg, token, strlen(token));
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("denied (%s): %s", result_name(rc), msg)));
 }

@@ -54,12 +54,9 @@ extern void hessra_config_init(void);
 /* Unix seconds of the current statement's start ("now" for every check). */
 extern int64 hessra_statement_now(void);
 
-/* The effective leeway of a verification now: hessra.leeway_seconds when it
- * is >= 0, else the configuration file's leeway_seconds. */
-extern int64 hessra_request_leeway(void);
-
-/* Fills request->now and request->leeway_seconds for the statement start
- * time and the effective leeway (see config.c for the encoding). */
+/* Fills request->now (the statement start time) and request->leeway_seconds
+ * (hessra.leeway_seconds, or HESSRA_LEEWAY_UNSET: the engine applies the
+ * configuration file's). */
 extern void hessra_request_time(HessraVerifyRequest *request);
 
 /* Raises the ERROR for an engine result that is not about the token itself

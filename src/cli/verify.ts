@@ -30,7 +30,7 @@ export const verifyFlags = {
   'service-chain': Flags.string({description: 'service chain nodes as JSON [{"component","public_key"}] or @file', helpValue: 'JSON|@FILE'}),
   component: Flags.string({description: 'the component verifying: every node before it in the chain must have attested', helpValue: 'NAME'}),
   at: atFlag('verify at this time instead of now'),
-  leeway: Flags.integer({description: 'tolerated clock skew on time bounds, in seconds', min: 0, helpValue: 'SECONDS'}),
+  leeway: Flags.integer({description: 'tolerated clock skew on time bounds, in seconds (default: the configuration\'s leeway_seconds; an explicit 0 turns it off)', min: 0, helpValue: 'SECONDS'}),
 }
 
 export type VerifyFlags = Interfaces.InferredFlags<typeof baseFlags & typeof verifyFlags>
@@ -52,7 +52,7 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
     serviceChain: flags['service-chain'] ? parseServiceChain(flags['service-chain']) : null,
     component: flags.component ?? null,
     at: flags.at === undefined ? undefined : parseAt(flags.at),
-    leewaySeconds: flags.leeway,
+    leewaySeconds: flags.leeway ?? null,
   })
   if (flags.json) {
     printJson({
@@ -69,6 +69,10 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
       root_key_id: result.rootKeyId,
       key: result.key,
       exit_code: result.valid ? ExitCode.OK : ExitCode.DENIED,
+      failed_checks: result.failedChecks,
+      rights: result.rights,
+      verified_subject: result.verifiedSubject,
+      leeway_seconds: result.leewaySeconds,
     })
   } else {
     for (const line of formatVerify(result, c())) stdout(line)

@@ -8,7 +8,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Verify a Hessra token: signatures, rights, expiry and service chain'
   static override description = `Checks the token's signatures with the root public key, then runs the Hessra rules: the token must grant SUBJECT the OPERATION on RESOURCE and every check (expiry, domain, service chain) must pass. Without --subject the token is checked in capability mode (whoever holds it); without --operation any operation the token grants on the resource is accepted.
 
-The key is --key, else --key-id, else HESSRA_PUBLIC_KEY, else the configuration (by the token's root key id, then default_key). Exit status: 0 valid · 1 denied or expired · 2 usage · 3 malformed token or key · 4 configuration · 5 environment.`
+The key is --key, else --key-id, else HESSRA_PUBLIC_KEY, else the configuration (by the token's root key id, then default_key). Exit status: 0 valid · 1 denied, invalid (bad signature) or expired · 2 usage · 3 malformed token or key · 4 configuration · 5 environment.`
 
   static override examples = [
     {description: 'Identity mode: may alice read documents?', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --key root.pub --subject alice --resource documents --operation read'},

@@ -366,14 +366,6 @@ export function engineJson(config: HessraConfig, filepath: string | null): strin
   return JSON.stringify(copy)
 }
 
-/** Pulls a field path out of an engine message ("keys[1].public_key: ..."). */
-export function fieldOf(message: string): string | undefined {
-  const m = /((?:[A-Za-z_][\w]*)(?:\[\d+\]|\.[A-Za-z_][\w]*)*)/.exec(message)
-  if (!m) return undefined
-  const top = m[1].split(/[.[]/)[0]
-  return TOP_LEVEL.has(top) ? m[1] : undefined
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading values and editing files
 // ---------------------------------------------------------------------------------------------
@@ -466,18 +458,4 @@ export function writeConfig(filepath: string, config: HessraConfig, format: Conf
   const tmp = `${filepath}.tmp-${process.pid}`
   writeFileSync(tmp, text, {mode: 0o644})
   renameSync(tmp, filepath)
-}
-
-/** Picks the key to use from a configuration: by the token's root key id, else default_key, else the only key. */
-export function selectKey(config: HessraConfig, rootKeyId: number | null): KeyEntry | undefined {
-  const keys = Array.isArray(config.keys) ? config.keys : []
-  if (rootKeyId !== null) {
-    const byId = keys.find((k) => k && k.root_key_id === rootKeyId)
-    if (byId) return byId
-  }
-  if (config.default_key) {
-    const d = keys.find((k) => k && k.id === config.default_key)
-    if (d) return d
-  }
-  return keys.length >= 1 ? keys[0] : undefined
 }

@@ -1,9 +1,9 @@
 /** Full validation: structure (exact field paths) then the engine (keys, semantics). */
 import {dirname, isAbsolute, resolve} from 'node:path'
 
-import {ConfigError, HessraError} from '../errors.js'
+import {HessraError} from '../errors.js'
 import {Config, PublicKey} from '../native/binding.js'
-import {checkConfigShape, engineJson, fieldOf, type ConfigProblem, type HessraConfig} from './index.js'
+import {checkConfigShape, engineJson, type ConfigProblem, type HessraConfig} from './index.js'
 
 export interface ValidationReport {
   valid: boolean
@@ -18,28 +18,18 @@ export function validateConfig(config: unknown, filepath: string | null = null):
   if (problems.some((p) => p.severity === 'error')) return {valid: false, problems, summary: null}
   keyProblems(config as HessraConfig, filepath, problems)
   if (problems.some((p) => p.severity === 'error')) return {valid: false, problems, summary: null}
-  let handle: Config | undefined
+  const json = engineJson(config as HessraConfig, filepath)
+  // the engine's verdict, its field as data
+  const problem = Config.check(json)
+  if (problem) {
+    problems.push({field: problem.field === '' ? '(engine)' : problem.field, message: problem.message, severity: 'error'})
+    return {valid: false, problems, summary: null}
+  }
+  const handle = Config.fromString(json)
   try {
-    handle = Config.fromString(engineJson(config as HessraConfig, filepath))
-    let summary: unknown = null
-    try {
-      summary = JSON.parse(handle.describe())
-    } catch (error) {
-      if (error instanceof HessraError && error.kind === 'native_library_missing') throw error
-      summary = null
-    }
-    return {valid: true, problems, summary}
-  } catch (error) {
-    if (error instanceof ConfigError || (error instanceof HessraError && (error.kind === 'invalid_key' || error.kind === 'invalid_input' || error.kind === 'io'))) {
-      // the engine names the field first ("keys[1].public_key: ..."): report it as the field
-      const field = (error instanceof ConfigError ? error.field : undefined) ?? fieldOf(error.message) ?? '(engine)'
-      const message = error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message
-      problems.push({field, message, severity: 'error'})
-      return {valid: false, problems, summary: null}
-    }
-    throw error
+    return {valid: true, problems, summary: JSON.parse(handle.describe()) as unknown}
   } finally {
-    handle?.dispose()
+    handle.dispose()
   }
 }
 

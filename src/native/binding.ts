@@ -159,10 +159,8 @@ export const PROTOTYPES = {
   hessra_token_verify: 'int hessra_token_verify(HessraToken token, HessraPublicKey key, const char *subject, const char *resource)',
   hessra_token_verify_operation:
     'int hessra_token_verify_operation(HessraToken token, HessraPublicKey key, const char *subject, const char *resource, const char *operation)',
-  hessra_token_verify_request:
-    'int hessra_token_verify_request(HessraToken token, HessraPublicKey key, const HessraVerifyRequest *request, _Out_ HessraError *out_error)',
-  hessra_token_verify_with_config:
-    'int hessra_token_verify_with_config(HessraToken token, HessraConfig config, const HessraVerifyRequest *request, _Out_ HessraError *out_error)',
+  hessra_verify:
+    'int hessra_verify(HessraConfig config, HessraPublicKey key, const char *key_id, const uint8_t *token, size_t token_len, const HessraVerifyRequest *request, _Out_ void **out_json, _Out_ HessraError *out_error)',
   hessra_token_authorize:
     'int hessra_token_authorize(HessraToken token, HessraPublicKey key, const char *authorizer, _Out_ void **out_json, _Out_ HessraError *out_error)',
   hessra_token_inspect: 'int hessra_token_inspect(HessraToken token, _Out_ void **out_json)',
@@ -194,6 +192,9 @@ export const PROTOTYPES = {
   hessra_config_set_public_key: 'int hessra_config_set_public_key(HessraConfig config, const char *key_id, HessraPublicKey key)',
   hessra_config_get_public_key: 'int hessra_config_get_public_key(HessraConfig config, const char *key_id, _Out_ HessraPublicKey *out)',
   hessra_config_describe: 'int hessra_config_describe(HessraConfig config, _Out_ void **out_json)',
+  hessra_config_check: 'int hessra_config_check(const char *json, _Out_ void **out_problem_json)',
+  hessra_config_select_key:
+    'int hessra_config_select_key(HessraConfig config, int64_t root_key_id, const char *key_id, _Out_ HessraPublicKey *out_key, _Out_ void **out_key_id, _Out_ HessraError *out_error)',
   hessra_config_cache_stats: 'int hessra_config_cache_stats(HessraConfig config, _Out_ HessraCacheStats *out_stats)',
   hessra_config_set_cache_size: 'int hessra_config_set_cache_size(HessraConfig config, size_t capacity)',
   hessra_config_verify_token_string:
@@ -551,11 +552,15 @@ export interface VerifyRequest {
   prefix?: string | null
   /** unix seconds; 0 or undefined = current time */
   now?: number
-  leewaySeconds?: number
+  /** undefined or null: not given (the configuration's leeway); 0 is an explicit 0 */
+  leewaySeconds?: number | null
   /** JSON array [{"component":..,"public_key":..}] */
   serviceChainJson?: string | null
   component?: string | null
 }
+
+/** HESSRA_LEEWAY_UNSET of hessra_ffi.h */
+const HESSRA_LEEWAY_UNSET = -1
 
 function nativeRequest(r: VerifyRequest): Record<string, unknown> {
   return {
@@ -565,7 +570,7 @@ function nativeRequest(r: VerifyRequest): Record<string, unknown> {
     domain: r.domain ?? null,
     prefix: r.prefix ?? null,
     now: Math.trunc(r.now ?? 0),
-    leeway_seconds: Math.trunc(r.leewaySeconds ?? 0),
+    leeway_seconds: r.leewaySeconds === undefined || r.leewaySeconds === null ? HESSRA_LEEWAY_UNSET : Math.trunc(r.leewaySeconds),
     service_chain_json: r.serviceChainJson ?? null,
     component: r.component ?? null,
   }
@@ -605,6 +610,16 @@ export class Config extends NativeHandle {
     return new Config(callHandleWithError('hessra_config_from_file_with_error', 'hessra_config_from_file', [path], `configuration file ${path}`))
   }
 
+  /** The configuration's first problem as data ({field, message}; field "" for the document), or null when usable. */
+  static check(json: string): {field: string; message: string; code: number} | null {
+    const out: unknown[] = [null]
+    const code = fn('hessra_config_check')(json, out) as number
+    const problem = takeString(out[0])
+    if (code === NativeCode.SUCCESS) return null
+    if (problem === null) fail(code, null, 'configuration')
+    return {...(JSON.parse(problem) as {field: string; message: string}), code}
+  }
+
   setPublicKey(id: string, key: PublicKey): void {
     const code = fn('hessra_config_set_public_key')(this.ptr, id, key.ptr) as number
     if (code !== NativeCode.SUCCESS) fail(code, null)
@@ -612,6 +627,18 @@ export class Config extends NativeHandle {
 
   getPublicKey(id: string): PublicKey {
     return PublicKey.adopt(callHandle('hessra_config_get_public_key', [this.ptr, id], `key "${id}"`))
+  }
+
+  /** The key the verifier would use: keyId's, else the one for the token's root key id, else the default key. */
+  selectKey(rootKeyId: number | null, keyId: string | null): {key: PublicKey; id: string | null} {
+    const out: unknown[] = [null]
+    const outId: unknown[] = [null]
+    const err: ErrorOut = {}
+    const code = fn('hessra_config_select_key')(this.ptr, rootKeyId ?? -1, keyId, out, outId, err) as number
+    const message = takeErrorMessage(err)
+    const id = takeString(outId[0])
+    if (code !== NativeCode.SUCCESS) fail(code, message, 'key')
+    return {key: PublicKey.adopt(out[0]), id}
   }
 
   /** The engine's summary of the configuration (JSON text). */
@@ -672,20 +699,6 @@ export class Token extends NativeHandle {
     return n < 0 ? null : n
   }
 
-  /** Full Hessra verification; reports the outcome instead of throwing on denial. */
-  verifyRequest(key: PublicKey, request: VerifyRequest): NativeOutcome {
-    const err: ErrorOut = {}
-    const code = fn('hessra_token_verify_request')(this.ptr, key.ptr, nativeRequest(request), err) as number
-    return {code, message: takeErrorMessage(err)}
-  }
-
-  /** As verifyRequest, with the key chosen from the configuration. */
-  verifyWithConfig(config: Config, request: VerifyRequest): NativeOutcome {
-    const err: ErrorOut = {}
-    const code = fn('hessra_token_verify_with_config')(this.ptr, config.ptr, nativeRequest(request), err) as number
-    return {code, message: takeErrorMessage(err)}
-  }
-
   /**
    * General Biscuit authorization. Returns the engine's result JSON when the signatures were valid
    * (whether authorized or not), else throws.
@@ -732,6 +745,27 @@ export class Token extends NativeHandle {
 }
 
 /** Mints a token whose authority block is `datalog` (with {name} parameters from paramsJson). */
+/**
+ * The verifier (hessra_verify): the outcome JSON whenever the token could be judged (valid or not), with
+ * the result code and the reason; throws for problems that are not about the token (configuration,
+ * parameters).
+ */
+export function verify(
+  config: Config | null,
+  key: PublicKey | null,
+  keyId: string | null,
+  token: Uint8Array,
+  request: VerifyRequest,
+): {code: number; json: string; message: string | null} {
+  const out: unknown[] = [null]
+  const err: ErrorOut = {}
+  const code = fn('hessra_verify')(config?.ptr ?? null, key?.ptr ?? null, keyId, token, token.length, nativeRequest(request), out, err) as number
+  const message = takeErrorMessage(err)
+  const json = takeString(out[0])
+  if (json === null) fail(code === NativeCode.SUCCESS ? NativeCode.INTERNAL : code, message, 'verify')
+  return {code, json, message}
+}
+
 export function mintToken(root: KeyPair, datalog: string, paramsJson?: string | null, rootKeyId?: number | null): string {
   return callStringWithError('hessra_token_mint', [root.ptr, datalog, paramsJson ?? null, rootKeyId ?? -1])
 }

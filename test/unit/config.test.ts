@@ -2,7 +2,8 @@ import {strict as assert} from 'node:assert'
 import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {checkConfigShape, defaultConfig, engineJson, getPath, loadConfig, parseValue, searchMayFind, selectKey, setPath, userConfigPath, writeConfig} from '../../src/config/index.js'
+import {Config} from '../../src/native/binding.js'
+import {checkConfigShape, defaultConfig, engineJson, getPath, loadConfig, parseValue, searchMayFind, setPath, userConfigPath, writeConfig} from '../../src/config/index.js'
 import {ConfigError} from '../../src/errors.js'
 import {tempDir} from '../helpers.js'
 
@@ -170,11 +171,22 @@ describe('configuration', () => {
     assert.throws(() => writeConfig(join(dir, '.hessrarc.yaml'), good), ConfigError)
   })
 
-  it('selects a key by root key id, then default, then the only one', () => {
-    const c = {version: 1 as const, default_key: 'b', keys: [{id: 'a', public_key: KEY, root_key_id: 1}, {id: 'b', public_key: KEY}]}
-    assert.equal(selectKey(c, 1)?.id, 'a')
-    assert.equal(selectKey(c, 9)?.id, 'b')
-    assert.equal(selectKey(c, null)?.id, 'b')
-    assert.equal(selectKey({version: 1, keys: []}, null), undefined)
+  it('the engine selects a key by root key id, then default, then the first one', () => {
+    const choose = (c: object, rootKeyId: number | null) => {
+      const cfg = Config.fromString(JSON.stringify(c))
+      try {
+        const r = cfg.selectKey(rootKeyId, null)
+        r.key.dispose()
+        return r.id
+      } finally {
+        cfg.dispose()
+      }
+    }
+    const c = {version: 1, default_key: 'b', keys: [{id: 'a', public_key: KEY, root_key_id: 1}, {id: 'b', public_key: KEY}]}
+    assert.equal(choose(c, 1), 'a')
+    assert.equal(choose(c, 9), 'b')
+    assert.equal(choose(c, null), 'b')
+    assert.equal(choose({version: 1, keys: [{id: 'a', public_key: KEY}]}, null), 'a')
+    assert.throws(() => choose({version: 1, keys: []}, null), ConfigError)
   })
 })

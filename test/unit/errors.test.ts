@@ -6,7 +6,6 @@ import {
   errorFromNative,
   exitCodeFor,
   ExpiredError,
-  expiryFromMessage,
   InputError,
   InternalError,
   InvalidKeyError,
@@ -50,12 +49,6 @@ describe('error mapping', () => {
     assert.equal(exitCodeFor(new NonExistentFlagsError('x')), 2)
     assert.equal(exitCodeFor(Object.assign(new Error('exit'), {code: 'EEXIT', oclif: {exit: 0}})), 0)
     assert.equal(exitCodeFor(new Error('surprise')), 5)
-  })
-
-  it('reads the expiry bound out of an engine message', () => {
-    assert.equal(expiryFromMessage('expired at 2026-11-26T10:00:00Z (unix 1795687200)'), 1_795_687_200)
-    assert.equal(expiryFromMessage('expired at 2025-11-26T10:00:00Z'), 1_764_151_200)
-    assert.equal(expiryFromMessage('check failed'), undefined)
   })
 
   it('missing library message says what to run', () => {

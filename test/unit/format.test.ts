@@ -14,7 +14,11 @@ const base: VerifyResult = {
   resource: 'documents',
   operation: 'read',
   checkedAt: NOW,
+  leewaySeconds: 0,
   expiresAt: NOW + 300,
+  failedChecks: [],
+  rights: [{subject: 'alice', resource: 'documents', operation: 'read'}],
+  verifiedSubject: 'alice',
   key: {origin: '--key', id: null},
   rootKeyId: null,
 }
@@ -34,6 +38,17 @@ describe('human output', () => {
     const out = formatVerify({...base, valid: false, status: 'denied', reason: 'check failed in block 0: check if resource($r), ...', subject: null, mode: 'capability'}, undefined, NOW).join('\n')
     assert.match(out, /✘ denied {2}\(capability\)/)
     assert.match(out, /reason: {5}check failed in block 0/)
+  })
+  it('a denial says what the token does grant', () => {
+    const out = formatVerify({...base, valid: false, status: 'denied', operation: 'write', reason: 'denied: block 0 check 0 failed: ...'}, undefined, NOW).join('\n')
+    assert.match(out, /token grants: alice read documents/)
+    assert.doesNotMatch(formatVerify(base, undefined, NOW).join('\n'), /token grants/)
+  })
+  it('a bad signature is invalid and shows no expiry', () => {
+    const out = formatVerify({...base, valid: false, status: 'invalid', reason: 'signature verification failed', expiresAt: null, rights: []}, undefined, NOW).join('\n')
+    assert.match(out, /✘ invalid/)
+    assert.doesNotMatch(out, /expire/)
+    assert.doesNotMatch(out, /token grants/)
   })
   it('authorize', () => {
     assert.match(formatAuthorize({authorized: true, policy: 0, policy_kind: 'allow', error: null}).join('\n'), /authorized {2}by allow policy #0/)

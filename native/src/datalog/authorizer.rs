@@ -4,7 +4,6 @@
 //! blocks 1..n).
 
 use std::collections::{BTreeSet, HashSet};
-use std::fmt;
 use std::time::Instant;
 
 use super::ast::{AuthorizerCode, Block, Check, CheckKind, PolicyKind, Predicate, Rule, Scope};
@@ -58,67 +57,8 @@ pub enum AuthError {
     Execution(ExprError),
 }
 
-impl fmt::Display for MatchedPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MatchedPolicy::Allow(i) => write!(f, "allow policy {}", i),
-            MatchedPolicy::Deny(i) => write!(f, "deny policy {}", i),
-        }
-    }
-}
-
-impl fmt::Display for FailedCheck {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FailedCheck::Block { block_id, check_id, rule } => {
-                write!(f, "block {} check {} failed: {}", block_id, check_id, rule)
-            }
-            FailedCheck::Authorizer { check_id, rule } => {
-                write!(f, "authorizer check {} failed: {}", check_id, rule)
-            }
-        }
-    }
-}
-
-fn write_checks(f: &mut fmt::Formatter<'_>, checks: &[FailedCheck]) -> fmt::Result {
-    for (i, c) in checks.iter().enumerate() {
-        write!(f, "{}{}", if i == 0 { ": " } else { "; " }, c)?;
-    }
-    Ok(())
-}
-
-impl fmt::Display for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AuthError::InvalidBlockRule(b, rule) => write!(
-                f,
-                "invalid rule in block {}: head variables must appear in the body: {}",
-                b, rule
-            ),
-            AuthError::Unauthorized { policy, checks } => {
-                write!(f, "unauthorized ({} matched", policy)?;
-                if checks.is_empty() {
-                    write!(f, ")")
-                } else {
-                    write!(f, ", {} failed check(s))", checks.len())?;
-                    write_checks(f, checks)
-                }
-            }
-            AuthError::NoMatchingPolicy { checks } => {
-                write!(f, "no policy matched")?;
-                if !checks.is_empty() {
-                    write!(f, " ({} failed check(s))", checks.len())?;
-                    write_checks(f, checks)?;
-                }
-                Ok(())
-            }
-            AuthError::RunLimit(l) => write!(f, "run limit: {}", l),
-            AuthError::Execution(e) => write!(f, "expression error: {}", e),
-        }
-    }
-}
-
-impl std::error::Error for AuthError {}
+// How failed checks and authorization errors read (`Display`) is decided in
+// one place: `crate::verifier`, the one renderer of failures.
 
 impl From<Halt> for AuthError {
     fn from(h: Halt) -> AuthError {
@@ -993,17 +933,6 @@ mod tests {
         assert_eq!(a.result, Ok(0));
         let a = authorize(&AuthorizeInput { blocks: &blocks, authorizer: &code, limits: &limits, externs: None });
         assert_eq!(a.result, Err(AuthError::Execution(ExprError::UndefinedExtern("is_even".into()))));
-    }
-
-    #[test]
-    fn display_of_errors() {
-        let e = AuthError::Unauthorized {
-            policy: MatchedPolicy::Allow(0),
-            checks: vec![FailedCheck::Block { block_id: 1, check_id: 0, rule: "check if a()".into() }],
-        };
-        assert_eq!(e.to_string(), "unauthorized (allow policy 0 matched, 1 failed check(s)): block 1 check 0 failed: check if a()");
-        assert_eq!(AuthError::RunLimit(RunLimit::Timeout).to_string(), "run limit: authorization timed out");
-        assert_eq!(AuthError::Execution(ExprError::Overflow).to_string(), "expression error: integer overflow");
     }
 
     /// A Hessra-like verification: ~10 facts, one rule, a few checks.

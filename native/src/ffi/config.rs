@@ -7,14 +7,13 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::keys::HessraPublicKeyHandle;
 use super::token::{
-    decode_token_text, hessra_failure, read_request, token_from_bytes, verified_token,
-    HessraTokenHandle, HessraVerifyRequest, RequestIn,
+    failure_result, outcome_result, read_request, token_from_text, verifier_failure,
+    HessraTokenHandle, HessraVerifyRequest, LeewayField,
 };
 use super::*;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
-use crate::config::{Config, ConfigError, ConfigErrorKind, FileTrust, KeyEntry};
-use crate::datalog::RunLimit;
-use crate::hessra::{self, HessraFailure, VerifyRequest};
+use crate::config::{Config, ConfigError, ConfigErrorKind, FileTrust};
+use crate::verifier::{KeyChoice, Outcome, ParsedToken, Request, TokenInput, Verifier};
 
 /// Behind `HessraConfig`: the configuration (behind a lock so a key can be
 /// set while other threads verify), the token cache and a counter.
@@ -68,66 +67,19 @@ fn new_config_out(out_config: *mut *mut HessraConfigHandle, config: Config) {
     write_out(out_config, into_handle(HessraConfigHandle::new(config)));
 }
 
-/// Verification through a configuration: key by root key id (else the
-/// default key), configuration leeway/domain/service chain as defaults,
-/// configuration limits, and the cache.
-fn verify_with(
+/// One verification through a configuration (its keys, defaults, limits
+/// and cache), counted in the statistics.
+fn verify_through(
     cfg: &HessraConfigHandle,
-    token: &HessraTokenHandle,
-    input: RequestIn,
-) -> FfiResult<()> {
+    token: TokenInput<'_>,
+    key: KeyChoice<'_>,
+    request: &Request,
+) -> FfiResult<Outcome> {
     cfg.verifications.fetch_add(1, Ordering::Relaxed);
     let config = cfg.read();
-    let entry = select_entry(&config, token)?;
-    let request = effective_request(&config, input)?;
-    let vt = verified_token(token, &entry.public_key, Some(&cfg.cache))?;
-    hessra::verify(&vt, &request, &config.limits.run_limits()).map_err(hessra_failure)
-}
-
-/// The configured key for a token (by root key id, else the default key),
-/// after the configuration's size limit.
-fn select_entry<'c>(config: &'c Config, token: &HessraTokenHandle) -> FfiResult<&'c KeyEntry> {
-    if token.raw.len() as u64 > config.limits.max_token_bytes {
-        return Err(Failure::new(
-            HESSRA_ERROR_LIMIT_EXCEEDED,
-            format!(
-                "token is larger than limits.max_token_bytes ({})",
-                config.limits.max_token_bytes
-            ),
-        ));
-    }
-    let root_key_id = token.token.root_key_id();
-    config.select_key(root_key_id).ok_or_else(|| {
-        Failure::new(
-            HESSRA_ERROR_CONFIG_INVALID,
-            if config.keys.is_empty() {
-                "the configuration has no public key".to_string()
-            } else {
-                "the configuration has no default key and no key for the token's root key id"
-                    .to_string()
-            },
-        )
-    })
-}
-
-/// The request with the configuration's defaults (leeway, domain, service
-/// chain of the resource), its component checked against the chain.
-fn effective_request(config: &Config, input: RequestIn) -> FfiResult<VerifyRequest> {
-    let mut request = input.request;
-    if request.leeway_seconds == 0 {
-        request.leeway_seconds = config.leeway_seconds;
-    }
-    if request.domain.is_none() {
-        request.domain = config.domain.clone();
-    }
-    if !input.has_chain {
-        if let Some(chain) = config.service_chain(&request.resource) {
-            request.service_chain = chain.to_vec();
-        }
-    }
-    hessra::required_nodes(&request.service_chain, request.component.as_deref())
-        .map_err(hessra_failure)?;
-    Ok(request)
+    Verifier::new(Some(&config), Some(&cfg.cache))
+        .verify(token, key, request)
+        .map_err(verifier_failure)
 }
 
 /// `hessra_config_new`
@@ -234,6 +186,30 @@ pub unsafe extern "C" fn hessra_config_from_string_with_error(
     guard_with_error(out_error, || config_from_string_body(json, out_config))
 }
 
+/// `hessra_config_check`: a configuration's first problem as data.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_config_check(
+    json: *const c_char,
+    out_problem_json: *mut *mut c_char,
+) -> HessraResult {
+    clear_out(out_problem_json);
+    guard(|| {
+        require_out(out_problem_json, "out_problem_json")?;
+        let text = str_arg(json, "json")?;
+        match Config::from_json(text) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let problem = crate::json::Value::object([
+                    ("field", crate::json::Value::from(e.field.as_str())),
+                    ("message", crate::json::Value::from(e.message.as_str())),
+                ]);
+                write_out_string(out_problem_json, problem.to_string())?;
+                Err(config_failure(e))
+            }
+        }
+    })
+}
+
 /// `hessra_config_set_public_key`: adds or replaces a key (copied).
 #[no_mangle]
 pub unsafe extern "C" fn hessra_config_set_public_key(
@@ -276,6 +252,52 @@ pub unsafe extern "C" fn hessra_config_get_public_key(
                 )
             })?;
         write_out(out_key, into_handle(HessraPublicKeyHandle { key }));
+        Ok(())
+    })
+}
+
+/// `hessra_config_key_count`: how many keys the configuration holds (-1
+/// for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn hessra_config_key_count(config: *const HessraConfigHandle) -> i64 {
+    let mut count = -1;
+    let _ = guard(|| {
+        count = handle_arg(config, "config")?.read().keys.len() as i64;
+        Ok(())
+    });
+    count
+}
+
+/// `hessra_config_select_key`: the verifier's key choice, for the tools
+/// that need the key itself (inspect, attenuate, seal).
+#[no_mangle]
+pub unsafe extern "C" fn hessra_config_select_key(
+    config: *const HessraConfigHandle,
+    root_key_id: i64,
+    key_id: *const c_char,
+    out_key: *mut *mut HessraPublicKeyHandle,
+    out_key_id: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_key);
+    clear_out(out_key_id);
+    guard_with_error(out_error, || {
+        require_out(out_key, "out_key")?;
+        let cfg = handle_arg(config, "config")?;
+        let choice = match opt_str_arg(key_id, "key_id")? {
+            Some(id) => KeyChoice::Id(id),
+            None => KeyChoice::Configured,
+        };
+        let root_key_id = u32::try_from(root_key_id).ok();
+        let config = cfg.read();
+        let verifier = Verifier::new(Some(&config), None);
+        let (key, used) = verifier.select_key(choice, root_key_id).map_err(verifier_failure)?;
+        if !out_key_id.is_null() {
+            if let Some(id) = used.id {
+                write_out_string(out_key_id, id)?;
+            }
+        }
+        write_out(out_key, into_handle(HessraPublicKeyHandle { key: key.clone() }));
         Ok(())
     })
 }
@@ -354,8 +376,9 @@ pub unsafe extern "C" fn hessra_token_verify_with_config(
     guard_with_error(out_error, || {
         let token = handle_arg(token, "token")?;
         let cfg = handle_arg(config, "config")?;
-        let input = read_request(struct_arg(request, "request")?)?;
-        verify_with(cfg, token, input)
+        let request = read_request(struct_arg(request, "request")?, LeewayField::ZeroIsUnset)?;
+        let outcome = verify_through(cfg, TokenInput::Parsed(token), KeyChoice::Configured, &request)?;
+        outcome_result(&outcome)
     })
 }
 
@@ -370,25 +393,59 @@ pub unsafe extern "C" fn hessra_config_verify_token_string(
     guard_with_error(out_error, || {
         let cfg = handle_arg(config, "config")?;
         let text = str_arg(token_string, "token_string")?;
-        let input = read_request(struct_arg(request, "request")?)?;
-        let token = token_from_text(cfg, text).inspect_err(|_| {
-            cfg.verifications.fetch_add(1, Ordering::Relaxed);
-        })?;
-        verify_with(cfg, &token, input)
+        let request = read_request(struct_arg(request, "request")?, LeewayField::ZeroIsUnset)?;
+        let outcome = verify_through(cfg, TokenInput::Any(text.as_bytes()), KeyChoice::Configured, &request)?;
+        outcome_result(&outcome)
     })
 }
 
-/// Decodes token text, refusing text too long for the configuration's
-/// max_token_bytes before decoding it.
-fn token_from_text(cfg: &HessraConfigHandle, text: &str) -> FfiResult<HessraTokenHandle> {
-    let max = cfg.read().limits.max_token_bytes;
-    if text.len() as u64 > max / 3 * 4 + 1024 {
-        return Err(Failure::new(
-            HESSRA_ERROR_LIMIT_EXCEEDED,
-            format!("token is larger than limits.max_token_bytes ({})", max),
-        ));
-    }
-    decode_token_text(text).and_then(token_from_bytes)
+/// `hessra_verify`: the verifier's whole answer, as JSON.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_verify(
+    config: *const HessraConfigHandle,
+    public_key: *const HessraPublicKeyHandle,
+    key_id: *const c_char,
+    token: *const u8,
+    token_len: usize,
+    request: *const HessraVerifyRequest,
+    out_outcome_json: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_outcome_json);
+    guard_with_error(out_error, || {
+        let key_id = opt_str_arg(key_id, "key_id")?;
+        let key = if public_key.is_null() {
+            None
+        } else {
+            Some(handle_arg(public_key, "public_key")?)
+        };
+        let choice = match (key, key_id) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::param("give public_key or key_id, not both"))
+            }
+            (Some(k), None) => KeyChoice::Given(&k.key),
+            (None, Some(id)) => KeyChoice::Id(id),
+            (None, None) => KeyChoice::Configured,
+        };
+        if token.is_null() {
+            return Err(Failure::param("token must not be NULL"));
+        }
+        let request = read_request(struct_arg(request, "request")?, LeewayField::NegativeIsUnset)?;
+        // SAFETY: token is non-NULL and the caller guarantees token_len
+        // readable bytes for the duration of the call (header contract).
+        let bytes = unsafe { std::slice::from_raw_parts(token, token_len.min(isize::MAX as usize)) };
+        let outcome = if config.is_null() {
+            Verifier::default()
+                .verify(TokenInput::Any(bytes), choice, &request)
+                .map_err(verifier_failure)?
+        } else {
+            verify_through(handle_arg(config, "config")?, TokenInput::Any(bytes), choice, &request)?
+        };
+        if !out_outcome_json.is_null() {
+            write_out_string(out_outcome_json, outcome.to_json().to_string())?;
+        }
+        outcome_result(&outcome)
+    })
 }
 
 /// `hessra_config_verified_subject`: the one subject whose rights verify.
@@ -409,75 +466,36 @@ pub unsafe extern "C" fn hessra_config_verified_subject(
         // resource and operation filter the rights (NULL: any); the subject
         // is ignored; the rest is read as for any verification.
         let resource = opt_str_arg(req.resource, "request.resource")?;
-        let operation = opt_str_arg(req.operation, "request.operation")?;
-        let input = read_request(&HessraVerifyRequest {
-            subject: std::ptr::null(),
-            resource: c"".as_ptr(),
-            operation: std::ptr::null(),
-            ..*req
-        })?;
-        let token = token_from_text(cfg, text)?;
-        match verified_subject(cfg, &token, input, resource, operation)? {
-            Some(subject) => write_out_string(out_subject, subject),
-            None => Ok(()),
+        let mut request = read_request(
+            &HessraVerifyRequest {
+                subject: std::ptr::null(),
+                resource: c"".as_ptr(),
+                ..*req
+            },
+            LeewayField::NegativeIsUnset,
+        )?;
+        request.resource = resource.unwrap_or_default().to_string();
+        let config = cfg.read();
+        let max = config.limits.max_token_bytes;
+        if text.len() as u64 > max / 3 * 4 + 1024 {
+            return Err(Failure::new(
+                HESSRA_ERROR_LIMIT_EXCEEDED,
+                format!("token is larger than limits.max_token_bytes ({})", max),
+            ));
+        }
+        let token: ParsedToken = token_from_text(text)?;
+        let verifier = Verifier::new(Some(&config), Some(&cfg.cache));
+        let found = verifier
+            .verified_subject(&token, &request, || {
+                cfg.verifications.fetch_add(1, Ordering::Relaxed);
+            })
+            .map_err(verifier_failure)?;
+        match found {
+            Ok(Some(subject)) => write_out_string(out_subject, subject),
+            Ok(None) => Ok(()),
+            Err(failure) => Err(failure_result(&failure)),
         }
     })
-}
-
-/// Verifies, in identity mode, each `right(s, r, o)` fact of the authority
-/// block (those matching the resource/operation filters) for s, r, o, and
-/// returns the subject when exactly one distinct subject verifies. The
-/// signature check is done once (through the cache); each right counts as
-/// one verification. The configured time limit bounds the whole call, not
-/// each right (a token holds as many rights as it likes): once it has
-/// passed, the call fails with the time limit. A host interrupt fails it
-/// too.
-fn verified_subject(
-    cfg: &HessraConfigHandle,
-    token: &HessraTokenHandle,
-    input: RequestIn,
-    resource: Option<&str>,
-    operation: Option<&str>,
-) -> FfiResult<Option<String>> {
-    let config = cfg.read();
-    let entry = select_entry(&config, token)?;
-    let vt = verified_token(token, &entry.public_key, Some(&cfg.cache))?;
-    let mut limits = config.limits.run_limits();
-    let deadline = std::time::Instant::now() + limits.max_time;
-    let mut found: Option<String> = None;
-    for right in hessra::rights(&vt.blocks) {
-        if resource.is_some_and(|r| r != right.resource)
-            || operation.is_some_and(|o| o != right.operation)
-            || found.as_deref() == Some(right.subject.as_str())
-        {
-            continue;
-        }
-        limits.max_time = deadline.saturating_duration_since(std::time::Instant::now());
-        if limits.max_time.is_zero() {
-            return Err(hessra_failure(HessraFailure::Limit(RunLimit::Timeout)));
-        }
-        cfg.verifications.fetch_add(1, Ordering::Relaxed);
-        let mut request = input.request.clone();
-        request.subject = Some(right.subject.clone());
-        request.resource = right.resource;
-        request.operation = Some(right.operation);
-        let request = effective_request(
-            &config,
-            RequestIn { request, has_chain: input.has_chain },
-        )?;
-        match hessra::verify(&vt, &request, &limits) {
-            Ok(()) if found.is_some() => return Ok(None), // a second subject: ambiguous
-            Ok(()) => found = Some(right.subject),
-            Err(HessraFailure::InvalidRequest(m)) => {
-                return Err(hessra_failure(HessraFailure::InvalidRequest(m)))
-            }
-            Err(f @ HessraFailure::Limit(RunLimit::Timeout | RunLimit::Interrupted)) => {
-                return Err(hessra_failure(f))
-            }
-            Err(_) => {} // this right does not verify now
-        }
-    }
-    Ok(found)
 }
 
 // Handles shared read-only across threads must be Send + Sync.

@@ -2,49 +2,25 @@
 //! inspect.
 
 use std::ffi::c_char;
-use std::sync::{Arc, OnceLock};
 
 use super::keys::HessraPublicKeyHandle;
 use super::*;
-use crate::cache::{cache_key, CacheKey, TokenCache};
-use crate::crypto::sha256;
 use crate::config::{node_json, parse_service_chain_json};
-use crate::crypto::PublicKey;
-use crate::datalog::{
-    self, AuthError, AuthorizeInput, Block, FailedCheck, MatchedPolicy, RunLimit, RunLimits,
-};
-use crate::encoding::{base64url_decode, base64url_encode, hex_encode, EncodingError};
-use crate::hessra::{self, HessraFailure, VerifyRequest};
+use crate::datalog::{self, AuthError, AuthorizeInput, Block, RunLimit, RunLimits};
+use crate::encoding::{base64url_encode, hex_encode};
+use crate::hessra;
 use crate::json::Value;
-use crate::token::{Token, TokenError, VerifiedToken};
+use crate::token::{Token, TokenError};
+use crate::verifier::{
+    self, failed_checks_json, Failure as VerifyFailure, KeyChoice, Outcome, ParsedToken, Request,
+    TokenInput, TokenInputError, Verifier, VerifierError, MAX_TOKEN_TEXT,
+};
 
 /// Largest token accepted by the parser (the token module's own bound).
 pub const MAX_TOKEN_BYTES: usize = crate::token::MAX_TOKEN_BYTES;
-/// Largest token text: base64 of [`MAX_TOKEN_BYTES`] plus room for
-/// whitespace and a prefix.
-const MAX_TOKEN_TEXT: usize = MAX_TOKEN_BYTES / 3 * 4 + 1024;
 
-/// Behind `HessraToken`: the decoded container and its raw bytes (the cache
-/// key is a hash of them).
-pub struct HessraTokenHandle {
-    pub token: Token,
-    pub raw: Vec<u8>,
-    /// SHA-256 of `raw`, computed on first use with a cache (a held handle
-    /// verified again and again hashes its bytes once).
-    digest: OnceLock<[u8; 32]>,
-}
-
-impl HessraTokenHandle {
-    pub fn new(token: Token, raw: Vec<u8>) -> HessraTokenHandle {
-        HessraTokenHandle { token, raw, digest: OnceLock::new() }
-    }
-
-    /// The verification cache key for this token under `key`.
-    fn cache_key(&self, key: &PublicKey) -> CacheKey {
-        let digest = self.digest.get_or_init(|| sha256(&self.raw));
-        cache_key(b"token-sha256", digest, Some(key))
-    }
-}
+/// Behind `HessraToken`: the decoded container and its raw bytes.
+pub type HessraTokenHandle = ParsedToken;
 
 /// `HessraVerifyRequest`.
 #[repr(C)]
@@ -100,137 +76,73 @@ fn token_error_code(e: &TokenError) -> HessraResult {
     }
 }
 
-pub(crate) fn hessra_failure(f: HessraFailure) -> Failure {
-    let code = match &f {
-        HessraFailure::InvalidRequest(_) => HESSRA_ERROR_INVALID_PARAMETER,
-        HessraFailure::Expired { .. } => HESSRA_ERROR_EXPIRED,
-        HessraFailure::Denied { .. } | HessraFailure::Execution(_) => {
+fn input_error_code(e: &TokenInputError) -> HessraResult {
+    match e {
+        TokenInputError::TooLarge { .. } => HESSRA_ERROR_LIMIT_EXCEEDED,
+        TokenInputError::Empty | TokenInputError::Base64(_) => HESSRA_ERROR_INVALID_TOKEN,
+        TokenInputError::Token(t) => token_error_code(t),
+    }
+}
+
+/// Token input that is not a token, as a result code and message.
+pub(crate) fn input_failure(e: TokenInputError) -> Failure {
+    Failure::new(input_error_code(&e), e.to_string())
+}
+
+/// A problem of the configuration or request (not of the token).
+pub(crate) fn verifier_failure(e: VerifierError) -> Failure {
+    let code = match e {
+        VerifierError::NoKey { .. } | VerifierError::UnknownKeyId { .. } => {
+            HESSRA_ERROR_CONFIG_INVALID
+        }
+        VerifierError::InvalidRequest(_) => HESSRA_ERROR_INVALID_PARAMETER,
+    };
+    Failure::new(code, e.to_string())
+}
+
+/// The result code of an outcome (`Ok` when valid) with its reason.
+pub(crate) fn outcome_result(outcome: &Outcome) -> FfiResult<()> {
+    match &outcome.failure {
+        None => Ok(()),
+        Some(failure) => Err(failure_result(failure)),
+    }
+}
+
+/// The result code of a verification failure, with its reason.
+pub(crate) fn failure_result(failure: &VerifyFailure) -> Failure {
+    use crate::hessra::HessraFailure as H;
+    let code = match failure {
+        VerifyFailure::Malformed(e) => input_error_code(e),
+        VerifyFailure::TooLarge { .. } => HESSRA_ERROR_LIMIT_EXCEEDED,
+        VerifyFailure::Signature(e) => token_error_code(e),
+        VerifyFailure::Rules(H::Expired { .. }) => HESSRA_ERROR_EXPIRED,
+        VerifyFailure::Rules(H::Denied { .. } | H::Execution(_)) => {
             HESSRA_ERROR_VERIFICATION_FAILED
         }
-        HessraFailure::Limit(RunLimit::Interrupted) => HESSRA_ERROR_INTERRUPTED,
-        HessraFailure::Limit(_) => HESSRA_ERROR_LIMIT_EXCEEDED,
-        HessraFailure::InvalidBlockRule(..) => HESSRA_ERROR_INVALID_TOKEN,
+        VerifyFailure::Rules(H::Limit(RunLimit::Interrupted)) => HESSRA_ERROR_INTERRUPTED,
+        VerifyFailure::Rules(H::Limit(_)) => HESSRA_ERROR_LIMIT_EXCEEDED,
+        VerifyFailure::Rules(H::InvalidBlockRule(..)) => HESSRA_ERROR_INVALID_TOKEN,
+        VerifyFailure::Rules(H::InvalidRequest(_)) => HESSRA_ERROR_INVALID_PARAMETER,
     };
-    Failure::new(code, f.to_string())
+    Failure::new(code, failure.to_string())
 }
 
-/// Strips whitespace, a `Bearer ` prefix and a `biscuit:` prefix, then
-/// decodes base64url (padding optional).
-pub(crate) fn decode_token_text(text: &str) -> FfiResult<Vec<u8>> {
-    if text.len() > MAX_TOKEN_TEXT {
-        return Err(Failure::new(
-            HESSRA_ERROR_LIMIT_EXCEEDED,
-            format!("token text is larger than {} bytes", MAX_TOKEN_TEXT),
-        ));
-    }
-    let mut t = text.trim();
-    if t.len() >= 7 && t.is_char_boundary(7) && t[..7].eq_ignore_ascii_case("bearer ") {
-        t = t[7..].trim_start();
-    }
-    if let Some(rest) = t.strip_prefix("biscuit:") {
-        t = rest;
-    }
-    if t.is_empty() {
-        return Err(Failure::new(HESSRA_ERROR_INVALID_TOKEN, "empty token"));
-    }
-    // Positions in messages count from the start of the text as given.
-    let offset = t.as_ptr() as usize - text.as_ptr() as usize;
-    base64url_decode(t).map_err(|e| {
-        Failure::new(
-            HESSRA_ERROR_INVALID_TOKEN,
-            format!("token is not valid base64url: {}", base64_problem(&e, offset)),
-        )
-    })
+/// Decodes token text (see `verifier::normalize_token_text`).
+pub(crate) fn token_from_text(text: &str) -> FfiResult<HessraTokenHandle> {
+    ParsedToken::from_text(text).map_err(input_failure)
 }
 
-/// Describes a base64 error without quoting the input (beyond the one
-/// offending character, which is not part of any token).
-fn base64_problem(e: &EncodingError, offset: usize) -> String {
-    match e {
-        EncodingError::InvalidCharacter { position, found, .. } => {
-            let c = if found.is_ascii_graphic() {
-                format!("'{}'", found)
-            } else {
-                format!("U+{:04X}", *found as u32)
-            };
-            format!("invalid character {} at position {}", c, position + offset)
-        }
-        EncodingError::InvalidLength { length, .. } => format!(
-            "impossible length: {} base64 characters (a length of 4n+1 cannot be decoded; is the token truncated?)",
-            length
-        ),
-        EncodingError::InvalidPadding { position } => {
-            format!("misplaced '=' padding at position {}", position + offset)
-        }
-        EncodingError::NonCanonical { position } => format!(
-            "non-canonical encoding: unused bits set in the character at position {} (is the token truncated?)",
-            position + offset
-        ),
-        EncodingError::Pem(_) => "not base64".to_string(),
-    }
+/// How `HessraVerifyRequest.leeway_seconds` reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LeewayField {
+    /// The seed functions: >= 0, and with a configuration 0 means "not
+    /// given" (the configuration's).
+    ZeroIsUnset,
+    /// `hessra_verify`: < 0 means "not given"; 0 is an explicit 0.
+    NegativeIsUnset,
 }
 
-/// Decodes the token container from raw bytes.
-pub(crate) fn token_from_bytes(raw: Vec<u8>) -> FfiResult<HessraTokenHandle> {
-    if raw.len() > MAX_TOKEN_BYTES {
-        return Err(Failure::new(
-            HESSRA_ERROR_LIMIT_EXCEEDED,
-            format!("token is larger than {} bytes", MAX_TOKEN_BYTES),
-        ));
-    }
-    if raw.is_empty() {
-        return Err(Failure::new(HESSRA_ERROR_INVALID_TOKEN, "empty token"));
-    }
-    let token = Token::from_bytes(&raw).map_err(token_failure)?;
-    Ok(HessraTokenHandle::new(token, raw))
-}
-
-/// Whether bytes look like base64 text rather than protobuf: printable
-/// ASCII and whitespace only. (A Biscuit protobuf starts with 0x08 or 0x12.)
-fn looks_like_text(data: &[u8]) -> bool {
-    data.iter()
-        .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'))
-}
-
-pub(crate) fn token_from_any_bytes(data: &[u8]) -> FfiResult<HessraTokenHandle> {
-    if !data.is_empty() && looks_like_text(data) {
-        // Printable ASCII is UTF-8.
-        let text =
-            std::str::from_utf8(data).map_err(|_| Failure::param("token text is not UTF-8"))?;
-        token_from_bytes(decode_token_text(text)?)
-    } else {
-        token_from_bytes(data.to_vec())
-    }
-}
-
-/// Checks every signature, through the cache when one is given.
-pub(crate) fn verified_token(
-    handle: &HessraTokenHandle,
-    key: &PublicKey,
-    cache: Option<&TokenCache>,
-) -> FfiResult<Arc<VerifiedToken>> {
-    match cache {
-        Some(c) => c
-            .get_or_insert_with(handle.cache_key(key), || {
-                handle.token.verify(key).map(VerifiedToken::for_cache)
-            })
-            .map_err(token_failure),
-        None => handle
-            .token
-            .verify(key)
-            .map(Arc::new)
-            .map_err(token_failure),
-    }
-}
-
-/// A request read from C, before configuration defaults are applied.
-pub(crate) struct RequestIn {
-    pub request: VerifyRequest,
-    /// Whether `service_chain_json` was given.
-    pub has_chain: bool,
-}
-
-pub(crate) fn read_request(req: &HessraVerifyRequest) -> FfiResult<RequestIn> {
+pub(crate) fn read_request(req: &HessraVerifyRequest, leeway: LeewayField) -> FfiResult<Request> {
     let subject = opt_str_arg(req.subject, "request.subject")?;
     let resource = str_arg(req.resource, "request.resource")?;
     let operation = opt_str_arg(req.operation, "request.operation")?;
@@ -241,31 +153,45 @@ pub(crate) fn read_request(req: &HessraVerifyRequest) -> FfiResult<RequestIn> {
     if req.now < 0 {
         return Err(Failure::param("request.now must not be negative"));
     }
-    if req.leeway_seconds < 0 {
-        return Err(Failure::param(
-            "request.leeway_seconds must not be negative",
-        ));
-    }
-    let service_chain = match chain {
-        Some(text) => {
-            parse_service_chain_json(text).map_err(|e| Failure::param(format!("request.{}", e)))?
+    let leeway_seconds = match leeway {
+        LeewayField::ZeroIsUnset if req.leeway_seconds < 0 => {
+            return Err(Failure::param(
+                "request.leeway_seconds must not be negative",
+            ))
         }
-        None => Vec::new(),
+        LeewayField::ZeroIsUnset if req.leeway_seconds == 0 => None,
+        LeewayField::NegativeIsUnset if req.leeway_seconds < 0 => None,
+        _ => Some(req.leeway_seconds),
     };
-    Ok(RequestIn {
-        request: VerifyRequest {
-            subject: subject.map(String::from),
-            resource: resource.to_string(),
-            operation: operation.map(String::from),
-            domain: domain.map(String::from),
-            prefix: prefix.map(String::from),
-            now: if req.now == 0 { unix_now() } else { req.now },
-            leeway_seconds: req.leeway_seconds,
-            service_chain,
-            component: component.map(String::from),
-        },
-        has_chain: chain.is_some(),
+    let service_chain = match chain {
+        Some(text) => Some(
+            parse_service_chain_json(text).map_err(|e| Failure::param(format!("request.{}", e)))?,
+        ),
+        None => None,
+    };
+    Ok(Request {
+        subject: subject.map(String::from),
+        resource: resource.to_string(),
+        operation: operation.map(String::from),
+        domain: domain.map(String::from),
+        prefix: prefix.map(String::from),
+        now: if req.now == 0 { unix_now() } else { req.now },
+        leeway_seconds,
+        service_chain,
+        component: component.map(String::from),
     })
+}
+
+/// Verification with a given key and no configuration.
+fn verify_with_key(
+    token: &HessraTokenHandle,
+    key: &HessraPublicKeyHandle,
+    request: &Request,
+) -> FfiResult<()> {
+    let outcome = Verifier::default()
+        .verify(TokenInput::Parsed(token), KeyChoice::Given(&key.key), request)
+        .map_err(verifier_failure)?;
+    outcome_result(&outcome)
 }
 
 fn verify_simple(
@@ -278,15 +204,16 @@ fn verify_simple(
     guard(|| {
         let token = handle_arg(token, "token")?;
         let key = handle_arg(public_key, "public_key")?;
-        let request = VerifyRequest {
+        let request = Request {
             subject: Some(str_arg(subject, "subject")?.to_string()),
             resource: str_arg(resource, "resource")?.to_string(),
             operation: opt_str_arg(operation, "operation")?.map(String::from),
             now: unix_now(),
-            ..VerifyRequest::default()
+            leeway_seconds: Some(0),
+            service_chain: Some(Vec::new()),
+            ..Request::default()
         };
-        let vt = verified_token(token, &key.key, None)?;
-        hessra::verify(&vt, &request, &default_run_limits()).map_err(hessra_failure)
+        verify_with_key(token, key, &request)
     })
 }
 
@@ -296,7 +223,7 @@ fn token_parse_body(
 ) -> FfiResult<()> {
     require_out(out_token, "out_token")?;
     let text = str_arg(token_string, "token_string")?;
-    let handle = token_from_bytes(decode_token_text(text)?)?;
+    let handle = token_from_text(text)?;
     write_out(out_token, into_handle(handle));
     Ok(())
 }
@@ -346,7 +273,7 @@ pub unsafe extern "C" fn hessra_token_parse_bytes(
         // bytes for the duration of the call (header contract); len is
         // bounded above, so it fits isize.
         let bytes = unsafe { std::slice::from_raw_parts(data, len) };
-        let handle = token_from_any_bytes(bytes)?;
+        let handle = ParsedToken::from_any(bytes).map_err(input_failure)?;
         write_out(out_token, into_handle(handle));
         Ok(())
     })
@@ -392,148 +319,82 @@ pub unsafe extern "C" fn hessra_token_verify_request(
     guard_with_error(out_error, || {
         let token = handle_arg(token, "token")?;
         let key = handle_arg(public_key, "public_key")?;
-        let req = read_request(struct_arg(request, "request")?)?;
-        // Unknown component: fail before any signature work.
-        hessra::required_nodes(&req.request.service_chain, req.request.component.as_deref())
-            .map_err(hessra_failure)?;
-        let vt = verified_token(token, &key.key, None)?;
-        hessra::verify(&vt, &req.request, &default_run_limits()).map_err(hessra_failure)
+        let mut request = read_request(struct_arg(request, "request")?, LeewayField::ZeroIsUnset)?;
+        // Without a configuration the request is complete as given.
+        request.leeway_seconds.get_or_insert(0);
+        request.service_chain.get_or_insert_with(Vec::new);
+        verify_with_key(token, key, &request)
     })
 }
 
 // ---- authorize --------------------------------------------------------------
 
-fn failed_checks_json(checks: &[FailedCheck]) -> Value {
-    Value::Array(
-        checks
-            .iter()
-            .map(|c| match c {
-                FailedCheck::Block {
-                    block_id,
-                    check_id,
-                    rule,
-                } => Value::object([
-                    ("block", Value::from(*block_id)),
-                    ("check", Value::from(*check_id)),
-                    ("rule", Value::from(rule.as_str())),
-                ]),
-                FailedCheck::Authorizer { check_id, rule } => Value::object([
-                    ("block", Value::Null),
-                    ("check", Value::from(*check_id)),
-                    ("rule", Value::from(rule.as_str())),
-                ]),
-            })
-            .collect(),
-    )
-}
-
-fn describe_checks(checks: &[FailedCheck]) -> String {
-    checks.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-}
-
 /// The JSON of `hessra_token_authorize` and the result code that goes with
 /// it.
 pub(crate) fn authorization_json(result: &Result<usize, AuthError>) -> (Value, Failure) {
+    use crate::datalog::MatchedPolicy;
     let ok = Failure::new(HESSRA_SUCCESS, "");
     // "policy_kind" says which kind of policy "policy" indexes: an
     // unauthorized result has either an allow policy that matched with failed
     // checks, or a deny policy that matched.
-    let (policy, policy_kind, error, failure) = match result {
-        Ok(i) => (Value::from(*i), Value::from("allow"), Value::Null, ok),
-        Err(e) => {
-            let mut policy_kind = Value::Null;
-            let (kind, message, checks, policy, code) = match e {
-                AuthError::Unauthorized { policy, checks } => {
-                    let (idx, what) = match policy {
-                        MatchedPolicy::Allow(i) => {
-                            policy_kind = Value::from("allow");
-                            (*i, format!("allow policy {} matched but checks failed", i))
-                        }
-                        MatchedPolicy::Deny(i) => {
-                            policy_kind = Value::from("deny");
-                            (*i, format!("deny policy {} matched", i))
-                        }
-                    };
-                    let mut m = what;
-                    if !checks.is_empty() {
-                        m = format!("{}: {}", m, describe_checks(checks));
-                    }
-                    (
-                        "unauthorized",
-                        m,
-                        checks.as_slice(),
-                        Value::from(idx),
-                        HESSRA_ERROR_VERIFICATION_FAILED,
-                    )
-                }
-                AuthError::NoMatchingPolicy { checks } => {
-                    let mut m = "no policy matched".to_string();
-                    if !checks.is_empty() {
-                        m = format!("{}: {}", m, describe_checks(checks));
-                    }
-                    (
-                        "no_matching_policy",
-                        m,
-                        checks.as_slice(),
-                        Value::Null,
-                        HESSRA_ERROR_VERIFICATION_FAILED,
-                    )
-                }
-                AuthError::RunLimit(RunLimit::Interrupted) => (
-                    "interrupted",
-                    "Datalog evaluation interrupted by the host".to_string(),
-                    &[][..],
-                    Value::Null,
-                    HESSRA_ERROR_INTERRUPTED,
-                ),
-                AuthError::RunLimit(l) => {
-                    let m = match l {
-                        RunLimit::TooManyFacts => "Datalog limit exceeded: too many facts",
-                        RunLimit::TooManyIterations => {
-                            "Datalog limit exceeded: too many iterations"
-                        }
-                        RunLimit::Timeout | RunLimit::Interrupted => {
-                            "Datalog limit exceeded: time limit"
-                        }
-                    };
-                    (
-                        "run_limit",
-                        m.to_string(),
-                        &[][..],
-                        Value::Null,
-                        HESSRA_ERROR_LIMIT_EXCEEDED,
-                    )
-                }
-                AuthError::Execution(x) => (
-                    "execution",
-                    format!("expression error: {:?}", x),
-                    &[][..],
-                    Value::Null,
-                    HESSRA_ERROR_VERIFICATION_FAILED,
-                ),
-                AuthError::InvalidBlockRule(b, r) => (
-                    "invalid_block_rule",
-                    format!("invalid rule in block {}: {}", b, r),
-                    &[][..],
-                    Value::Null,
-                    HESSRA_ERROR_VERIFICATION_FAILED,
-                ),
-            };
-            let error = Value::object([
-                ("kind", Value::from(kind)),
-                ("message", Value::from(message.as_str())),
-                ("failed_checks", failed_checks_json(checks)),
+    let e = match result {
+        Ok(i) => {
+            let json = Value::object([
+                ("authorized", Value::from(true)),
+                ("policy", Value::from(*i)),
+                ("policy_kind", Value::from("allow")),
+                ("error", Value::Null),
             ]);
-            (policy, policy_kind, error, Failure::new(code, message))
+            return (json, ok);
         }
+        Err(e) => e,
     };
+    let (kind, checks, policy, policy_kind, code) = match e {
+        AuthError::Unauthorized { policy, checks } => {
+            let (i, policy_kind) = match policy {
+                MatchedPolicy::Allow(i) => (*i, "allow"),
+                MatchedPolicy::Deny(i) => (*i, "deny"),
+            };
+            let (policy, policy_kind) = (Value::from(i), Value::from(policy_kind));
+            ("unauthorized", &checks[..], policy, policy_kind, HESSRA_ERROR_VERIFICATION_FAILED)
+        }
+        AuthError::NoMatchingPolicy { checks } => (
+            "no_matching_policy",
+            &checks[..],
+            Value::Null,
+            Value::Null,
+            HESSRA_ERROR_VERIFICATION_FAILED,
+        ),
+        AuthError::RunLimit(RunLimit::Interrupted) => {
+            ("interrupted", &[][..], Value::Null, Value::Null, HESSRA_ERROR_INTERRUPTED)
+        }
+        AuthError::RunLimit(_) => {
+            ("run_limit", &[][..], Value::Null, Value::Null, HESSRA_ERROR_LIMIT_EXCEEDED)
+        }
+        AuthError::Execution(_) => {
+            ("execution", &[][..], Value::Null, Value::Null, HESSRA_ERROR_VERIFICATION_FAILED)
+        }
+        AuthError::InvalidBlockRule(..) => (
+            "invalid_block_rule",
+            &[][..],
+            Value::Null,
+            Value::Null,
+            HESSRA_ERROR_VERIFICATION_FAILED,
+        ),
+    };
+    let message = e.to_string();
+    let error = Value::object([
+        ("kind", Value::from(kind)),
+        ("message", Value::from(message.as_str())),
+        ("failed_checks", failed_checks_json(checks)),
+    ]);
     let json = Value::object([
-        ("authorized", Value::from(result.is_ok())),
+        ("authorized", Value::from(false)),
         ("policy", policy),
         ("policy_kind", policy_kind),
         ("error", error),
     ]);
-    (json, failure)
+    (json, Failure::new(code, message))
 }
 
 /// `hessra_token_authorize`
@@ -553,7 +414,7 @@ pub unsafe extern "C" fn hessra_token_authorize(
         let text = str_arg(authorizer_datalog, "authorizer_datalog")?;
         let code = crate::parser::parse_authorizer(text)
             .map_err(|e| Failure::param(format!("authorizer does not parse: {}", e)))?;
-        let vt = verified_token(token, &key.key, None)?;
+        let vt = token.verify(&key.key, None).map_err(token_failure)?;
         let limits = default_run_limits();
         let outcome = datalog::authorize_outcome(&AuthorizeInput {
             blocks: &vt.blocks,
@@ -600,13 +461,6 @@ pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> V
             ("context", Value::from(b.context.clone())),
         ])
     });
-    let rights = hessra::rights(blocks).into_iter().map(|r| {
-        Value::object([
-            ("subject", Value::from(r.subject)),
-            ("resource", Value::from(r.resource)),
-            ("operation", Value::from(r.operation)),
-        ])
-    });
     let expires_at = hessra::expiry(blocks);
     Value::object([
         ("verified", Value::from(verified)),
@@ -623,11 +477,11 @@ pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> V
             ),
         ),
         ("blocks", Value::Array(block_values.collect())),
-        ("rights", Value::Array(rights.collect())),
+        ("rights", verifier::rights_json(&hessra::rights(blocks))),
         ("expires_at", Value::from(expires_at)),
         (
             "expires_at_rfc3339",
-            Value::from(expires_at.map(hessra::rfc3339)),
+            Value::from(expires_at.map(verifier::rfc3339)),
         ),
         (
             "service_nodes",
@@ -671,7 +525,7 @@ pub unsafe extern "C" fn hessra_token_inspect_verified(
         require_out(out_json, "out_json")?;
         let token = handle_arg(token, "token")?;
         let key = handle_arg(root_key, "root_key")?;
-        let vt = verified_token(token, &key.key, None)?;
+        let vt = token.verify(&key.key, None).map_err(token_failure)?;
         write_out_string(
             out_json,
             inspect_json(&token.token, &vt.blocks, true).to_string(),
@@ -711,6 +565,7 @@ mod tests {
     use super::*;
     use crate::crypto::{Algorithm, PrivateKey};
     use crate::datalog::ast::BlockCode;
+    use crate::datalog::{FailedCheck, MatchedPolicy, RunLimit};
     use crate::format::schema::Biscuit;
     use crate::token::MAX_BLOCKS;
     use std::ffi::CString;

@@ -1441,6 +1441,107 @@ static int mint_mode(int argc, char** argv) {
     return status;
 }
 
+/* hessra_verify: one call, the outcome as JSON; an explicit leeway wins on
+ * every key path, "not given" takes the configuration's. */
+static void test_verifier(void) {
+    HessraKeyPair kp = NULL, other = NULL;
+    HessraPublicKey pk = NULL;
+    HessraConfig cfg = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    char* key = NULL;
+    char* expired = NULL;
+    char* forged = NULL;
+    char* json = NULL;
+    char config_json[512];
+    int64_t now = now_s();
+    HessraMintRequest m = mint_request("alice", "documents", "read", now - 3);
+    HessraVerifyRequest r = request("alice", "documents", "read");
+    const char* key_ids[2] = {NULL, "dev"};
+    int i;
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &other);
+    hessra_keypair_public_key(kp, &pk);
+    hessra_public_key_to_string(pk, &key);
+    snprintf(config_json, sizeof config_json,
+             "{\"version\":1,\"keys\":[{\"id\":\"dev\",\"public_key\":\"%s\"}],\"leeway_seconds\":60}", key);
+    CHECK_CODE(hessra_config_from_string(config_json, &cfg), HESSRA_SUCCESS, "verifier: config");
+    CHECK_CODE(hessra_token_mint_hessra(kp, &m, &expired, NULL), HESSRA_SUCCESS, "verifier: mint expired 3 s ago");
+    m.expires_at = now + 600;
+    CHECK_CODE(hessra_token_mint_hessra(other, &m, &forged, NULL), HESSRA_SUCCESS, "verifier: mint with another key");
+    r.now = now;
+
+    /* leeway not given: the configuration's 60 s; given 0: expired. The
+     * default key, the key id and the given key all agree. */
+    for (i = 0; i < 3; i++) {
+        HessraPublicKey given = i == 2 ? pk : NULL;
+        const char* id = i < 2 ? key_ids[i] : NULL;
+        r.leeway_seconds = HESSRA_LEEWAY_UNSET;
+        CHECK_CODE(hessra_verify(i == 2 ? NULL : cfg, given, id, (const uint8_t*)expired, strlen(expired), &r,
+                                 &json, &err),
+                   i == 2 ? HESSRA_ERROR_EXPIRED : HESSRA_SUCCESS, "verifier: leeway not given");
+        CHECK(json != NULL && contains(json, i == 2 ? "\"status\":\"expired\"" : "\"status\":\"valid\""),
+              "verifier: status for leeway not given");
+        hessra_string_free(json);
+        json = NULL;
+        hessra_error_free(err.message);
+        err.message = NULL;
+        r.leeway_seconds = 0;
+        CHECK_CODE(hessra_verify(cfg, given, id, (const uint8_t*)expired, strlen(expired), &r, &json, &err),
+                   HESSRA_ERROR_EXPIRED, "verifier: explicit leeway 0 wins");
+        CHECK(json != NULL && contains(json, "\"status\":\"expired\"") && contains(json, "\"leeway_seconds\":0") &&
+                  contains(json, "\"failed_checks\":[{\"block\":0,\"check\":1,"),
+              "verifier: expired outcome with the failed check");
+        CHECK(err.message != NULL && contains(err.message, "expired at"), "verifier: reason in out_error");
+        hessra_string_free(json);
+        json = NULL;
+        hessra_error_free(err.message);
+        err.message = NULL;
+    }
+
+    /* forged: invalid, no expiry, no rights */
+    r.leeway_seconds = HESSRA_LEEWAY_UNSET;
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)forged, strlen(forged), &r, &json, NULL),
+               HESSRA_ERROR_VERIFICATION_FAILED, "verifier: forged");
+    CHECK(json != NULL && contains(json, "\"status\":\"invalid\"") && contains(json, "\"expires_at\":null") &&
+              contains(json, "\"rights\":[]"),
+          "verifier: forged is invalid without an expiry");
+    hessra_string_free(json);
+    json = NULL;
+    /* garbage: malformed; out_outcome_json may be NULL */
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)"garbage!", 8, &r, &json, NULL),
+               HESSRA_ERROR_INVALID_TOKEN, "verifier: malformed");
+    CHECK(json != NULL && contains(json, "\"status\":\"malformed\"") && contains(json, "\"key\":null"),
+          "verifier: malformed outcome");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)forged, strlen(forged), &r, NULL, NULL),
+               HESSRA_ERROR_VERIFICATION_FAILED, "verifier: no outcome wanted");
+    /* not about the token: no outcome */
+    CHECK_CODE(hessra_verify(cfg, NULL, "prod", (const uint8_t*)expired, strlen(expired), &r, &json, &err),
+               HESSRA_ERROR_CONFIG_INVALID, "verifier: unknown key id");
+    CHECK(json == NULL && err.message != NULL && contains(err.message, "keys: dev"), "verifier: names the known ids");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_verify(cfg, pk, "dev", (const uint8_t*)expired, strlen(expired), &r, &json, NULL),
+               HESSRA_ERROR_INVALID_PARAMETER, "verifier: key and key id");
+    CHECK_CODE(hessra_verify(NULL, NULL, NULL, (const uint8_t*)expired, strlen(expired), &r, &json, NULL),
+               HESSRA_ERROR_CONFIG_INVALID, "verifier: no key at all");
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, NULL, 0, &r, &json, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "verifier: NULL token");
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)expired, strlen(expired), NULL, &json, NULL),
+               HESSRA_ERROR_INVALID_PARAMETER, "verifier: NULL request");
+    CHECK(json == NULL, "verifier: out NULL on errors");
+
+    hessra_string_free(key);
+    hessra_string_free(expired);
+    hessra_string_free(forged);
+    hessra_config_free(cfg);
+    hessra_public_key_free(pk);
+    hessra_keypair_free(kp);
+    hessra_keypair_free(other);
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "--mint") == 0) {
         return mint_mode(argc, argv);
@@ -1457,6 +1558,7 @@ int main(int argc, char** argv) {
     test_mint_datalog();
     test_service_chain();
     test_config();
+    test_verifier();
     test_with_error();
     test_threads();
     printf("%d passed, %d failed\n", passed, failed);

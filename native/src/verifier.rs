@@ -1,0 +1,1105 @@
+//! The verifier: "verify this token for this request, with this
+//! configuration" from end to end, answered with one [`Outcome`].
+//!
+//! Every front end (the C ABI and through it the CLI, the Node library and
+//! the PostgreSQL extension) asks this module and nothing else, so these
+//! rules exist once:
+//! - token text normalisation ([`normalize_token_text`]: whitespace, a
+//!   `Bearer ` prefix, a `biscuit:` prefix, base64url with optional padding);
+//! - key selection ([`KeyChoice`]): a given key, a configured key by id, or
+//!   the configured key for the token's root key id, else the default key;
+//! - request defaults ([`Request`]): an explicit leeway always wins, and only
+//!   a leeway that was not given (`None`, distinct from `Some(0)`) takes the
+//!   configuration's; the configuration's domain when none is given; its
+//!   service chain for the resource when none is given;
+//! - classification into a [`Status`] and the one rendering of failures
+//!   (the `Display` impls below, and [`Outcome::reason`]).
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use crate::cache::{cache_key, CacheKey, TokenCache};
+use crate::config::{node_json, Config, KeyEntry, ServiceNode};
+use crate::crypto::{sha256, PublicKey};
+use crate::datalog::{AuthError, FailedCheck, MatchedPolicy, RunLimit, RunLimits};
+use crate::encoding::{base64url_decode, EncodingError};
+use crate::format::FormatError;
+use crate::hessra::{self, HessraFailure, Right, VerifyRequest};
+use crate::json::Value;
+use crate::token::{Token, TokenError, VerifiedToken, MAX_TOKEN_BYTES};
+
+/// Largest token text: base64 of [`MAX_TOKEN_BYTES`] plus room for
+/// whitespace and a prefix.
+pub const MAX_TOKEN_TEXT: usize = MAX_TOKEN_BYTES / 3 * 4 + 1024;
+
+// ---- token input ------------------------------------------------------------
+
+/// Why token input is not a token container.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TokenInputError {
+    /// Longer than the text or byte bound (`what` says which).
+    TooLarge { what: &'static str, max: usize },
+    Empty,
+    /// Not base64url; the message never quotes the input.
+    Base64(String),
+    /// Decoded, but not a valid container.
+    Token(TokenError),
+}
+
+impl fmt::Display for TokenInputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenInputError::TooLarge { what, max } => {
+                write!(f, "{} is larger than {} bytes", what, max)
+            }
+            TokenInputError::Empty => write!(f, "empty token"),
+            TokenInputError::Base64(m) => write!(f, "token is not valid base64url: {}", m),
+            TokenInputError::Token(e) => write!(f, "{}", e),
+        }
+    }
+}
+
+/// A decoded token container and its raw bytes (the cache key is a hash of
+/// them). Signatures are not checked yet.
+pub struct ParsedToken {
+    pub token: Token,
+    pub raw: Vec<u8>,
+    /// SHA-256 of `raw`, computed on first use with a cache (a token
+    /// verified again and again hashes its bytes once).
+    digest: OnceLock<[u8; 32]>,
+}
+
+impl ParsedToken {
+    /// Decodes raw container bytes.
+    pub fn from_bytes(raw: Vec<u8>) -> Result<ParsedToken, TokenInputError> {
+        if raw.len() > MAX_TOKEN_BYTES {
+            return Err(TokenInputError::TooLarge {
+                what: "token",
+                max: MAX_TOKEN_BYTES,
+            });
+        }
+        if raw.is_empty() {
+            return Err(TokenInputError::Empty);
+        }
+        let token = Token::from_bytes(&raw).map_err(TokenInputError::Token)?;
+        Ok(ParsedToken {
+            token,
+            raw,
+            digest: OnceLock::new(),
+        })
+    }
+
+    /// Decodes token text (see [`normalize_token_text`]).
+    pub fn from_text(text: &str) -> Result<ParsedToken, TokenInputError> {
+        ParsedToken::from_bytes(normalize_token_text(text)?)
+    }
+
+    /// Decodes bytes that are either token text or a raw container: text
+    /// when they are printable ASCII and whitespace only (a container starts
+    /// with 0x08 or 0x12).
+    pub fn from_any(data: &[u8]) -> Result<ParsedToken, TokenInputError> {
+        let looks_like_text = data
+            .iter()
+            .all(|&b| (0x20..0x7f).contains(&b) || matches!(b, b'\t' | b'\n' | b'\r'));
+        if data.is_empty() || !looks_like_text {
+            return ParsedToken::from_bytes(data.to_vec());
+        }
+        match std::str::from_utf8(data) {
+            Ok(text) => ParsedToken::from_text(text),
+            Err(_) => ParsedToken::from_bytes(data.to_vec()),
+        }
+    }
+
+    /// The verification cache key for this token under `key`.
+    fn cache_key(&self, key: &PublicKey) -> CacheKey {
+        let digest = self.digest.get_or_init(|| sha256(&self.raw));
+        cache_key(b"token-sha256", digest, Some(key))
+    }
+
+    /// Checks every signature with `key`, through the cache when one is
+    /// given.
+    pub fn verify(
+        &self,
+        key: &PublicKey,
+        cache: Option<&TokenCache>,
+    ) -> Result<Arc<VerifiedToken>, TokenError> {
+        match cache {
+            Some(c) => c.get_or_insert_with(self.cache_key(key), || {
+                self.token.verify(key).map(VerifiedToken::for_cache)
+            }),
+            None => self.token.verify(key).map(Arc::new),
+        }
+    }
+}
+
+/// The one normalisation of token text: surrounding and embedded ASCII
+/// whitespace (tokens get wrapped in terminals and YAML), a `Bearer `
+/// prefix (any case), a `biscuit:` prefix; then base64url (or the standard
+/// alphabet), padding optional. Error positions count in the text as given.
+pub fn normalize_token_text(text: &str) -> Result<Vec<u8>, TokenInputError> {
+    if text.len() > MAX_TOKEN_TEXT {
+        return Err(TokenInputError::TooLarge {
+            what: "token text",
+            max: MAX_TOKEN_TEXT,
+        });
+    }
+    let mut t = text.trim_start();
+    if t.len() >= 7 && t.is_char_boundary(7) && t[..7].eq_ignore_ascii_case("bearer ") {
+        t = t[7..].trim_start();
+    }
+    if let Some(rest) = t.strip_prefix("biscuit:") {
+        t = rest;
+    }
+    let start = t.as_ptr() as usize - text.as_ptr() as usize;
+    // The compact text and, for messages, where each byte was in `text`.
+    let mut compact = String::with_capacity(t.len());
+    let mut positions = Vec::new();
+    for (i, c) in t.char_indices() {
+        if !c.is_ascii_whitespace() {
+            compact.push(c);
+            positions.push(start + i);
+        }
+    }
+    if compact.is_empty() {
+        return Err(TokenInputError::Empty);
+    }
+    base64url_decode(&compact).map_err(|e| TokenInputError::Base64(base64_problem(&e, &positions)))
+}
+
+/// Describes a base64 error without quoting the input (beyond the one
+/// offending character, which is not part of any token).
+fn base64_problem(e: &EncodingError, positions: &[usize]) -> String {
+    let at = |p: usize| positions.get(p).copied().unwrap_or(p);
+    match e {
+        EncodingError::InvalidCharacter { position, found, .. } => {
+            let c = if found.is_ascii_graphic() {
+                format!("'{}'", found)
+            } else {
+                format!("U+{:04X}", *found as u32)
+            };
+            format!("invalid character {} at position {}", c, at(*position))
+        }
+        EncodingError::InvalidLength { length, .. } => format!(
+            "impossible length: {} base64 characters (a length of 4n+1 cannot be decoded; is the token truncated?)",
+            length
+        ),
+        EncodingError::InvalidPadding { position } => {
+            format!("misplaced '=' padding at position {}", at(*position))
+        }
+        EncodingError::NonCanonical { position } => format!(
+            "non-canonical encoding: unused bits set in the character at position {} (is the token truncated?)",
+            at(*position)
+        ),
+        EncodingError::Pem(_) => "not base64".to_string(),
+    }
+}
+
+// ---- the request --------------------------------------------------------------
+
+/// Which key verifies the signatures.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyChoice<'a> {
+    /// This key (the caller's `--key`).
+    Given(&'a PublicKey),
+    /// The configured key with this id.
+    Id(&'a str),
+    /// The configured key for the token's root key id, else the default key.
+    Configured,
+}
+
+/// Where the key that was used came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOrigin {
+    Given,
+    KeyId,
+    RootKeyId,
+    DefaultKey,
+}
+
+impl KeyOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyOrigin::Given => "given",
+            KeyOrigin::KeyId => "key_id",
+            KeyOrigin::RootKeyId => "root_key_id",
+            KeyOrigin::DefaultKey => "default_key",
+        }
+    }
+}
+
+/// The key that was used: its configuration id (`None` for a given key) and
+/// how it was chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyUsed {
+    pub id: Option<String>,
+    pub origin: KeyOrigin,
+}
+
+/// What to verify a token for, before the configuration's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Request {
+    /// `None`: capability mode.
+    pub subject: Option<String>,
+    pub resource: String,
+    /// `None`: any operation the token grants on the resource.
+    pub operation: Option<String>,
+    /// `None`: the configuration's domain.
+    pub domain: Option<String>,
+    pub prefix: Option<String>,
+    /// Unix seconds.
+    pub now: i64,
+    /// `None`: the configuration's leeway (0 without one). `Some(0)` is an
+    /// explicit "no leeway" and wins over the configuration.
+    pub leeway_seconds: Option<i64>,
+    /// `None`: the configuration's chain for the resource (none without one).
+    pub service_chain: Option<Vec<ServiceNode>>,
+    pub component: Option<String>,
+}
+
+/// Problems that are not about the token: the caller's configuration or
+/// request cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerifierError {
+    /// No key to verify with (no configuration, no key, no default).
+    NoKey { has_keys: bool },
+    /// `KeyChoice::Id` names no configured key.
+    UnknownKeyId { id: String, known: Vec<String> },
+    /// The request is unusable (e.g. an unknown component).
+    InvalidRequest(String),
+}
+
+impl fmt::Display for VerifierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifierError::NoKey { has_keys: false } => {
+                write!(f, "no public key to verify with: the configuration has no key")
+            }
+            VerifierError::NoKey { has_keys: true } => write!(
+                f,
+                "the configuration has no default key and no key for the token's root key id"
+            ),
+            VerifierError::UnknownKeyId { id, known } if known.is_empty() => {
+                write!(f, "no key {:?} in the configuration (it has no keys)", id)
+            }
+            VerifierError::UnknownKeyId { id, known } => write!(
+                f,
+                "no key {:?} in the configuration (keys: {})",
+                id,
+                known.join(", ")
+            ),
+            VerifierError::InvalidRequest(m) => write!(f, "invalid request: {}", m),
+        }
+    }
+}
+
+impl std::error::Error for VerifierError {}
+
+// ---- the outcome --------------------------------------------------------------
+
+/// The verdict. New statuses (`revoked`) are added as variants; callers
+/// match with a fallback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Status {
+    Valid,
+    /// A check or policy said no, or a limit was hit.
+    Denied,
+    /// Only time bounds failed.
+    Expired,
+    /// A signature does not verify with the key (forged, or the wrong key).
+    Invalid,
+    /// Not a token: it does not decode.
+    Malformed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Denied => "denied",
+            Status::Expired => "expired",
+            Status::Invalid => "invalid",
+            Status::Malformed => "malformed",
+        }
+    }
+}
+
+/// Why a token is not valid.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// The token does not decode.
+    Malformed(TokenInputError),
+    /// Larger than the configuration's `limits.max_token_bytes`.
+    TooLarge { max: u64 },
+    /// A signature does not verify (or cannot be read) with the key.
+    Signature(TokenError),
+    /// The Hessra rules said no.
+    Rules(HessraFailure),
+}
+
+/// The answer to one verification.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    /// `None` exactly when valid.
+    pub failure: Option<Failure>,
+    /// `None` when the token did not decode (no key was chosen).
+    pub key: Option<KeyUsed>,
+    /// The time the token was checked at, and the leeway applied.
+    pub checked_at: i64,
+    pub leeway_seconds: i64,
+    /// The subject the token is verified for (the requested one, or in
+    /// capability mode the one its rights name); `None` unless valid.
+    pub subject: Option<String>,
+    pub root_key_id: Option<u32>,
+    /// The token's earliest time bound; `None` without one or when its
+    /// signatures were not verified (an unverified bound means nothing).
+    pub expires_at: Option<i64>,
+    /// The rights of the authority block, when its signatures verified.
+    pub rights: Vec<Right>,
+}
+
+impl Outcome {
+    pub fn is_valid(&self) -> bool {
+        self.status == Status::Valid
+    }
+
+    /// The failed checks, as data.
+    pub fn failed_checks(&self) -> &[FailedCheck] {
+        match &self.failure {
+            Some(Failure::Rules(HessraFailure::Denied { failed }))
+            | Some(Failure::Rules(HessraFailure::Expired { failed, .. })) => failed,
+            _ => &[],
+        }
+    }
+
+    /// The time bound that failed, for an expired token.
+    pub fn expired_at(&self) -> Option<i64> {
+        match &self.failure {
+            Some(Failure::Rules(HessraFailure::Expired { bound, .. })) => Some(*bound),
+            _ => None,
+        }
+    }
+
+    /// A stable machine name for the failure: `denied`, `expired`,
+    /// `limit_exceeded` (a Datalog limit, or a token over a size or block
+    /// bound, malformed or not), `invalid_signature`, `invalid_token`.
+    pub fn code(&self) -> Option<&'static str> {
+        Some(match self.failure.as_ref()? {
+            // the container bounds (size, block count) are limits
+            Failure::Malformed(TokenInputError::TooLarge { .. })
+            | Failure::Malformed(TokenInputError::Token(
+                TokenError::TooLarge { .. }
+                | TokenError::Format {
+                    error: FormatError::TooManyBlocks { .. },
+                    ..
+                },
+            ))
+            | Failure::TooLarge { .. } => "limit_exceeded",
+            Failure::Malformed(_) => "invalid_token",
+            Failure::Signature(_) => "invalid_signature",
+            Failure::Rules(HessraFailure::Expired { .. }) => "expired",
+            Failure::Rules(HessraFailure::Limit(_)) => "limit_exceeded",
+            Failure::Rules(_) => "denied",
+        })
+    }
+
+    /// Why it is not valid, in words (never quoting the token).
+    pub fn reason(&self) -> Option<String> {
+        self.failure.as_ref().map(|f| f.to_string())
+    }
+
+    /// The outcome as JSON (documented in `include/hessra_ffi.h`).
+    pub fn to_json(&self) -> Value {
+        let key = self.key.as_ref().map(|k| {
+            Value::object([
+                ("id", Value::from(k.id.clone())),
+                ("origin", Value::from(k.origin.as_str())),
+            ])
+        });
+        Value::object([
+            ("status", Value::from(self.status.as_str())),
+            ("code", Value::from(self.code())),
+            ("reason", Value::from(self.reason())),
+            ("failed_checks", failed_checks_json(self.failed_checks())),
+            ("expired_at", Value::from(self.expired_at())),
+            ("key", key.unwrap_or(Value::Null)),
+            ("checked_at", Value::from(self.checked_at)),
+            ("leeway_seconds", Value::from(self.leeway_seconds)),
+            ("subject", Value::from(self.subject.clone())),
+            ("root_key_id", Value::from(self.root_key_id)),
+            ("expires_at", Value::from(self.expires_at)),
+            ("rights", rights_json(&self.rights)),
+        ])
+    }
+}
+
+/// `[{"block":N|null,"check":N,"rule":".."}]`
+pub fn failed_checks_json(checks: &[FailedCheck]) -> Value {
+    Value::Array(
+        checks
+            .iter()
+            .map(|c| {
+                let (block, check_id, rule) = match c {
+                    FailedCheck::Block {
+                        block_id,
+                        check_id,
+                        rule,
+                    } => (Value::from(*block_id), check_id, rule),
+                    FailedCheck::Authorizer { check_id, rule } => (Value::Null, check_id, rule),
+                };
+                Value::object([
+                    ("block", block),
+                    ("check", Value::from(*check_id)),
+                    ("rule", Value::from(rule.as_str())),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// `[{"subject":..,"resource":..,"operation":..}]`
+pub fn rights_json(rights: &[Right]) -> Value {
+    Value::Array(
+        rights
+            .iter()
+            .map(|r| {
+                Value::object([
+                    ("subject", Value::from(r.subject.as_str())),
+                    ("resource", Value::from(r.resource.as_str())),
+                    ("operation", Value::from(r.operation.as_str())),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// `[{"component":..,"public_key":..}]`
+pub fn service_chain_json(chain: &[ServiceNode]) -> Value {
+    Value::Array(chain.iter().map(node_json).collect())
+}
+
+// ---- the one renderer of failures ---------------------------------------------
+
+/// `2026-11-26T10:00:00Z` for a unix time, clamped at the epoch.
+pub fn rfc3339(unix: i64) -> String {
+    crate::datalog::print::format_date(unix.max(0) as u64)
+}
+
+fn write_check_list(f: &mut fmt::Formatter<'_>, sep: &str, checks: &[FailedCheck]) -> fmt::Result {
+    for (i, c) in checks.iter().enumerate() {
+        write!(f, "{}{}", if i == 0 { sep } else { "; " }, c)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for FailedCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailedCheck::Block {
+                block_id,
+                check_id,
+                rule,
+            } => write!(f, "block {} check {} failed: {}", block_id, check_id, rule),
+            FailedCheck::Authorizer { check_id, rule } => {
+                write!(f, "authorizer check {} failed: {}", check_id, rule)
+            }
+        }
+    }
+}
+
+impl fmt::Display for HessraFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HessraFailure::InvalidRequest(m) => write!(f, "invalid request: {}", m),
+            HessraFailure::Expired { bound, failed } => {
+                write!(f, "expired at {} (unix {})", rfc3339(*bound), bound)?;
+                write_check_list(f, ": ", failed)
+            }
+            HessraFailure::Denied { failed } if failed.is_empty() => {
+                write!(f, "denied: no policy matched")
+            }
+            HessraFailure::Denied { failed } => {
+                write!(f, "denied")?;
+                write_check_list(f, ": ", failed)
+            }
+            HessraFailure::Limit(l) => write!(f, "{}", AuthError::RunLimit(*l)),
+            HessraFailure::Execution(e) => write!(f, "{}", AuthError::Execution(e.clone())),
+            HessraFailure::InvalidBlockRule(b, r) => {
+                write!(f, "{}", AuthError::InvalidBlockRule(*b, r.clone()))
+            }
+        }
+    }
+}
+
+impl std::error::Error for HessraFailure {}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Malformed(e) => write!(f, "not a token: {}", e),
+            Failure::TooLarge { max } => {
+                write!(f, "token is larger than limits.max_token_bytes ({})", max)
+            }
+            Failure::Signature(e) => write!(
+                f,
+                "signature verification failed ({}): the token was not signed by this key, or was altered",
+                e
+            ),
+            Failure::Rules(r) => write!(f, "{}", r),
+        }
+    }
+}
+
+impl fmt::Display for MatchedPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MatchedPolicy::Allow(i) => write!(f, "allow policy {}", i),
+            MatchedPolicy::Deny(i) => write!(f, "deny policy {}", i),
+        }
+    }
+}
+
+/// Also the message of a general authorization (`hessra_token_authorize`).
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::Unauthorized {
+                policy: MatchedPolicy::Allow(i),
+                checks,
+            } => {
+                write!(f, "allow policy {} matched but checks failed", i)?;
+                write_check_list(f, ": ", checks)
+            }
+            AuthError::Unauthorized {
+                policy: MatchedPolicy::Deny(i),
+                checks,
+            } => {
+                write!(f, "deny policy {} matched", i)?;
+                write_check_list(f, ": ", checks)
+            }
+            AuthError::NoMatchingPolicy { checks } => {
+                write!(f, "no policy matched")?;
+                write_check_list(f, ": ", checks)
+            }
+            AuthError::RunLimit(l) => write!(f, "Datalog limit exceeded: {}", l),
+            AuthError::Execution(e) => write!(f, "expression error: {}", e),
+            AuthError::InvalidBlockRule(b, rule) => write!(
+                f,
+                "invalid rule in block {}: head variables must appear in the body: {}",
+                b, rule
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+// ---- verification -------------------------------------------------------------
+
+/// A configuration and its cache of signature-checked tokens: what a
+/// verification needs besides the token and the request. Both optional: a
+/// given key needs no configuration.
+#[derive(Clone, Copy, Default)]
+pub struct Verifier<'a> {
+    pub config: Option<&'a Config>,
+    pub cache: Option<&'a TokenCache>,
+}
+
+/// Token input for [`Verifier::verify`].
+#[derive(Clone, Copy)]
+pub enum TokenInput<'a> {
+    /// Text or raw bytes (detected).
+    Any(&'a [u8]),
+    /// Already decoded.
+    Parsed(&'a ParsedToken),
+}
+
+impl<'a> Verifier<'a> {
+    pub fn new(config: Option<&'a Config>, cache: Option<&'a TokenCache>) -> Verifier<'a> {
+        Verifier { config, cache }
+    }
+
+    fn limits(&self) -> RunLimits {
+        self.config
+            .map(|c| c.limits)
+            .unwrap_or_default()
+            .run_limits()
+    }
+
+    /// The key for a token, and how it was chosen.
+    pub fn select_key<'k>(
+        &'k self,
+        choice: KeyChoice<'k>,
+        root_key_id: Option<u32>,
+    ) -> Result<(&'k PublicKey, KeyUsed), VerifierError> {
+        let configured = |entry: &'k KeyEntry, origin| {
+            (
+                &entry.public_key,
+                KeyUsed {
+                    id: Some(entry.id.clone()),
+                    origin,
+                },
+            )
+        };
+        match choice {
+            KeyChoice::Given(key) => Ok((
+                key,
+                KeyUsed {
+                    id: None,
+                    origin: KeyOrigin::Given,
+                },
+            )),
+            KeyChoice::Id(id) => match self.config.and_then(|c| c.key(id)) {
+                Some(entry) => Ok(configured(entry, KeyOrigin::KeyId)),
+                None => Err(VerifierError::UnknownKeyId {
+                    id: id.to_string(),
+                    known: self
+                        .config
+                        .map(|c| c.keys.iter().map(|k| k.id.clone()).collect())
+                        .unwrap_or_default(),
+                }),
+            },
+            KeyChoice::Configured => {
+                let config = self.config.ok_or(VerifierError::NoKey { has_keys: false })?;
+                if let Some(id) = root_key_id {
+                    if let Some(k) = config.keys.iter().find(|k| k.root_key_id == Some(id)) {
+                        return Ok(configured(k, KeyOrigin::RootKeyId));
+                    }
+                }
+                config
+                    .default_entry()
+                    .map(|k| configured(k, KeyOrigin::DefaultKey))
+                    .ok_or(VerifierError::NoKey {
+                        has_keys: !config.keys.is_empty(),
+                    })
+            }
+        }
+    }
+
+    /// The request with the configuration's defaults applied, its component
+    /// checked against the chain.
+    pub fn effective_request(&self, req: &Request) -> Result<VerifyRequest, VerifierError> {
+        let config = self.config;
+        let service_chain = match &req.service_chain {
+            Some(chain) => chain.clone(),
+            None => config
+                .and_then(|c| c.service_chain(&req.resource))
+                .map(<[ServiceNode]>::to_vec)
+                .unwrap_or_default(),
+        };
+        let request = VerifyRequest {
+            subject: req.subject.clone(),
+            resource: req.resource.clone(),
+            operation: req.operation.clone(),
+            domain: req
+                .domain
+                .clone()
+                .or_else(|| config.and_then(|c| c.domain.clone())),
+            prefix: req.prefix.clone(),
+            now: req.now,
+            leeway_seconds: req
+                .leeway_seconds
+                .unwrap_or_else(|| config.map_or(0, |c| c.leeway_seconds))
+                .max(0),
+            service_chain,
+            component: req.component.clone(),
+        };
+        hessra::required_nodes(&request.service_chain, request.component.as_deref()).map_err(
+            |e| match e {
+                HessraFailure::InvalidRequest(m) => VerifierError::InvalidRequest(m),
+                other => VerifierError::InvalidRequest(other.to_string()),
+            },
+        )?;
+        Ok(request)
+    }
+
+    /// Verifies a token for a request. `Err` only for problems that are not
+    /// about the token (see [`VerifierError`]); everything about the token
+    /// is in the [`Outcome`].
+    pub fn verify(
+        &self,
+        token: TokenInput<'_>,
+        key: KeyChoice<'_>,
+        req: &Request,
+    ) -> Result<Outcome, VerifierError> {
+        let request = self.effective_request(req)?;
+        let mut outcome = Outcome {
+            status: Status::Malformed,
+            failure: None,
+            key: None,
+            checked_at: request.now,
+            leeway_seconds: request.leeway_seconds,
+            subject: None,
+            root_key_id: None,
+            expires_at: None,
+            rights: Vec::new(),
+        };
+        let owned;
+        let parsed = match token {
+            TokenInput::Parsed(p) => p,
+            TokenInput::Any(data) => {
+                if let Some(max) = self.text_bound(data.len()) {
+                    outcome.status = Status::Denied;
+                    outcome.failure = Some(Failure::TooLarge { max });
+                    return Ok(outcome);
+                }
+                match ParsedToken::from_any(data) {
+                    Ok(p) => {
+                        owned = p;
+                        &owned
+                    }
+                    Err(e) => {
+                        outcome.failure = Some(Failure::Malformed(e));
+                        return Ok(outcome);
+                    }
+                }
+            }
+        };
+        outcome.root_key_id = parsed.token.root_key_id();
+        let (public_key, used) = self.select_key(key, outcome.root_key_id)?;
+        outcome.key = Some(used);
+        if let Some(max) = self.config.map(|c| c.limits.max_token_bytes) {
+            if parsed.raw.len() as u64 > max {
+                outcome.status = Status::Denied;
+                outcome.failure = Some(Failure::TooLarge { max });
+                return Ok(outcome);
+            }
+        }
+        let verified = match parsed.verify(public_key, self.cache) {
+            Ok(v) => v,
+            Err(e) => {
+                outcome.status = match e {
+                    TokenError::SignatureFormat { .. }
+                    | TokenError::InvalidSignature { .. }
+                    | TokenError::InvalidProof => Status::Invalid,
+                    _ => Status::Malformed,
+                };
+                outcome.failure = Some(match outcome.status {
+                    Status::Invalid => Failure::Signature(e),
+                    _ => Failure::Malformed(TokenInputError::Token(e)),
+                });
+                return Ok(outcome);
+            }
+        };
+        outcome.expires_at = hessra::expiry(&verified.blocks);
+        outcome.rights = hessra::rights(&verified.blocks);
+        match hessra::verify(&verified, &request, &self.limits()) {
+            Ok(()) => {
+                outcome.status = Status::Valid;
+                outcome.subject = request
+                    .subject
+                    .clone()
+                    .or_else(|| granted_subject(&outcome.rights, &request));
+            }
+            Err(failure) => {
+                outcome.status = match failure {
+                    HessraFailure::Expired { .. } => Status::Expired,
+                    _ => Status::Denied,
+                };
+                outcome.failure = Some(Failure::Rules(failure));
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// `Some(max_token_bytes)` when text of `len` bytes cannot hold a token
+    /// within the configuration's size limit (refused before decoding).
+    fn text_bound(&self, len: usize) -> Option<u64> {
+        let max = self.config?.limits.max_token_bytes;
+        (len as u64 > max / 3 * 4 + 1024).then_some(max)
+    }
+
+    /// The subject the token is verified for now, whatever its rights: for
+    /// each `right(s, r, o)` of the authority block (those matching the
+    /// request's resource and operation when given), the verification in
+    /// identity mode for s, r, o; `Some(s)` when exactly one distinct
+    /// subject verifies. `req.subject` is ignored. Signatures are checked
+    /// once; `on_verification` is called for each right evaluated.
+    pub fn verified_subject(
+        &self,
+        token: &ParsedToken,
+        req: &Request,
+        mut on_verification: impl FnMut(),
+    ) -> Result<Result<Option<String>, Failure>, VerifierError> {
+        let (key, _) = self.select_key(KeyChoice::Configured, token.token.root_key_id())?;
+        if let Some(max) = self.config.map(|c| c.limits.max_token_bytes) {
+            if token.raw.len() as u64 > max {
+                return Ok(Err(Failure::TooLarge { max }));
+            }
+        }
+        let verified = match token.verify(key, self.cache) {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(Failure::Signature(e))),
+        };
+        // The configured time limit bounds the whole call, not each right (a
+        // token holds as many rights as it likes); a host interrupt stops it.
+        let mut limits = self.limits();
+        let deadline = Instant::now() + limits.max_time;
+        let filter_resource = (!req.resource.is_empty()).then_some(req.resource.as_str());
+        let mut found: Option<String> = None;
+        for right in hessra::rights(&verified.blocks) {
+            if filter_resource.is_some_and(|r| r != right.resource)
+                || req.operation.as_deref().is_some_and(|o| o != right.operation)
+                || found.as_deref() == Some(right.subject.as_str())
+            {
+                continue;
+            }
+            limits.max_time = deadline.saturating_duration_since(Instant::now());
+            if limits.max_time.is_zero() {
+                return Ok(Err(Failure::Rules(HessraFailure::Limit(RunLimit::Timeout))));
+            }
+            on_verification();
+            let request = self.effective_request(&Request {
+                subject: Some(right.subject.clone()),
+                resource: right.resource,
+                operation: Some(right.operation),
+                ..req.clone()
+            })?;
+            match hessra::verify(&verified, &request, &limits) {
+                Ok(()) if found.is_some() => return Ok(Ok(None)), // a second subject: ambiguous
+                Ok(()) => found = Some(right.subject),
+                Err(f @ HessraFailure::Limit(RunLimit::Timeout | RunLimit::Interrupted)) => {
+                    return Ok(Err(Failure::Rules(f)))
+                }
+                Err(_) => {} // this right does not verify now
+            }
+        }
+        Ok(Ok(found))
+    }
+}
+
+/// In capability mode: the one subject the token's rights name for the
+/// request's resource (and operation, when given).
+fn granted_subject(rights: &[Right], req: &VerifyRequest) -> Option<String> {
+    let mut subjects = rights
+        .iter()
+        .filter(|r| r.resource == req.resource)
+        .filter(|r| req.operation.as_deref().is_none_or(|o| o == r.operation))
+        .map(|r| r.subject.as_str());
+    let first = subjects.next()?;
+    subjects.all(|s| s == first).then(|| first.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{Algorithm, PrivateKey};
+    use crate::encoding::base64url_encode;
+    use crate::hessra::{authority_block, MintRequest};
+
+    const NOW: i64 = 1_764_151_200;
+
+    fn key() -> PrivateKey {
+        PrivateKey::generate(Algorithm::Ed25519).unwrap()
+    }
+
+    fn mint(root: &PrivateKey, exp: i64, root_key_id: Option<u32>) -> String {
+        let m = MintRequest {
+            subject: "alice".into(),
+            resource: "documents".into(),
+            operations: vec!["read".into()],
+            expires_at: Some(exp),
+            ..MintRequest::default()
+        };
+        Token::mint(root, &authority_block(&m), root_key_id)
+            .unwrap()
+            .to_base64()
+    }
+
+    fn config(root: &PrivateKey, leeway: i64) -> Config {
+        Config::from_json(&format!(
+            r#"{{"version":1,"keys":[{{"id":"dev","public_key":"{}"}}],"leeway_seconds":{}}}"#,
+            root.public().to_text(),
+            leeway
+        ))
+        .unwrap()
+    }
+
+    fn request(leeway: Option<i64>) -> Request {
+        Request {
+            subject: Some("alice".into()),
+            resource: "documents".into(),
+            operation: Some("read".into()),
+            now: NOW,
+            leeway_seconds: leeway,
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn explicit_leeway_wins_on_every_key_path() {
+        let root = key();
+        let cfg = config(&root, 60);
+        let token = mint(&root, NOW - 3, None);
+        let public = root.public();
+        let v = Verifier::new(Some(&cfg), None);
+        for choice in [KeyChoice::Configured, KeyChoice::Id("dev"), KeyChoice::Given(&public)] {
+            let given_zero = v
+                .verify(TokenInput::Any(token.as_bytes()), choice, &request(Some(0)))
+                .unwrap();
+            assert_eq!(given_zero.status, Status::Expired, "{:?}", choice);
+            assert_eq!(given_zero.leeway_seconds, 0);
+            assert_eq!(given_zero.expired_at(), Some(NOW - 3));
+            let not_given = v
+                .verify(TokenInput::Any(token.as_bytes()), choice, &request(None))
+                .unwrap();
+            assert_eq!(not_given.status, Status::Valid, "{:?}", choice);
+            assert_eq!(not_given.leeway_seconds, 60);
+        }
+    }
+
+    #[test]
+    fn statuses_and_data() {
+        let root = key();
+        let cfg = config(&root, 0);
+        let v = Verifier::new(Some(&cfg), None);
+        let token = mint(&root, NOW + 60, Some(3));
+        let ok = v
+            .verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &request(None))
+            .unwrap();
+        assert_eq!(ok.status, Status::Valid);
+        assert_eq!(ok.subject.as_deref(), Some("alice"));
+        assert_eq!(ok.root_key_id, Some(3));
+        assert_eq!(ok.expires_at, Some(NOW + 60));
+        assert_eq!(
+            ok.key,
+            Some(KeyUsed {
+                id: Some("dev".into()),
+                origin: KeyOrigin::DefaultKey
+            })
+        );
+        assert_eq!(ok.reason(), None);
+
+        // Capability mode names the subject the rights grant.
+        let mut cap = request(None);
+        cap.subject = None;
+        let r = v
+            .verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &cap)
+            .unwrap();
+        assert_eq!(r.subject.as_deref(), Some("alice"));
+
+        // Wrong operation: denied, the failed check as data.
+        let mut write = request(None);
+        write.operation = Some("write".into());
+        let r = v
+            .verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &write)
+            .unwrap();
+        assert_eq!(r.status, Status::Denied);
+        assert_eq!(r.failed_checks().len(), 1);
+        assert!(matches!(
+            r.failed_checks()[0],
+            FailedCheck::Block { block_id: 0, check_id: 0, .. }
+        ));
+        let json = r.to_json().to_string();
+        assert!(json.contains(r#""failed_checks":[{"block":0,"check":0,"rule":"check if subject($s)"#), "{json}");
+        assert!(json.contains(r#""rights":[{"subject":"alice","resource":"documents","operation":"read"}]"#), "{json}");
+
+        // Another key: invalid, no expiry reported.
+        let other = key();
+        let forged = mint(&other, NOW + 60, None);
+        let r = v
+            .verify(TokenInput::Any(forged.as_bytes()), KeyChoice::Configured, &request(None))
+            .unwrap();
+        assert_eq!(r.status, Status::Invalid);
+        assert_eq!((r.expires_at, r.rights.len()), (None, 0));
+        assert_eq!(r.code(), Some("invalid_signature"));
+
+        // Garbage: malformed, no key chosen.
+        let r = v
+            .verify(TokenInput::Any(b"not a token!"), KeyChoice::Configured, &request(None))
+            .unwrap();
+        assert_eq!((r.status, r.key.clone()), (Status::Malformed, None));
+        // Over the container's size bound: malformed, and a limit.
+        let big = "A".repeat(MAX_TOKEN_TEXT + 1);
+        let public = root.public();
+        let too_large = Verifier::default()
+            .verify(TokenInput::Any(big.as_bytes()), KeyChoice::Given(&public), &request(None))
+            .unwrap();
+        assert_eq!(
+            (too_large.status, too_large.code()),
+            (Status::Malformed, Some("limit_exceeded"))
+        );
+        assert!(r.reason().unwrap().contains("'!' at position 11"), "{:?}", r.reason());
+    }
+
+    #[test]
+    fn problems_that_are_not_about_the_token() {
+        let root = key();
+        let cfg = config(&root, 0);
+        let token = mint(&root, NOW + 60, None);
+        let v = Verifier::new(Some(&cfg), None);
+        let e = v
+            .verify(TokenInput::Any(token.as_bytes()), KeyChoice::Id("prod"), &request(None))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"no key "prod" in the configuration (keys: dev)"#
+        );
+        let none = Verifier::default();
+        assert_eq!(
+            none.verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &request(None))
+                .unwrap_err(),
+            VerifierError::NoKey { has_keys: false }
+        );
+        let mut req = request(None);
+        req.component = Some("nobody".into());
+        req.service_chain = Some(vec![]);
+        assert!(matches!(
+            v.verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &req),
+            Err(VerifierError::InvalidRequest(_))
+        ));
+    }
+
+    #[test]
+    fn one_rendering_of_failures() {
+        let failed = vec![FailedCheck::Block {
+            block_id: 1,
+            check_id: 0,
+            rule: "check if a()".into(),
+        }];
+        let e = AuthError::Unauthorized {
+            policy: MatchedPolicy::Allow(0),
+            checks: failed.clone(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "allow policy 0 matched but checks failed: block 1 check 0 failed: check if a()"
+        );
+        assert_eq!(
+            HessraFailure::Denied { failed: failed.clone() }.to_string(),
+            "denied: block 1 check 0 failed: check if a()"
+        );
+        assert_eq!(
+            HessraFailure::Expired { bound: 0, failed }.to_string(),
+            "expired at 1970-01-01T00:00:00Z (unix 0): block 1 check 0 failed: check if a()"
+        );
+        assert_eq!(
+            AuthError::NoMatchingPolicy { checks: vec![] }.to_string(),
+            "no policy matched"
+        );
+    }
+
+    #[test]
+    fn token_text_normalisation() {
+        let raw = vec![0x12u8, 0x34, 0x56, 0x78, 0x9a];
+        let text = base64url_encode(&raw);
+        for t in [
+            text.clone(),
+            format!("  Bearer {}\n", text),
+            format!("bearer   {}", text),
+            format!("biscuit:{}", text),
+            format!("{}\n{}", &text[..4], &text[4..]),
+            text.trim_end_matches('=').to_string(),
+        ] {
+            assert_eq!(normalize_token_text(&t).unwrap(), raw, "{:?}", t);
+        }
+        assert_eq!(normalize_token_text(" \n"), Err(TokenInputError::Empty));
+        // Positions count in the text as given.
+        match normalize_token_text("Bearer ab\ncd!") {
+            Err(TokenInputError::Base64(m)) => assert!(m.contains("'!' at position 12"), "{m}"),
+            other => panic!("{:?}", other),
+        }
+    }
+}
