@@ -62,7 +62,7 @@ describe('bounded work: the set bomb (issue 18)', function () {
     const out = json(r.stdout)
     assert.equal(out.valid, false)
     assert.equal(out.status, 'denied', r.stdout)
-    assert.match(String(out.reason), /^Datalog limit exceeded: time limit$/)
+    assert.match(String(out.reason), /^Datalog limit exceeded: authorization timed out$/)
   })
 
   it('an expired token carrying it is refused as quickly', () => {
@@ -72,7 +72,7 @@ describe('bounded work: the set bomb (issue 18)', function () {
     assert.equal(r.status, 1, r.stdout)
     const out = json(r.stdout)
     assert.equal(out.valid, false)
-    assert.match(String(out.reason), /time limit/)
+    assert.match(String(out.reason), /timed out/)
   })
 
   it('authorize reports the run limit, within the bound', () => {
@@ -85,6 +85,6 @@ describe('bounded work: the set bomb (issue 18)', function () {
     const out = json<{authorized: boolean; error: {kind: string; message: string}}>(r.stdout)
     assert.equal(out.authorized, false)
     assert.equal(out.error.kind, 'run_limit', r.stdout)
-    assert.match(out.error.message, /time limit/)
+    assert.match(out.error.message, /timed out/)
   })
 })

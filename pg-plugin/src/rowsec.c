@@ -411,7 +411,8 @@ resource_answer(FunctionCallInfo fcinfo, RowsecMemo *memo, const char *token,
 	cfg = hessra_get_config();
 	ts = GetCurrentStatementStartTimestamp();
 	gen = hessra_config_generation();
-	leeway = hessra_request_leeway();
+	/* the setting (-1: the configuration's, which config_gen covers) */
+	leeway = hessra_leeway_seconds;
 	if (!PG_ARGISNULL(operation_arg))
 	{
 		text	   *t = PG_GETARG_TEXT_PP(operation_arg);
