@@ -36,7 +36,10 @@ fn now_us(wall: bool, origin: Instant) -> f64 {
     if wall {
         return origin.elapsed().as_secs_f64() * 1e6;
     }
-    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: a valid out pointer; the clock id exists on Linux.
     unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as f64 * 1e6 + ts.tv_nsec as f64 / 1e3
@@ -54,7 +57,9 @@ fn median(mut xs: Vec<f64>) -> f64 {
 
 /// Median over `reps` batches of ~`batch_ms`, in µs per call; the variants are interleaved.
 fn side_by_side(fs: &mut [&mut dyn FnMut()], reps: usize, batch_ms: f64) -> Vec<f64> {
-    let wall = std::env::var("BENCH_CLOCK").map(|v| v == "wall").unwrap_or(false);
+    let wall = std::env::var("BENCH_CLOCK")
+        .map(|v| v == "wall")
+        .unwrap_or(false);
     let origin = Instant::now();
     let mut iters = Vec::new();
     for f in fs.iter_mut() {
@@ -81,18 +86,29 @@ fn side_by_side(fs: &mut [&mut dyn FnMut()], reps: usize, batch_ms: f64) -> Vec<
 }
 
 fn main() {
-    let reps: usize = std::env::var("BENCH_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(9);
-    let batch_ms: f64 = std::env::var("BENCH_BATCH_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(60.0);
+    let reps: usize = std::env::var("BENCH_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(9);
+    let batch_ms: f64 = std::env::var("BENCH_BATCH_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60.0);
     let stdin = io::stdin();
     let mut out = io::stdout();
     for line in stdin.lock().lines() {
         let line = line.expect("stdin");
         let mut parts = line.split_whitespace();
-        let (Some(key_text), Some(token_text)) = (parts.next(), parts.next()) else { continue };
+        let (Some(key_text), Some(token_text)) = (parts.next(), parts.next()) else {
+            continue;
+        };
 
         // --- the verifier, from token text to outcome
         let root = PublicKey::parse_any(key_text).expect("root key");
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
         let req = Request {
             subject: Some("alice".into()),
             resource: "res1".into(),
@@ -100,7 +116,15 @@ fn main() {
             now,
             ..Request::default()
         };
-        let verify = || Verifier::default().verify(TokenInput::Any(token_text.as_bytes()), KeyChoice::Given(&root), &req).unwrap();
+        let verify = || {
+            Verifier::default()
+                .verify(
+                    TokenInput::Any(token_text.as_bytes()),
+                    KeyChoice::Given(&root),
+                    &req,
+                )
+                .unwrap()
+        };
         assert_eq!(verify().status, Status::Valid, "the token does not verify");
 
         // --- signature chain only
@@ -117,7 +141,11 @@ fn main() {
         let msg = vec![0x5au8; msg_len];
         let mut checks: Vec<(PublicKey, Vec<u8>)> = Vec::new();
         for i in 0..blocks {
-            let alg = if i == 0 { root.algorithm() } else { Algorithm::Ed25519 };
+            let alg = if i == 0 {
+                root.algorithm()
+            } else {
+                Algorithm::Ed25519
+            };
             let sk = PrivateKey::generate(alg).unwrap();
             let sig = sk.sign(&msg).unwrap();
             let pk = sk.public();

@@ -205,10 +205,18 @@ impl<V> Lru<V> {
             }
             return;
         }
-        while !self.map.is_empty() && (self.map.len() >= self.capacity || self.bytes + weight > self.max_bytes) {
+        while !self.map.is_empty()
+            && (self.map.len() >= self.capacity || self.bytes + weight > self.max_bytes)
+        {
             self.evict_tail();
         }
-        let node = Node { key, value: Some(value), weight, prev: NIL, next: NIL };
+        let node = Node {
+            key,
+            value: Some(value),
+            weight,
+            prev: NIL,
+            next: NIL,
+        };
         let slot = match self.free.pop() {
             Some(i) => {
                 self.nodes[i] = node;

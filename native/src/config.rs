@@ -984,7 +984,10 @@ mod tests {
         // The configuration file itself.
         chmod(&cfg_path, 0o646);
         let e = Config::from_trusted_file(&cfg_path, &mine).unwrap_err();
-        assert_eq!((e.kind.clone(), e.field.as_str()), (ConfigErrorKind::Untrusted, ""));
+        assert_eq!(
+            (e.kind.clone(), e.field.as_str()),
+            (ConfigErrorKind::Untrusted, "")
+        );
         chmod(&cfg_path, 0o644);
 
         // Not a regular file: a directory, and a FIFO (refused before it is

@@ -173,11 +173,13 @@ fn decode_base64_at(data: &[u8], full: &str, offset: usize) -> Result<Vec<u8>, E
         let x = u32::from(DECODE[c[2] as usize]);
         let d = u32::from(DECODE[c[3] as usize]);
         if (a | b | x | d) >= 64 {
-            return Err(first_invalid(body, full, offset).unwrap_or(EncodingError::InvalidCharacter {
-                encoding: "base64",
-                position: offset,
-                found: '\u{fffd}',
-            }));
+            return Err(first_invalid(body, full, offset).unwrap_or(
+                EncodingError::InvalidCharacter {
+                    encoding: "base64",
+                    position: offset,
+                    found: '\u{fffd}',
+                },
+            ));
         }
         let n = (a << 18) | (b << 12) | (x << 6) | d;
         out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
@@ -388,14 +390,30 @@ mod tests {
                 let bad = String::from_utf8(bad).unwrap();
                 assert_eq!(
                     base64url_decode(&bad),
-                    Err(EncodingError::InvalidCharacter { encoding: "base64", position: pos, found: '!' })
+                    Err(EncodingError::InvalidCharacter {
+                        encoding: "base64",
+                        position: pos,
+                        found: '!'
+                    })
                 );
             }
         }
         // non-canonical tails
-        assert_eq!(base64url_decode("AB"), Err(EncodingError::NonCanonical { position: 1 }));
-        assert_eq!(base64url_decode("AAB"), Err(EncodingError::NonCanonical { position: 2 }));
-        assert_eq!(base64url_decode("AAAAA").unwrap_err(), EncodingError::InvalidLength { encoding: "base64", length: 5 });
+        assert_eq!(
+            base64url_decode("AB"),
+            Err(EncodingError::NonCanonical { position: 1 })
+        );
+        assert_eq!(
+            base64url_decode("AAB"),
+            Err(EncodingError::NonCanonical { position: 2 })
+        );
+        assert_eq!(
+            base64url_decode("AAAAA").unwrap_err(),
+            EncodingError::InvalidLength {
+                encoding: "base64",
+                length: 5
+            }
+        );
     }
 
     #[test]

@@ -39,7 +39,10 @@ pub const MAX_TOKEN_TEXT: usize = MAX_TOKEN_BYTES / 3 * 4 + 1024;
 #[derive(Clone, Debug, PartialEq)]
 pub enum TokenInputError {
     /// Longer than the text or byte bound (`what` says which).
-    TooLarge { what: &'static str, max: usize },
+    TooLarge {
+        what: &'static str,
+        max: usize,
+    },
     Empty,
     /// Not base64url; the message never quotes the input.
     Base64(String),
@@ -273,7 +276,10 @@ impl fmt::Display for VerifierError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VerifierError::NoKey { has_keys: false } => {
-                write!(f, "no public key to verify with: the configuration has no key")
+                write!(
+                    f,
+                    "no public key to verify with: the configuration has no key"
+                )
             }
             VerifierError::NoKey { has_keys: true } => write!(
                 f,
@@ -662,7 +668,9 @@ impl<'a> Verifier<'a> {
                 }),
             },
             KeyChoice::Configured => {
-                let config = self.config.ok_or(VerifierError::NoKey { has_keys: false })?;
+                let config = self
+                    .config
+                    .ok_or(VerifierError::NoKey { has_keys: false })?;
                 if let Some(id) = root_key_id {
                     if let Some(k) = config.keys.iter().find(|k| k.root_key_id == Some(id)) {
                         return Ok(configured(k, KeyOrigin::RootKeyId));
@@ -841,7 +849,10 @@ impl<'a> Verifier<'a> {
         let mut found: Option<String> = None;
         for right in hessra::rights(&verified.blocks) {
             if filter_resource.is_some_and(|r| r != right.resource)
-                || req.operation.as_deref().is_some_and(|o| o != right.operation)
+                || req
+                    .operation
+                    .as_deref()
+                    .is_some_and(|o| o != right.operation)
                 || found.as_deref() == Some(right.subject.as_str())
             {
                 continue;
@@ -935,7 +946,11 @@ mod tests {
         let token = mint(&root, NOW - 3, None);
         let public = root.public();
         let v = Verifier::new(Some(&cfg), None);
-        for choice in [KeyChoice::Configured, KeyChoice::Id("dev"), KeyChoice::Given(&public)] {
+        for choice in [
+            KeyChoice::Configured,
+            KeyChoice::Id("dev"),
+            KeyChoice::Given(&public),
+        ] {
             let given_zero = v
                 .verify(TokenInput::Any(token.as_bytes()), choice, &request(Some(0)))
                 .unwrap();
@@ -957,7 +972,11 @@ mod tests {
         let v = Verifier::new(Some(&cfg), None);
         let token = mint(&root, NOW + 60, Some(3));
         let ok = v
-            .verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &request(None))
+            .verify(
+                TokenInput::Any(token.as_bytes()),
+                KeyChoice::Configured,
+                &request(None),
+            )
             .unwrap();
         assert_eq!(ok.status, Status::Valid);
         assert_eq!(ok.subject.as_deref(), Some("alice"));
@@ -976,7 +995,11 @@ mod tests {
         let mut cap = request(None);
         cap.subject = None;
         let r = v
-            .verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &cap)
+            .verify(
+                TokenInput::Any(token.as_bytes()),
+                KeyChoice::Configured,
+                &cap,
+            )
             .unwrap();
         assert_eq!(r.subject.as_deref(), Some("alice"));
 
@@ -984,23 +1007,43 @@ mod tests {
         let mut write = request(None);
         write.operation = Some("write".into());
         let r = v
-            .verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &write)
+            .verify(
+                TokenInput::Any(token.as_bytes()),
+                KeyChoice::Configured,
+                &write,
+            )
             .unwrap();
         assert_eq!(r.status, Status::Denied);
         assert_eq!(r.failed_checks().len(), 1);
         assert!(matches!(
             r.failed_checks()[0],
-            FailedCheck::Block { block_id: 0, check_id: 0, .. }
+            FailedCheck::Block {
+                block_id: 0,
+                check_id: 0,
+                ..
+            }
         ));
         let json = r.to_json().to_string();
-        assert!(json.contains(r#""failed_checks":[{"block":0,"check":0,"rule":"check if subject($s)"#), "{json}");
-        assert!(json.contains(r#""rights":[{"subject":"alice","resource":"documents","operation":"read"}]"#), "{json}");
+        assert!(
+            json.contains(r#""failed_checks":[{"block":0,"check":0,"rule":"check if subject($s)"#),
+            "{json}"
+        );
+        assert!(
+            json.contains(
+                r#""rights":[{"subject":"alice","resource":"documents","operation":"read"}]"#
+            ),
+            "{json}"
+        );
 
         // Another key: invalid, no expiry reported.
         let other = key();
         let forged = mint(&other, NOW + 60, None);
         let r = v
-            .verify(TokenInput::Any(forged.as_bytes()), KeyChoice::Configured, &request(None))
+            .verify(
+                TokenInput::Any(forged.as_bytes()),
+                KeyChoice::Configured,
+                &request(None),
+            )
             .unwrap();
         assert_eq!(r.status, Status::Invalid);
         assert_eq!((r.expires_at, r.rights.len()), (None, 0));
@@ -1008,20 +1051,32 @@ mod tests {
 
         // Garbage: malformed, no key chosen.
         let r = v
-            .verify(TokenInput::Any(b"not a token!"), KeyChoice::Configured, &request(None))
+            .verify(
+                TokenInput::Any(b"not a token!"),
+                KeyChoice::Configured,
+                &request(None),
+            )
             .unwrap();
         assert_eq!((r.status, r.key.clone()), (Status::Malformed, None));
         // Over the container's size bound: malformed, and a limit.
         let big = "A".repeat(MAX_TOKEN_TEXT + 1);
         let public = root.public();
         let too_large = Verifier::default()
-            .verify(TokenInput::Any(big.as_bytes()), KeyChoice::Given(&public), &request(None))
+            .verify(
+                TokenInput::Any(big.as_bytes()),
+                KeyChoice::Given(&public),
+                &request(None),
+            )
             .unwrap();
         assert_eq!(
             (too_large.status, too_large.code()),
             (Status::Malformed, Some("limit_exceeded"))
         );
-        assert!(r.reason().unwrap().contains("'!' at position 11"), "{:?}", r.reason());
+        assert!(
+            r.reason().unwrap().contains("'!' at position 11"),
+            "{:?}",
+            r.reason()
+        );
     }
 
     #[test]
@@ -1031,7 +1086,11 @@ mod tests {
         let token = mint(&root, NOW + 60, None);
         let v = Verifier::new(Some(&cfg), None);
         let e = v
-            .verify(TokenInput::Any(token.as_bytes()), KeyChoice::Id("prod"), &request(None))
+            .verify(
+                TokenInput::Any(token.as_bytes()),
+                KeyChoice::Id("prod"),
+                &request(None),
+            )
             .unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -1039,15 +1098,23 @@ mod tests {
         );
         let none = Verifier::default();
         assert_eq!(
-            none.verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &request(None))
-                .unwrap_err(),
+            none.verify(
+                TokenInput::Any(token.as_bytes()),
+                KeyChoice::Configured,
+                &request(None)
+            )
+            .unwrap_err(),
             VerifierError::NoKey { has_keys: false }
         );
         let mut req = request(None);
         req.component = Some("nobody".into());
         req.service_chain = Some(vec![]);
         assert!(matches!(
-            v.verify(TokenInput::Any(token.as_bytes()), KeyChoice::Configured, &req),
+            v.verify(
+                TokenInput::Any(token.as_bytes()),
+                KeyChoice::Configured,
+                &req
+            ),
             Err(VerifierError::InvalidRequest(_))
         ));
     }
@@ -1068,7 +1135,10 @@ mod tests {
             "allow policy 0 matched but checks failed: block 1 check 0 failed: check if a()"
         );
         assert_eq!(
-            HessraFailure::Denied { failed: failed.clone() }.to_string(),
+            HessraFailure::Denied {
+                failed: failed.clone()
+            }
+            .to_string(),
             "denied: block 1 check 0 failed: check if a()"
         );
         assert_eq!(

@@ -70,7 +70,9 @@ fn cache_footprint(key_text: &str, tokens: &[(String, String)], now: i64) -> (is
             now,
             ..Request::default()
         };
-        let outcome = verifier.verify(TokenInput::Any(t.as_bytes()), KeyChoice::Configured, &req).unwrap();
+        let outcome = verifier
+            .verify(TokenInput::Any(t.as_bytes()), KeyChoice::Configured, &req)
+            .unwrap();
         assert_eq!(outcome.status, Status::Valid);
         drop(outcome);
     }
@@ -86,7 +88,10 @@ fn cache_entry_memory() {
     const BUDGET: isize = 2_000_000;
     let root = PrivateKey::generate(Algorithm::Ed25519).unwrap();
     let key = root.public().to_text();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
 
     // Hessra tokens as the issuer mints them (about 300 bytes, 408 as text).
     let hessra: Vec<(String, String)> = (0..N)
@@ -99,7 +104,12 @@ fn cache_entry_memory() {
                 expires_at: Some(now + 3600),
                 ..MintRequest::default()
             };
-            (subject, Token::mint(&root, &authority_block(&m), None).unwrap().to_base64())
+            (
+                subject,
+                Token::mint(&root, &authority_block(&m), None)
+                    .unwrap()
+                    .to_base64(),
+            )
         })
         .collect();
     let text_len = hessra.iter().map(|(_, t)| t.len()).sum::<usize>() / N;
@@ -112,7 +122,10 @@ fn cache_entry_memory() {
         bytes as f64 / 1e6
     );
     assert!(bytes <= BUDGET, "the default cache holds more than 2 MB");
-    assert!(entries >= 700, "typical tokens: most of the {N} are cached ({entries})");
+    assert!(
+        entries >= 700,
+        "typical tokens: most of the {N} are cached ({entries})"
+    );
 
     // Large tokens (200 facts each, about 6 KB): the memory budget, not
     // the entry count, bounds the cache.
@@ -124,7 +137,10 @@ fn cache_entry_memory() {
                 code.push_str(&format!("fact{j}(\"value-{i}-{j}\", {j});"));
             }
             let block = parse_block(&code).unwrap();
-            (subject, Token::mint(&root, &block, None).unwrap().to_base64())
+            (
+                subject,
+                Token::mint(&root, &block, None).unwrap().to_base64(),
+            )
         })
         .collect();
     let text_len = large.iter().map(|(_, t)| t.len()).sum::<usize>() / N;
@@ -133,6 +149,12 @@ fn cache_entry_memory() {
         "cache, {N} tokens of {text_len} characters: {entries} cached, {bytes} bytes as glibc chunks ({:.2} MB)",
         bytes as f64 / 1e6
     );
-    assert!(bytes <= BUDGET, "large tokens: the default cache holds more than 2 MB");
-    assert!(entries < N as u64 / 4, "large tokens: the memory budget bounds the entries ({entries})");
+    assert!(
+        bytes <= BUDGET,
+        "large tokens: the default cache holds more than 2 MB"
+    );
+    assert!(
+        entries < N as u64 / 4,
+        "large tokens: the memory budget bounds the entries ({entries})"
+    );
 }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use hessra_ffi::crypto::{Algorithm, PublicKey};
 use hessra_ffi::datalog::{
-    print::block_source, AuthError, Authorization, ConformanceExterns, FailedCheck, MatchedPolicy, RunLimits,
-    AUTHORIZER_ID,
+    print::block_source, AuthError, Authorization, ConformanceExterns, FailedCheck, MatchedPolicy,
+    RunLimits, AUTHORIZER_ID,
 };
 use hessra_ffi::encoding::{hex_decode, hex_encode};
 use hessra_ffi::json::Value;
@@ -32,7 +32,11 @@ fn describe_checks(checks: &[FailedCheck]) -> String {
     let parts: Vec<String> = checks
         .iter()
         .map(|c| match c {
-            FailedCheck::Block { block_id, check_id, rule } => format!("Block({block_id},{check_id},{rule})"),
+            FailedCheck::Block {
+                block_id,
+                check_id,
+                rule,
+            } => format!("Block({block_id},{check_id},{rule})"),
             FailedCheck::Authorizer { check_id, rule } => format!("Authorizer({check_id},{rule})"),
         })
         .collect();
@@ -49,7 +53,9 @@ fn describe_auth_error(e: &AuthError) -> String {
             };
             format!("Unauthorized({p},[{}])", describe_checks(checks))
         }
-        AuthError::NoMatchingPolicy { checks } => format!("NoMatchingPolicy([{}])", describe_checks(checks)),
+        AuthError::NoMatchingPolicy { checks } => {
+            format!("NoMatchingPolicy([{}])", describe_checks(checks))
+        }
         AuthError::RunLimit(l) => format!("RunLimit({l:?})"),
         AuthError::Execution(x) => format!("Execution({})", execution_name(&format!("{x:?}"))),
     }
@@ -57,7 +63,11 @@ fn describe_auth_error(e: &AuthError) -> String {
 
 /// `Overflow`, `ShadowedVariable`, ...: the variant name without payload.
 fn execution_name(debug: &str) -> String {
-    debug.split(['(', ' ', '{']).next().unwrap_or(debug).to_string()
+    debug
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or(debug)
+        .to_string()
 }
 
 fn describe_expected(v: &Value) -> String {
@@ -73,22 +83,35 @@ fn describe_expected(v: &Value) -> String {
             } else {
                 format!("Deny({})", policy.get("Deny").unwrap().as_i64().unwrap())
             };
-            return format!("Unauthorized({p},[{}])", expected_checks(u.get("checks").unwrap()));
+            return format!(
+                "Unauthorized({p},[{}])",
+                expected_checks(u.get("checks").unwrap())
+            );
         }
         if let Some(n) = logic.get("NoMatchingPolicy") {
-            return format!("NoMatchingPolicy([{}])", expected_checks(n.get("checks").unwrap()));
+            return format!(
+                "NoMatchingPolicy([{}])",
+                expected_checks(n.get("checks").unwrap())
+            );
         }
         if let Some(r) = logic.get("InvalidBlockRule") {
             let a = r.as_array().unwrap();
-            return format!("InvalidBlockRule({},{})", a[0].as_i64().unwrap(), a[1].as_str().unwrap());
+            return format!(
+                "InvalidBlockRule({},{})",
+                a[0].as_i64().unwrap(),
+                a[1].as_str().unwrap()
+            );
         }
         panic!("unexpected FailedLogic shape {logic}");
     }
     if let Some(x) = err.get("Execution") {
-        let name = x.as_str().map(|s| s.to_string()).unwrap_or_else(|| match x.as_object() {
-            Some(o) => o[0].0.clone(),
-            None => x.to_string(),
-        });
+        let name = x
+            .as_str()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| match x.as_object() {
+                Some(o) => o[0].0.clone(),
+                None => x.to_string(),
+            });
         return format!("Execution({name})");
     }
     if let Some(r) = err.get("RunLimit") {
@@ -129,7 +152,13 @@ fn expected_checks(v: &Value) -> String {
 fn origin_text(origin: &BTreeSet<usize>) -> Vec<String> {
     origin
         .iter()
-        .map(|&o| if o == AUTHORIZER_ID { "null".to_string() } else { o.to_string() })
+        .map(|&o| {
+            if o == AUTHORIZER_ID {
+                "null".to_string()
+            } else {
+                o.to_string()
+            }
+        })
         .collect()
 }
 
@@ -141,8 +170,11 @@ fn sorted_origin(mut ids: Vec<String>) -> String {
 
 /// The world's facts as a sorted list of "origins|fact" lines.
 fn world_facts(auth: &Authorization) -> Vec<String> {
-    let mut out: Vec<String> =
-        auth.facts.iter().map(|(o, f)| format!("{}|{}", sorted_origin(origin_text(o)), f)).collect();
+    let mut out: Vec<String> = auth
+        .facts
+        .iter()
+        .map(|(o, f)| format!("{}|{}", sorted_origin(origin_text(o)), f))
+        .collect();
     out.sort();
     out
 }
@@ -156,10 +188,20 @@ fn expected_world_facts(world: &Value) -> Vec<String> {
             .as_array()
             .unwrap()
             .iter()
-            .map(|o| if o.is_null() { "null".to_string() } else { o.as_i64().unwrap().to_string() })
+            .map(|o| {
+                if o.is_null() {
+                    "null".to_string()
+                } else {
+                    o.as_i64().unwrap().to_string()
+                }
+            })
             .collect();
         for f in group.get("facts").unwrap().as_array().unwrap() {
-            out.push(format!("{}|{}", sorted_origin(origin.clone()), f.as_str().unwrap()));
+            out.push(format!(
+                "{}|{}",
+                sorted_origin(origin.clone()),
+                f.as_str().unwrap()
+            ));
         }
     }
     out.sort();
@@ -190,7 +232,9 @@ fn run_sample(case: &Value, root: &PublicKey) -> Vec<String> {
             for (name, v) in validations {
                 let expected = describe_expected(v.get("result").unwrap());
                 if expected != "Format" {
-                    problems.push(format!("[{name}] token rejected ({e}), expected {expected}"));
+                    problems.push(format!(
+                        "[{name}] token rejected ({e}), expected {expected}"
+                    ));
                 }
             }
             return problems;
@@ -200,23 +244,50 @@ fn run_sample(case: &Value, root: &PublicKey) -> Vec<String> {
     // Blocks as samples.json prints them.
     let expected_blocks = case.get("token").unwrap().as_array().unwrap();
     if expected_blocks.len() != token.blocks.len() {
-        problems.push(format!("{} blocks, expected {}", token.blocks.len(), expected_blocks.len()));
+        problems.push(format!(
+            "{} blocks, expected {}",
+            token.blocks.len(),
+            expected_blocks.len()
+        ));
     }
     for (i, (block, exp)) in token.blocks.iter().zip(expected_blocks).enumerate() {
         let code = block_source(&block.code);
         if code != exp.get("code").unwrap().as_str().unwrap() {
-            problems.push(format!("block {i} code:\n{code}\nexpected:\n{}", exp.get("code").unwrap().as_str().unwrap()));
+            problems.push(format!(
+                "block {i} code:\n{code}\nexpected:\n{}",
+                exp.get("code").unwrap().as_str().unwrap()
+            ));
         }
-        let syms: Vec<&str> = exp.get("symbols").unwrap().as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let syms: Vec<&str> = exp
+            .get("symbols")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
         if block.symbols.iter().map(|s| s.as_str()).collect::<Vec<_>>() != syms {
-            problems.push(format!("block {i} symbols {:?}, expected {syms:?}", block.symbols));
+            problems.push(format!(
+                "block {i} symbols {:?}, expected {syms:?}",
+                block.symbols
+            ));
         }
-        let keys: Vec<&str> =
-            exp.get("public_keys").unwrap().as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let keys: Vec<&str> = exp
+            .get("public_keys")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
         if block.public_keys.iter().map(key_text).collect::<Vec<_>>() != keys {
             problems.push(format!("block {i} public keys differ"));
         }
-        let ext = exp.get("external_key").unwrap().as_str().map(|s| s.to_string());
+        let ext = exp
+            .get("external_key")
+            .unwrap()
+            .as_str()
+            .map(|s| s.to_string());
         if block.external_key.as_ref().map(key_text) != ext {
             problems.push(format!("block {i} external key differs"));
         }
@@ -227,7 +298,10 @@ fn run_sample(case: &Value, root: &PublicKey) -> Vec<String> {
 
     for (name, v) in validations {
         let expected = describe_expected(v.get("result").unwrap());
-        let code = v.get("authorizer_code").and_then(|c| c.as_str()).unwrap_or("");
+        let code = v
+            .get("authorizer_code")
+            .and_then(|c| c.as_str())
+            .unwrap_or("");
         let authorizer = match parse_authorizer(code) {
             Ok(a) => a,
             Err(e) => {
@@ -244,11 +318,17 @@ fn run_sample(case: &Value, root: &PublicKey) -> Vec<String> {
             if auth.result.is_ok() || matches!(auth.result, Err(AuthError::Unauthorized { .. })) {
                 let (got, want) = (world_facts(&auth), expected_world_facts(world));
                 if got != want {
-                    problems.push(format!("[{name}] world facts {got:?}\n   expected {want:?}"));
+                    problems.push(format!(
+                        "[{name}] world facts {got:?}\n   expected {want:?}"
+                    ));
                 }
             }
         }
-        let ids: Vec<String> = token.revocation_ids().iter().map(|r| hex_encode(r)).collect();
+        let ids: Vec<String> = token
+            .revocation_ids()
+            .iter()
+            .map(|r| hex_encode(r))
+            .collect();
         let want: Vec<String> = v
             .get("revocation_ids")
             .and_then(|r| r.as_array())
@@ -287,5 +367,9 @@ fn all_conformance_samples() {
     println!("conformance: {passed}/{} samples pass", cases.len());
     eprintln!("conformance: {passed}/{} samples pass", cases.len());
     assert_eq!(cases.len(), 37, "expected the 37 official samples");
-    assert!(failures.is_empty(), "{} conformance samples fail", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} conformance samples fail",
+        failures.len()
+    );
 }

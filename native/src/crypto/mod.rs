@@ -309,7 +309,10 @@ impl PublicKey {
     /// refuses small-order keys) or compared with keys that passed one.
     ///
     /// [`verify`]: PublicKey::verify
-    pub(crate) fn from_token_bytes(algorithm: Algorithm, bytes: &[u8]) -> Result<PublicKey, CryptoError> {
+    pub(crate) fn from_token_bytes(
+        algorithm: Algorithm,
+        bytes: &[u8],
+    ) -> Result<PublicKey, CryptoError> {
         match algorithm {
             Algorithm::Ed25519 => {
                 if bytes.len() != 32 {
@@ -435,7 +438,9 @@ impl PublicKey {
             // Quote the name only when it looks like one: the text may be
             // anything a user pasted into a configuration.
             _ if alg.len() <= 24
-                && alg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+                && alg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
             {
                 return Err(CryptoError::UnsupportedAlgorithm(format!(
                     "`{alg}` (expected `ed25519` or `secp256r1`)"
@@ -1100,7 +1105,10 @@ sF6WBfSSYgUQwVc=
                 let mut k = bad;
                 k[31] |= sign;
                 assert!(
-                    matches!(PublicKey::from_bytes(Algorithm::Ed25519, &k), Err(CryptoError::InvalidKey(_))),
+                    matches!(
+                        PublicKey::from_bytes(Algorithm::Ed25519, &k),
+                        Err(CryptoError::InvalidKey(_))
+                    ),
                     "{}",
                     hex_encode(&k)
                 );
@@ -1199,15 +1207,24 @@ sF6WBfSSYgUQwVc=
         for (what, k) in &invalid {
             assert!(!openssl::ed25519_point_decodes(k).unwrap(), "{what}");
             assert!(
-                matches!(PublicKey::from_bytes(Algorithm::Ed25519, k), Err(CryptoError::InvalidKey(_))),
+                matches!(
+                    PublicKey::from_bytes(Algorithm::Ed25519, k),
+                    Err(CryptoError::InvalidKey(_))
+                ),
                 "{what}"
             );
-            assert!(PublicKey::parse_any(&format!("ed25519/{}", hex_encode(k))).is_err(), "{what}");
+            assert!(
+                PublicKey::parse_any(&format!("ed25519/{}", hex_encode(k))).is_err(),
+                "{what}"
+            );
             assert!(PublicKey::parse_any(&hex_encode(k)).is_err(), "{what}");
         }
         // The corpus case key-ed25519-not-on-curve, and the same y in a PEM.
         let mut y2 = le_y(2);
-        assert!(PublicKey::parse_any("ed25519/0200000000000000000000000000000000000000000000000000000000000000").is_err());
+        assert!(PublicKey::parse_any(
+            "ed25519/0200000000000000000000000000000000000000000000000000000000000000"
+        )
+        .is_err());
         let good = PublicKey::from_bytes(Algorithm::Ed25519, &h(valid[0])).unwrap();
         let mut der = good.to_der().unwrap();
         let n = der.len();

@@ -590,9 +590,8 @@ const ED25519_P: [u8; 32] = {
 /// d = -121665 / 121666 mod p, big-endian (RFC 8032 section 5.1; the
 /// relation is checked by a unit test).
 const ED25519_D: [u8; 32] = [
-    0x52, 0x03, 0x6c, 0xee, 0x2b, 0x6f, 0xfe, 0x73, 0x8c, 0xc7, 0x40, 0x79, 0x77, 0x79, 0xe8,
-    0x98, 0x00, 0x70, 0x0a, 0x4d, 0x41, 0x41, 0xd8, 0xab, 0x75, 0xeb, 0x4d, 0xca, 0x13, 0x59,
-    0x78, 0xa3,
+    0x52, 0x03, 0x6c, 0xee, 0x2b, 0x6f, 0xfe, 0x73, 0x8c, 0xc7, 0x40, 0x79, 0x77, 0x79, 0xe8, 0x98,
+    0x00, 0x70, 0x0a, 0x4d, 0x41, 0x41, 0xd8, 0xab, 0x75, 0xeb, 0x4d, 0xca, 0x13, 0x59, 0x78, 0xa3,
 ];
 
 /// An owned, non-secret `BIGNUM`.
@@ -622,12 +621,18 @@ impl Bn {
 
     fn from_be(bytes: &[u8; 32]) -> Result<Bn, CryptoError> {
         // SAFETY: bytes is readable for 32 bytes; a null `ret` allocates.
-        Bn::owned(unsafe { BN_bin2bn(bytes.as_ptr(), 32, ptr::null_mut()) }, "BN_bin2bn")
+        Bn::owned(
+            unsafe { BN_bin2bn(bytes.as_ptr(), 32, ptr::null_mut()) },
+            "BN_bin2bn",
+        )
     }
 
     fn from_le(bytes: &[u8; 32]) -> Result<Bn, CryptoError> {
         // SAFETY: bytes is readable for 32 bytes; a null `ret` allocates.
-        Bn::owned(unsafe { BN_lebin2bn(bytes.as_ptr(), 32, ptr::null_mut()) }, "BN_lebin2bn")
+        Bn::owned(
+            unsafe { BN_lebin2bn(bytes.as_ptr(), 32, ptr::null_mut()) },
+            "BN_lebin2bn",
+        )
     }
 
     fn is_zero(&self) -> bool {
@@ -702,7 +707,10 @@ pub(super) fn ed25519_point_decodes(encoding: &[u8; 32]) -> Result<bool, CryptoE
     // BN_mod_inverse + BN_mod_sqrt) is 1. It is never 0 here (u, v ≠ 0).
     let w = Bn::new()?;
     // SAFETY: all valid, as above.
-    bn_ok(unsafe { BN_mod_mul(w.0, u.0, v.0, p.0, ctx.0) }, "BN_mod_mul")?;
+    bn_ok(
+        unsafe { BN_mod_mul(w.0, u.0, v.0, p.0, ctx.0) },
+        "BN_mod_mul",
+    )?;
     // SAFETY: w, p, ctx valid; p is odd, as BN_kronecker requires.
     match unsafe { BN_kronecker(w.0, p.0, ctx.0) } {
         1 => Ok(true),
@@ -1051,7 +1059,10 @@ mod tests {
         let mut a = [0u8; 32];
         a[29..].copy_from_slice(&[0x01, 0xdb, 0x41]); // 121665
         let a = Bn::from_be(&a).unwrap();
-        let (p, d) = (Bn::from_be(&ED25519_P).unwrap(), Bn::from_be(&ED25519_D).unwrap());
+        let (p, d) = (
+            Bn::from_be(&ED25519_P).unwrap(),
+            Bn::from_be(&ED25519_D).unwrap(),
+        );
         let r = Bn::new().unwrap();
         // SAFETY: all valid BIGNUMs; BN_CTX_new's result is checked and freed.
         unsafe {
@@ -1075,14 +1086,20 @@ mod tests {
     /// all refused.
     #[test]
     fn ed25519_small_y_table() {
-        let decodes = [true, true, false, true, true, true, true, false, false, true, true, false];
+        let decodes = [
+            true, true, false, true, true, true, true, false, false, true, true, false,
+        ];
         for (y, &expected) in decodes.iter().enumerate() {
             let mut enc = [0u8; 32];
             enc[0] = y as u8;
             assert_eq!(ed25519_point_decodes(&enc).unwrap(), expected, "y = {y}");
             enc[31] = 0x80;
             // x = 0 only for y = 1: its sign bit must be clear.
-            assert_eq!(ed25519_point_decodes(&enc).unwrap(), expected && y != 1, "y = {y}, sign");
+            assert_eq!(
+                ed25519_point_decodes(&enc).unwrap(),
+                expected && y != 1,
+                "y = {y}, sign"
+            );
         }
         for k in 0..19u8 {
             let mut enc = [0xffu8; 32];
@@ -1102,6 +1119,9 @@ mod tests {
         for _ in 0..n {
             assert!(ed25519_point_decodes(&enc).unwrap());
         }
-        eprintln!("ed25519_point_decodes: {:.2} us", t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        eprintln!(
+            "ed25519_point_decodes: {:.2} us",
+            t.elapsed().as_secs_f64() * 1e6 / n as f64
+        );
     }
 }

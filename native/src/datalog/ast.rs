@@ -94,13 +94,18 @@ fn same_set(a: &[Term], b: &[Term]) -> bool {
         return a.iter().all(|x| b.contains(x));
     }
     let (x, y) = (sorted_set(a), sorted_set(b));
-    x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| value_cmp(p, q) == Ordering::Equal)
+    x.len() == y.len()
+        && x.iter()
+            .zip(&y)
+            .all(|(p, q)| value_cmp(p, q) == Ordering::Equal)
 }
 
 /// Two maps of the same length hold the same (unique-key) entries.
 fn same_map(a: &[(MapKey, Term)], b: &[(MapKey, Term)]) -> bool {
     if a.len() <= PAIRWISE_MAX {
-        return a.iter().all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2));
+        return a
+            .iter()
+            .all(|(k, v)| b.iter().any(|(k2, v2)| k == k2 && v == v2));
     }
     let (x, y) = (sorted_map(a), sorted_map(b));
     x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| p.0 == q.0 && p.1 == q.1)
@@ -445,7 +450,9 @@ impl Term {
 
 impl Predicate {
     pub fn heap_size(&self) -> usize {
-        string_heap(&self.name) + vec_heap(&self.terms) + self.terms.iter().map(Term::heap_size).sum::<usize>()
+        string_heap(&self.name)
+            + vec_heap(&self.terms)
+            + self.terms.iter().map(Term::heap_size).sum::<usize>()
     }
 }
 
@@ -467,7 +474,16 @@ impl Op {
 
 fn scopes_heap(scopes: &Vec<Scope>) -> usize {
     vec_heap(scopes)
-        + scopes.iter().map(|s| if let Scope::PublicKey(k) = s { key_heap(k) } else { 0 }).sum::<usize>()
+        + scopes
+            .iter()
+            .map(|s| {
+                if let Scope::PublicKey(k) = s {
+                    key_heap(k)
+                } else {
+                    0
+                }
+            })
+            .sum::<usize>()
 }
 
 impl Rule {
@@ -495,7 +511,9 @@ impl BlockCode {
             + self
                 .checks
                 .iter()
-                .map(|c| vec_heap(&c.queries) + c.queries.iter().map(Rule::heap_size).sum::<usize>())
+                .map(|c| {
+                    vec_heap(&c.queries) + c.queries.iter().map(Rule::heap_size).sum::<usize>()
+                })
                 .sum::<usize>()
             + scopes_heap(&self.scopes)
     }

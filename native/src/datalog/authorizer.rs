@@ -42,8 +42,15 @@ pub enum MatchedPolicy {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FailedCheck {
-    Block { block_id: u32, check_id: u32, rule: String },
-    Authorizer { check_id: u32, rule: String },
+    Block {
+        block_id: u32,
+        check_id: u32,
+        rule: String,
+    },
+    Authorizer {
+        check_id: u32,
+        rule: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,8 +58,13 @@ pub enum AuthError {
     /// A block rule whose head uses a variable absent from its body
     /// predicates; the block id is always 0, as in the reference.
     InvalidBlockRule(u32, String),
-    Unauthorized { policy: MatchedPolicy, checks: Vec<FailedCheck> },
-    NoMatchingPolicy { checks: Vec<FailedCheck> },
+    Unauthorized {
+        policy: MatchedPolicy,
+        checks: Vec<FailedCheck>,
+    },
+    NoMatchingPolicy {
+        checks: Vec<FailedCheck>,
+    },
     RunLimit(RunLimit),
     Execution(ExprError),
 }
@@ -87,7 +99,11 @@ struct Trust<'a> {
 
 impl Trust<'_> {
     fn origins(&self, scopes: &[Scope], default: &Origin, current: usize) -> Origin {
-        let mut o = if scopes.is_empty() { default.clone() } else { Origin::default() };
+        let mut o = if scopes.is_empty() {
+            default.clone()
+        } else {
+            Origin::default()
+        };
         o.insert(current);
         o.insert(self.authorizer);
         for scope in scopes {
@@ -136,7 +152,10 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
     let code = input.authorizer;
     let limits = input.limits;
     let a = blocks.len();
-    let trust = Trust { blocks, authorizer: a };
+    let trust = Trust {
+        blocks,
+        authorizer: a,
+    };
     let base = trust.base();
 
     // Rule safety of every block, before anything is evaluated.
@@ -152,11 +171,9 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
                     _ => None,
                 })
                 .collect();
-            let unsafe_head = rule
-                .head
-                .terms
-                .iter()
-                .any(|t| matches!(t, super::ast::Term::Variable(v) if !body_vars.contains(v.as_str())));
+            let unsafe_head = rule.head.terms.iter().any(
+                |t| matches!(t, super::ast::Term::Variable(v) if !body_vars.contains(v.as_str())),
+            );
             if unsafe_head {
                 return Authorization {
                     result: Err(AuthError::InvalidBlockRule(0, print_rule(rule))),
@@ -166,13 +183,20 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
         }
     }
 
-    let block_trust: Vec<Origin> =
-        blocks.iter().enumerate().map(|(i, b)| trust.origins(&b.code.scopes, &base, i)).collect();
+    let block_trust: Vec<Origin> = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| trust.origins(&b.code.scopes, &base, i))
+        .collect();
     let authorizer_trust = trust.origins(&[], &base, a);
 
     // One work budget and one deadline for everything from here on.
     let regex = RegexCache::new();
-    let ctx = EvalContext::new(input.externs, &regex, Some(Instant::now() + limits.max_time));
+    let ctx = EvalContext::new(
+        input.externs,
+        &regex,
+        Some(Instant::now() + limits.max_time),
+    );
 
     // The world: facts, then rules (blocks in order, then the authorizer).
     let mut names = Names::default();
@@ -217,19 +241,33 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
     let result = match run {
         Err(h) => Err(AuthError::from(h)),
         Ok(()) => {
-            let mut phase = CheckPhase { world: &world, names: &names, ctx: &ctx };
-            phase.evaluate(blocks, code, &trust, &block_trust, &authorizer_trust).map_err(AuthError::from).and_then(|r| r)
+            let mut phase = CheckPhase {
+                world: &world,
+                names: &names,
+                ctx: &ctx,
+            };
+            phase
+                .evaluate(blocks, code, &trust, &block_trust, &authorizer_trust)
+                .map_err(AuthError::from)
+                .and_then(|r| r)
         }
     };
 
     if !with_facts {
-        return Authorization { result, facts: Vec::new() };
+        return Authorization {
+            result,
+            facts: Vec::new(),
+        };
     }
     let facts = world
         .into_facts()
         .into_iter()
         .map(|f| {
-            let origin = f.origin.ids().map(|id| if id == a { AUTHORIZER_ID } else { id }).collect();
+            let origin = f
+                .origin
+                .ids()
+                .map(|id| if id == a { AUTHORIZER_ID } else { id })
+                .collect();
             (origin, f.pred)
         })
         .collect();
@@ -243,7 +281,13 @@ struct CheckPhase<'w, 'n> {
 }
 
 impl CheckPhase<'_, '_> {
-    fn query(&mut self, rule: &Rule, kind: CheckKind, current: usize, trusted: Origin) -> Result<bool, Halt> {
+    fn query(
+        &mut self,
+        rule: &Rule,
+        kind: CheckKind,
+        current: usize,
+        trusted: Origin,
+    ) -> Result<bool, Halt> {
         let names = self.names;
         let compiled = CompiledRule::new(rule, current, trusted, &mut |n| names.lookup(n));
         let r = match kind {
@@ -257,7 +301,13 @@ impl CheckPhase<'_, '_> {
 
     /// Whether the check passes: some query succeeds (for `reject if`, a
     /// query succeeds when it has no match).
-    fn check(&mut self, check: &Check, current: usize, trust: &Trust<'_>, default: &Origin) -> Result<bool, Halt> {
+    fn check(
+        &mut self,
+        check: &Check,
+        current: usize,
+        trust: &Trust<'_>,
+        default: &Origin,
+    ) -> Result<bool, Halt> {
         for q in &check.queries {
             let trusted = trust.origins(&q.scopes, default, current);
             if self.query(q, check.kind, current, trusted)? {
@@ -279,13 +329,20 @@ impl CheckPhase<'_, '_> {
         let mut failed = Vec::new();
         for (i, check) in code.checks.iter().enumerate() {
             if !self.check(check, a, trust, authorizer_trust)? {
-                failed.push(FailedCheck::Authorizer { check_id: i as u32, rule: print_check(check) });
+                failed.push(FailedCheck::Authorizer {
+                    check_id: i as u32,
+                    rule: print_check(check),
+                });
             }
         }
         if let Some(authority) = blocks.first() {
             for (j, check) in authority.code.checks.iter().enumerate() {
                 if !self.check(check, 0, trust, &block_trust[0])? {
-                    failed.push(FailedCheck::Block { block_id: 0, check_id: j as u32, rule: print_check(check) });
+                    failed.push(FailedCheck::Block {
+                        block_id: 0,
+                        check_id: j as u32,
+                        rule: print_check(check),
+                    });
                 }
             }
         }
@@ -305,14 +362,21 @@ impl CheckPhase<'_, '_> {
         for (i, block) in blocks.iter().enumerate().skip(1) {
             for (j, check) in block.code.checks.iter().enumerate() {
                 if !self.check(check, i, trust, &block_trust[i])? {
-                    failed.push(FailedCheck::Block { block_id: i as u32, check_id: j as u32, rule: print_check(check) });
+                    failed.push(FailedCheck::Block {
+                        block_id: i as u32,
+                        check_id: j as u32,
+                        rule: print_check(check),
+                    });
                 }
             }
         }
         Ok(match policy {
             Some(MatchedPolicy::Allow(i)) if failed.is_empty() => Ok(i),
             None => Err(AuthError::NoMatchingPolicy { checks: failed }),
-            Some(p) => Err(AuthError::Unauthorized { policy: p, checks: failed }),
+            Some(p) => Err(AuthError::Unauthorized {
+                policy: p,
+                checks: failed,
+            }),
         })
     }
 }
@@ -321,9 +385,7 @@ impl CheckPhase<'_, '_> {
 mod tests {
     use super::*;
     use crate::crypto::{Algorithm, PublicKey};
-    use crate::datalog::ast::{
-        Binary, BlockCode, Expression, Op, Policy, Term, QUERY_HEAD,
-    };
+    use crate::datalog::ast::{Binary, BlockCode, Expression, Op, Policy, Term, QUERY_HEAD};
     use std::time::Duration;
 
     fn s(x: &str) -> Term {
@@ -336,10 +398,18 @@ mod tests {
         Term::Integer(i)
     }
     fn p(name: &str, terms: Vec<Term>) -> Predicate {
-        Predicate { name: name.to_string(), terms }
+        Predicate {
+            name: name.to_string(),
+            terms,
+        }
     }
     fn rule(head: Predicate, body: Vec<Predicate>) -> Rule {
-        Rule { head, body, expressions: vec![], scopes: vec![] }
+        Rule {
+            head,
+            body,
+            expressions: vec![],
+            scopes: vec![],
+        }
     }
     fn q(body: Vec<Predicate>) -> Rule {
         rule(p(QUERY_HEAD, vec![]), body)
@@ -360,7 +430,12 @@ mod tests {
     }
     fn block(facts: Vec<Predicate>, rules: Vec<Rule>, checks: Vec<Check>) -> Block {
         Block {
-            code: BlockCode { facts, rules, checks, scopes: vec![] },
+            code: BlockCode {
+                facts,
+                rules,
+                checks,
+                scopes: vec![],
+            },
             symbols: vec![],
             public_keys: vec![],
             external_key: None,
@@ -369,26 +444,53 @@ mod tests {
         }
     }
     fn allow_if_true() -> Policy {
-        Policy { queries: vec![with_expr(q(vec![]), vec![Op::Value(Term::Bool(true))])], kind: PolicyKind::Allow }
+        Policy {
+            queries: vec![with_expr(q(vec![]), vec![Op::Value(Term::Bool(true))])],
+            kind: PolicyKind::Allow,
+        }
     }
     fn policy(kind: PolicyKind, body: Vec<Predicate>) -> Policy {
-        Policy { queries: vec![q(body)], kind }
+        Policy {
+            queries: vec![q(body)],
+            kind,
+        }
     }
-    fn authz(facts: Vec<Predicate>, rules: Vec<Rule>, checks: Vec<Check>, policies: Vec<Policy>) -> AuthorizerCode {
-        AuthorizerCode { facts, rules, checks, policies }
+    fn authz(
+        facts: Vec<Predicate>,
+        rules: Vec<Rule>,
+        checks: Vec<Check>,
+        policies: Vec<Policy>,
+    ) -> AuthorizerCode {
+        AuthorizerCode {
+            facts,
+            rules,
+            checks,
+            policies,
+        }
     }
     fn run_with(blocks: &[Block], code: &AuthorizerCode, limits: &RunLimits) -> Authorization {
-        authorize(&AuthorizeInput { blocks, authorizer: code, limits, externs: None })
+        authorize(&AuthorizeInput {
+            blocks,
+            authorizer: code,
+            limits,
+            externs: None,
+        })
     }
     fn run(blocks: &[Block], code: &AuthorizerCode) -> Authorization {
         run_with(blocks, code, &RunLimits::default())
     }
     fn origins(a: &Authorization, fact: &Predicate) -> Vec<Vec<usize>> {
-        a.facts.iter().filter(|(_, f)| f == fact).map(|(o, _)| o.iter().copied().collect()).collect()
+        a.facts
+            .iter()
+            .filter(|(_, f)| f == fact)
+            .map(|(o, _)| o.iter().copied().collect())
+            .collect()
     }
     fn key(n: u8) -> PublicKey {
         // distinct valid keys: the public keys of the seeds [n; 32]
-        crate::crypto::PrivateKey::from_bytes(Algorithm::Ed25519, &[n; 32]).expect("valid seed").public()
+        crate::crypto::PrivateKey::from_bytes(Algorithm::Ed25519, &[n; 32])
+            .expect("valid seed")
+            .public()
     }
 
     fn basic_blocks() -> Vec<Block> {
@@ -416,7 +518,12 @@ mod tests {
     #[test]
     fn basic_token_unauthorized_then_allowed() {
         let blocks = basic_blocks();
-        let code = authz(vec![p("resource", vec![s("file1")])], vec![], vec![], vec![allow_if_true()]);
+        let code = authz(
+            vec![p("resource", vec![s("file1")])],
+            vec![],
+            vec![],
+            vec![allow_if_true()],
+        );
         let a = run(&blocks, &code);
         assert_eq!(
             a.result,
@@ -425,16 +532,26 @@ mod tests {
                 checks: vec![FailedCheck::Block {
                     block_id: 1,
                     check_id: 0,
-                    rule: "check if resource($0), operation(\"read\"), right($0, \"read\")".to_string(),
+                    rule: "check if resource($0), operation(\"read\"), right($0, \"read\")"
+                        .to_string(),
                 }],
             })
         );
-        assert_eq!(origins(&a, &p("resource", vec![s("file1")])), vec![vec![AUTHORIZER_ID]]);
-        assert_eq!(origins(&a, &p("right", vec![s("file2"), s("read")])), vec![vec![0]]);
+        assert_eq!(
+            origins(&a, &p("resource", vec![s("file1")])),
+            vec![vec![AUTHORIZER_ID]]
+        );
+        assert_eq!(
+            origins(&a, &p("right", vec![s("file2"), s("read")])),
+            vec![vec![0]]
+        );
         assert_eq!(a.facts.len(), 4);
 
         let code = authz(
-            vec![p("resource", vec![s("file1")]), p("operation", vec![s("read")])],
+            vec![
+                p("resource", vec![s("file1")]),
+                p("operation", vec![s("read")]),
+            ],
             vec![],
             vec![],
             vec![allow_if_true()],
@@ -449,28 +566,59 @@ mod tests {
         // block 1 derives operation("read") from an authority fact: origin
         // {0, 1}, invisible to the authority's check (test019).
         let mut blocks = basic_blocks();
-        blocks[0].code.checks.push(check_if(vec![p("operation", vec![s("read")])]));
+        blocks[0]
+            .code
+            .checks
+            .push(check_if(vec![p("operation", vec![s("read")])]));
         blocks[1].code.checks.clear();
-        blocks[1].code.rules.push(rule(p("operation", vec![s("read")]), vec![p("right", vec![var("x"), s("read")])]));
+        blocks[1].code.rules.push(rule(
+            p("operation", vec![s("read")]),
+            vec![p("right", vec![var("x"), s("read")])],
+        ));
         // an authorizer rule using authorizer and authority facts
         let code = authz(
             vec![p("resource", vec![s("file1")])],
             vec![
-                rule(p("can", vec![var("r")]), vec![p("resource", vec![var("r")]), p("right", vec![var("r"), s("write")])]),
-                with_expr(rule(p("constant", vec![int(1)]), vec![]), vec![Op::Value(Term::Bool(true))]),
+                rule(
+                    p("can", vec![var("r")]),
+                    vec![
+                        p("resource", vec![var("r")]),
+                        p("right", vec![var("r"), s("write")]),
+                    ],
+                ),
+                with_expr(
+                    rule(p("constant", vec![int(1)]), vec![]),
+                    vec![Op::Value(Term::Bool(true))],
+                ),
             ],
             vec![],
             vec![allow_if_true()],
         );
         let a = run(&blocks, &code);
-        assert_eq!(origins(&a, &p("operation", vec![s("read")])), vec![vec![0, 1]]);
-        assert_eq!(origins(&a, &p("can", vec![s("file1")])), vec![vec![0, AUTHORIZER_ID]]);
-        assert_eq!(origins(&a, &p("constant", vec![int(1)])), vec![vec![AUTHORIZER_ID]]);
+        assert_eq!(
+            origins(&a, &p("operation", vec![s("read")])),
+            vec![vec![0, 1]]
+        );
+        assert_eq!(
+            origins(&a, &p("can", vec![s("file1")])),
+            vec![vec![0, AUTHORIZER_ID]]
+        );
+        assert_eq!(
+            origins(&a, &p("constant", vec![int(1)])),
+            vec![vec![AUTHORIZER_ID]]
+        );
         match a.result {
-            Err(AuthError::Unauthorized { policy: MatchedPolicy::Allow(0), checks }) => {
+            Err(AuthError::Unauthorized {
+                policy: MatchedPolicy::Allow(0),
+                checks,
+            }) => {
                 assert_eq!(
                     checks,
-                    vec![FailedCheck::Block { block_id: 0, check_id: 0, rule: "check if operation(\"read\")".into() }]
+                    vec![FailedCheck::Block {
+                        block_id: 0,
+                        check_id: 0,
+                        rule: "check if operation(\"read\")".into()
+                    }]
                 );
             }
             other => panic!("unexpected {:?}", other),
@@ -479,15 +627,31 @@ mod tests {
 
     #[test]
     fn same_fact_with_two_origins_is_stored_twice() {
-        let blocks = vec![block(vec![p("a", vec![int(1)]), p("a", vec![int(1)])], vec![], vec![])];
-        let code = authz(vec![p("a", vec![int(1)])], vec![], vec![], vec![allow_if_true()]);
+        let blocks = vec![block(
+            vec![p("a", vec![int(1)]), p("a", vec![int(1)])],
+            vec![],
+            vec![],
+        )];
+        let code = authz(
+            vec![p("a", vec![int(1)])],
+            vec![],
+            vec![],
+            vec![allow_if_true()],
+        );
         let a = run(&blocks, &code);
-        assert_eq!(origins(&a, &p("a", vec![int(1)])), vec![vec![0], vec![AUTHORIZER_ID]]);
+        assert_eq!(
+            origins(&a, &p("a", vec![int(1)])),
+            vec![vec![0], vec![AUTHORIZER_ID]]
+        );
     }
 
     #[test]
     fn constants_match_by_variant_and_facts_with_variables_never_match() {
-        let blocks = vec![block(vec![p("d", vec![Term::Date(1)]), p("v", vec![var("x")])], vec![], vec![])];
+        let blocks = vec![block(
+            vec![p("d", vec![Term::Date(1)]), p("v", vec![var("x")])],
+            vec![],
+            vec![],
+        )];
         let code = authz(
             vec![],
             vec![],
@@ -531,36 +695,67 @@ mod tests {
                 vec![scoped(
                     with_expr(
                         q(vec![p("f", vec![var("x")])]),
-                        vec![Op::Value(set), Op::Value(var("x")), Op::Binary(Binary::Contains)],
+                        vec![
+                            Op::Value(set),
+                            Op::Value(var("x")),
+                            Op::Binary(Binary::Contains),
+                        ],
                     ),
                     scopes.clone(),
                 )],
             )];
             for i in &expected {
-                checks.push(check(CheckKind::One, vec![scoped(q(vec![p("f", vec![int(*i)])]), scopes.clone())]));
+                checks.push(check(
+                    CheckKind::One,
+                    vec![scoped(q(vec![p("f", vec![int(*i)])]), scopes.clone())],
+                ));
             }
             checks
         };
         b3.code.checks = all(vec![], vec![0, 3]);
-        b3.code.checks.extend(all(vec![Scope::Previous], vec![0, 1, 2, 3]));
-        b3.code.checks.extend(all(vec![Scope::Authority], vec![0, 3]));
-        b3.code.checks.extend(all(vec![Scope::PublicKey(k.clone())], vec![2, 3]));
-        b3.code.checks.extend(all(vec![Scope::PublicKey(key(2))], vec![3]));
-        b3.code.checks.extend(all(vec![Scope::PublicKey(k.clone()), Scope::Authority], vec![0, 2, 3]));
+        b3.code
+            .checks
+            .extend(all(vec![Scope::Previous], vec![0, 1, 2, 3]));
+        b3.code
+            .checks
+            .extend(all(vec![Scope::Authority], vec![0, 3]));
+        b3.code
+            .checks
+            .extend(all(vec![Scope::PublicKey(k.clone())], vec![2, 3]));
+        b3.code
+            .checks
+            .extend(all(vec![Scope::PublicKey(key(2))], vec![3]));
+        b3.code.checks.extend(all(
+            vec![Scope::PublicKey(k.clone()), Scope::Authority],
+            vec![0, 2, 3],
+        ));
         let mut b1b = b1.clone();
         b1b.code.checks = all(vec![Scope::Previous], vec![0, 1]);
         // block-level trusting replaces the default
         let mut b4 = block(vec![p("f", vec![int(4)])], vec![], vec![]);
         b4.code.scopes = vec![Scope::PublicKey(k.clone())];
         b4.code.checks = all(vec![], vec![2, 4]);
-        b4.code.checks.extend(all(vec![Scope::Authority], vec![0, 4]));
+        b4.code
+            .checks
+            .extend(all(vec![Scope::Authority], vec![0, 4]));
         let blocks = vec![b0, b1b, b2, b3, b4];
-        let mut code = authz(vec![p("f", vec![int(100)])], vec![], vec![], vec![allow_if_true()]);
+        let mut code = authz(
+            vec![p("f", vec![int(100)])],
+            vec![],
+            vec![],
+            vec![allow_if_true()],
+        );
         // the authorizer: default {0, A}; previous ignored; key scope
         code.checks = vec![
             check(CheckKind::One, vec![q(vec![p("f", vec![int(0)])])]),
             check(CheckKind::One, vec![q(vec![p("f", vec![int(100)])])]),
-            check(CheckKind::One, vec![scoped(q(vec![p("f", vec![int(2)])]), vec![Scope::PublicKey(k.clone())])]),
+            check(
+                CheckKind::One,
+                vec![scoped(
+                    q(vec![p("f", vec![int(2)])]),
+                    vec![Scope::PublicKey(k.clone())],
+                )],
+            ),
         ];
         let a = run(&blocks, &code);
         assert_eq!(a.result, Ok(0), "{}", a.result.clone().unwrap_err());
@@ -568,8 +763,17 @@ mod tests {
         // failing variants
         code.checks = vec![
             check(CheckKind::One, vec![q(vec![p("f", vec![int(1)])])]),
-            check(CheckKind::One, vec![scoped(q(vec![p("f", vec![int(0)])]), vec![Scope::Previous])]),
-            check(CheckKind::One, vec![scoped(q(vec![p("f", vec![int(0)])]), vec![Scope::PublicKey(k)])]),
+            check(
+                CheckKind::One,
+                vec![scoped(q(vec![p("f", vec![int(0)])]), vec![Scope::Previous])],
+            ),
+            check(
+                CheckKind::One,
+                vec![scoped(
+                    q(vec![p("f", vec![int(0)])]),
+                    vec![Scope::PublicKey(k)],
+                )],
+            ),
         ];
         match run(&blocks, &code).result {
             Err(AuthError::Unauthorized { checks, .. }) => assert_eq!(checks.len(), 3),
@@ -584,11 +788,19 @@ mod tests {
         let b0 = block(vec![p("a", vec![int(0)])], vec![], vec![]);
         let b1 = block(
             vec![p("a", vec![int(1)])],
-            vec![scoped(rule(p("seen", vec![var("x")]), vec![p("a", vec![var("x")])]), vec![Scope::Authority])],
+            vec![scoped(
+                rule(p("seen", vec![var("x")]), vec![p("a", vec![var("x")])]),
+                vec![Scope::Authority],
+            )],
             vec![],
         );
         let b2 = block(vec![p("a", vec![int(2)])], vec![], vec![]);
-        let code = authz(vec![p("a", vec![int(9)])], vec![], vec![], vec![allow_if_true()]);
+        let code = authz(
+            vec![p("a", vec![int(9)])],
+            vec![],
+            vec![],
+            vec![allow_if_true()],
+        );
         let a = run(&[b0, b1, b2], &code);
         let mut seen: Vec<(i64, Vec<usize>)> = a
             .facts
@@ -600,40 +812,77 @@ mod tests {
             })
             .collect();
         seen.sort();
-        assert_eq!(seen, vec![(0, vec![0, 1]), (1, vec![1]), (9, vec![1, AUTHORIZER_ID])]);
+        assert_eq!(
+            seen,
+            vec![(0, vec![0, 1]), (1, vec![1]), (9, vec![1, AUTHORIZER_ID])]
+        );
     }
 
     #[test]
     fn check_all_and_reject_if() {
-        let blocks = vec![block(vec![p("n", vec![int(1)]), p("n", vec![int(2)])], vec![], vec![])];
-        let lt = |bound: i64| vec![Op::Value(var("x")), Op::Value(int(bound)), Op::Binary(Binary::LessThan)];
+        let blocks = vec![block(
+            vec![p("n", vec![int(1)]), p("n", vec![int(2)])],
+            vec![],
+            vec![],
+        )];
+        let lt = |bound: i64| {
+            vec![
+                Op::Value(var("x")),
+                Op::Value(int(bound)),
+                Op::Binary(Binary::LessThan),
+            ]
+        };
         let code = authz(
             vec![],
             vec![],
             vec![
                 // 0: all n < 3: passes
-                check(CheckKind::All, vec![with_expr(q(vec![p("n", vec![var("x")])]), lt(3))]),
+                check(
+                    CheckKind::All,
+                    vec![with_expr(q(vec![p("n", vec![var("x")])]), lt(3))],
+                ),
                 // 1: all n < 2: fails
-                check(CheckKind::All, vec![with_expr(q(vec![p("n", vec![var("x")])]), lt(2))]),
+                check(
+                    CheckKind::All,
+                    vec![with_expr(q(vec![p("n", vec![var("x")])]), lt(2))],
+                ),
                 // 2: all over zero matches: fails
-                check(CheckKind::All, vec![with_expr(q(vec![p("missing", vec![var("x")])]), lt(2))]),
+                check(
+                    CheckKind::All,
+                    vec![with_expr(q(vec![p("missing", vec![var("x")])]), lt(2))],
+                ),
                 // 3: reject if n(2): fails
                 check(CheckKind::Reject, vec![q(vec![p("n", vec![int(2)])])]),
                 // 4: reject if n(5): passes
                 check(CheckKind::Reject, vec![q(vec![p("n", vec![int(5)])])]),
                 // 5: reject if n(1) or n(5): one query has no match → passes
-                check(CheckKind::Reject, vec![q(vec![p("n", vec![int(1)])]), q(vec![p("n", vec![int(5)])])]),
+                check(
+                    CheckKind::Reject,
+                    vec![q(vec![p("n", vec![int(1)])]), q(vec![p("n", vec![int(5)])])],
+                ),
                 // 6: reject if n(1) or n(2): every query matches → fails
-                check(CheckKind::Reject, vec![q(vec![p("n", vec![int(1)])]), q(vec![p("n", vec![int(2)])])]),
+                check(
+                    CheckKind::Reject,
+                    vec![q(vec![p("n", vec![int(1)])]), q(vec![p("n", vec![int(2)])])],
+                ),
                 // 7: check if n(5) or n(1): passes
-                check(CheckKind::One, vec![q(vec![p("n", vec![int(5)])]), q(vec![p("n", vec![int(1)])])]),
+                check(
+                    CheckKind::One,
+                    vec![q(vec![p("n", vec![int(5)])]), q(vec![p("n", vec![int(1)])])],
+                ),
                 // 8: check if with expression false for every match: fails
-                check(CheckKind::One, vec![with_expr(q(vec![p("n", vec![var("x")])]), lt(0))]),
+                check(
+                    CheckKind::One,
+                    vec![with_expr(q(vec![p("n", vec![var("x")])]), lt(0))],
+                ),
             ],
             vec![allow_if_true()],
         );
         match run(&blocks, &code).result {
-            Err(AuthError::Unauthorized { policy: MatchedPolicy::Allow(0), checks }) => {
+            Err(AuthError::Unauthorized {
+                policy: MatchedPolicy::Allow(0),
+                checks,
+            }) => {
                 let ids: Vec<u32> = checks
                     .iter()
                     .map(|c| match c {
@@ -654,8 +903,14 @@ mod tests {
     #[test]
     fn policies_and_check_order() {
         let mut blocks = basic_blocks();
-        blocks[0].code.checks.push(check_if(vec![p("nope", vec![])]));
-        blocks[1].code.checks = vec![check_if(vec![p("nope1", vec![])]), check_if(vec![p("right", vec![s("file1"), s("read")])])];
+        blocks[0]
+            .code
+            .checks
+            .push(check_if(vec![p("nope", vec![])]));
+        blocks[1].code.checks = vec![
+            check_if(vec![p("nope1", vec![])]),
+            check_if(vec![p("right", vec![s("file1"), s("read")])]),
+        ];
         let mut b2 = block(vec![], vec![], vec![check_if(vec![p("nope2", vec![])])]);
         b2.version = 3;
         blocks.push(b2);
@@ -675,29 +930,75 @@ mod tests {
             Err(AuthError::Unauthorized {
                 policy: MatchedPolicy::Deny(1),
                 checks: vec![
-                    FailedCheck::Authorizer { check_id: 0, rule: "check if nopeA()".into() },
-                    FailedCheck::Block { block_id: 0, check_id: 0, rule: "check if nope()".into() },
-                    FailedCheck::Block { block_id: 1, check_id: 0, rule: "check if nope1()".into() },
-                    FailedCheck::Block { block_id: 2, check_id: 0, rule: "check if nope2()".into() },
+                    FailedCheck::Authorizer {
+                        check_id: 0,
+                        rule: "check if nopeA()".into()
+                    },
+                    FailedCheck::Block {
+                        block_id: 0,
+                        check_id: 0,
+                        rule: "check if nope()".into()
+                    },
+                    FailedCheck::Block {
+                        block_id: 1,
+                        check_id: 0,
+                        rule: "check if nope1()".into()
+                    },
+                    FailedCheck::Block {
+                        block_id: 2,
+                        check_id: 0,
+                        rule: "check if nope2()".into()
+                    },
                 ],
             })
         );
         // deny without failures is still unauthorized
-        let code = authz(vec![], vec![], vec![], vec![policy(PolicyKind::Deny, vec![]), allow_if_true()]);
-        let deny_true = Policy { queries: vec![with_expr(q(vec![]), vec![Op::Value(Term::Bool(true))])], kind: PolicyKind::Deny };
+        let code = authz(
+            vec![],
+            vec![],
+            vec![],
+            vec![policy(PolicyKind::Deny, vec![]), allow_if_true()],
+        );
+        let deny_true = Policy {
+            queries: vec![with_expr(q(vec![]), vec![Op::Value(Term::Bool(true))])],
+            kind: PolicyKind::Deny,
+        };
         let code2 = authz(vec![], vec![], vec![], vec![deny_true, allow_if_true()]);
-        assert_eq!(run(&[], &code).result, Err(AuthError::Unauthorized { policy: MatchedPolicy::Deny(0), checks: vec![] }));
-        assert_eq!(run(&[], &code2).result, Err(AuthError::Unauthorized { policy: MatchedPolicy::Deny(0), checks: vec![] }));
+        assert_eq!(
+            run(&[], &code).result,
+            Err(AuthError::Unauthorized {
+                policy: MatchedPolicy::Deny(0),
+                checks: vec![]
+            })
+        );
+        assert_eq!(
+            run(&[], &code2).result,
+            Err(AuthError::Unauthorized {
+                policy: MatchedPolicy::Deny(0),
+                checks: vec![]
+            })
+        );
         // no policy at all
         let code = authz(vec![], vec![], vec![check_if(vec![p("x", vec![])])], vec![]);
         assert_eq!(
             run(&[], &code).result,
             Err(AuthError::NoMatchingPolicy {
-                checks: vec![FailedCheck::Authorizer { check_id: 0, rule: "check if x()".into() }]
+                checks: vec![FailedCheck::Authorizer {
+                    check_id: 0,
+                    rule: "check if x()".into()
+                }]
             })
         );
         // second allow policy index
-        let code = authz(vec![], vec![], vec![], vec![policy(PolicyKind::Allow, vec![p("x", vec![])]), allow_if_true()]);
+        let code = authz(
+            vec![],
+            vec![],
+            vec![],
+            vec![
+                policy(PolicyKind::Allow, vec![p("x", vec![])]),
+                allow_if_true(),
+            ],
+        );
         assert_eq!(run(&[], &code).result, Ok(1));
     }
 
@@ -706,8 +1007,15 @@ mod tests {
         let mut blocks = basic_blocks();
         // head variable only used in an expression: still invalid
         blocks[1].code.rules.push(with_expr(
-            rule(p("operation", vec![var("unbound")]), vec![p("right", vec![var("x"), s("read")])]),
-            vec![Op::Value(var("unbound")), Op::Value(s("a")), Op::Binary(Binary::Equal)],
+            rule(
+                p("operation", vec![var("unbound")]),
+                vec![p("right", vec![var("x"), s("read")])],
+            ),
+            vec![
+                Op::Value(var("unbound")),
+                Op::Value(s("a")),
+                Op::Binary(Binary::Equal),
+            ],
         ));
         let code = authz(vec![], vec![], vec![], vec![allow_if_true()]);
         let a = run(&blocks, &code);
@@ -729,31 +1037,55 @@ mod tests {
             vec![],
             vec![with_expr(
                 rule(p("m", vec![var("x")]), vec![p("n", vec![var("x")])]),
-                vec![Op::Value(var("x")), Op::Value(int(0)), Op::Binary(Binary::Div), Op::Value(int(1)), Op::Binary(Binary::Equal)],
+                vec![
+                    Op::Value(var("x")),
+                    Op::Value(int(0)),
+                    Op::Binary(Binary::Div),
+                    Op::Value(int(1)),
+                    Op::Binary(Binary::Equal),
+                ],
             )],
             vec![],
             vec![allow_if_true()],
         );
-        assert_eq!(run(&blocks, &code).result, Err(AuthError::Execution(ExprError::DivideByZero)));
+        assert_eq!(
+            run(&blocks, &code).result,
+            Err(AuthError::Execution(ExprError::DivideByZero))
+        );
         // a non-boolean rule expression
         let code = authz(
             vec![],
-            vec![with_expr(rule(p("m", vec![var("x")]), vec![p("n", vec![var("x")])]), vec![Op::Value(int(1))])],
+            vec![with_expr(
+                rule(p("m", vec![var("x")]), vec![p("n", vec![var("x")])]),
+                vec![Op::Value(int(1))],
+            )],
             vec![],
             vec![allow_if_true()],
         );
-        assert_eq!(run(&blocks, &code).result, Err(AuthError::Execution(ExprError::InvalidType)));
+        assert_eq!(
+            run(&blocks, &code).result,
+            Err(AuthError::Execution(ExprError::InvalidType))
+        );
         // unknown variable in a check, after another failed check: the error wins
         let code = authz(
             vec![],
             vec![],
             vec![
                 check_if(vec![p("missing", vec![])]),
-                check(CheckKind::One, vec![with_expr(q(vec![p("n", vec![var("x")])]), vec![Op::Value(var("y"))])]),
+                check(
+                    CheckKind::One,
+                    vec![with_expr(
+                        q(vec![p("n", vec![var("x")])]),
+                        vec![Op::Value(var("y"))],
+                    )],
+                ),
             ],
             vec![allow_if_true()],
         );
-        assert_eq!(run(&blocks, &code).result, Err(AuthError::Execution(ExprError::UnknownVariable("y".into()))));
+        assert_eq!(
+            run(&blocks, &code).result,
+            Err(AuthError::Execution(ExprError::UnknownVariable("y".into())))
+        );
         // in a policy
         let code = authz(
             vec![],
@@ -762,20 +1094,40 @@ mod tests {
             vec![Policy {
                 queries: vec![with_expr(
                     q(vec![]),
-                    vec![Op::Value(int(i64::MAX)), Op::Value(int(1)), Op::Binary(Binary::Add), Op::Value(int(0)), Op::Binary(Binary::LessThan)],
+                    vec![
+                        Op::Value(int(i64::MAX)),
+                        Op::Value(int(1)),
+                        Op::Binary(Binary::Add),
+                        Op::Value(int(0)),
+                        Op::Binary(Binary::LessThan),
+                    ],
                 )],
                 kind: PolicyKind::Allow,
             }],
         );
-        assert_eq!(run(&blocks, &code).result, Err(AuthError::Execution(ExprError::Overflow)));
+        assert_eq!(
+            run(&blocks, &code).result,
+            Err(AuthError::Execution(ExprError::Overflow))
+        );
         // in a block check: false && error is fine (lazy), and never reached
         let lazy = vec![
             Op::Value(Term::Bool(false)),
-            Op::Closure(vec![], vec![Op::Value(s("x")), Op::Value(s("x")), Op::Binary(Binary::Intersection)]),
+            Op::Closure(
+                vec![],
+                vec![
+                    Op::Value(s("x")),
+                    Op::Value(s("x")),
+                    Op::Binary(Binary::Intersection),
+                ],
+            ),
             Op::Binary(Binary::LazyAnd),
             Op::Unary(crate::datalog::ast::Unary::Negate),
         ];
-        let blocks2 = vec![block(vec![], vec![], vec![check(CheckKind::One, vec![with_expr(q(vec![]), lazy)])])];
+        let blocks2 = vec![block(
+            vec![],
+            vec![],
+            vec![check(CheckKind::One, vec![with_expr(q(vec![]), lazy)])],
+        )];
         let code = authz(vec![], vec![], vec![], vec![allow_if_true()]);
         assert_eq!(run(&blocks2, &code).result, Ok(0));
     }
@@ -787,7 +1139,10 @@ mod tests {
         let blocks = vec![block(facts, vec![], vec![])];
         let code = authz(
             vec![],
-            vec![rule(p("pair", vec![var("x"), var("y")]), vec![p("a", vec![var("x")]), p("a", vec![var("y")])])],
+            vec![rule(
+                p("pair", vec![var("x"), var("y")]),
+                vec![p("a", vec![var("x")]), p("a", vec![var("y")])],
+            )],
             vec![],
             vec![allow_if_true()],
         );
@@ -801,45 +1156,101 @@ mod tests {
         assert_eq!(run(&blocks, &code).result, Ok(0));
 
         // a chain needing 150 iterations
-        let mut facts: Vec<Predicate> = (0..150).map(|i| p("edge", vec![int(i), int(i + 1)])).collect();
+        let mut facts: Vec<Predicate> = (0..150)
+            .map(|i| p("edge", vec![int(i), int(i + 1)]))
+            .collect();
         facts.push(p("reach", vec![int(0)]));
         let blocks = vec![block(facts, vec![], vec![])];
         let code = authz(
             vec![],
-            vec![rule(p("reach", vec![var("y")]), vec![p("reach", vec![var("x")]), p("edge", vec![var("x"), var("y")])])],
+            vec![rule(
+                p("reach", vec![var("y")]),
+                vec![
+                    p("reach", vec![var("x")]),
+                    p("edge", vec![var("x"), var("y")]),
+                ],
+            )],
             vec![],
             vec![allow_if_true()],
         );
         let a = run(&blocks, &code);
-        assert_eq!(a.result, Err(AuthError::RunLimit(RunLimit::TooManyIterations)));
+        assert_eq!(
+            a.result,
+            Err(AuthError::RunLimit(RunLimit::TooManyIterations))
+        );
         // exactly max_iterations growing iterations → error, one fewer → fine
-        let limits = RunLimits { max_iterations: 150, ..RunLimits::default() };
-        assert_eq!(run_with(&blocks, &code, &limits).result, Err(AuthError::RunLimit(RunLimit::TooManyIterations)));
-        let limits = RunLimits { max_iterations: 151, ..RunLimits::default() };
+        let limits = RunLimits {
+            max_iterations: 150,
+            ..RunLimits::default()
+        };
+        assert_eq!(
+            run_with(&blocks, &code, &limits).result,
+            Err(AuthError::RunLimit(RunLimit::TooManyIterations))
+        );
+        let limits = RunLimits {
+            max_iterations: 151,
+            ..RunLimits::default()
+        };
         let a = run_with(&blocks, &code, &limits);
         assert_eq!(a.result, Ok(0));
-        assert_eq!(a.facts.iter().filter(|(_, f)| f.name == "reach").count(), 151);
+        assert_eq!(
+            a.facts.iter().filter(|(_, f)| f.name == "reach").count(),
+            151
+        );
         // time
-        let limits = RunLimits { max_time: Duration::from_nanos(0), ..RunLimits::default() };
-        assert_eq!(run_with(&blocks, &code, &limits).result, Err(AuthError::RunLimit(RunLimit::Timeout)));
+        let limits = RunLimits {
+            max_time: Duration::from_nanos(0),
+            ..RunLimits::default()
+        };
+        assert_eq!(
+            run_with(&blocks, &code, &limits).result,
+            Err(AuthError::RunLimit(RunLimit::Timeout))
+        );
         // facts limit applies to pairs
-        let limits = RunLimits { max_facts: 160, max_iterations: 1000, ..RunLimits::default() };
-        assert_eq!(run_with(&blocks, &code, &limits).result, Err(AuthError::RunLimit(RunLimit::TooManyFacts)));
+        let limits = RunLimits {
+            max_facts: 160,
+            max_iterations: 1000,
+            ..RunLimits::default()
+        };
+        assert_eq!(
+            run_with(&blocks, &code, &limits).result,
+            Err(AuthError::RunLimit(RunLimit::TooManyFacts))
+        );
     }
 
     #[test]
     fn semi_naive_matches_naive_closure() {
         // transitive closure of a graph with cycles, compared with a brute force
-        let edges: Vec<(i64, i64)> = vec![(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (4, 5), (5, 3), (6, 7), (7, 6), (1, 6)];
-        let facts: Vec<Predicate> = edges.iter().map(|(a, b)| p("edge", vec![int(*a), int(*b)])).collect();
+        let edges: Vec<(i64, i64)> = vec![
+            (0, 1),
+            (1, 2),
+            (2, 0),
+            (2, 3),
+            (3, 4),
+            (4, 5),
+            (5, 3),
+            (6, 7),
+            (7, 6),
+            (1, 6),
+        ];
+        let facts: Vec<Predicate> = edges
+            .iter()
+            .map(|(a, b)| p("edge", vec![int(*a), int(*b)]))
+            .collect();
         let blocks = vec![block(facts, vec![], vec![])];
         let code = authz(
             vec![],
             vec![
-                rule(p("path", vec![var("x"), var("y")]), vec![p("edge", vec![var("x"), var("y")])]),
+                rule(
+                    p("path", vec![var("x"), var("y")]),
+                    vec![p("edge", vec![var("x"), var("y")])],
+                ),
                 rule(
                     p("path", vec![var("x"), var("z")]),
-                    vec![p("path", vec![var("x"), var("y")]), p("path", vec![var("y"), var("z")])],
+                    vec![
+                        p("path", vec![var("x"), var("y")]),
+                        p("path", vec![var("y"), var("z")]),
+                    ],
                 ),
             ],
             vec![],
@@ -871,35 +1282,58 @@ mod tests {
     #[test]
     fn huge_rule_bodies_are_refused() {
         let body: Vec<Predicate> = (0..10_000).map(|_| p("a", vec![var("x")])).collect();
-        let blocks = vec![block(vec![p("a", vec![int(1)])], vec![], vec![check_if(body.clone())])];
+        let blocks = vec![block(
+            vec![p("a", vec![int(1)])],
+            vec![],
+            vec![check_if(body.clone())],
+        )];
         let code = authz(vec![], vec![], vec![], vec![allow_if_true()]);
-        assert_eq!(run(&blocks, &code).result, Err(AuthError::Execution(ExprError::InvalidStack)));
-        let blocks = vec![block(vec![p("a", vec![int(1)])], vec![rule(p("b", vec![var("x")]), body)], vec![])];
-        assert_eq!(run(&blocks, &code).result, Err(AuthError::Execution(ExprError::InvalidStack)));
+        assert_eq!(
+            run(&blocks, &code).result,
+            Err(AuthError::Execution(ExprError::InvalidStack))
+        );
+        let blocks = vec![block(
+            vec![p("a", vec![int(1)])],
+            vec![rule(p("b", vec![var("x")]), body)],
+            vec![],
+        )];
+        assert_eq!(
+            run(&blocks, &code).result,
+            Err(AuthError::Execution(ExprError::InvalidStack))
+        );
     }
 
     #[test]
     fn conformance_externs() {
-        let blocks = vec![block(vec![], vec![], vec![check(
-            CheckKind::One,
-            vec![with_expr(
-                q(vec![]),
-                vec![
-                    Op::Value(Term::Bool(true)),
-                    Op::Unary(crate::datalog::ast::Unary::Ffi("test".into())),
-                    Op::Value(s("a")),
-                    Op::Value(s("a")),
-                    Op::Binary(Binary::Ffi("test".into())),
-                    Op::Value(s("equal strings")),
-                    Op::Binary(Binary::HeterogeneousEqual),
-                    Op::Binary(Binary::And),
-                ],
+        let blocks = vec![block(
+            vec![],
+            vec![],
+            vec![check(
+                CheckKind::One,
+                vec![with_expr(
+                    q(vec![]),
+                    vec![
+                        Op::Value(Term::Bool(true)),
+                        Op::Unary(crate::datalog::ast::Unary::Ffi("test".into())),
+                        Op::Value(s("a")),
+                        Op::Value(s("a")),
+                        Op::Binary(Binary::Ffi("test".into())),
+                        Op::Value(s("equal strings")),
+                        Op::Binary(Binary::HeterogeneousEqual),
+                        Op::Binary(Binary::And),
+                    ],
+                )],
             )],
-        )])];
+        )];
         let code = authz(vec![], vec![], vec![], vec![allow_if_true()]);
         let limits = RunLimits::default();
         let ext = crate::datalog::ConformanceExterns;
-        let a = authorize(&AuthorizeInput { blocks: &blocks, authorizer: &code, limits: &limits, externs: Some(&ext) });
+        let a = authorize(&AuthorizeInput {
+            blocks: &blocks,
+            authorizer: &code,
+            limits: &limits,
+            externs: Some(&ext),
+        });
         assert_eq!(a.result, Ok(0));
     }
 
@@ -923,23 +1357,44 @@ mod tests {
                 CheckKind::One,
                 vec![with_expr(
                     q(vec![p("n", vec![var("x")])]),
-                    vec![Op::Value(var("x")), Op::Unary(crate::datalog::ast::Unary::Ffi("is_even".into()))],
+                    vec![
+                        Op::Value(var("x")),
+                        Op::Unary(crate::datalog::ast::Unary::Ffi("is_even".into())),
+                    ],
                 )],
             )],
             vec![allow_if_true()],
         );
         let limits = RunLimits::default();
-        let a = authorize(&AuthorizeInput { blocks: &blocks, authorizer: &code, limits: &limits, externs: Some(&Host) });
+        let a = authorize(&AuthorizeInput {
+            blocks: &blocks,
+            authorizer: &code,
+            limits: &limits,
+            externs: Some(&Host),
+        });
         assert_eq!(a.result, Ok(0));
-        let a = authorize(&AuthorizeInput { blocks: &blocks, authorizer: &code, limits: &limits, externs: None });
-        assert_eq!(a.result, Err(AuthError::Execution(ExprError::UndefinedExtern("is_even".into()))));
+        let a = authorize(&AuthorizeInput {
+            blocks: &blocks,
+            authorizer: &code,
+            limits: &limits,
+            externs: None,
+        });
+        assert_eq!(
+            a.result,
+            Err(AuthError::Execution(ExprError::UndefinedExtern(
+                "is_even".into()
+            )))
+        );
     }
 
     /// A Hessra-like verification: ~10 facts, one rule, a few checks.
     #[test]
     fn hessra_sized_program_is_fast() {
         let b0 = block(
-            vec![p("right", vec![s("alice"), s("res1"), s("read")]), p("right", vec![s("alice"), s("res1"), s("write")])],
+            vec![
+                p("right", vec![s("alice"), s("res1"), s("read")]),
+                p("right", vec![s("alice"), s("res1"), s("write")]),
+            ],
             vec![],
             vec![
                 check_if(vec![
@@ -952,7 +1407,11 @@ mod tests {
                     CheckKind::One,
                     vec![with_expr(
                         q(vec![p("time", vec![var("t")])]),
-                        vec![Op::Value(var("t")), Op::Value(int(2_000_000_000)), Op::Binary(Binary::LessThan)],
+                        vec![
+                            Op::Value(var("t")),
+                            Op::Value(int(2_000_000_000)),
+                            Op::Binary(Binary::LessThan),
+                        ],
                     )],
                 ),
             ],
@@ -964,7 +1423,10 @@ mod tests {
                 p("resource", vec![s("res1")]),
                 p("operation", vec![s("read")]),
             ],
-            vec![rule(p("subject", vec![var("s")]), vec![p("right", vec![var("s"), s("res1"), s("read")])])],
+            vec![rule(
+                p("subject", vec![var("s")]),
+                vec![p("right", vec![var("s"), s("res1"), s("read")])],
+            )],
             vec![],
             vec![allow_if_true()],
         );

@@ -78,7 +78,11 @@ impl Meter {
     /// A meter stopping at `deadline` (never when `None`; the interrupt
     /// hook is polled either way).
     pub fn new(deadline: Option<Instant>) -> Meter {
-        Meter { deadline, until_check: Cell::new(UNITS_PER_CHECK), stopped: Cell::new(None) }
+        Meter {
+            deadline,
+            until_check: Cell::new(UNITS_PER_CHECK),
+            stopped: Cell::new(None),
+        }
     }
 
     /// Accounts for `units` of work about to be done; looks at the clock
@@ -162,7 +166,9 @@ pub fn compare(a: &Term, b: &Term) -> u64 {
         return 1;
     }
     match (a, b) {
-        (Term::Str(x), Term::Str(y)) | (Term::Variable(x), Term::Variable(y)) => bytes(x.len().min(y.len())),
+        (Term::Str(x), Term::Str(y)) | (Term::Variable(x), Term::Variable(y)) => {
+            bytes(x.len().min(y.len()))
+        }
         (Term::Bytes(x), Term::Bytes(y)) => bytes(x.len().min(y.len())),
         // collections of different lengths differ at once
         (Term::Set(x), Term::Set(y)) | (Term::Array(x), Term::Array(y)) if x.len() != y.len() => 1,
@@ -213,7 +219,11 @@ mod tests {
         let meter = Meter::new(None);
         assert_eq!(meter.charge(UNITS_PER_CHECK), Ok(()));
         INTERRUPT.with(|f| f.set(true));
-        assert_eq!(meter.charge(UNITS_PER_CHECK - 1), Ok(()), "not before the next look");
+        assert_eq!(
+            meter.charge(UNITS_PER_CHECK - 1),
+            Ok(()),
+            "not before the next look"
+        );
         assert_eq!(meter.charge(1), Err(Stop::Interrupted));
         assert_eq!(meter.charge(0), Err(Stop::Interrupted));
         INTERRUPT.with(|f| f.set(false));
@@ -228,7 +238,10 @@ mod tests {
         assert!(compare(&set, &Term::Set(big)) >= 2 * 8001 * 13);
         assert_eq!(compare(&set, &Term::Set(vec![])), 1);
         assert_eq!(compare(&set, &Term::Integer(1)), 1);
-        assert_eq!(compare(&Term::Str("a".repeat(1600)), &Term::Str("b".repeat(3200))), 101);
+        assert_eq!(
+            compare(&Term::Str("a".repeat(1600)), &Term::Str("b".repeat(3200))),
+            101
+        );
         assert_eq!(bytes(0), 1);
     }
 }

@@ -37,7 +37,11 @@ pub struct RunLimits {
 /// (Biscuit's own 1 ms default fails under load).
 impl Default for RunLimits {
     fn default() -> Self {
-        RunLimits { max_facts: 1000, max_iterations: 100, max_time: Duration::from_millis(1000) }
+        RunLimits {
+            max_facts: 1000,
+            max_iterations: 100,
+            max_time: Duration::from_millis(1000),
+        }
     }
 }
 
@@ -119,14 +123,22 @@ impl Origin {
 
     pub(crate) fn is_subset_of(&self, other: &Origin) -> bool {
         self.low & !other.low == 0
-            && self.high.iter().enumerate().all(|(i, w)| w & !other.high.get(i).copied().unwrap_or(0) == 0)
+            && self
+                .high
+                .iter()
+                .enumerate()
+                .all(|(i, w)| w & !other.high.get(i).copied().unwrap_or(0) == 0)
     }
 
     pub(crate) fn ids(&self) -> impl Iterator<Item = usize> + '_ {
         std::iter::once(self.low)
             .chain(self.high.iter().copied())
             .enumerate()
-            .flat_map(|(w, bits)| (0..64).filter(move |b| bits & (1u64 << b) != 0).map(move |b| w * 64 + b))
+            .flat_map(|(w, bits)| {
+                (0..64)
+                    .filter(move |b| bits & (1u64 << b) != 0)
+                    .map(move |b| w * 64 + b)
+            })
     }
 
     fn hash(&self) -> u64 {
@@ -171,11 +183,15 @@ fn hash_term(h: u64, t: &Term) -> u64 {
         Term::Bytes(b) => hash_bytes(mix(h, 5), b),
         Term::Bool(b) => mix(mix(h, 6), *b as u64),
         Term::Set(items) => {
-            let sum = items.iter().fold(0u64, |acc, e| acc.wrapping_add(hash_term(SEED, e)));
+            let sum = items
+                .iter()
+                .fold(0u64, |acc, e| acc.wrapping_add(hash_term(SEED, e)));
             mix(mix(h, 7), sum)
         }
         Term::Null => mix(h, 8),
-        Term::Array(items) => items.iter().fold(mix(mix(h, 9), items.len() as u64), hash_term),
+        Term::Array(items) => items
+            .iter()
+            .fold(mix(mix(h, 9), items.len() as u64), hash_term),
         Term::Map(entries) => {
             let sum = entries.iter().fold(0u64, |acc, (k, v)| {
                 let kh = match k {
@@ -190,7 +206,9 @@ fn hash_term(h: u64, t: &Term) -> u64 {
 }
 
 fn fact_hash(origin: &Origin, name: u32, terms: &[Term]) -> u64 {
-    terms.iter().fold(mix(origin.hash(), name as u64), hash_term)
+    terms
+        .iter()
+        .fold(mix(origin.hash(), name as u64), hash_term)
 }
 
 /// The keys of the dedup maps are already hashes.
@@ -241,7 +259,14 @@ struct FactList {
 impl FactList {
     /// Walks the facts of the same hash (a chain a token can lengthen with
     /// crafted collisions: every step is charged).
-    fn contains(&self, hash: u64, origin: &Origin, name: u32, terms: &[Term], meter: &Meter) -> Result<bool, Halt> {
+    fn contains(
+        &self,
+        hash: u64,
+        origin: &Origin,
+        name: u32,
+        terms: &[Term],
+        meter: &Meter,
+    ) -> Result<bool, Halt> {
         let mut i = self.heads.get(&hash).copied().unwrap_or(NONE);
         while i != NONE {
             let f = &self.facts[i as usize];
@@ -284,7 +309,12 @@ impl<'r> Names<'r> {
         self.list.push(name);
         if self.list.len() > NAMES_LINEAR {
             if self.index.is_empty() {
-                self.index = self.list.iter().enumerate().map(|(i, n)| (*n, i as u32)).collect();
+                self.index = self
+                    .list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (*n, i as u32))
+                    .collect();
             } else {
                 self.index.insert(name, id);
             }
@@ -295,7 +325,10 @@ impl<'r> Names<'r> {
         if self.list.len() > NAMES_LINEAR {
             self.index.get(name).copied().unwrap_or(NONE)
         } else {
-            self.list.iter().position(|n| *n == name).map_or(NONE, |i| i as u32)
+            self.list
+                .iter()
+                .position(|n| *n == name)
+                .map_or(NONE, |i| i as u32)
         }
     }
 }
@@ -349,10 +382,12 @@ impl<'r> CompiledRule<'r> {
                     .terms
                     .iter()
                     .map(|t| match t {
-                        Term::Variable(v) => Pat::Var(*slots.entry(v.as_str()).or_insert_with(|| {
-                            vars.push(v);
-                            vars.len() - 1
-                        })),
+                        Term::Variable(v) => {
+                            Pat::Var(*slots.entry(v.as_str()).or_insert_with(|| {
+                                vars.push(v);
+                                vars.len() - 1
+                            }))
+                        }
                         other => Pat::Const(other),
                     })
                     .collect(),
@@ -407,8 +442,15 @@ fn terms_cost(a: &[Term], b: &[Term]) -> u64 {
 }
 
 /// Evaluates the rule's expressions for one complete combination.
-fn expressions_hold(rule: &CompiledRule<'_>, bindings: &[Option<&Term>], ctx: &EvalContext<'_>) -> Result<bool, Halt> {
-    let vars = Vars::Root { names: &rule.vars, values: bindings };
+fn expressions_hold(
+    rule: &CompiledRule<'_>,
+    bindings: &[Option<&Term>],
+    ctx: &EvalContext<'_>,
+) -> Result<bool, Halt> {
+    let vars = Vars::Root {
+        names: &rule.vars,
+        values: bindings,
+    };
     for e in rule.exprs {
         match eval_ops(&e.ops, &vars, ctx, 0) {
             Ok(Term::Bool(true)) => {}
@@ -436,11 +478,25 @@ impl World {
     }
 
     /// Adds a fact unless the same (origin, fact) pair is present.
-    pub(crate) fn add_fact(&mut self, origin: Origin, name: u32, pred: Predicate, meter: &Meter) -> Result<(), Halt> {
+    pub(crate) fn add_fact(
+        &mut self,
+        origin: Origin,
+        name: u32,
+        pred: Predicate,
+        meter: &Meter,
+    ) -> Result<(), Halt> {
         meter.charge(pred.terms.iter().map(cost::weight).sum())?;
         let hash = fact_hash(&origin, name, &pred.terms);
-        if !self.store.contains(hash, &origin, name, &pred.terms, meter)? {
-            self.insert_new(Fact { origin, pred, name, hash });
+        if !self
+            .store
+            .contains(hash, &origin, name, &pred.terms, meter)?
+        {
+            self.insert_new(Fact {
+                origin,
+                pred,
+                name,
+                hash,
+            });
         }
         Ok(())
     }
@@ -492,7 +548,8 @@ impl World {
             }
             meter.charge(1)?;
             let fact = &self.store.facts[fi as usize];
-            if fact.pred.terms.len() != pred.terms.len() || !fact.origin.is_subset_of(&rule.trusted) {
+            if fact.pred.terms.len() != pred.terms.len() || !fact.origin.is_subset_of(&rule.trusted)
+            {
                 continue;
             }
             let mark = trail.len();
@@ -550,7 +607,11 @@ impl World {
 
     /// `check if` / policy semantics: some combination satisfies every
     /// expression. Expression errors met before that abort.
-    pub(crate) fn query_any(&self, rule: &CompiledRule<'_>, ctx: &EvalContext<'_>) -> Result<bool, Halt> {
+    pub(crate) fn query_any(
+        &self,
+        rule: &CompiledRule<'_>,
+        ctx: &EvalContext<'_>,
+    ) -> Result<bool, Halt> {
         rule.check_size()?;
         if !rule.head_ok {
             return Ok(false);
@@ -559,12 +620,25 @@ impl World {
         let mut bindings = vec![None; rule.vars.len()];
         let mut trail = Vec::new();
         let mut cb = |_: &Origin, b: &[Option<&Term>]| expressions_hold(rule, b, ctx);
-        self.search(rule, &ranges, 0, &Origin::default(), &mut bindings, &mut trail, &ctx.meter, &mut cb)
+        self.search(
+            rule,
+            &ranges,
+            0,
+            &Origin::default(),
+            &mut bindings,
+            &mut trail,
+            &ctx.meter,
+            &mut cb,
+        )
     }
 
     /// `check all` semantics: at least one combination, and every one
     /// satisfies every expression.
-    pub(crate) fn query_all(&self, rule: &CompiledRule<'_>, ctx: &EvalContext<'_>) -> Result<bool, Halt> {
+    pub(crate) fn query_all(
+        &self,
+        rule: &CompiledRule<'_>,
+        ctx: &EvalContext<'_>,
+    ) -> Result<bool, Halt> {
         rule.check_size()?;
         let ranges = self.full_ranges(rule);
         let mut bindings = vec![None; rule.vars.len()];
@@ -580,20 +654,42 @@ impl World {
                 Ok(true)
             }
         };
-        self.search(rule, &ranges, 0, &Origin::default(), &mut bindings, &mut trail, &ctx.meter, &mut cb)?;
+        self.search(
+            rule,
+            &ranges,
+            0,
+            &Origin::default(),
+            &mut bindings,
+            &mut trail,
+            &ctx.meter,
+            &mut cb,
+        )?;
         Ok(found && !failed)
     }
 
     /// Runs every rule to saturation (see the module documentation),
     /// within `ctx`'s work budget; facts derived before a limit or an error
     /// stay in the world.
-    pub(crate) fn run(&mut self, rules: &[CompiledRule<'_>], limits: &RunLimits, ctx: &EvalContext<'_>) -> Result<(), Halt> {
+    pub(crate) fn run(
+        &mut self,
+        rules: &[CompiledRule<'_>],
+        limits: &RunLimits,
+        ctx: &EvalContext<'_>,
+    ) -> Result<(), Halt> {
         let mut delta_start: u32 = 0;
         let mut iterations: u64 = 0;
         loop {
             let delta_end = self.len() as u32;
             let mut pending = FactList::default();
-            let outcome = self.apply_rules(rules, delta_start, delta_end, iterations == 0, limits, ctx, &mut pending);
+            let outcome = self.apply_rules(
+                rules,
+                delta_start,
+                delta_end,
+                iterations == 0,
+                limits,
+                ctx,
+                &mut pending,
+            );
             let grew = !pending.facts.is_empty();
             for f in pending.facts {
                 self.insert_new(f);
@@ -643,7 +739,14 @@ impl World {
             rule.check_size()?;
             if rule.body.is_empty() {
                 if first && expressions_hold(rule, &[], ctx)? && rule.head_ok {
-                    self.produce(rule, &Origin::default(), &[], pending, max_facts, &ctx.meter)?;
+                    self.produce(
+                        rule,
+                        &Origin::default(),
+                        &[],
+                        pending,
+                        max_facts,
+                        &ctx.meter,
+                    )?;
                 }
                 continue;
             }
@@ -674,7 +777,16 @@ impl World {
                     }
                     Ok(false)
                 };
-                self.search(rule, &ranges, 0, &Origin::default(), &mut bindings, &mut trail, &ctx.meter, &mut cb)?;
+                self.search(
+                    rule,
+                    &ranges,
+                    0,
+                    &Origin::default(),
+                    &mut bindings,
+                    &mut trail,
+                    &ctx.meter,
+                    &mut cb,
+                )?;
             }
         }
         Ok(())
@@ -706,13 +818,23 @@ impl World {
         let mut origin = origin.clone();
         origin.insert(rule.origin);
         let hash = fact_hash(&origin, rule.head_name, &terms);
-        if self.store.contains(hash, &origin, rule.head_name, &terms, meter)?
+        if self
+            .store
+            .contains(hash, &origin, rule.head_name, &terms, meter)?
             || pending.contains(hash, &origin, rule.head_name, &terms, meter)?
         {
             return Ok(());
         }
-        let pred = Predicate { name: rule.head_src.to_string(), terms };
-        pending.push(Fact { origin, pred, name: rule.head_name, hash });
+        let pred = Predicate {
+            name: rule.head_src.to_string(),
+            terms,
+        };
+        pending.push(Fact {
+            origin,
+            pred,
+            name: rule.head_name,
+            hash,
+        });
         if (self.len() + pending.facts.len()) as u64 >= max_facts {
             return Err(Halt::Limit(RunLimit::TooManyFacts));
         }

@@ -90,9 +90,14 @@ impl ExternFunctions for ConformanceExterns {
     fn call(&self, _name: &str, left: &Term, right: Option<&Term>) -> Result<Term, String> {
         match (left, right) {
             (t, None) => Ok(t.clone()),
-            (Term::Str(a), Some(Term::Str(b))) => {
-                Ok(Term::Str(if a == b { "equal strings" } else { "different strings" }.to_string()))
-            }
+            (Term::Str(a), Some(Term::Str(b))) => Ok(Term::Str(
+                if a == b {
+                    "equal strings"
+                } else {
+                    "different strings"
+                }
+                .to_string(),
+            )),
             _ => Err("unsupported operands".to_string()),
         }
     }
@@ -112,23 +117,40 @@ pub struct EvalContext<'c> {
 
 impl<'c> EvalContext<'c> {
     /// A context whose meter stops at `deadline` (never when `None`).
-    pub fn new(externs: Option<&'c dyn ExternFunctions>, regex: &'c RegexCache, deadline: Option<Instant>) -> Self {
-        EvalContext { externs, regex, meter: Meter::new(deadline) }
+    pub fn new(
+        externs: Option<&'c dyn ExternFunctions>,
+        regex: &'c RegexCache,
+        deadline: Option<Instant>,
+    ) -> Self {
+        EvalContext {
+            externs,
+            regex,
+            meter: Meter::new(deadline),
+        }
     }
 
     /// Charges the meter. When it stops, evaluation returns
     /// [`ExprError::InvalidStack`] and callers report
     /// [`Meter::stopped`] instead (a time-out or an interrupt).
     fn charge(&self, units: u64) -> Result<(), ExprError> {
-        self.meter.charge(units).map_err(|_| ExprError::InvalidStack)
+        self.meter
+            .charge(units)
+            .map_err(|_| ExprError::InvalidStack)
     }
 }
 
 /// Variable bindings visible to an expression: the rule's variables, then
 /// one frame per running closure parameter (innermost first).
 pub enum Vars<'s> {
-    Root { names: &'s [&'s str], values: &'s [Option<&'s Term>] },
-    Frame { name: &'s str, value: &'s Term, parent: &'s Vars<'s> },
+    Root {
+        names: &'s [&'s str],
+        values: &'s [Option<&'s Term>],
+    },
+    Frame {
+        name: &'s str,
+        value: &'s Term,
+        parent: &'s Vars<'s>,
+    },
 }
 
 impl<'s> Vars<'s> {
@@ -153,9 +175,16 @@ impl<'s> Vars<'s> {
         loop {
             match cur {
                 Vars::Root { names, values } => {
-                    return names.iter().position(|n| *n == name).and_then(|i| values.get(i).copied().flatten())
+                    return names
+                        .iter()
+                        .position(|n| *n == name)
+                        .and_then(|i| values.get(i).copied().flatten())
                 }
-                Vars::Frame { name: n, value, parent } => {
+                Vars::Frame {
+                    name: n,
+                    value,
+                    parent,
+                } => {
                     if *n == name {
                         return Some(value);
                     }
@@ -177,7 +206,15 @@ pub fn evaluate(
     let values: Vec<Option<&Term>> = bindings.iter().map(|(_, v)| Some(*v)).collect();
     let cache = RegexCache::new();
     let ctx = EvalContext::new(externs, &cache, None);
-    eval_ops(&expr.ops, &Vars::Root { names: &names, values: &values }, &ctx, 0)
+    eval_ops(
+        &expr.ops,
+        &Vars::Root {
+            names: &names,
+            values: &values,
+        },
+        &ctx,
+        0,
+    )
 }
 
 enum Val<'a> {
@@ -186,7 +223,12 @@ enum Val<'a> {
 }
 
 /// Runs a program and returns its single resulting term.
-pub fn eval_ops<'a>(ops: &'a [Op], vars: &Vars<'a>, ctx: &EvalContext<'_>, depth: usize) -> Result<Term, ExprError> {
+pub fn eval_ops<'a>(
+    ops: &'a [Op],
+    vars: &Vars<'a>,
+    ctx: &EvalContext<'_>,
+    depth: usize,
+) -> Result<Term, ExprError> {
     let mut stack: Vec<Val<'a>> = Vec::with_capacity(4);
     let lookup = vars.lookup_cost();
     for op in ops {
@@ -239,15 +281,21 @@ pub fn eval_ops<'a>(ops: &'a [Op], vars: &Vars<'a>, ctx: &EvalContext<'_>, depth
     }
 }
 
-fn call_extern(ctx: &EvalContext<'_>, name: &str, left: &Term, right: Option<&Term>) -> Result<Term, ExprError> {
+fn call_extern(
+    ctx: &EvalContext<'_>,
+    name: &str,
+    left: &Term,
+    right: Option<&Term>,
+) -> Result<Term, ExprError> {
     let ext = match ctx.externs {
         Some(e) if e.is_defined(name) => e,
         _ => return Err(ExprError::UndefinedExtern(name.to_string())),
     };
     match ext.call(name, left, right) {
-        Ok(Term::Variable(_)) => {
-            Err(ExprError::ExternEvalError(name.to_string(), "returned a variable".to_string()))
-        }
+        Ok(Term::Variable(_)) => Err(ExprError::ExternEvalError(
+            name.to_string(),
+            "returned a variable".to_string(),
+        )),
         Ok(t) => Ok(t),
         Err(msg) => Err(ExprError::ExternEvalError(name.to_string(), msg)),
     }
@@ -271,7 +319,10 @@ fn unary(u: &Unary, v: &Term, ctx: &EvalContext<'_>) -> Result<Term, ExprError> 
 
 /// Set membership accepts only scalar elements (not null, arrays, maps).
 fn is_set_element(t: &Term) -> bool {
-    matches!(t, Term::Integer(_) | Term::Date(_) | Term::Bool(_) | Term::Str(_) | Term::Bytes(_))
+    matches!(
+        t,
+        Term::Integer(_) | Term::Date(_) | Term::Bool(_) | Term::Str(_) | Term::Bytes(_)
+    )
 }
 
 fn map_key_matches(k: &MapKey, t: &Term) -> bool {
@@ -288,8 +339,12 @@ fn binary_cost(b: &Binary, l: &Term, r: &Term) -> u64 {
     use Binary as B;
     use Term as T;
     match (b, l, r) {
-        (B::Equal | B::NotEqual | B::HeterogeneousEqual | B::HeterogeneousNotEqual, _, _) => cost::compare(l, r),
-        (B::Regex, T::Str(x), T::Str(y)) => cost::REGEX_MATCH_UNITS + cost::bytes(x.len() + y.len()),
+        (B::Equal | B::NotEqual | B::HeterogeneousEqual | B::HeterogeneousNotEqual, _, _) => {
+            cost::compare(l, r)
+        }
+        (B::Regex, T::Str(x), T::Str(y)) => {
+            cost::REGEX_MATCH_UNITS + cost::bytes(x.len() + y.len())
+        }
         (_, T::Str(x), T::Str(y)) => cost::bytes(x.len() + y.len()),
         (
             B::Contains | B::Intersection | B::Union | B::Prefix | B::Suffix | B::Get,
@@ -329,20 +384,32 @@ fn binary(b: &Binary, l: &Term, r: &Term, ctx: &EvalContext<'_>) -> Result<Term,
         (B::GreaterOrEqual, T::Date(x), T::Date(y)) => T::Bool(x >= y),
 
         // equality
-        (B::Equal | B::HeterogeneousEqual, _, _) if l.same_variant(r) && !matches!(l, T::Variable(_)) => {
+        (B::Equal | B::HeterogeneousEqual, _, _)
+            if l.same_variant(r) && !matches!(l, T::Variable(_)) =>
+        {
             T::Bool(l == r)
         }
-        (B::NotEqual | B::HeterogeneousNotEqual, _, _) if l.same_variant(r) && !matches!(l, T::Variable(_)) => {
+        (B::NotEqual | B::HeterogeneousNotEqual, _, _)
+            if l.same_variant(r) && !matches!(l, T::Variable(_)) =>
+        {
             T::Bool(l != r)
         }
         (B::HeterogeneousEqual, _, _) => T::Bool(false),
         (B::HeterogeneousNotEqual, _, _) => T::Bool(true),
 
         // arithmetic
-        (B::Add, T::Integer(x), T::Integer(y)) => T::Integer(x.checked_add(*y).ok_or(ExprError::Overflow)?),
-        (B::Sub, T::Integer(x), T::Integer(y)) => T::Integer(x.checked_sub(*y).ok_or(ExprError::Overflow)?),
-        (B::Mul, T::Integer(x), T::Integer(y)) => T::Integer(x.checked_mul(*y).ok_or(ExprError::Overflow)?),
-        (B::Div, T::Integer(x), T::Integer(y)) => T::Integer(x.checked_div(*y).ok_or(ExprError::DivideByZero)?),
+        (B::Add, T::Integer(x), T::Integer(y)) => {
+            T::Integer(x.checked_add(*y).ok_or(ExprError::Overflow)?)
+        }
+        (B::Sub, T::Integer(x), T::Integer(y)) => {
+            T::Integer(x.checked_sub(*y).ok_or(ExprError::Overflow)?)
+        }
+        (B::Mul, T::Integer(x), T::Integer(y)) => {
+            T::Integer(x.checked_mul(*y).ok_or(ExprError::Overflow)?)
+        }
+        (B::Div, T::Integer(x), T::Integer(y)) => {
+            T::Integer(x.checked_div(*y).ok_or(ExprError::DivideByZero)?)
+        }
         (B::BitwiseAnd, T::Integer(x), T::Integer(y)) => T::Integer(x & y),
         (B::BitwiseOr, T::Integer(x), T::Integer(y)) => T::Integer(x | y),
         (B::BitwiseXor, T::Integer(x), T::Integer(y)) => T::Integer(x ^ y),
@@ -384,15 +451,19 @@ fn binary(b: &Binary, l: &Term, r: &Term, ctx: &EvalContext<'_>) -> Result<Term,
         (B::Contains, T::Array(a), e) => T::Bool(a.iter().any(|x| x == e)),
         (B::Prefix, T::Array(a), T::Array(p)) => T::Bool(a.starts_with(p)),
         (B::Suffix, T::Array(a), T::Array(p)) => T::Bool(a.ends_with(p)),
-        (B::Get, T::Array(a), T::Integer(i)) => {
-            usize::try_from(*i).ok().and_then(|i| a.get(i)).cloned().unwrap_or(T::Null)
-        }
+        (B::Get, T::Array(a), T::Integer(i)) => usize::try_from(*i)
+            .ok()
+            .and_then(|i| a.get(i))
+            .cloned()
+            .unwrap_or(T::Null),
 
         // maps
         (B::Contains, T::Map(m), k) => T::Bool(m.iter().any(|(mk, _)| map_key_matches(mk, k))),
-        (B::Get, T::Map(m), k @ (T::Integer(_) | T::Str(_))) => {
-            m.iter().find(|(mk, _)| map_key_matches(mk, k)).map(|(_, v)| v.clone()).unwrap_or(T::Null)
-        }
+        (B::Get, T::Map(m), k @ (T::Integer(_) | T::Str(_))) => m
+            .iter()
+            .find(|(mk, _)| map_key_matches(mk, k))
+            .map(|(_, v)| v.clone())
+            .unwrap_or(T::Null),
 
         (B::Ffi(name), _, _) => call_extern(ctx, name, l, Some(r))?,
 
@@ -425,7 +496,11 @@ fn with_closure<'a>(
         (Binary::All | Binary::Any, Term::Set(items) | Term::Array(items), [param]) => {
             let want = matches!(b, Binary::Any);
             for item in items {
-                let frame = Vars::Frame { name: param, value: item, parent: vars };
+                let frame = Vars::Frame {
+                    name: param,
+                    value: item,
+                    parent: vars,
+                };
                 if closure_bool(body, &frame, ctx, depth)? == want {
                     return Ok(Term::Bool(want));
                 }
@@ -441,7 +516,11 @@ fn with_closure<'a>(
                 };
                 ctx.charge(cost::weight(&key) + cost::weight(v))?;
                 let pair = Term::Array(vec![key, v.clone()]);
-                let frame = Vars::Frame { name: param, value: &pair, parent: vars };
+                let frame = Vars::Frame {
+                    name: param,
+                    value: &pair,
+                    parent: vars,
+                };
                 if closure_bool(body, &frame, ctx, depth)? == want {
                     return Ok(Term::Bool(want));
                 }
@@ -452,7 +531,12 @@ fn with_closure<'a>(
     }
 }
 
-fn closure_bool(body: &[Op], vars: &Vars<'_>, ctx: &EvalContext<'_>, depth: usize) -> Result<bool, ExprError> {
+fn closure_bool(
+    body: &[Op],
+    vars: &Vars<'_>,
+    ctx: &EvalContext<'_>,
+    depth: usize,
+) -> Result<bool, ExprError> {
     match eval_ops(body, vars, ctx, depth + 1)? {
         Term::Bool(b) => Ok(b),
         _ => Err(ExprError::InvalidType),
@@ -495,15 +579,45 @@ mod tests {
     #[test]
     fn unary_ops() {
         assert_eq!(run(vec![v(T::Bool(true)), un(U::Negate)]), ok(false));
-        assert_eq!(run(vec![v(T::Integer(1)), un(U::Negate)]), Err(ExprError::InvalidType));
-        assert_eq!(run(vec![v(T::Integer(7)), un(U::Parens)]), Ok(T::Integer(7)));
+        assert_eq!(
+            run(vec![v(T::Integer(1)), un(U::Negate)]),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run(vec![v(T::Integer(7)), un(U::Parens)]),
+            Ok(T::Integer(7))
+        );
         assert_eq!(run(vec![v(s("é")), un(U::Length)]), Ok(T::Integer(2)));
-        assert_eq!(run(vec![v(T::Bytes(vec![1, 2, 3])), un(U::Length)]), Ok(T::Integer(3)));
-        assert_eq!(run(vec![v(T::Set(vec![T::Integer(1), T::Integer(2)])), un(U::Length)]), Ok(T::Integer(2)));
-        assert_eq!(run(vec![v(T::Array(vec![T::Null])), un(U::Length)]), Ok(T::Integer(1)));
-        assert_eq!(run(vec![v(T::Map(vec![(MapKey::Integer(1), T::Null)])), un(U::Length)]), Ok(T::Integer(1)));
-        assert_eq!(run(vec![v(T::Integer(1)), un(U::Length)]), Err(ExprError::InvalidType));
-        assert_eq!(run(vec![v(T::Null), un(U::Length)]), Err(ExprError::InvalidType));
+        assert_eq!(
+            run(vec![v(T::Bytes(vec![1, 2, 3])), un(U::Length)]),
+            Ok(T::Integer(3))
+        );
+        assert_eq!(
+            run(vec![
+                v(T::Set(vec![T::Integer(1), T::Integer(2)])),
+                un(U::Length)
+            ]),
+            Ok(T::Integer(2))
+        );
+        assert_eq!(
+            run(vec![v(T::Array(vec![T::Null])), un(U::Length)]),
+            Ok(T::Integer(1))
+        );
+        assert_eq!(
+            run(vec![
+                v(T::Map(vec![(MapKey::Integer(1), T::Null)])),
+                un(U::Length)
+            ]),
+            Ok(T::Integer(1))
+        );
+        assert_eq!(
+            run(vec![v(T::Integer(1)), un(U::Length)]),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run(vec![v(T::Null), un(U::Length)]),
+            Err(ExprError::InvalidType)
+        );
         let types = [
             (T::Integer(1), "integer"),
             (s("a"), "string"),
@@ -523,15 +637,27 @@ mod tests {
     #[test]
     fn comparisons() {
         assert_eq!(run2(T::Integer(1), T::Integer(2), B::LessThan), ok(true));
-        assert_eq!(run2(T::Integer(1), T::Integer(2), B::GreaterThan), ok(false));
+        assert_eq!(
+            run2(T::Integer(1), T::Integer(2), B::GreaterThan),
+            ok(false)
+        );
         assert_eq!(run2(T::Integer(2), T::Integer(2), B::LessOrEqual), ok(true));
-        assert_eq!(run2(T::Integer(1), T::Integer(2), B::GreaterOrEqual), ok(false));
+        assert_eq!(
+            run2(T::Integer(1), T::Integer(2), B::GreaterOrEqual),
+            ok(false)
+        );
         assert_eq!(run2(T::Date(1), T::Date(2), B::LessThan), ok(true));
         assert_eq!(run2(T::Date(3), T::Date(2), B::GreaterThan), ok(true));
         assert_eq!(run2(T::Date(2), T::Date(2), B::GreaterOrEqual), ok(true));
         assert_eq!(run2(T::Date(3), T::Date(2), B::LessOrEqual), ok(false));
-        assert_eq!(run2(T::Integer(1), T::Date(2), B::LessThan), Err(ExprError::InvalidType));
-        assert_eq!(run2(s("a"), s("b"), B::LessThan), Err(ExprError::InvalidType));
+        assert_eq!(
+            run2(T::Integer(1), T::Date(2), B::LessThan),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(s("a"), s("b"), B::LessThan),
+            Err(ExprError::InvalidType)
+        );
     }
 
     #[test]
@@ -540,43 +666,122 @@ mod tests {
         assert_eq!(run2(s("a"), s("b"), B::Equal), ok(false));
         assert_eq!(run2(T::Null, T::Null, B::Equal), ok(true));
         assert_eq!(run2(T::Null, T::Null, B::NotEqual), ok(false));
-        assert_eq!(run2(T::Integer(1), T::Date(1), B::Equal), Err(ExprError::InvalidType));
-        assert_eq!(run2(T::Null, T::Integer(1), B::Equal), Err(ExprError::InvalidType));
-        assert_eq!(run2(T::Integer(1), T::Date(1), B::NotEqual), Err(ExprError::InvalidType));
-        assert_eq!(run2(T::Integer(1), T::Date(1), B::HeterogeneousEqual), ok(false));
-        assert_eq!(run2(T::Integer(1), T::Date(1), B::HeterogeneousNotEqual), ok(true));
+        assert_eq!(
+            run2(T::Integer(1), T::Date(1), B::Equal),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(T::Null, T::Integer(1), B::Equal),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(T::Integer(1), T::Date(1), B::NotEqual),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(T::Integer(1), T::Date(1), B::HeterogeneousEqual),
+            ok(false)
+        );
+        assert_eq!(
+            run2(T::Integer(1), T::Date(1), B::HeterogeneousNotEqual),
+            ok(true)
+        );
         assert_eq!(run2(T::Null, s("x"), B::HeterogeneousEqual), ok(false));
-        assert_eq!(run2(T::Bytes(vec![1]), T::Bytes(vec![1]), B::HeterogeneousEqual), ok(true));
-        assert_eq!(run2(T::Bool(true), T::Bool(false), B::HeterogeneousNotEqual), ok(true));
+        assert_eq!(
+            run2(T::Bytes(vec![1]), T::Bytes(vec![1]), B::HeterogeneousEqual),
+            ok(true)
+        );
+        assert_eq!(
+            run2(T::Bool(true), T::Bool(false), B::HeterogeneousNotEqual),
+            ok(true)
+        );
         let a = T::Set(vec![T::Integer(1), T::Integer(2)]);
         let b = T::Set(vec![T::Integer(2), T::Integer(1)]);
         assert_eq!(run2(a.clone(), b.clone(), B::Equal), ok(true));
         assert_eq!(run2(a, b, B::NotEqual), ok(false));
-        assert_eq!(run2(T::Array(vec![T::Integer(1)]), T::Array(vec![T::Integer(1)]), B::Equal), ok(true));
-        let m1 = T::Map(vec![(MapKey::Str("a".into()), T::Integer(1)), (MapKey::Integer(2), T::Null)]);
-        let m2 = T::Map(vec![(MapKey::Integer(2), T::Null), (MapKey::Str("a".into()), T::Integer(1))]);
+        assert_eq!(
+            run2(
+                T::Array(vec![T::Integer(1)]),
+                T::Array(vec![T::Integer(1)]),
+                B::Equal
+            ),
+            ok(true)
+        );
+        let m1 = T::Map(vec![
+            (MapKey::Str("a".into()), T::Integer(1)),
+            (MapKey::Integer(2), T::Null),
+        ]);
+        let m2 = T::Map(vec![
+            (MapKey::Integer(2), T::Null),
+            (MapKey::Str("a".into()), T::Integer(1)),
+        ]);
         assert_eq!(run2(m1.clone(), m2.clone(), B::Equal), ok(true));
         assert_eq!(run2(m1, m2, B::HeterogeneousNotEqual), ok(false));
     }
 
     #[test]
     fn arithmetic() {
-        assert_eq!(run2(T::Integer(1), T::Integer(2), B::Add), Ok(T::Integer(3)));
-        assert_eq!(run2(T::Integer(i64::MAX), T::Integer(1), B::Add), Err(ExprError::Overflow));
-        assert_eq!(run2(T::Integer(1), T::Integer(2), B::Sub), Ok(T::Integer(-1)));
-        assert_eq!(run2(T::Integer(i64::MIN), T::Integer(1), B::Sub), Err(ExprError::Overflow));
-        assert_eq!(run2(T::Integer(3), T::Integer(4), B::Mul), Ok(T::Integer(12)));
-        assert_eq!(run2(T::Integer(i64::MAX), T::Integer(2), B::Mul), Err(ExprError::Overflow));
-        assert_eq!(run2(T::Integer(7), T::Integer(2), B::Div), Ok(T::Integer(3)));
-        assert_eq!(run2(T::Integer(7), T::Integer(0), B::Div), Err(ExprError::DivideByZero));
-        assert_eq!(run2(T::Integer(i64::MIN), T::Integer(-1), B::Div), Err(ExprError::DivideByZero));
-        assert_eq!(run2(T::Integer(6), T::Integer(3), B::BitwiseAnd), Ok(T::Integer(2)));
-        assert_eq!(run2(T::Integer(6), T::Integer(3), B::BitwiseOr), Ok(T::Integer(7)));
-        assert_eq!(run2(T::Integer(6), T::Integer(3), B::BitwiseXor), Ok(T::Integer(5)));
-        assert_eq!(run2(T::Integer(1), s("a"), B::Add), Err(ExprError::InvalidType));
-        assert_eq!(run2(T::Date(1), T::Date(1), B::Add), Err(ExprError::InvalidType));
+        assert_eq!(
+            run2(T::Integer(1), T::Integer(2), B::Add),
+            Ok(T::Integer(3))
+        );
+        assert_eq!(
+            run2(T::Integer(i64::MAX), T::Integer(1), B::Add),
+            Err(ExprError::Overflow)
+        );
+        assert_eq!(
+            run2(T::Integer(1), T::Integer(2), B::Sub),
+            Ok(T::Integer(-1))
+        );
+        assert_eq!(
+            run2(T::Integer(i64::MIN), T::Integer(1), B::Sub),
+            Err(ExprError::Overflow)
+        );
+        assert_eq!(
+            run2(T::Integer(3), T::Integer(4), B::Mul),
+            Ok(T::Integer(12))
+        );
+        assert_eq!(
+            run2(T::Integer(i64::MAX), T::Integer(2), B::Mul),
+            Err(ExprError::Overflow)
+        );
+        assert_eq!(
+            run2(T::Integer(7), T::Integer(2), B::Div),
+            Ok(T::Integer(3))
+        );
+        assert_eq!(
+            run2(T::Integer(7), T::Integer(0), B::Div),
+            Err(ExprError::DivideByZero)
+        );
+        assert_eq!(
+            run2(T::Integer(i64::MIN), T::Integer(-1), B::Div),
+            Err(ExprError::DivideByZero)
+        );
+        assert_eq!(
+            run2(T::Integer(6), T::Integer(3), B::BitwiseAnd),
+            Ok(T::Integer(2))
+        );
+        assert_eq!(
+            run2(T::Integer(6), T::Integer(3), B::BitwiseOr),
+            Ok(T::Integer(7))
+        );
+        assert_eq!(
+            run2(T::Integer(6), T::Integer(3), B::BitwiseXor),
+            Ok(T::Integer(5))
+        );
+        assert_eq!(
+            run2(T::Integer(1), s("a"), B::Add),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(T::Date(1), T::Date(1), B::Add),
+            Err(ExprError::InvalidType)
+        );
         assert_eq!(run2(s("a"), s("b"), B::Sub), Err(ExprError::InvalidType));
-        assert_eq!(run2(T::Bool(true), T::Bool(true), B::BitwiseAnd), Err(ExprError::InvalidType));
+        assert_eq!(
+            run2(T::Bool(true), T::Bool(true), B::BitwiseAnd),
+            Err(ExprError::InvalidType)
+        );
     }
 
     #[test]
@@ -590,11 +795,22 @@ mod tests {
         assert_eq!(run2(s("file"), s("file[0-9]+"), B::Regex), ok(false));
         assert_eq!(run2(s("x"), s("("), B::Regex), ok(false));
         assert_eq!(run2(s("ab"), s("a(?=b)"), B::Regex), ok(false));
-        assert_eq!(run2(s("a"), T::Integer(1), B::Contains), Err(ExprError::InvalidType));
-        assert_eq!(run2(s("a"), T::Integer(1), B::Regex), Err(ExprError::InvalidType));
-        assert_eq!(run2(T::Bytes(vec![1]), T::Bytes(vec![1]), B::Prefix), Err(ExprError::InvalidType));
+        assert_eq!(
+            run2(s("a"), T::Integer(1), B::Contains),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(s("a"), T::Integer(1), B::Regex),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(T::Bytes(vec![1]), T::Bytes(vec![1]), B::Prefix),
+            Err(ExprError::InvalidType)
+        );
         // concatenation of a variable's value (borrowed) works too
-        let e = Expression { ops: vec![var("x"), v(s("!")), bin(B::Add)] };
+        let e = Expression {
+            ops: vec![var("x"), v(s("!")), bin(B::Add)],
+        };
         assert_eq!(evaluate(&e, &[("x", &s("hi"))], None), Ok(s("hi!")));
     }
 
@@ -602,7 +818,10 @@ mod tests {
     fn booleans_eager() {
         assert_eq!(run2(T::Bool(true), T::Bool(false), B::And), ok(false));
         assert_eq!(run2(T::Bool(true), T::Bool(false), B::Or), ok(true));
-        assert_eq!(run2(T::Bool(true), T::Integer(1), B::Or), Err(ExprError::InvalidType));
+        assert_eq!(
+            run2(T::Bool(true), T::Integer(1), B::Or),
+            Err(ExprError::InvalidType)
+        );
         // eager `true ||! overflow` still overflows
         let ops = vec![
             v(T::Bool(true)),
@@ -623,16 +842,50 @@ mod tests {
         assert_eq!(run2(set(&[1, 2, 3]), set(&[1, 4]), B::Contains), ok(false));
         assert_eq!(run2(set(&[1, 2]), T::Integer(2), B::Contains), ok(true));
         assert_eq!(run2(T::Set(vec![s("a")]), s("a"), B::Contains), ok(true));
-        assert_eq!(run2(T::Set(vec![T::Date(1)]), T::Integer(1), B::Contains), ok(false));
-        assert_eq!(run2(T::Set(vec![T::Bool(true)]), T::Bool(true), B::Contains), ok(true));
-        assert_eq!(run2(T::Set(vec![T::Bytes(vec![1])]), T::Bytes(vec![1]), B::Contains), ok(true));
-        assert_eq!(run2(set(&[1]), T::Null, B::Contains), Err(ExprError::InvalidType));
-        assert_eq!(run2(set(&[1]), T::Array(vec![]), B::Contains), Err(ExprError::InvalidType));
-        assert_eq!(run2(set(&[1]), T::Map(vec![]), B::Contains), Err(ExprError::InvalidType));
-        assert_eq!(run2(set(&[1, 2, 3]), set(&[2, 3, 4]), B::Intersection), Ok(set(&[2, 3])));
-        assert_eq!(run2(set(&[1, 2]), set(&[2, 3]), B::Union), Ok(set(&[1, 2, 3])));
-        assert_eq!(run2(set(&[1]), T::Integer(1), B::Union), Err(ExprError::InvalidType));
-        assert_eq!(run2(s("x"), s("x"), B::Intersection), Err(ExprError::InvalidType));
+        assert_eq!(
+            run2(T::Set(vec![T::Date(1)]), T::Integer(1), B::Contains),
+            ok(false)
+        );
+        assert_eq!(
+            run2(T::Set(vec![T::Bool(true)]), T::Bool(true), B::Contains),
+            ok(true)
+        );
+        assert_eq!(
+            run2(
+                T::Set(vec![T::Bytes(vec![1])]),
+                T::Bytes(vec![1]),
+                B::Contains
+            ),
+            ok(true)
+        );
+        assert_eq!(
+            run2(set(&[1]), T::Null, B::Contains),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(set(&[1]), T::Array(vec![]), B::Contains),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(set(&[1]), T::Map(vec![]), B::Contains),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(set(&[1, 2, 3]), set(&[2, 3, 4]), B::Intersection),
+            Ok(set(&[2, 3]))
+        );
+        assert_eq!(
+            run2(set(&[1, 2]), set(&[2, 3]), B::Union),
+            Ok(set(&[1, 2, 3]))
+        );
+        assert_eq!(
+            run2(set(&[1]), T::Integer(1), B::Union),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(s("x"), s("x"), B::Intersection),
+            Err(ExprError::InvalidType)
+        );
     }
 
     #[test]
@@ -641,13 +894,22 @@ mod tests {
         assert_eq!(run2(arr.clone(), s("two"), B::Contains), ok(true));
         assert_eq!(run2(arr.clone(), T::Integer(2), B::Contains), ok(false));
         assert_eq!(run2(arr.clone(), T::Null, B::Contains), ok(true));
-        assert_eq!(run2(arr.clone(), T::Array(vec![T::Integer(1)]), B::Prefix), ok(true));
-        assert_eq!(run2(arr.clone(), T::Array(vec![T::Null]), B::Suffix), ok(true));
+        assert_eq!(
+            run2(arr.clone(), T::Array(vec![T::Integer(1)]), B::Prefix),
+            ok(true)
+        );
+        assert_eq!(
+            run2(arr.clone(), T::Array(vec![T::Null]), B::Suffix),
+            ok(true)
+        );
         assert_eq!(run2(arr.clone(), T::Integer(1), B::Get), Ok(s("two")));
         assert_eq!(run2(arr.clone(), T::Integer(3), B::Get), Ok(T::Null));
         assert_eq!(run2(arr.clone(), T::Integer(-1), B::Get), Ok(T::Null));
         assert_eq!(run2(arr, s("x"), B::Get), Err(ExprError::InvalidType));
-        let map = T::Map(vec![(MapKey::Str("a".into()), T::Integer(1)), (MapKey::Integer(2), s("b"))]);
+        let map = T::Map(vec![
+            (MapKey::Str("a".into()), T::Integer(1)),
+            (MapKey::Integer(2), s("b")),
+        ]);
         assert_eq!(run2(map.clone(), s("a"), B::Contains), ok(true));
         assert_eq!(run2(map.clone(), T::Integer(2), B::Contains), ok(true));
         assert_eq!(run2(map.clone(), T::Integer(1), B::Contains), ok(false));
@@ -655,80 +917,182 @@ mod tests {
         assert_eq!(run2(map.clone(), s("a"), B::Get), Ok(T::Integer(1)));
         assert_eq!(run2(map.clone(), T::Integer(2), B::Get), Ok(s("b")));
         assert_eq!(run2(map.clone(), s("zz"), B::Get), Ok(T::Null));
-        assert_eq!(run2(map, T::Bool(true), B::Get), Err(ExprError::InvalidType));
-        assert_eq!(run2(T::Integer(1), T::Integer(1), B::Get), Err(ExprError::InvalidType));
+        assert_eq!(
+            run2(map, T::Bool(true), B::Get),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run2(T::Integer(1), T::Integer(1), B::Get),
+            Err(ExprError::InvalidType)
+        );
     }
 
     #[test]
     fn lazy_boolean_closures() {
         // false && <bad> never evaluates the bad operand
         let bad = vec![v(s("x")), v(s("x")), bin(B::Intersection)];
-        assert_eq!(run(vec![v(T::Bool(false)), closure(&[], bad.clone()), bin(B::LazyAnd)]), ok(false));
-        assert_eq!(run(vec![v(T::Bool(true)), closure(&[], bad.clone()), bin(B::LazyOr)]), ok(true));
+        assert_eq!(
+            run(vec![
+                v(T::Bool(false)),
+                closure(&[], bad.clone()),
+                bin(B::LazyAnd)
+            ]),
+            ok(false)
+        );
+        assert_eq!(
+            run(vec![
+                v(T::Bool(true)),
+                closure(&[], bad.clone()),
+                bin(B::LazyOr)
+            ]),
+            ok(true)
+        );
         assert_eq!(
             run(vec![v(T::Bool(true)), closure(&[], bad), bin(B::LazyAnd)]),
             Err(ExprError::InvalidType)
         );
         // the closure value is returned unchecked
         assert_eq!(
-            run(vec![v(T::Bool(false)), closure(&[], vec![v(T::Integer(3))]), bin(B::LazyOr)]),
+            run(vec![
+                v(T::Bool(false)),
+                closure(&[], vec![v(T::Integer(3))]),
+                bin(B::LazyOr)
+            ]),
             Ok(T::Integer(3))
         );
         assert_eq!(
-            run(vec![v(T::Integer(1)), closure(&[], vec![v(T::Bool(true))]), bin(B::LazyOr)]),
+            run(vec![
+                v(T::Integer(1)),
+                closure(&[], vec![v(T::Bool(true))]),
+                bin(B::LazyOr)
+            ]),
             Err(ExprError::InvalidType)
         );
         // closure as left operand, or consumed by a unary op
         assert_eq!(
-            run(vec![closure(&[], vec![v(T::Bool(true))]), v(T::Bool(true)), bin(B::LazyOr)]),
+            run(vec![
+                closure(&[], vec![v(T::Bool(true))]),
+                v(T::Bool(true)),
+                bin(B::LazyOr)
+            ]),
             Err(ExprError::InvalidStack)
         );
-        assert_eq!(run(vec![closure(&[], vec![v(T::Bool(true))]), un(U::Negate)]), Err(ExprError::InvalidStack));
-        assert_eq!(run(vec![closure(&[], vec![v(T::Bool(true))])]), Err(ExprError::InvalidStack));
+        assert_eq!(
+            run(vec![closure(&[], vec![v(T::Bool(true))]), un(U::Negate)]),
+            Err(ExprError::InvalidStack)
+        );
+        assert_eq!(
+            run(vec![closure(&[], vec![v(T::Bool(true))])]),
+            Err(ExprError::InvalidStack)
+        );
         // a closure with a parameter used with && is a type error
         assert_eq!(
-            run(vec![v(T::Bool(true)), closure(&["p"], vec![v(T::Bool(true))]), bin(B::LazyAnd)]),
+            run(vec![
+                v(T::Bool(true)),
+                closure(&["p"], vec![v(T::Bool(true))]),
+                bin(B::LazyAnd)
+            ]),
             Err(ExprError::InvalidType)
         );
         // closure over a term operator
         assert_eq!(
-            run(vec![v(T::Integer(1)), closure(&[], vec![v(T::Integer(1))]), bin(B::Add)]),
+            run(vec![
+                v(T::Integer(1)),
+                closure(&[], vec![v(T::Integer(1))]),
+                bin(B::Add)
+            ]),
             Err(ExprError::InvalidType)
         );
     }
 
     #[test]
     fn all_any() {
-        let gt1 = || closure(&["x"], vec![var("x"), v(T::Integer(1)), bin(B::GreaterThan)]);
+        let gt1 = || {
+            closure(
+                &["x"],
+                vec![var("x"), v(T::Integer(1)), bin(B::GreaterThan)],
+            )
+        };
         let ints = |v: &[i64]| v.iter().map(|i| T::Integer(*i)).collect::<Vec<_>>();
-        assert_eq!(run(vec![v(T::Set(ints(&[2, 3]))), gt1(), bin(B::All)]), ok(true));
-        assert_eq!(run(vec![v(T::Set(ints(&[1, 3]))), gt1(), bin(B::All)]), ok(false));
-        assert_eq!(run(vec![v(T::Array(ints(&[1, 3]))), gt1(), bin(B::Any)]), ok(true));
-        assert_eq!(run(vec![v(T::Array(ints(&[0, 1]))), gt1(), bin(B::Any)]), ok(false));
+        assert_eq!(
+            run(vec![v(T::Set(ints(&[2, 3]))), gt1(), bin(B::All)]),
+            ok(true)
+        );
+        assert_eq!(
+            run(vec![v(T::Set(ints(&[1, 3]))), gt1(), bin(B::All)]),
+            ok(false)
+        );
+        assert_eq!(
+            run(vec![v(T::Array(ints(&[1, 3]))), gt1(), bin(B::Any)]),
+            ok(true)
+        );
+        assert_eq!(
+            run(vec![v(T::Array(ints(&[0, 1]))), gt1(), bin(B::Any)]),
+            ok(false)
+        );
         assert_eq!(run(vec![v(T::Array(vec![])), gt1(), bin(B::All)]), ok(true));
         assert_eq!(run(vec![v(T::Set(vec![])), gt1(), bin(B::Any)]), ok(false));
         // stops at the first decisive element: the second would be a type error
-        assert_eq!(run(vec![v(T::Array(vec![T::Integer(5), s("x")])), gt1(), bin(B::Any)]), ok(true));
         assert_eq!(
-            run(vec![v(T::Array(vec![s("x"), T::Integer(5)])), gt1(), bin(B::Any)]),
+            run(vec![
+                v(T::Array(vec![T::Integer(5), s("x")])),
+                gt1(),
+                bin(B::Any)
+            ]),
+            ok(true)
+        );
+        assert_eq!(
+            run(vec![
+                v(T::Array(vec![s("x"), T::Integer(5)])),
+                gt1(),
+                bin(B::Any)
+            ]),
             Err(ExprError::InvalidType)
         );
         // non-bool closure result
         let ident = closure(&["x"], vec![var("x")]);
-        assert_eq!(run(vec![v(T::Array(ints(&[1]))), ident, bin(B::All)]), Err(ExprError::InvalidType));
+        assert_eq!(
+            run(vec![v(T::Array(ints(&[1]))), ident, bin(B::All)]),
+            Err(ExprError::InvalidType)
+        );
         // maps yield [key, value]
-        let map = T::Map(vec![(MapKey::Str("a".into()), T::Integer(1)), (MapKey::Integer(2), T::Integer(5))]);
+        let map = T::Map(vec![
+            (MapKey::Str("a".into()), T::Integer(1)),
+            (MapKey::Integer(2), T::Integer(5)),
+        ]);
         let value_gt0 = closure(
             &["e"],
-            vec![var("e"), v(T::Integer(1)), bin(B::Get), v(T::Integer(0)), bin(B::GreaterThan)],
+            vec![
+                var("e"),
+                v(T::Integer(1)),
+                bin(B::Get),
+                v(T::Integer(0)),
+                bin(B::GreaterThan),
+            ],
         );
         assert_eq!(run(vec![v(map.clone()), value_gt0, bin(B::All)]), ok(true));
-        let key_is_a = closure(&["e"], vec![var("e"), v(T::Integer(0)), bin(B::Get), v(s("a")), bin(B::HeterogeneousEqual)]);
+        let key_is_a = closure(
+            &["e"],
+            vec![
+                var("e"),
+                v(T::Integer(0)),
+                bin(B::Get),
+                v(s("a")),
+                bin(B::HeterogeneousEqual),
+            ],
+        );
         assert_eq!(run(vec![v(map), key_is_a, bin(B::Any)]), ok(true));
         // all/any on a scalar, or with two params
-        assert_eq!(run(vec![v(T::Integer(1)), gt1(), bin(B::All)]), Err(ExprError::InvalidType));
         assert_eq!(
-            run(vec![v(T::Array(vec![])), closure(&["a", "b"], vec![v(T::Bool(true))]), bin(B::All)]),
+            run(vec![v(T::Integer(1)), gt1(), bin(B::All)]),
+            Err(ExprError::InvalidType)
+        );
+        assert_eq!(
+            run(vec![
+                v(T::Array(vec![])),
+                closure(&["a", "b"], vec![v(T::Bool(true))]),
+                bin(B::All)
+            ]),
             Err(ExprError::InvalidType)
         );
     }
@@ -737,31 +1101,68 @@ mod tests {
     fn shadowing_and_variables() {
         // [true].any($p -> [true].all($p -> $p))
         let inner = closure(&["p"], vec![var("p")]);
-        let outer = closure(&["p"], vec![v(T::Array(vec![T::Bool(true)])), inner, bin(B::All)]);
+        let outer = closure(
+            &["p"],
+            vec![v(T::Array(vec![T::Bool(true)])), inner, bin(B::All)],
+        );
         let ops = vec![v(T::Array(vec![T::Bool(true)])), outer.clone(), bin(B::Any)];
         assert_eq!(run(ops), Err(ExprError::ShadowedVariable));
         // never reached on an empty collection
         let ops = vec![v(T::Array(vec![])), outer, bin(B::Any)];
         assert_eq!(run(ops), ok(false));
         // a rule variable shadowed by a parameter
-        let e = Expression { ops: vec![v(T::Array(vec![T::Integer(1)])), closure(&["x"], vec![v(T::Bool(true))]), bin(B::All)] };
-        assert_eq!(evaluate(&e, &[("x", &T::Integer(1))], None), Err(ExprError::ShadowedVariable));
+        let e = Expression {
+            ops: vec![
+                v(T::Array(vec![T::Integer(1)])),
+                closure(&["x"], vec![v(T::Bool(true))]),
+                bin(B::All),
+            ],
+        };
+        assert_eq!(
+            evaluate(&e, &[("x", &T::Integer(1))], None),
+            Err(ExprError::ShadowedVariable)
+        );
         // outer parameter visible inside inner closure
         let inner = closure(&["q"], vec![var("q"), var("p"), bin(B::Equal)]);
-        let outer = closure(&["p"], vec![v(T::Array(vec![T::Integer(1), T::Integer(2)])), inner, bin(B::Any)]);
-        assert_eq!(run(vec![v(T::Array(vec![T::Integer(2)])), outer, bin(B::All)]), ok(true));
+        let outer = closure(
+            &["p"],
+            vec![
+                v(T::Array(vec![T::Integer(1), T::Integer(2)])),
+                inner,
+                bin(B::Any),
+            ],
+        );
+        assert_eq!(
+            run(vec![v(T::Array(vec![T::Integer(2)])), outer, bin(B::All)]),
+            ok(true)
+        );
         // unknown variable
-        assert_eq!(run(vec![var("nope")]), Err(ExprError::UnknownVariable("nope".into())));
+        assert_eq!(
+            run(vec![var("nope")]),
+            Err(ExprError::UnknownVariable("nope".into()))
+        );
         // parameters do not leak after the closure
-        let ops = vec![v(T::Array(vec![T::Bool(true)])), closure(&["p"], vec![var("p")]), bin(B::All), var("p"), bin(B::And)];
+        let ops = vec![
+            v(T::Array(vec![T::Bool(true)])),
+            closure(&["p"], vec![var("p")]),
+            bin(B::All),
+            var("p"),
+            bin(B::And),
+        ];
         assert_eq!(run(ops), Err(ExprError::UnknownVariable("p".into())));
     }
 
     #[test]
     fn stack_errors_and_bounds() {
         assert_eq!(run(vec![]), Err(ExprError::InvalidStack));
-        assert_eq!(run(vec![v(T::Integer(1)), v(T::Integer(1))]), Err(ExprError::InvalidStack));
-        assert_eq!(run(vec![v(T::Integer(1)), bin(B::Add)]), Err(ExprError::InvalidStack));
+        assert_eq!(
+            run(vec![v(T::Integer(1)), v(T::Integer(1))]),
+            Err(ExprError::InvalidStack)
+        );
+        assert_eq!(
+            run(vec![v(T::Integer(1)), bin(B::Add)]),
+            Err(ExprError::InvalidStack)
+        );
         assert_eq!(run(vec![un(U::Negate)]), Err(ExprError::InvalidStack));
         let many: Vec<Op> = (0..2000).map(|_| v(T::Integer(1))).collect();
         assert_eq!(run(many), Err(ExprError::InvalidStack));
@@ -794,18 +1195,35 @@ mod tests {
 
     #[test]
     fn externs() {
-        let e = Expression { ops: vec![v(T::Integer(4)), un(U::Ffi("double".into()))] };
+        let e = Expression {
+            ops: vec![v(T::Integer(4)), un(U::Ffi("double".into()))],
+        };
         assert_eq!(evaluate(&e, &[], Some(&Host)), Ok(T::Integer(8)));
-        assert_eq!(evaluate(&e, &[], None), Err(ExprError::UndefinedExtern("double".into())));
-        let e = Expression { ops: vec![v(s("a")), v(s("b")), bin(B::Ffi("concat".into()))] };
+        assert_eq!(
+            evaluate(&e, &[], None),
+            Err(ExprError::UndefinedExtern("double".into()))
+        );
+        let e = Expression {
+            ops: vec![v(s("a")), v(s("b")), bin(B::Ffi("concat".into()))],
+        };
         assert_eq!(evaluate(&e, &[], Some(&Host)), Ok(s("ab")));
-        let e = Expression { ops: vec![v(s("a")), un(U::Ffi("double".into()))] };
+        let e = Expression {
+            ops: vec![v(s("a")), un(U::Ffi("double".into()))],
+        };
         assert_eq!(
             evaluate(&e, &[], Some(&Host)),
-            Err(ExprError::ExternEvalError("double".into(), "bad arguments".into()))
+            Err(ExprError::ExternEvalError(
+                "double".into(),
+                "bad arguments".into()
+            ))
         );
-        let e = Expression { ops: vec![v(s("a")), un(U::Ffi("nope".into()))] };
-        assert_eq!(evaluate(&e, &[], Some(&Host)), Err(ExprError::UndefinedExtern("nope".into())));
+        let e = Expression {
+            ops: vec![v(s("a")), un(U::Ffi("nope".into()))],
+        };
+        assert_eq!(
+            evaluate(&e, &[], Some(&Host)),
+            Err(ExprError::UndefinedExtern("nope".into()))
+        );
     }
 
     #[test]
@@ -814,11 +1232,27 @@ mod tests {
         // 200^4 evaluations without a deadline would take far too long
         let mut body = vec![v(T::Bool(false))];
         for name in ["a", "b", "c", "d"] {
-            body = vec![v(T::Array(items.clone())), closure(&[name], body), bin(B::Any)];
+            body = vec![
+                v(T::Array(items.clone())),
+                closure(&[name], body),
+                bin(B::Any),
+            ];
         }
         let cache = RegexCache::new();
-        let ctx = EvalContext::new(None, &cache, Some(Instant::now() + std::time::Duration::from_millis(20)));
-        let r = eval_ops(&body, &Vars::Root { names: &[], values: &[] }, &ctx, 0);
+        let ctx = EvalContext::new(
+            None,
+            &cache,
+            Some(Instant::now() + std::time::Duration::from_millis(20)),
+        );
+        let r = eval_ops(
+            &body,
+            &Vars::Root {
+                names: &[],
+                values: &[],
+            },
+            &ctx,
+            0,
+        );
         assert_eq!(r, Err(ExprError::InvalidStack));
         assert_eq!(ctx.meter.stopped(), Some(cost::Stop::Timeout));
     }
@@ -837,12 +1271,23 @@ mod tests {
         let limit = std::time::Duration::from_millis(50);
         let start = Instant::now();
         let ctx = EvalContext::new(None, &cache, Some(start + limit));
-        let r = eval_ops(&ops, &Vars::Root { names: &["x"], values: &[Some(&big)] }, &ctx, 0);
+        let r = eval_ops(
+            &ops,
+            &Vars::Root {
+                names: &["x"],
+                values: &[Some(&big)],
+            },
+            &ctx,
+            0,
+        );
         let elapsed = start.elapsed();
         assert_eq!(r, Err(ExprError::InvalidStack));
         assert_eq!(ctx.meter.stopped(), Some(cost::Stop::Timeout));
         // generous for a loaded machine; before the fix: about two minutes
-        assert!(elapsed < limit + std::time::Duration::from_millis(1000), "{elapsed:?}");
+        assert!(
+            elapsed < limit + std::time::Duration::from_millis(1000),
+            "{elapsed:?}"
+        );
     }
 
     #[test]
@@ -850,12 +1295,35 @@ mod tests {
         let set = |v: &mut dyn Iterator<Item = i64>| T::Set(v.map(T::Integer).collect());
         let evens = set(&mut (0..400).rev().map(|i| i * 2));
         let threes = set(&mut (0..300).map(|i| i * 3));
-        assert_eq!(run2(evens.clone(), set(&mut (0..100).map(|i| i * 4)), B::Contains), ok(true));
-        assert_eq!(run2(evens.clone(), set(&mut (0..100).map(|i| i * 4 + 1)), B::Contains), ok(false));
+        assert_eq!(
+            run2(
+                evens.clone(),
+                set(&mut (0..100).map(|i| i * 4)),
+                B::Contains
+            ),
+            ok(true)
+        );
+        assert_eq!(
+            run2(
+                evens.clone(),
+                set(&mut (0..100).map(|i| i * 4 + 1)),
+                B::Contains
+            ),
+            ok(false)
+        );
         // left operand's order, then the right's
-        let inter = set(&mut (0..400).rev().map(|i| i * 2).filter(|i| i % 3 == 0 && *i < 900));
-        assert_eq!(run2(evens.clone(), threes.clone(), B::Intersection), Ok(inter));
-        let union = set(&mut (0..400).rev().map(|i| i * 2).chain((0..300).map(|i| i * 3).filter(|i| i % 2 == 1 || *i >= 800)));
+        let inter = set(&mut (0..400)
+            .rev()
+            .map(|i| i * 2)
+            .filter(|i| i % 3 == 0 && *i < 900));
+        assert_eq!(
+            run2(evens.clone(), threes.clone(), B::Intersection),
+            Ok(inter)
+        );
+        let union = set(&mut (0..400)
+            .rev()
+            .map(|i| i * 2)
+            .chain((0..300).map(|i| i * 3).filter(|i| i % 2 == 1 || *i >= 800)));
         match run2(evens.clone(), threes, B::Union) {
             Ok(T::Set(u)) => assert_eq!(T::Set(u.clone()), union, "{}", u.len()),
             other => panic!("{other:?}"),
@@ -863,6 +1331,9 @@ mod tests {
         // equality is order-insensitive, also past the pairwise size
         let reversed = set(&mut (0..400).map(|i| i * 2));
         assert_eq!(run2(evens.clone(), reversed, B::Equal), ok(true));
-        assert_eq!(run2(evens, set(&mut (0..400).map(|i| i * 2 + 2)), B::Equal), ok(false));
+        assert_eq!(
+            run2(evens, set(&mut (0..400).map(|i| i * 2 + 2)), B::Equal),
+            ok(false)
+        );
     }
 }

@@ -11,7 +11,8 @@ pub mod regex;
 
 pub use ast::*;
 pub use authorizer::{
-    authorize, authorize_outcome, AuthError, AuthorizeInput, Authorization, FailedCheck, MatchedPolicy, AUTHORIZER_ID,
+    authorize, authorize_outcome, AuthError, Authorization, AuthorizeInput, FailedCheck,
+    MatchedPolicy, AUTHORIZER_ID,
 };
 pub use engine::{RunLimit, RunLimits};
 pub use expr::{ConformanceExterns, ExprError, ExternFunctions};

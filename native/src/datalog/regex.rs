@@ -133,7 +133,11 @@ impl Regex {
             pcre2_set_depth_limit_8(context.as_ptr(), DEPTH_LIMIT);
             pcre2_set_heap_limit_8(context.as_ptr(), HEAP_LIMIT_KIB);
         }
-        Some(Regex { code, data, context })
+        Some(Regex {
+            code,
+            data,
+            context,
+        })
     }
 
     /// Unanchored search; a limit hit or any matching error is "no match".
@@ -173,7 +177,9 @@ impl Drop for Regex {
 /// One-shot match: compiles, searches, frees. Invalid or refused patterns
 /// give `false`.
 pub fn is_match(pattern: &str, subject: &str) -> bool {
-    Regex::new(pattern).map(|r| r.is_match(subject)).unwrap_or(false)
+    Regex::new(pattern)
+        .map(|r| r.is_match(subject))
+        .unwrap_or(false)
 }
 
 /// Compiled patterns of one authorization (bounded; the oldest entry is

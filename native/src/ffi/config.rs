@@ -291,13 +291,18 @@ pub unsafe extern "C" fn hessra_config_select_key(
         let root_key_id = u32::try_from(root_key_id).ok();
         let config = cfg.read();
         let verifier = Verifier::new(Some(&config), None);
-        let (key, used) = verifier.select_key(choice, root_key_id).map_err(verifier_failure)?;
+        let (key, used) = verifier
+            .select_key(choice, root_key_id)
+            .map_err(verifier_failure)?;
         if !out_key_id.is_null() {
             if let Some(id) = used.id {
                 write_out_string(out_key_id, id)?;
             }
         }
-        write_out(out_key, into_handle(HessraPublicKeyHandle { key: key.clone() }));
+        write_out(
+            out_key,
+            into_handle(HessraPublicKeyHandle { key: key.clone() }),
+        );
         Ok(())
     })
 }
@@ -377,7 +382,12 @@ pub unsafe extern "C" fn hessra_token_verify_with_config(
         let token = handle_arg(token, "token")?;
         let cfg = handle_arg(config, "config")?;
         let request = read_request(struct_arg(request, "request")?, LeewayField::ZeroIsUnset)?;
-        let outcome = verify_through(cfg, TokenInput::Parsed(token), KeyChoice::Configured, &request)?;
+        let outcome = verify_through(
+            cfg,
+            TokenInput::Parsed(token),
+            KeyChoice::Configured,
+            &request,
+        )?;
         outcome_result(&outcome)
     })
 }
@@ -394,7 +404,12 @@ pub unsafe extern "C" fn hessra_config_verify_token_string(
         let cfg = handle_arg(config, "config")?;
         let text = str_arg(token_string, "token_string")?;
         let request = read_request(struct_arg(request, "request")?, LeewayField::ZeroIsUnset)?;
-        let outcome = verify_through(cfg, TokenInput::Any(text.as_bytes()), KeyChoice::Configured, &request)?;
+        let outcome = verify_through(
+            cfg,
+            TokenInput::Any(text.as_bytes()),
+            KeyChoice::Configured,
+            &request,
+        )?;
         outcome_result(&outcome)
     })
 }
@@ -430,16 +445,25 @@ pub unsafe extern "C" fn hessra_verify(
         if token.is_null() {
             return Err(Failure::param("token must not be NULL"));
         }
-        let request = read_request(struct_arg(request, "request")?, LeewayField::NegativeIsUnset)?;
+        let request = read_request(
+            struct_arg(request, "request")?,
+            LeewayField::NegativeIsUnset,
+        )?;
         // SAFETY: token is non-NULL and the caller guarantees token_len
         // readable bytes for the duration of the call (header contract).
-        let bytes = unsafe { std::slice::from_raw_parts(token, token_len.min(isize::MAX as usize)) };
+        let bytes =
+            unsafe { std::slice::from_raw_parts(token, token_len.min(isize::MAX as usize)) };
         let outcome = if config.is_null() {
             Verifier::default()
                 .verify(TokenInput::Any(bytes), choice, &request)
                 .map_err(verifier_failure)?
         } else {
-            verify_through(handle_arg(config, "config")?, TokenInput::Any(bytes), choice, &request)?
+            verify_through(
+                handle_arg(config, "config")?,
+                TokenInput::Any(bytes),
+                choice,
+                &request,
+            )?
         };
         if !out_outcome_json.is_null() {
             write_out_string(out_outcome_json, outcome.to_json().to_string())?;

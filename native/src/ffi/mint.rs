@@ -47,7 +47,11 @@ fn mint_operations(req: &HessraMintRequest) -> FfiResult<Vec<String>> {
                 .enumerate()
                 .map(|(i, item)| match item {
                     Value::String(op) => Ok(op.clone()),
-                    other => Err(bad(format!("[{}]: expected a string, found {}", i, other.type_name()))),
+                    other => Err(bad(format!(
+                        "[{}]: expected a string, found {}",
+                        i,
+                        other.type_name()
+                    ))),
                 })
                 .collect()
         }

@@ -54,9 +54,11 @@ fn token_error_code(e: &TokenError) -> HessraResult {
     match e {
         // Both container bounds (size and block count) are limits, as the
         // header documents for hessra_token_parse.
-        TooLarge { .. } | Format { error: crate::format::FormatError::TooManyBlocks { .. }, .. } => {
-            HESSRA_ERROR_LIMIT_EXCEEDED
-        }
+        TooLarge { .. }
+        | Format {
+            error: crate::format::FormatError::TooManyBlocks { .. },
+            ..
+        } => HESSRA_ERROR_LIMIT_EXCEEDED,
         SignatureFormat { .. } | InvalidSignature { .. } | InvalidProof => {
             HESSRA_ERROR_VERIFICATION_FAILED
         }
@@ -189,7 +191,11 @@ fn verify_with_key(
     request: &Request,
 ) -> FfiResult<()> {
     let outcome = Verifier::default()
-        .verify(TokenInput::Parsed(token), KeyChoice::Given(&key.key), request)
+        .verify(
+            TokenInput::Parsed(token),
+            KeyChoice::Given(&key.key),
+            request,
+        )
         .map_err(verifier_failure)?;
     outcome_result(&outcome)
 }
@@ -356,7 +362,13 @@ pub(crate) fn authorization_json(result: &Result<usize, AuthError>) -> (Value, F
                 MatchedPolicy::Deny(i) => (*i, "deny"),
             };
             let (policy, policy_kind) = (Value::from(i), Value::from(policy_kind));
-            ("unauthorized", &checks[..], policy, policy_kind, HESSRA_ERROR_VERIFICATION_FAILED)
+            (
+                "unauthorized",
+                &checks[..],
+                policy,
+                policy_kind,
+                HESSRA_ERROR_VERIFICATION_FAILED,
+            )
         }
         AuthError::NoMatchingPolicy { checks } => (
             "no_matching_policy",
@@ -365,15 +377,27 @@ pub(crate) fn authorization_json(result: &Result<usize, AuthError>) -> (Value, F
             Value::Null,
             HESSRA_ERROR_VERIFICATION_FAILED,
         ),
-        AuthError::RunLimit(RunLimit::Interrupted) => {
-            ("interrupted", &[][..], Value::Null, Value::Null, HESSRA_ERROR_INTERRUPTED)
-        }
-        AuthError::RunLimit(_) => {
-            ("run_limit", &[][..], Value::Null, Value::Null, HESSRA_ERROR_LIMIT_EXCEEDED)
-        }
-        AuthError::Execution(_) => {
-            ("execution", &[][..], Value::Null, Value::Null, HESSRA_ERROR_VERIFICATION_FAILED)
-        }
+        AuthError::RunLimit(RunLimit::Interrupted) => (
+            "interrupted",
+            &[][..],
+            Value::Null,
+            Value::Null,
+            HESSRA_ERROR_INTERRUPTED,
+        ),
+        AuthError::RunLimit(_) => (
+            "run_limit",
+            &[][..],
+            Value::Null,
+            Value::Null,
+            HESSRA_ERROR_LIMIT_EXCEEDED,
+        ),
+        AuthError::Execution(_) => (
+            "execution",
+            &[][..],
+            Value::Null,
+            Value::Null,
+            HESSRA_ERROR_VERIFICATION_FAILED,
+        ),
         AuthError::InvalidBlockRule(..) => (
             "invalid_block_rule",
             &[][..],
@@ -608,8 +632,18 @@ mod tests {
         assert_eq!(parse_text(&base64url_encode(&at_limit)), HESSRA_SUCCESS);
         for total in [MAX_BLOCKS + 1, 5000] {
             let over = container_with_blocks(total);
-            assert_eq!(parse_bytes(&over), HESSRA_ERROR_LIMIT_EXCEEDED, "{} blocks (bytes)", total);
-            assert_eq!(parse_text(&base64url_encode(&over)), HESSRA_ERROR_LIMIT_EXCEEDED, "{} blocks (text)", total);
+            assert_eq!(
+                parse_bytes(&over),
+                HESSRA_ERROR_LIMIT_EXCEEDED,
+                "{} blocks (bytes)",
+                total
+            );
+            assert_eq!(
+                parse_text(&base64url_encode(&over)),
+                HESSRA_ERROR_LIMIT_EXCEEDED,
+                "{} blocks (text)",
+                total
+            );
         }
     }
 
@@ -620,27 +654,48 @@ mod tests {
             json(Ok(1)),
             r#"{"authorized":true,"policy":1,"policy_kind":"allow","error":null}"#
         );
-        let failed = vec![FailedCheck::Authorizer { check_id: 0, rule: "check if a".into() }];
-        let allow = json(Err(AuthError::Unauthorized { policy: MatchedPolicy::Allow(2), checks: failed.clone() }));
+        let failed = vec![FailedCheck::Authorizer {
+            check_id: 0,
+            rule: "check if a".into(),
+        }];
+        let allow = json(Err(AuthError::Unauthorized {
+            policy: MatchedPolicy::Allow(2),
+            checks: failed.clone(),
+        }));
         assert!(allow.starts_with(r#"{"authorized":false,"policy":2,"policy_kind":"allow","error":{"kind":"unauthorized""#), "{allow}");
-        let deny = json(Err(AuthError::Unauthorized { policy: MatchedPolicy::Deny(2), checks: vec![] }));
+        let deny = json(Err(AuthError::Unauthorized {
+            policy: MatchedPolicy::Deny(2),
+            checks: vec![],
+        }));
         assert!(deny.starts_with(r#"{"authorized":false,"policy":2,"policy_kind":"deny","error":{"kind":"unauthorized""#), "{deny}");
         let none = json(Err(AuthError::NoMatchingPolicy { checks: failed }));
         assert!(none.starts_with(r#"{"authorized":false,"policy":null,"policy_kind":null,"error":{"kind":"no_matching_policy""#), "{none}");
         let limit = json(Err(AuthError::RunLimit(RunLimit::Timeout)));
-        assert!(limit.contains(r#""policy":null,"policy_kind":null"#), "{limit}");
+        assert!(
+            limit.contains(r#""policy":null,"policy_kind":null"#),
+            "{limit}"
+        );
         // a host interrupt is its own kind and result code, not a limit
         let interrupted = Err(AuthError::RunLimit(RunLimit::Interrupted));
         assert!(json(interrupted.clone()).contains(r#""kind":"interrupted""#));
-        assert_eq!(authorization_json(&interrupted).1.code, HESSRA_ERROR_INTERRUPTED);
+        assert_eq!(
+            authorization_json(&interrupted).1.code,
+            HESSRA_ERROR_INTERRUPTED
+        );
     }
 
     #[test]
     fn too_large_is_a_limit() {
         let big = vec![0x12u8; MAX_TOKEN_BYTES + 1];
         assert_eq!(parse_bytes(&big), HESSRA_ERROR_LIMIT_EXCEEDED);
-        assert_eq!(parse_text(&"A".repeat(MAX_TOKEN_TEXT + 1)), HESSRA_ERROR_LIMIT_EXCEEDED);
+        assert_eq!(
+            parse_text(&"A".repeat(MAX_TOKEN_TEXT + 1)),
+            HESSRA_ERROR_LIMIT_EXCEEDED
+        );
         // Just over the byte bound, as text that fits the text bound.
-        assert_eq!(parse_text(&base64url_encode(&big)), HESSRA_ERROR_LIMIT_EXCEEDED);
+        assert_eq!(
+            parse_text(&base64url_encode(&big)),
+            HESSRA_ERROR_LIMIT_EXCEEDED
+        );
     }
 }

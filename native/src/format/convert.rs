@@ -15,13 +15,14 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::schema::{
-    BlockProto, CheckV2, ExpressionV2, FactV2, MapEntry, MapKeyV2, OpKind, OpV2, PredicateV2, PublicKeyProto,
-    RuleV2, ScopeV2, TermV2,
+    BlockProto, CheckV2, ExpressionV2, FactV2, MapEntry, MapKeyV2, OpKind, OpV2, PredicateV2,
+    PublicKeyProto, RuleV2, ScopeV2, TermV2,
 };
 use super::FormatError;
 use crate::crypto::{Algorithm, PublicKey};
 use crate::datalog::ast::{
-    Binary, Block, BlockCode, Check, CheckKind, Expression, MapKey, Op, Predicate, Rule, Scope, Term, Unary,
+    Binary, Block, BlockCode, Check, CheckKind, Expression, MapKey, Op, Predicate, Rule, Scope,
+    Term, Unary,
 };
 
 /// Oldest supported `Block.version` (Datalog 3.0).
@@ -74,7 +75,10 @@ fn default_symbol_index(s: &str) -> Option<u64> {
     if !(4..=10).contains(&s.len()) {
         return None;
     }
-    DEFAULT_SYMBOLS.iter().position(|d| *d == s).map(|i| i as u64)
+    DEFAULT_SYMBOLS
+        .iter()
+        .position(|d| *d == s)
+        .map(|i| i as u64)
 }
 
 // ---------------------------------------------------------------------------
@@ -104,7 +108,10 @@ impl SymbolTable {
         if index < DEFAULT_SYMBOLS.len() as u64 {
             Some(DEFAULT_SYMBOLS[index as usize])
         } else if index >= SYMBOL_OFFSET {
-            usize::try_from(index - SYMBOL_OFFSET).ok().and_then(|i| self.custom.get(i)).map(String::as_str)
+            usize::try_from(index - SYMBOL_OFFSET)
+                .ok()
+                .and_then(|i| self.custom.get(i))
+                .map(String::as_str)
         } else {
             None
         }
@@ -119,7 +126,10 @@ impl SymbolTable {
         if self.custom.len() > TABLE_LINEAR {
             self.index.get(s).copied()
         } else {
-            self.custom.iter().position(|c| c == s).map(|i| SYMBOL_OFFSET + i as u64)
+            self.custom
+                .iter()
+                .position(|c| c == s)
+                .map(|i| SYMBOL_OFFSET + i as u64)
         }
     }
 
@@ -127,7 +137,12 @@ impl SymbolTable {
         let i = SYMBOL_OFFSET + self.custom.len() as u64;
         if self.custom.len() >= TABLE_LINEAR {
             if self.index.is_empty() {
-                self.index = self.custom.iter().enumerate().map(|(j, c)| (c.clone(), SYMBOL_OFFSET + j as u64)).collect();
+                self.index = self
+                    .custom
+                    .iter()
+                    .enumerate()
+                    .map(|(j, c)| (c.clone(), SYMBOL_OFFSET + j as u64))
+                    .collect();
             }
             self.index.insert(s.clone(), i);
         }
@@ -169,7 +184,10 @@ fn symbols_are_new(table: &SymbolTable, symbols: &[String]) -> bool {
         return false;
     }
     if symbols.len() <= TABLE_LINEAR {
-        symbols.iter().enumerate().all(|(i, s)| !symbols[..i].contains(s))
+        symbols
+            .iter()
+            .enumerate()
+            .all(|(i, s)| !symbols[..i].contains(s))
     } else {
         let mut seen: HashSet<&str> = HashSet::with_capacity(symbols.len());
         symbols.iter().all(|s| seen.insert(s))
@@ -215,7 +233,10 @@ impl KeyTable {
     /// [`FormatError::PublicKeyTableOverlap`].
     pub fn extend(&mut self, keys: &[PublicKey]) -> Result<(), FormatError> {
         let mut new: HashSet<(Algorithm, Vec<u8>)> = HashSet::with_capacity(keys.len());
-        if keys.iter().any(|k| self.lookup(k).is_some() || !new.insert(key_id(k))) {
+        if keys
+            .iter()
+            .any(|k| self.lookup(k).is_some() || !new.insert(key_id(k)))
+        {
             return Err(FormatError::PublicKeyTableOverlap);
         }
         for k in keys {
@@ -243,14 +264,25 @@ pub fn key_from_proto(p: &PublicKeyProto, field: &'static str) -> Result<PublicK
     let algorithm = match p.algorithm {
         0 => Algorithm::Ed25519,
         1 => Algorithm::Secp256r1,
-        other => return Err(FormatError::InvalidKey { field, reason: format!("unknown algorithm {}", other) }),
+        other => {
+            return Err(FormatError::InvalidKey {
+                field,
+                reason: format!("unknown algorithm {}", other),
+            })
+        }
     };
-    PublicKey::from_token_bytes(algorithm, &p.key).map_err(|e| FormatError::InvalidKey { field, reason: e.to_string() })
+    PublicKey::from_token_bytes(algorithm, &p.key).map_err(|e| FormatError::InvalidKey {
+        field,
+        reason: e.to_string(),
+    })
 }
 
 /// The wire form of a public key.
 pub fn key_to_proto(k: &PublicKey) -> PublicKeyProto {
-    PublicKeyProto { algorithm: k.algorithm() as i32, key: k.bytes().to_vec() }
+    PublicKeyProto {
+        algorithm: k.algorithm() as i32,
+        key: k.bytes().to_vec(),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -286,7 +318,11 @@ pub fn block_from_proto(
 ) -> Result<Block, FormatError> {
     let version = proto.version.unwrap_or(0);
     if !(MIN_SCHEMA_VERSION..=MAX_SCHEMA_VERSION).contains(&version) {
-        return Err(FormatError::Version { minimum: MIN_SCHEMA_VERSION, maximum: MAX_SCHEMA_VERSION, actual: version });
+        return Err(FormatError::Version {
+            minimum: MIN_SCHEMA_VERSION,
+            maximum: MAX_SCHEMA_VERSION,
+            actual: version,
+        });
     }
     for c in &proto.checks {
         if version < DATALOG_3_1 && c.kind.is_some() {
@@ -308,7 +344,8 @@ pub fn block_from_proto(
     }
     // The block's own keys: no duplicates, nothing already in the table.
     let mut own_keys: Vec<PublicKey> = Vec::with_capacity(proto.public_keys.len());
-    let mut own_key_set: HashSet<(Algorithm, Vec<u8>)> = HashSet::with_capacity(proto.public_keys.len());
+    let mut own_key_set: HashSet<(Algorithm, Vec<u8>)> =
+        HashSet::with_capacity(proto.public_keys.len());
     for p in &proto.public_keys {
         let k = key_from_proto(p, "Block.publicKeys")?;
         if keys.lookup(&k).is_some() || !own_key_set.insert(key_id(&k)) {
@@ -317,12 +354,33 @@ pub fn block_from_proto(
         own_keys.push(k);
     }
 
-    let r = Resolver { symbols, own_symbols: &proto.symbols, keys, own_keys: &own_keys };
+    let r = Resolver {
+        symbols,
+        own_symbols: &proto.symbols,
+        keys,
+        own_keys: &own_keys,
+    };
     let code = BlockCode {
-        facts: proto.facts.iter().map(|f| r.predicate(&f.predicate)).collect::<Result<_, _>>()?,
-        rules: proto.rules.iter().map(|x| r.rule(x)).collect::<Result<_, _>>()?,
-        checks: proto.checks.iter().map(|c| r.check(c)).collect::<Result<_, _>>()?,
-        scopes: proto.scopes.iter().map(|s| r.scope(s)).collect::<Result<_, _>>()?,
+        facts: proto
+            .facts
+            .iter()
+            .map(|f| r.predicate(&f.predicate))
+            .collect::<Result<_, _>>()?,
+        rules: proto
+            .rules
+            .iter()
+            .map(|x| r.rule(x))
+            .collect::<Result<_, _>>()?,
+        checks: proto
+            .checks
+            .iter()
+            .map(|c| r.check(c))
+            .collect::<Result<_, _>>()?,
+        scopes: proto
+            .scopes
+            .iter()
+            .map(|s| r.scope(s))
+            .collect::<Result<_, _>>()?,
     };
 
     let features = Features::scan(&code);
@@ -363,7 +421,10 @@ impl Resolver<'_> {
             let i = index - SYMBOL_OFFSET;
             let base = self.symbols.custom().len() as u64;
             if i >= base {
-                if let Some(s) = usize::try_from(i - base).ok().and_then(|j| self.own_symbols.get(j)) {
+                if let Some(s) = usize::try_from(i - base)
+                    .ok()
+                    .and_then(|j| self.own_symbols.get(j))
+                {
                     return Ok(s.clone());
                 }
             }
@@ -402,7 +463,9 @@ impl Resolver<'_> {
                 let mut kind: Option<std::mem::Discriminant<TermV2>> = None;
                 for item in items {
                     match item {
-                        TermV2::Variable(_) => return Err(invalid("sets cannot contain variables")),
+                        TermV2::Variable(_) => {
+                            return Err(invalid("sets cannot contain variables"))
+                        }
                         TermV2::Set(_) => return Err(invalid("sets cannot contain other sets")),
                         _ => {}
                     }
@@ -419,7 +482,12 @@ impl Resolver<'_> {
                 }
                 Term::Set(out)
             }
-            TermV2::Array(items) => Term::Array(items.iter().map(|i| self.term(i)).collect::<Result<_, _>>()?),
+            TermV2::Array(items) => Term::Array(
+                items
+                    .iter()
+                    .map(|i| self.term(i))
+                    .collect::<Result<_, _>>()?,
+            ),
             TermV2::Map(entries) => {
                 let mut out: Vec<(MapKey, Term)> = Vec::with_capacity(entries.len());
                 let mut positions: HashMap<MapKey, usize> = HashMap::with_capacity(entries.len());
@@ -445,7 +513,11 @@ impl Resolver<'_> {
     fn predicate(&self, p: &PredicateV2) -> Result<Predicate, FormatError> {
         Ok(Predicate {
             name: self.symbol(p.name)?,
-            terms: p.terms.iter().map(|t| self.term(t)).collect::<Result<_, _>>()?,
+            terms: p
+                .terms
+                .iter()
+                .map(|t| self.term(t))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -465,9 +537,21 @@ impl Resolver<'_> {
     fn rule(&self, r: &RuleV2) -> Result<Rule, FormatError> {
         Ok(Rule {
             head: self.predicate(&r.head)?,
-            body: r.body.iter().map(|p| self.predicate(p)).collect::<Result<_, _>>()?,
-            expressions: r.expressions.iter().map(|e| self.expression(e)).collect::<Result<_, _>>()?,
-            scopes: r.scopes.iter().map(|s| self.scope(s)).collect::<Result<_, _>>()?,
+            body: r
+                .body
+                .iter()
+                .map(|p| self.predicate(p))
+                .collect::<Result<_, _>>()?,
+            expressions: r
+                .expressions
+                .iter()
+                .map(|e| self.expression(e))
+                .collect::<Result<_, _>>()?,
+            scopes: r
+                .scopes
+                .iter()
+                .map(|s| self.scope(s))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -484,11 +568,24 @@ impl Resolver<'_> {
                 })
             }
         };
-        Ok(Check { queries: c.queries.iter().map(|q| self.rule(q)).collect::<Result<_, _>>()?, kind })
+        Ok(Check {
+            queries: c
+                .queries
+                .iter()
+                .map(|q| self.rule(q))
+                .collect::<Result<_, _>>()?,
+            kind,
+        })
     }
 
     fn expression(&self, e: &ExpressionV2) -> Result<Expression, FormatError> {
-        Ok(Expression { ops: e.ops.iter().map(|op| self.op(op)).collect::<Result<_, _>>()? })
+        Ok(Expression {
+            ops: e
+                .ops
+                .iter()
+                .map(|op| self.op(op))
+                .collect::<Result<_, _>>()?,
+        })
     }
 
     fn op(&self, op: &OpV2) -> Result<Op, FormatError> {
@@ -497,14 +594,21 @@ impl Resolver<'_> {
             OpV2::Unary(k) => Op::Unary(self.unary(k)?),
             OpV2::Binary(k) => Op::Binary(self.binary(k)?),
             OpV2::Closure(params, ops) => Op::Closure(
-                params.iter().map(|p| self.symbol(u64::from(*p))).collect::<Result<_, _>>()?,
+                params
+                    .iter()
+                    .map(|p| self.symbol(u64::from(*p)))
+                    .collect::<Result<_, _>>()?,
                 ops.iter().map(|o| self.op(o)).collect::<Result<_, _>>()?,
             ),
         })
     }
 
     fn unary(&self, k: &OpKind) -> Result<Unary, FormatError> {
-        let invalid = |reason: String| FormatError::InvalidValue { message: "OpUnary", field: "kind", reason };
+        let invalid = |reason: String| FormatError::InvalidValue {
+            message: "OpUnary",
+            field: "kind",
+            reason,
+        };
         match (k.kind, k.ffi_name) {
             (0, None) => Ok(Unary::Negate),
             (1, None) => Ok(Unary::Parens),
@@ -518,7 +622,11 @@ impl Resolver<'_> {
     }
 
     fn binary(&self, k: &OpKind) -> Result<Binary, FormatError> {
-        let invalid = |reason: String| FormatError::InvalidValue { message: "OpBinary", field: "kind", reason };
+        let invalid = |reason: String| FormatError::InvalidValue {
+            message: "OpBinary",
+            field: "kind",
+            reason,
+        };
         match (k.kind, k.ffi_name) {
             (28, Some(n)) => Ok(Binary::Ffi(self.symbol(n)?)),
             (28, None) => Err(invalid("missing ffi name".into())),
@@ -542,11 +650,16 @@ fn canonical(t: &TermV2) -> TermV2 {
         }
         TermV2::Array(items) => TermV2::Array(items.iter().map(canonical).collect()),
         TermV2::Map(entries) => {
-            let mut map: std::collections::BTreeMap<MapKeyV2, TermV2> = std::collections::BTreeMap::new();
+            let mut map: std::collections::BTreeMap<MapKeyV2, TermV2> =
+                std::collections::BTreeMap::new();
             for e in entries {
                 map.insert(e.key.clone(), canonical(&e.value));
             }
-            TermV2::Map(map.into_iter().map(|(key, value)| MapEntry { key, value }).collect())
+            TermV2::Map(
+                map.into_iter()
+                    .map(|(key, value)| MapEntry { key, value })
+                    .collect(),
+            )
         }
         other => other.clone(),
     }
@@ -715,7 +828,8 @@ impl Features {
                         }
                     }
                     21..=26 => {
-                        self.v6_lenient.get_or_insert("==, !=, &&, ||, .all() and .any()");
+                        self.v6_lenient
+                            .get_or_insert("==, !=, &&, ||, .all() and .any()");
                     }
                     27 => {
                         self.v6_strict.get_or_insert(".get()");
@@ -762,7 +876,12 @@ pub struct EncodedBlock {
 /// Serializes `code`, interning into `symbols` and `keys` (the token tables
 /// for a first-party block; fresh tables for a third-party block, whose
 /// version is then at least 5).
-pub fn encode_block(code: &BlockCode, symbols: &mut SymbolTable, keys: &mut KeyTable, third_party: bool) -> Vec<u8> {
+pub fn encode_block(
+    code: &BlockCode,
+    symbols: &mut SymbolTable,
+    keys: &mut KeyTable,
+    third_party: bool,
+) -> Vec<u8> {
     encode_block_full(code, symbols, keys, third_party, None).bytes
 }
 
@@ -778,7 +897,13 @@ pub fn encode_block_full(
     let keys_start = keys.len();
     let mut i = Interner { symbols, keys };
 
-    let facts: Vec<FactV2> = code.facts.iter().map(|f| FactV2 { predicate: i.predicate(f) }).collect();
+    let facts: Vec<FactV2> = code
+        .facts
+        .iter()
+        .map(|f| FactV2 {
+            predicate: i.predicate(f),
+        })
+        .collect();
     let rules: Vec<RuleV2> = code.rules.iter().map(|r| i.rule(r)).collect();
     let checks: Vec<CheckV2> = code
         .checks
@@ -810,7 +935,12 @@ pub fn encode_block_full(
         scopes,
         public_keys: new_keys.iter().map(key_to_proto).collect(),
     };
-    EncodedBlock { bytes: proto.encode(), symbols: new_symbols, public_keys: new_keys, version }
+    EncodedBlock {
+        bytes: proto.encode(),
+        symbols: new_symbols,
+        public_keys: new_keys,
+        version,
+    }
 }
 
 struct Interner<'a> {
@@ -821,7 +951,10 @@ struct Interner<'a> {
 impl Interner<'_> {
     fn predicate(&mut self, p: &Predicate) -> PredicateV2 {
         let name = self.symbols.insert(&p.name);
-        PredicateV2 { name, terms: p.terms.iter().map(|t| self.term(t)).collect() }
+        PredicateV2 {
+            name,
+            terms: p.terms.iter().map(|t| self.term(t)).collect(),
+        }
     }
 
     fn term(&mut self, t: &Term) -> TermV2 {
@@ -836,7 +969,10 @@ impl Interner<'_> {
             Term::Set(items) => {
                 // Intern in value order (the reference builds a sorted set
                 // of values first), then serialize in index order.
-                let mut out: Vec<TermV2> = crate::datalog::ast::sorted_set(items).into_iter().map(|e| self.term(e)).collect();
+                let mut out: Vec<TermV2> = crate::datalog::ast::sorted_set(items)
+                    .into_iter()
+                    .map(|e| self.term(e))
+                    .collect();
                 out.sort();
                 out.dedup();
                 TermV2::Set(out)
@@ -850,7 +986,10 @@ impl Interner<'_> {
                             MapKey::Integer(i) => MapKeyV2::Integer(*i),
                             MapKey::Str(s) => MapKeyV2::Str(self.symbols.insert(s)),
                         };
-                        MapEntry { key, value: self.term(v) }
+                        MapEntry {
+                            key,
+                            value: self.term(v),
+                        }
                     })
                     .collect();
                 out.sort();
@@ -871,9 +1010,20 @@ impl Interner<'_> {
     fn rule(&mut self, r: &Rule) -> RuleV2 {
         let head = self.predicate(&r.head);
         let body = r.body.iter().map(|p| self.predicate(p)).collect();
-        let expressions = r.expressions.iter().map(|e| ExpressionV2 { ops: self.ops(&e.ops) }).collect();
+        let expressions = r
+            .expressions
+            .iter()
+            .map(|e| ExpressionV2 {
+                ops: self.ops(&e.ops),
+            })
+            .collect();
         let scopes = r.scopes.iter().map(|s| self.scope(s)).collect();
-        RuleV2 { head, body, expressions, scopes }
+        RuleV2 {
+            head,
+            body,
+            expressions,
+            scopes,
+        }
     }
 
     fn ops(&mut self, ops: &[Op]) -> Vec<OpV2> {
@@ -895,7 +1045,10 @@ impl Interner<'_> {
                     },
                 }),
                 Op::Closure(params, body) => {
-                    let params = params.iter().map(|p| self.symbols.insert(p) as u32).collect();
+                    let params = params
+                        .iter()
+                        .map(|p| self.symbols.insert(p) as u32)
+                        .collect();
                     OpV2::Closure(params, self.ops(body))
                 }
             })
@@ -906,18 +1059,27 @@ impl Interner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::schema::{BlockProto, CheckV2, FactV2, OpKind, OpV2, PredicateV2, RuleV2, ScopeV2, TermV2};
+    use crate::format::schema::{
+        BlockProto, CheckV2, FactV2, OpKind, OpV2, PredicateV2, RuleV2, ScopeV2, TermV2,
+    };
 
     fn key(byte: u8) -> PublicKey {
-        crate::crypto::PrivateKey::from_bytes(Algorithm::Ed25519, &[byte; 32]).unwrap().public()
+        crate::crypto::PrivateKey::from_bytes(Algorithm::Ed25519, &[byte; 32])
+            .unwrap()
+            .public()
     }
 
     fn fact(name: u64, terms: Vec<TermV2>) -> FactV2 {
-        FactV2 { predicate: PredicateV2 { name, terms } }
+        FactV2 {
+            predicate: PredicateV2 { name, terms },
+        }
     }
 
     fn block(version: u32) -> BlockProto {
-        BlockProto { version: Some(version), ..BlockProto::default() }
+        BlockProto {
+            version: Some(version),
+            ..BlockProto::default()
+        }
     }
 
     fn decode(b: &BlockProto) -> Result<Block, FormatError> {
@@ -926,7 +1088,10 @@ mod tests {
 
     fn query(expr: Vec<OpV2>) -> RuleV2 {
         RuleV2 {
-            head: PredicateV2 { name: 27, terms: vec![] },
+            head: PredicateV2 {
+                name: 27,
+                terms: vec![],
+            },
             body: vec![],
             expressions: vec![crate::format::schema::ExpressionV2 { ops: expr }],
             scopes: vec![],
@@ -936,9 +1101,14 @@ mod tests {
     #[test]
     fn version_range() {
         for v in [0u32, 2, 7] {
-            assert!(matches!(decode(&block(v)), Err(FormatError::Version { actual, .. }) if actual == v));
+            assert!(
+                matches!(decode(&block(v)), Err(FormatError::Version { actual, .. }) if actual == v)
+            );
         }
-        assert!(matches!(decode(&BlockProto::default()), Err(FormatError::Version { actual: 0, .. })));
+        assert!(matches!(
+            decode(&BlockProto::default()),
+            Err(FormatError::Version { actual: 0, .. })
+        ));
         for v in 3..=6 {
             assert_eq!(decode(&block(v)).unwrap().version, v);
         }
@@ -948,13 +1118,22 @@ mod tests {
     fn feature_gates() {
         // A check kind, even 0, needs v4.
         let mut b = block(3);
-        b.checks.push(CheckV2 { queries: vec![], kind: Some(0) });
-        assert!(matches!(decode(&b), Err(FormatError::UnsupportedFeature { .. })));
+        b.checks.push(CheckV2 {
+            queries: vec![],
+            kind: Some(0),
+        });
+        assert!(matches!(
+            decode(&b),
+            Err(FormatError::UnsupportedFeature { .. })
+        ));
         b.version = Some(4);
         assert!(decode(&b).is_ok());
         // Reject needs v6.
         b.checks[0].kind = Some(2);
-        assert!(matches!(decode(&b), Err(FormatError::UnsupportedFeature { .. })));
+        assert!(matches!(
+            decode(&b),
+            Err(FormatError::UnsupportedFeature { .. })
+        ));
         b.version = Some(6);
         assert_eq!(decode(&b).unwrap().code.checks[0].kind, CheckKind::Reject);
         b.checks[0].kind = Some(3);
@@ -962,26 +1141,51 @@ mod tests {
         // Block scopes need v4.
         let mut b = block(3);
         b.scopes.push(ScopeV2::ScopeType(1));
-        assert!(matches!(decode(&b), Err(FormatError::UnsupportedFeature { .. })));
+        assert!(matches!(
+            decode(&b),
+            Err(FormatError::UnsupportedFeature { .. })
+        ));
         b.version = Some(4);
         assert_eq!(decode(&b).unwrap().code.scopes, vec![Scope::Previous]);
         b.scopes[0] = ScopeV2::ScopeType(2);
         assert!(matches!(decode(&b), Err(FormatError::InvalidValue { .. })));
         // Bitwise ops need v4; null needs v6; closures need v6.
-        let bitwise = vec![OpV2::Value(TermV2::Integer(1)), OpV2::Value(TermV2::Integer(2)), OpV2::Binary(OpKind { kind: 17, ffi_name: None })];
+        let bitwise = vec![
+            OpV2::Value(TermV2::Integer(1)),
+            OpV2::Value(TermV2::Integer(2)),
+            OpV2::Binary(OpKind {
+                kind: 17,
+                ffi_name: None,
+            }),
+        ];
         let mut b = block(3);
-        b.checks.push(CheckV2 { queries: vec![query(bitwise)], kind: None });
-        assert!(matches!(decode(&b), Err(FormatError::UnsupportedFeature { .. })));
+        b.checks.push(CheckV2 {
+            queries: vec![query(bitwise)],
+            kind: None,
+        });
+        assert!(matches!(
+            decode(&b),
+            Err(FormatError::UnsupportedFeature { .. })
+        ));
         b.version = Some(4);
         assert!(decode(&b).is_ok());
         let mut b = block(5);
         b.facts.push(fact(0, vec![TermV2::Set(vec![TermV2::Null])]));
-        assert!(matches!(decode(&b), Err(FormatError::UnsupportedFeature { .. })));
+        assert!(matches!(
+            decode(&b),
+            Err(FormatError::UnsupportedFeature { .. })
+        ));
         b.version = Some(6);
         assert!(decode(&b).is_ok());
         let mut b = block(5);
-        b.checks.push(CheckV2 { queries: vec![query(vec![OpV2::Closure(vec![], vec![])])], kind: None });
-        assert!(matches!(decode(&b), Err(FormatError::UnsupportedFeature { .. })));
+        b.checks.push(CheckV2 {
+            queries: vec![query(vec![OpV2::Closure(vec![], vec![])])],
+            kind: None,
+        });
+        assert!(matches!(
+            decode(&b),
+            Err(FormatError::UnsupportedFeature { .. })
+        ));
         // Arrays are tolerated before v6 when loading (as the reference does).
         let mut b = block(3);
         b.facts.push(fact(0, vec![TermV2::Array(vec![])]));
@@ -989,7 +1193,12 @@ mod tests {
         // Third-party blocks need v5.
         let b = block(4);
         assert!(matches!(
-            decode_block(&b.encode(), &SymbolTable::new(), &KeyTable::new(), Some(key(1))),
+            decode_block(
+                &b.encode(),
+                &SymbolTable::new(),
+                &KeyTable::new(),
+                Some(key(1))
+            ),
             Err(FormatError::UnsupportedFeature { .. })
         ));
     }
@@ -998,15 +1207,38 @@ mod tests {
     fn ffi_names() {
         let mut b = block(6);
         b.symbols = vec!["f".into()];
-        let with = |kind, name| vec![OpV2::Value(TermV2::Integer(1)), OpV2::Unary(OpKind { kind, ffi_name: name })];
-        b.checks.push(CheckV2 { queries: vec![query(with(4, Some(1024)))], kind: None });
+        let with = |kind, name| {
+            vec![
+                OpV2::Value(TermV2::Integer(1)),
+                OpV2::Unary(OpKind {
+                    kind,
+                    ffi_name: name,
+                }),
+            ]
+        };
+        b.checks.push(CheckV2 {
+            queries: vec![query(with(4, Some(1024)))],
+            kind: None,
+        });
         let d = decode(&b).unwrap();
-        assert_eq!(d.code.checks[0].queries[0].expressions[0].ops[1], Op::Unary(Unary::Ffi("f".into())));
-        b.checks[0] = CheckV2 { queries: vec![query(with(4, None))], kind: None };
+        assert_eq!(
+            d.code.checks[0].queries[0].expressions[0].ops[1],
+            Op::Unary(Unary::Ffi("f".into()))
+        );
+        b.checks[0] = CheckV2 {
+            queries: vec![query(with(4, None))],
+            kind: None,
+        };
         assert!(matches!(decode(&b), Err(FormatError::InvalidValue { .. })));
-        b.checks[0] = CheckV2 { queries: vec![query(with(0, Some(1024)))], kind: None };
+        b.checks[0] = CheckV2 {
+            queries: vec![query(with(0, Some(1024)))],
+            kind: None,
+        };
         assert!(matches!(decode(&b), Err(FormatError::InvalidValue { .. })));
-        b.checks[0] = CheckV2 { queries: vec![query(with(9, None))], kind: None };
+        b.checks[0] = CheckV2 {
+            queries: vec![query(with(9, None))],
+            kind: None,
+        };
         assert!(matches!(decode(&b), Err(FormatError::InvalidValue { .. })));
     }
 
@@ -1024,16 +1256,26 @@ mod tests {
         table.extend(&["a".into(), "b".into()]).unwrap();
         let mut b = block(3);
         b.symbols = vec!["c".into()];
-        b.facts.push(fact(1026, vec![TermV2::Str(1024), TermV2::Variable(2)]));
+        b.facts
+            .push(fact(1026, vec![TermV2::Str(1024), TermV2::Variable(2)]));
         let d = decode_block(&b.encode(), &table, &KeyTable::new(), None).unwrap();
         assert_eq!(d.code.facts[0].name, "c");
-        assert_eq!(d.code.facts[0].terms, vec![Term::Str("a".into()), Term::Variable("resource".into())]);
+        assert_eq!(
+            d.code.facts[0].terms,
+            vec![Term::Str("a".into()), Term::Variable("resource".into())]
+        );
         // Overlaps: a default symbol, a symbol of the table.
         b.symbols = vec!["read".into()];
         assert_eq!(decode(&b), Err(FormatError::SymbolTableOverlap));
         b.symbols = vec!["a".into()];
-        assert_eq!(decode_block(&b.encode(), &table, &KeyTable::new(), None), Err(FormatError::SymbolTableOverlap));
-        assert_eq!(table.extend(&["b".into()]), Err(FormatError::SymbolTableOverlap));
+        assert_eq!(
+            decode_block(&b.encode(), &table, &KeyTable::new(), None),
+            Err(FormatError::SymbolTableOverlap)
+        );
+        assert_eq!(
+            table.extend(&["b".into()]),
+            Err(FormatError::SymbolTableOverlap)
+        );
 
         // Keys: duplicates in a block, overlap with the table, unknown index.
         let mut b = block(4);
@@ -1042,19 +1284,37 @@ mod tests {
         let mut keys = KeyTable::new();
         keys.extend(&[key(1)]).unwrap();
         b.public_keys = vec![key_to_proto(&key(1))];
-        assert_eq!(decode_block(&b.encode(), &SymbolTable::new(), &keys, None), Err(FormatError::PublicKeyTableOverlap));
+        assert_eq!(
+            decode_block(&b.encode(), &SymbolTable::new(), &keys, None),
+            Err(FormatError::PublicKeyTableOverlap)
+        );
         b.public_keys = vec![key_to_proto(&key(2))];
         b.scopes = vec![ScopeV2::PublicKey(1), ScopeV2::PublicKey(0)];
         let d = decode_block(&b.encode(), &SymbolTable::new(), &keys, None).unwrap();
-        assert_eq!(d.code.scopes, vec![Scope::PublicKey(key(2)), Scope::PublicKey(key(1))]);
+        assert_eq!(
+            d.code.scopes,
+            vec![Scope::PublicKey(key(2)), Scope::PublicKey(key(1))]
+        );
         assert_eq!(d.public_keys, vec![key(2)]);
         b.scopes = vec![ScopeV2::PublicKey(2)];
-        assert_eq!(decode_block(&b.encode(), &SymbolTable::new(), &keys, None), Err(FormatError::UnknownPublicKey(2)));
+        assert_eq!(
+            decode_block(&b.encode(), &SymbolTable::new(), &keys, None),
+            Err(FormatError::UnknownPublicKey(2))
+        );
         b.scopes = vec![ScopeV2::PublicKey(-1)];
-        assert_eq!(decode_block(&b.encode(), &SymbolTable::new(), &keys, None), Err(FormatError::UnknownPublicKey(-1)));
-        b.public_keys = vec![PublicKeyProto { algorithm: 7, key: vec![0; 32] }];
+        assert_eq!(
+            decode_block(&b.encode(), &SymbolTable::new(), &keys, None),
+            Err(FormatError::UnknownPublicKey(-1))
+        );
+        b.public_keys = vec![PublicKeyProto {
+            algorithm: 7,
+            key: vec![0; 32],
+        }];
         assert!(matches!(decode(&b), Err(FormatError::InvalidKey { .. })));
-        b.public_keys = vec![PublicKeyProto { algorithm: 0, key: vec![0; 31] }];
+        b.public_keys = vec![PublicKeyProto {
+            algorithm: 0,
+            key: vec![0; 31],
+        }];
         assert!(matches!(decode(&b), Err(FormatError::InvalidKey { .. })));
     }
 
@@ -1064,29 +1324,57 @@ mod tests {
         b.facts.push(fact(
             0,
             vec![
-                TermV2::Set(vec![TermV2::Integer(3), TermV2::Integer(1), TermV2::Integer(3)]),
+                TermV2::Set(vec![
+                    TermV2::Integer(3),
+                    TermV2::Integer(1),
+                    TermV2::Integer(3),
+                ]),
                 TermV2::Map(vec![
-                    MapEntry { key: MapKeyV2::Integer(2), value: TermV2::Bool(true) },
-                    MapEntry { key: MapKeyV2::Str(0), value: TermV2::Null },
+                    MapEntry {
+                        key: MapKeyV2::Integer(2),
+                        value: TermV2::Bool(true),
+                    },
+                    MapEntry {
+                        key: MapKeyV2::Str(0),
+                        value: TermV2::Null,
+                    },
                 ]),
             ],
         ));
         let d = decode(&b).unwrap();
         // Deduplicated, wire order kept.
-        assert!(matches!(&d.code.facts[0].terms[0], Term::Set(v) if *v == vec![Term::Integer(3), Term::Integer(1)]));
-        assert!(matches!(&d.code.facts[0].terms[1], Term::Map(v) if v.len() == 2 && v[1].0 == MapKey::Str("read".into())));
+        assert!(
+            matches!(&d.code.facts[0].terms[0], Term::Set(v) if *v == vec![Term::Integer(3), Term::Integer(1)])
+        );
+        assert!(
+            matches!(&d.code.facts[0].terms[1], Term::Map(v) if v.len() == 2 && v[1].0 == MapKey::Str("read".into()))
+        );
         // Maps that differ only in entry order are one element.
         let m1 = TermV2::Map(vec![
-            MapEntry { key: MapKeyV2::Integer(1), value: TermV2::Bool(true) },
-            MapEntry { key: MapKeyV2::Integer(2), value: TermV2::Bool(false) },
+            MapEntry {
+                key: MapKeyV2::Integer(1),
+                value: TermV2::Bool(true),
+            },
+            MapEntry {
+                key: MapKeyV2::Integer(2),
+                value: TermV2::Bool(false),
+            },
         ]);
         let m2 = TermV2::Map(vec![
-            MapEntry { key: MapKeyV2::Integer(2), value: TermV2::Bool(false) },
-            MapEntry { key: MapKeyV2::Integer(1), value: TermV2::Bool(true) },
+            MapEntry {
+                key: MapKeyV2::Integer(2),
+                value: TermV2::Bool(false),
+            },
+            MapEntry {
+                key: MapKeyV2::Integer(1),
+                value: TermV2::Bool(true),
+            },
         ]);
         let mut b = block(6);
         b.facts.push(fact(0, vec![TermV2::Set(vec![m1, m2])]));
-        assert!(matches!(&decode(&b).unwrap().code.facts[0].terms[0], Term::Set(v) if v.len() == 1));
+        assert!(
+            matches!(&decode(&b).unwrap().code.facts[0].terms[0], Term::Set(v) if v.len() == 1)
+        );
         // Large sets and maps decode in n log n.
         let mut b = block(6);
         let n = 200_000i64;
@@ -1094,19 +1382,31 @@ mod tests {
             0,
             vec![
                 TermV2::Set((0..n).map(TermV2::Integer).collect()),
-                TermV2::Map((0..n).map(|i| MapEntry { key: MapKeyV2::Integer(i % 1000), value: TermV2::Integer(i) }).collect()),
+                TermV2::Map(
+                    (0..n)
+                        .map(|i| MapEntry {
+                            key: MapKeyV2::Integer(i % 1000),
+                            value: TermV2::Integer(i),
+                        })
+                        .collect(),
+                ),
             ],
         ));
         let start = std::time::Instant::now();
         let d = decode(&b).unwrap();
         assert!(start.elapsed() < std::time::Duration::from_secs(5));
         assert!(matches!(&d.code.facts[0].terms[0], Term::Set(v) if v.len() == n as usize));
-        assert!(matches!(&d.code.facts[0].terms[1], Term::Map(v) if v.len() == 1000 && v[0].1 == Term::Integer(199_000)));
+        assert!(
+            matches!(&d.code.facts[0].terms[1], Term::Map(v) if v.len() == 1000 && v[0].1 == Term::Integer(199_000))
+        );
         // Repeated symbols inside one block.
         let mut b = block(3);
         b.symbols = vec!["x".into(), "x".into()];
         assert_eq!(decode(&b), Err(FormatError::SymbolTableOverlap));
-        assert_eq!(SymbolTable::new().extend(&["x".into(), "x".into()]), Err(FormatError::SymbolTableOverlap));
+        assert_eq!(
+            SymbolTable::new().extend(&["x".into(), "x".into()]),
+            Err(FormatError::SymbolTableOverlap)
+        );
         for bad in [
             vec![TermV2::Variable(0)],
             vec![TermV2::Set(vec![])],
@@ -1124,10 +1424,22 @@ mod tests {
         // expressions (closure params before body), scopes. Sets are interned
         // in value order and written in index order.
         let code = BlockCode {
-            facts: vec![Predicate { name: "f".into(), terms: vec![Term::Set(vec![Term::Str("z".into()), Term::Str("y".into())])] }],
+            facts: vec![Predicate {
+                name: "f".into(),
+                terms: vec![Term::Set(vec![
+                    Term::Str("z".into()),
+                    Term::Str("y".into()),
+                ])],
+            }],
             rules: vec![Rule {
-                head: Predicate { name: "h".into(), terms: vec![Term::Variable("x".into())] },
-                body: vec![Predicate { name: "b".into(), terms: vec![Term::Variable("x".into())] }],
+                head: Predicate {
+                    name: "h".into(),
+                    terms: vec![Term::Variable("x".into())],
+                },
+                body: vec![Predicate {
+                    name: "b".into(),
+                    terms: vec![Term::Variable("x".into())],
+                }],
                 expressions: vec![Expression {
                     ops: vec![
                         Op::Value(Term::Array(vec![])),
@@ -1149,22 +1461,46 @@ mod tests {
         assert_eq!(e.version, 6);
         let proto = BlockProto::decode(&e.bytes).unwrap();
         // "z" (1024) before "y" (1026).
-        assert_eq!(proto.facts[0].predicate.terms[0], TermV2::Set(vec![TermV2::Str(1024), TermV2::Str(1026)]));
+        assert_eq!(
+            proto.facts[0].predicate.terms[0],
+            TermV2::Set(vec![TermV2::Str(1024), TermV2::Str(1026)])
+        );
         let mut base = SymbolTable::new();
         base.extend(&["z".into()]).unwrap();
         let d = decode_block(&e.bytes, &base, &KeyTable::new(), None).unwrap();
         assert_eq!(d.code.rules, code.rules);
         assert_eq!(d.code.scopes, code.scopes);
         // Third-party blocks are at least version 5.
-        let e = encode_block_full(&BlockCode::default(), &mut SymbolTable::new(), &mut KeyTable::new(), true, None);
+        let e = encode_block_full(
+            &BlockCode::default(),
+            &mut SymbolTable::new(),
+            &mut KeyTable::new(),
+            true,
+            None,
+        );
         assert_eq!(e.version, 5);
         assert_eq!(detect_version(&BlockCode::default()), 3);
         // Check kinds: One writes nothing.
         let code = BlockCode {
-            checks: vec![Check { queries: vec![], kind: CheckKind::One }, Check { queries: vec![], kind: CheckKind::All }],
+            checks: vec![
+                Check {
+                    queries: vec![],
+                    kind: CheckKind::One,
+                },
+                Check {
+                    queries: vec![],
+                    kind: CheckKind::All,
+                },
+            ],
             ..BlockCode::default()
         };
-        let e = encode_block_full(&code, &mut SymbolTable::new(), &mut KeyTable::new(), false, Some("ctx"));
+        let e = encode_block_full(
+            &code,
+            &mut SymbolTable::new(),
+            &mut KeyTable::new(),
+            false,
+            Some("ctx"),
+        );
         let proto = BlockProto::decode(&e.bytes).unwrap();
         assert_eq!(proto.checks[0].kind, None);
         assert_eq!(proto.checks[1].kind, Some(1));

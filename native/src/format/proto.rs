@@ -83,7 +83,11 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over a top-level message.
     pub fn new(buf: &'a [u8]) -> Reader<'a> {
-        Reader { buf, pos: 0, depth: 0 }
+        Reader {
+            buf,
+            pos: 0,
+            depth: 0,
+        }
     }
 
     /// Whether every byte has been consumed.
@@ -118,7 +122,8 @@ impl<'a> Reader<'a> {
         if key > u64::from(u32::MAX) {
             return Err(ProtoErrorKind::InvalidFieldNumber);
         }
-        let wire = WireType::from_bits(key & 7).ok_or(ProtoErrorKind::InvalidWireType((key & 7) as u8))?;
+        let wire =
+            WireType::from_bits(key & 7).ok_or(ProtoErrorKind::InvalidWireType((key & 7) as u8))?;
         let field = (key >> 3) as u32;
         if field == 0 {
             return Err(ProtoErrorKind::InvalidFieldNumber);
@@ -147,7 +152,9 @@ impl<'a> Reader<'a> {
     /// Reads a length-delimited field as UTF-8 text.
     pub fn read_string(&mut self) -> Result<String, ProtoErrorKind> {
         let bytes = self.read_bytes()?;
-        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| ProtoErrorKind::InvalidUtf8)
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| ProtoErrorKind::InvalidUtf8)
     }
 
     /// Reads a length-delimited field as a nested message reader, one level
@@ -157,7 +164,11 @@ impl<'a> Reader<'a> {
             return Err(ProtoErrorKind::TooDeep);
         }
         let bytes = self.read_bytes()?;
-        Ok(Reader { buf: bytes, pos: 0, depth: self.depth + 1 })
+        Ok(Reader {
+            buf: bytes,
+            pos: 0,
+            depth: self.depth + 1,
+        })
     }
 
     /// Skips the value of a field with the given wire type.
@@ -243,7 +254,16 @@ mod tests {
 
     #[test]
     fn varint_round_trip() {
-        for v in [0u64, 1, 127, 128, 300, u32::MAX as u64, u64::MAX, (-1i64) as u64] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            u32::MAX as u64,
+            u64::MAX,
+            (-1i64) as u64,
+        ] {
             let mut w = Writer::new();
             w.write_varint(v);
             let bytes = w.into_bytes();
@@ -261,12 +281,21 @@ mod tests {
     fn varint_limits() {
         // 11 continuation bytes.
         let long = [0xffu8; 11];
-        assert_eq!(Reader::new(&long).read_varint(), Err(ProtoErrorKind::VarintTooLong));
+        assert_eq!(
+            Reader::new(&long).read_varint(),
+            Err(ProtoErrorKind::VarintTooLong)
+        );
         // 10th byte > 1 overflows 64 bits.
         let mut over = [0xffu8; 10];
         over[9] = 0x02;
-        assert_eq!(Reader::new(&over).read_varint(), Err(ProtoErrorKind::VarintTooLong));
-        assert_eq!(Reader::new(&[0x80]).read_varint(), Err(ProtoErrorKind::Truncated));
+        assert_eq!(
+            Reader::new(&over).read_varint(),
+            Err(ProtoErrorKind::VarintTooLong)
+        );
+        assert_eq!(
+            Reader::new(&[0x80]).read_varint(),
+            Err(ProtoErrorKind::Truncated)
+        );
     }
 
     #[test]
@@ -277,7 +306,9 @@ mod tests {
         assert_eq!(r.read_key().unwrap(), (1, WireType::LengthDelimited));
         assert_eq!(r.read_bytes(), Err(ProtoErrorKind::Truncated));
         // huge length
-        let data = [0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        let data = [
+            0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+        ];
         let mut r = Reader::new(&data);
         r.read_key().unwrap();
         assert_eq!(r.read_bytes(), Err(ProtoErrorKind::Truncated));
@@ -285,15 +316,26 @@ mod tests {
 
     #[test]
     fn skips_all_wire_types_and_refuses_groups() {
-        let data = [0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 1, 2, 3, 4, 0x18, 0x96, 0x01, 0x22, 0x01, 0x00];
+        let data = [
+            0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 1, 2, 3, 4, 0x18, 0x96, 0x01, 0x22, 0x01, 0x00,
+        ];
         let mut r = Reader::new(&data);
         while !r.is_empty() {
             let (_, wire) = r.read_key().unwrap();
             r.skip(wire).unwrap();
         }
-        assert!(matches!(Reader::new(&[0x0b]).read_key(), Err(ProtoErrorKind::InvalidWireType(3))));
-        assert!(matches!(Reader::new(&[0x00]).read_key(), Err(ProtoErrorKind::InvalidFieldNumber)));
-        assert_eq!(Reader::new(&[0x0d, 1, 2]).skip(WireType::Fixed32), Err(ProtoErrorKind::Truncated));
+        assert!(matches!(
+            Reader::new(&[0x0b]).read_key(),
+            Err(ProtoErrorKind::InvalidWireType(3))
+        ));
+        assert!(matches!(
+            Reader::new(&[0x00]).read_key(),
+            Err(ProtoErrorKind::InvalidFieldNumber)
+        ));
+        assert_eq!(
+            Reader::new(&[0x0d, 1, 2]).skip(WireType::Fixed32),
+            Err(ProtoErrorKind::Truncated)
+        );
     }
 
     #[test]
@@ -314,12 +356,18 @@ mod tests {
             }
             Ok(())
         }
-        assert_eq!(descend(&mut Reader::new(&bytes)), Err(ProtoErrorKind::TooDeep));
+        assert_eq!(
+            descend(&mut Reader::new(&bytes)),
+            Err(ProtoErrorKind::TooDeep)
+        );
     }
 
     #[test]
     fn strings_must_be_utf8() {
         let data = [0x02, 0xc3, 0x28];
-        assert_eq!(Reader::new(&data).read_string(), Err(ProtoErrorKind::InvalidUtf8));
+        assert_eq!(
+            Reader::new(&data).read_string(),
+            Err(ProtoErrorKind::InvalidUtf8)
+        );
     }
 }

@@ -15,30 +15,62 @@ use super::FormatError;
 // ---------------------------------------------------------------------------
 // Decoding helpers
 
-fn perr(message: &'static str, field: Option<&'static str>) -> impl Fn(ProtoErrorKind) -> FormatError {
-    move |kind| FormatError::Protobuf { message, field, kind }
+fn perr(
+    message: &'static str,
+    field: Option<&'static str>,
+) -> impl Fn(ProtoErrorKind) -> FormatError {
+    move |kind| FormatError::Protobuf {
+        message,
+        field,
+        kind,
+    }
 }
 
-fn get_varint(r: &mut Reader<'_>, wire: WireType, m: &'static str, f: &'static str) -> Result<u64, FormatError> {
+fn get_varint(
+    r: &mut Reader<'_>,
+    wire: WireType,
+    m: &'static str,
+    f: &'static str,
+) -> Result<u64, FormatError> {
     Reader::expect(wire, WireType::Varint).map_err(perr(m, Some(f)))?;
     r.read_varint().map_err(perr(m, Some(f)))
 }
 
 /// `uint32` / `int32` enum: prost truncates the 64-bit varint.
-fn get_u32(r: &mut Reader<'_>, wire: WireType, m: &'static str, f: &'static str) -> Result<u32, FormatError> {
+fn get_u32(
+    r: &mut Reader<'_>,
+    wire: WireType,
+    m: &'static str,
+    f: &'static str,
+) -> Result<u32, FormatError> {
     Ok(get_varint(r, wire, m, f)? as u32)
 }
 
-fn get_i32(r: &mut Reader<'_>, wire: WireType, m: &'static str, f: &'static str) -> Result<i32, FormatError> {
+fn get_i32(
+    r: &mut Reader<'_>,
+    wire: WireType,
+    m: &'static str,
+    f: &'static str,
+) -> Result<i32, FormatError> {
     Ok(get_varint(r, wire, m, f)? as i32)
 }
 
-fn get_bytes(r: &mut Reader<'_>, wire: WireType, m: &'static str, f: &'static str) -> Result<Vec<u8>, FormatError> {
+fn get_bytes(
+    r: &mut Reader<'_>,
+    wire: WireType,
+    m: &'static str,
+    f: &'static str,
+) -> Result<Vec<u8>, FormatError> {
     Reader::expect(wire, WireType::LengthDelimited).map_err(perr(m, Some(f)))?;
     r.read_bytes().map(<[u8]>::to_vec).map_err(perr(m, Some(f)))
 }
 
-fn get_string(r: &mut Reader<'_>, wire: WireType, m: &'static str, f: &'static str) -> Result<String, FormatError> {
+fn get_string(
+    r: &mut Reader<'_>,
+    wire: WireType,
+    m: &'static str,
+    f: &'static str,
+) -> Result<String, FormatError> {
     Reader::expect(wire, WireType::LengthDelimited).map_err(perr(m, Some(f)))?;
     r.read_string().map_err(perr(m, Some(f)))
 }
@@ -61,11 +93,18 @@ fn skip(r: &mut Reader<'_>, wire: WireType, m: &'static str) -> Result<(), Forma
     r.skip(wire).map_err(perr(m, None))
 }
 
-fn required<T>(value: Option<T>, message: &'static str, field: &'static str) -> Result<T, FormatError> {
+fn required<T>(
+    value: Option<T>,
+    message: &'static str,
+    field: &'static str,
+) -> Result<T, FormatError> {
     value.ok_or(FormatError::MissingField { message, field })
 }
 
-fn top_level<T>(buf: &[u8], read: impl FnOnce(&mut Reader<'_>) -> Result<T, FormatError>) -> Result<T, FormatError> {
+fn top_level<T>(
+    buf: &[u8],
+    read: impl FnOnce(&mut Reader<'_>) -> Result<T, FormatError>,
+) -> Result<T, FormatError> {
     read(&mut Reader::new(buf))
 }
 
@@ -115,17 +154,27 @@ impl Biscuit {
     pub fn decode_bounded(buf: &[u8], max_blocks: usize) -> Result<Biscuit, FormatError> {
         const M: &str = "Biscuit";
         let mut r = Reader::new(buf);
-        let (mut root_key_id, mut authority, mut blocks, mut proof) = (None, None, Vec::new(), None);
+        let (mut root_key_id, mut authority, mut blocks, mut proof) =
+            (None, None, Vec::new(), None);
         while !r.is_empty() {
             let (field, wire) = next_key(&mut r, M)?;
             match field {
                 1 => root_key_id = Some(get_u32(&mut r, wire, M, "rootKeyId")?),
-                2 => authority = Some(SignedBlock::read(&mut get_message(&mut r, wire, M, "authority")?)?),
+                2 => {
+                    authority = Some(SignedBlock::read(&mut get_message(
+                        &mut r,
+                        wire,
+                        M,
+                        "authority",
+                    )?)?)
+                }
                 3 => {
                     if blocks.len() >= max_blocks {
                         return Err(FormatError::TooManyBlocks { max: max_blocks });
                     }
-                    blocks.push(SignedBlock::read(&mut get_message(&mut r, wire, M, "blocks")?)?)
+                    blocks.push(SignedBlock::read(&mut get_message(
+                        &mut r, wire, M, "blocks",
+                    )?)?)
                 }
                 4 => proof = Some(Proof::read(&mut get_message(&mut r, wire, M, "proof")?)?),
                 _ => skip(&mut r, wire, M)?,
@@ -171,16 +220,25 @@ pub struct SignedBlock {
 impl SignedBlock {
     fn read(r: &mut Reader<'_>) -> Result<SignedBlock, FormatError> {
         const M: &str = "SignedBlock";
-        let (mut block, mut nk, mut signature, mut external_signature, mut version) = (None, None, None, None, None);
+        let (mut block, mut nk, mut signature, mut external_signature, mut version) =
+            (None, None, None, None, None);
         while !r.is_empty() {
             let (field, wire) = next_key(r, M)?;
             match field {
                 1 => block = Some(get_bytes(r, wire, M, "block")?),
-                2 => nk = Some(PublicKeyProto::read(&mut get_message(r, wire, M, "nextKey")?)?),
+                2 => {
+                    nk = Some(PublicKeyProto::read(&mut get_message(
+                        r, wire, M, "nextKey",
+                    )?)?)
+                }
                 3 => signature = Some(get_bytes(r, wire, M, "signature")?),
                 4 => {
-                    external_signature =
-                        Some(ExternalSignature::read(&mut get_message(r, wire, M, "externalSignature")?)?)
+                    external_signature = Some(ExternalSignature::read(&mut get_message(
+                        r,
+                        wire,
+                        M,
+                        "externalSignature",
+                    )?)?)
                 }
                 5 => version = Some(get_u32(r, wire, M, "version")?),
                 _ => skip(r, wire, M)?,
@@ -223,7 +281,14 @@ impl ExternalSignature {
             let (field, wire) = next_key(r, M)?;
             match field {
                 1 => signature = Some(get_bytes(r, wire, M, "signature")?),
-                2 => public_key = Some(PublicKeyProto::read(&mut get_message(r, wire, M, "publicKey")?)?),
+                2 => {
+                    public_key = Some(PublicKeyProto::read(&mut get_message(
+                        r,
+                        wire,
+                        M,
+                        "publicKey",
+                    )?)?)
+                }
                 _ => skip(r, wire, M)?,
             }
         }
@@ -258,7 +323,10 @@ impl PublicKeyProto {
                 _ => skip(r, wire, M)?,
             }
         }
-        Ok(PublicKeyProto { algorithm: required(algorithm, M, "algorithm")?, key: required(key, M, "key")? })
+        Ok(PublicKeyProto {
+            algorithm: required(algorithm, M, "algorithm")?,
+            key: required(key, M, "key")?,
+        })
     }
 
     fn write(&self, w: &mut Writer) {
@@ -283,7 +351,10 @@ impl Proof {
         while !r.is_empty() {
             let (field, wire) = next_key(r, M)?;
             match field {
-                1 => proof = Proof::NextSecret(SecretBytes::new(get_bytes(r, wire, M, "nextSecret")?)),
+                1 => {
+                    proof =
+                        Proof::NextSecret(SecretBytes::new(get_bytes(r, wire, M, "nextSecret")?))
+                }
                 2 => proof = Proof::FinalSignature(get_bytes(r, wire, M, "finalSignature")?),
                 _ => skip(r, wire, M)?,
             }
@@ -312,15 +383,25 @@ impl ThirdPartyBlockRequest {
     pub fn decode(buf: &[u8]) -> Result<ThirdPartyBlockRequest, FormatError> {
         top_level(buf, |r| {
             const M: &str = "ThirdPartyBlockRequest";
-            let (mut legacy_previous_key, mut legacy_public_keys, mut previous_signature) = (None, Vec::new(), None);
+            let (mut legacy_previous_key, mut legacy_public_keys, mut previous_signature) =
+                (None, Vec::new(), None);
             while !r.is_empty() {
                 let (field, wire) = next_key(r, M)?;
                 match field {
                     1 => {
-                        legacy_previous_key =
-                            Some(PublicKeyProto::read(&mut get_message(r, wire, M, "legacyPreviousKey")?)?)
+                        legacy_previous_key = Some(PublicKeyProto::read(&mut get_message(
+                            r,
+                            wire,
+                            M,
+                            "legacyPreviousKey",
+                        )?)?)
                     }
-                    2 => legacy_public_keys.push(PublicKeyProto::read(&mut get_message(r, wire, M, "legacyPublicKeys")?)?),
+                    2 => legacy_public_keys.push(PublicKeyProto::read(&mut get_message(
+                        r,
+                        wire,
+                        M,
+                        "legacyPublicKeys",
+                    )?)?),
                     3 => previous_signature = Some(get_bytes(r, wire, M, "previousSignature")?),
                     _ => skip(r, wire, M)?,
                 }
@@ -363,8 +444,12 @@ impl ThirdPartyBlockContents {
                 match field {
                     1 => payload = Some(get_bytes(r, wire, M, "payload")?),
                     2 => {
-                        external_signature =
-                            Some(ExternalSignature::read(&mut get_message(r, wire, M, "externalSignature")?)?)
+                        external_signature = Some(ExternalSignature::read(&mut get_message(
+                            r,
+                            wire,
+                            M,
+                            "externalSignature",
+                        )?)?)
                     }
                     _ => skip(r, wire, M)?,
                 }
@@ -411,11 +496,24 @@ impl BlockProto {
                     1 => b.symbols.push(get_string(r, wire, M, "symbols")?),
                     2 => b.context = Some(get_string(r, wire, M, "context")?),
                     3 => b.version = Some(get_u32(r, wire, M, "version")?),
-                    4 => b.facts.push(FactV2::read(&mut get_message(r, wire, M, "facts_v2")?)?),
-                    5 => b.rules.push(RuleV2::read(&mut get_message(r, wire, M, "rules_v2")?)?),
-                    6 => b.checks.push(CheckV2::read(&mut get_message(r, wire, M, "checks_v2")?)?),
-                    7 => b.scopes.push(ScopeV2::read(&mut get_message(r, wire, M, "scope")?)?),
-                    8 => b.public_keys.push(PublicKeyProto::read(&mut get_message(r, wire, M, "publicKeys")?)?),
+                    4 => b
+                        .facts
+                        .push(FactV2::read(&mut get_message(r, wire, M, "facts_v2")?)?),
+                    5 => b
+                        .rules
+                        .push(RuleV2::read(&mut get_message(r, wire, M, "rules_v2")?)?),
+                    6 => b
+                        .checks
+                        .push(CheckV2::read(&mut get_message(r, wire, M, "checks_v2")?)?),
+                    7 => b
+                        .scopes
+                        .push(ScopeV2::read(&mut get_message(r, wire, M, "scope")?)?),
+                    8 => b.public_keys.push(PublicKeyProto::read(&mut get_message(
+                        r,
+                        wire,
+                        M,
+                        "publicKeys",
+                    )?)?),
                     _ => skip(r, wire, M)?,
                 }
             }
@@ -468,7 +566,11 @@ impl ScopeV2 {
             let (field, wire) = next_key(r, M)?;
             match field {
                 1 => content = Some(ScopeV2::ScopeType(get_i32(r, wire, M, "scopeType")?)),
-                2 => content = Some(ScopeV2::PublicKey(get_varint(r, wire, M, "publicKey")? as i64)),
+                2 => {
+                    content = Some(ScopeV2::PublicKey(
+                        get_varint(r, wire, M, "publicKey")? as i64
+                    ))
+                }
                 _ => skip(r, wire, M)?,
             }
         }
@@ -496,11 +598,20 @@ impl FactV2 {
         while !r.is_empty() {
             let (field, wire) = next_key(r, M)?;
             match field {
-                1 => predicate = Some(PredicateV2::read(&mut get_message(r, wire, M, "predicate")?)?),
+                1 => {
+                    predicate = Some(PredicateV2::read(&mut get_message(
+                        r,
+                        wire,
+                        M,
+                        "predicate",
+                    )?)?)
+                }
                 _ => skip(r, wire, M)?,
             }
         }
-        Ok(FactV2 { predicate: required(predicate, M, "predicate")? })
+        Ok(FactV2 {
+            predicate: required(predicate, M, "predicate")?,
+        })
     }
 
     fn write(&self, w: &mut Writer) {
@@ -520,18 +631,29 @@ pub struct RuleV2 {
 impl RuleV2 {
     fn read(r: &mut Reader<'_>) -> Result<RuleV2, FormatError> {
         const M: &str = "RuleV2";
-        let (mut head, mut body, mut expressions, mut scopes) = (None, Vec::new(), Vec::new(), Vec::new());
+        let (mut head, mut body, mut expressions, mut scopes) =
+            (None, Vec::new(), Vec::new(), Vec::new());
         while !r.is_empty() {
             let (field, wire) = next_key(r, M)?;
             match field {
                 1 => head = Some(PredicateV2::read(&mut get_message(r, wire, M, "head")?)?),
                 2 => body.push(PredicateV2::read(&mut get_message(r, wire, M, "body")?)?),
-                3 => expressions.push(ExpressionV2::read(&mut get_message(r, wire, M, "expressions")?)?),
+                3 => expressions.push(ExpressionV2::read(&mut get_message(
+                    r,
+                    wire,
+                    M,
+                    "expressions",
+                )?)?),
                 4 => scopes.push(ScopeV2::read(&mut get_message(r, wire, M, "scope")?)?),
                 _ => skip(r, wire, M)?,
             }
         }
-        Ok(RuleV2 { head: required(head, M, "head")?, body, expressions, scopes })
+        Ok(RuleV2 {
+            head: required(head, M, "head")?,
+            body,
+            expressions,
+            scopes,
+        })
     }
 
     fn write(&self, w: &mut Writer) {
@@ -599,7 +721,10 @@ impl PredicateV2 {
                 _ => skip(r, wire, M)?,
             }
         }
-        Ok(PredicateV2 { name: required(name, M, "name")?, terms })
+        Ok(PredicateV2 {
+            name: required(name, M, "name")?,
+            terms,
+        })
     }
 
     fn write(&self, w: &mut Writer) {
@@ -642,7 +767,11 @@ impl TermV2 {
                 4 => TermV2::Date(get_varint(r, wire, M, "date")?),
                 5 => TermV2::Bytes(get_bytes(r, wire, M, "bytes")?),
                 6 => TermV2::Bool(get_varint(r, wire, M, "bool")? != 0),
-                7 => TermV2::Set(read_term_list(&mut get_message(r, wire, M, "set")?, "TermSet", "set")?),
+                7 => TermV2::Set(read_term_list(
+                    &mut get_message(r, wire, M, "set")?,
+                    "TermSet",
+                    "set",
+                )?),
                 8 => {
                     let mut empty = get_message(r, wire, M, "null")?;
                     while !empty.is_empty() {
@@ -651,14 +780,20 @@ impl TermV2 {
                     }
                     TermV2::Null
                 }
-                9 => TermV2::Array(read_term_list(&mut get_message(r, wire, M, "array")?, "Array", "array")?),
+                9 => TermV2::Array(read_term_list(
+                    &mut get_message(r, wire, M, "array")?,
+                    "Array",
+                    "array",
+                )?),
                 10 => {
                     let mut m = get_message(r, wire, M, "map")?;
                     let mut entries = Vec::new();
                     while !m.is_empty() {
                         let (field, wire) = next_key(&mut m, "Map")?;
                         match field {
-                            1 => entries.push(MapEntry::read(&mut get_message(&mut m, wire, "Map", "entries")?)?),
+                            1 => entries.push(MapEntry::read(&mut get_message(
+                                &mut m, wire, "Map", "entries",
+                            )?)?),
                             _ => skip(&mut m, wire, "Map")?,
                         }
                     }
@@ -701,7 +836,11 @@ impl TermV2 {
     }
 }
 
-fn read_term_list(r: &mut Reader<'_>, m: &'static str, f: &'static str) -> Result<Vec<TermV2>, FormatError> {
+fn read_term_list(
+    r: &mut Reader<'_>,
+    m: &'static str,
+    f: &'static str,
+) -> Result<Vec<TermV2>, FormatError> {
     let mut out = Vec::new();
     while !r.is_empty() {
         let (field, wire) = next_key(r, m)?;
@@ -740,8 +879,17 @@ impl MapEntry {
                     while !k.is_empty() {
                         let (field, wire) = next_key(&mut k, "MapKey")?;
                         match field {
-                            1 => content = Some(MapKeyV2::Integer(get_varint(&mut k, wire, "MapKey", "integer")? as i64)),
-                            2 => content = Some(MapKeyV2::Str(get_varint(&mut k, wire, "MapKey", "string")?)),
+                            1 => {
+                                content = Some(MapKeyV2::Integer(get_varint(
+                                    &mut k, wire, "MapKey", "integer",
+                                )?
+                                    as i64))
+                            }
+                            2 => {
+                                content = Some(MapKeyV2::Str(get_varint(
+                                    &mut k, wire, "MapKey", "string",
+                                )?))
+                            }
                             _ => skip(&mut k, wire, "MapKey")?,
                         }
                     }
@@ -751,7 +899,10 @@ impl MapEntry {
                 _ => skip(r, wire, M)?,
             }
         }
-        Ok(MapEntry { key: required(key, M, "key")?, value: required(value, M, "value")? })
+        Ok(MapEntry {
+            key: required(key, M, "key")?,
+            value: required(value, M, "value")?,
+        })
     }
 
     fn write(&self, w: &mut Writer) {
@@ -808,7 +959,10 @@ impl OpKind {
                 _ => skip(r, wire, m)?,
             }
         }
-        Ok(OpKind { kind: required(kind, m, "kind")?, ffi_name })
+        Ok(OpKind {
+            kind: required(kind, m, "kind")?,
+            ffi_name,
+        })
     }
 
     fn write(&self, w: &mut Writer) {
@@ -837,8 +991,14 @@ impl OpV2 {
             let (field, wire) = next_key(r, M)?;
             content = Some(match field {
                 1 => OpV2::Value(TermV2::read(&mut get_message(r, wire, M, "value")?)?),
-                2 => OpV2::Unary(OpKind::read(&mut get_message(r, wire, M, "unary")?, "OpUnary")?),
-                3 => OpV2::Binary(OpKind::read(&mut get_message(r, wire, M, "Binary")?, "OpBinary")?),
+                2 => OpV2::Unary(OpKind::read(
+                    &mut get_message(r, wire, M, "unary")?,
+                    "OpUnary",
+                )?),
+                3 => OpV2::Binary(OpKind::read(
+                    &mut get_message(r, wire, M, "Binary")?,
+                    "OpBinary",
+                )?),
                 4 => {
                     let mut c = get_message(r, wire, M, "closure")?;
                     OpV2::read_closure(&mut c)?
@@ -908,26 +1068,44 @@ mod tests {
                         TermV2::Bool(false),
                         TermV2::Null,
                         TermV2::Set(vec![TermV2::Str(1024)]),
-                        TermV2::Map(vec![MapEntry { key: MapKeyV2::Integer(0), value: TermV2::Array(vec![]) }]),
+                        TermV2::Map(vec![MapEntry {
+                            key: MapKeyV2::Integer(0),
+                            value: TermV2::Array(vec![]),
+                        }]),
                     ],
                 },
             }],
             rules: vec![RuleV2 {
-                head: PredicateV2 { name: 27, terms: vec![] },
+                head: PredicateV2 {
+                    name: 27,
+                    terms: vec![],
+                },
                 body: vec![],
                 expressions: vec![ExpressionV2 {
                     ops: vec![
                         OpV2::Value(TermV2::Bool(true)),
                         OpV2::Closure(vec![1025, 1026], vec![OpV2::Value(TermV2::Variable(1025))]),
-                        OpV2::Binary(OpKind { kind: 23, ffi_name: None }),
-                        OpV2::Unary(OpKind { kind: 4, ffi_name: Some(1024) }),
+                        OpV2::Binary(OpKind {
+                            kind: 23,
+                            ffi_name: None,
+                        }),
+                        OpV2::Unary(OpKind {
+                            kind: 4,
+                            ffi_name: Some(1024),
+                        }),
                     ],
                 }],
                 scopes: vec![ScopeV2::ScopeType(0), ScopeV2::PublicKey(0)],
             }],
-            checks: vec![CheckV2 { queries: vec![], kind: Some(0) }],
+            checks: vec![CheckV2 {
+                queries: vec![],
+                kind: Some(0),
+            }],
             scopes: vec![ScopeV2::ScopeType(1)],
-            public_keys: vec![PublicKeyProto { algorithm: 0, key: vec![1; 32] }],
+            public_keys: vec![PublicKeyProto {
+                algorithm: 0,
+                key: vec![1; 32],
+            }],
         };
         let bytes = block.encode();
         let decoded = BlockProto::decode(&bytes).unwrap();
@@ -936,7 +1114,9 @@ mod tests {
 
         // Unknown fields of every wire type are skipped.
         let mut extra = bytes.clone();
-        extra.extend_from_slice(&[0x48, 0x01, 0x51, 0, 0, 0, 0, 0, 0, 0, 0, 0x5d, 0, 0, 0, 0, 0x62, 0x00]);
+        extra.extend_from_slice(&[
+            0x48, 0x01, 0x51, 0, 0, 0, 0, 0, 0, 0, 0, 0x5d, 0, 0, 0, 0, 0x62, 0x00,
+        ]);
         assert_eq!(BlockProto::decode(&extra).unwrap(), block);
     }
 
@@ -952,26 +1132,47 @@ mod tests {
     fn missing_required_and_empty_oneof() {
         assert!(matches!(
             Biscuit::decode(&[]),
-            Err(FormatError::MissingField { message: "Biscuit", field: "authority" })
+            Err(FormatError::MissingField {
+                message: "Biscuit",
+                field: "authority"
+            })
         ));
         // TermV2 with no content.
         let bytes = [0x12, 0x00];
-        let err = PredicateV2::read(&mut Reader::new(&[0x08, 0x00, bytes[0], bytes[1]])).unwrap_err();
-        assert!(matches!(err, FormatError::MissingField { message: "TermV2", .. }));
+        let err =
+            PredicateV2::read(&mut Reader::new(&[0x08, 0x00, bytes[0], bytes[1]])).unwrap_err();
+        assert!(matches!(
+            err,
+            FormatError::MissingField {
+                message: "TermV2",
+                ..
+            }
+        ));
     }
 
     #[test]
     fn block_count_is_bounded() {
         let sb = SignedBlock {
             block: vec![],
-            next_key: PublicKeyProto { algorithm: 0, key: vec![0; 32] },
+            next_key: PublicKeyProto {
+                algorithm: 0,
+                key: vec![0; 32],
+            },
             signature: vec![0; 64],
             external_signature: None,
             version: None,
         };
-        let b = Biscuit { root_key_id: Some(1), authority: sb.clone(), blocks: vec![sb.clone(); 3], proof: Proof::Empty };
+        let b = Biscuit {
+            root_key_id: Some(1),
+            authority: sb.clone(),
+            blocks: vec![sb.clone(); 3],
+            proof: Proof::Empty,
+        };
         let bytes = b.encode();
         assert_eq!(Biscuit::decode(&bytes).unwrap(), b);
-        assert!(matches!(Biscuit::decode_bounded(&bytes, 2), Err(FormatError::TooManyBlocks { .. })));
+        assert!(matches!(
+            Biscuit::decode_bounded(&bytes, 2),
+            Err(FormatError::TooManyBlocks { .. })
+        ));
     }
 }

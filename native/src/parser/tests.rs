@@ -4,7 +4,10 @@ use crate::datalog::{Binary, MapKey, Op, Unary};
 use crate::json::Value;
 
 fn samples() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/biscuit-samples/samples.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/biscuit-samples/samples.json"
+    );
     let text = std::fs::read_to_string(path).expect("read samples.json");
     Value::parse(&text).expect("samples.json is valid JSON")
 }

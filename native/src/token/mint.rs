@@ -18,7 +18,8 @@ pub(super) fn signature_version(
     next: Algorithm,
     previous: impl Iterator<Item = u32>,
 ) -> u32 {
-    if external || block_version >= 6 || signing != Algorithm::Ed25519 || next != Algorithm::Ed25519 {
+    if external || block_version >= 6 || signing != Algorithm::Ed25519 || next != Algorithm::Ed25519
+    {
         1
     } else {
         previous.max().unwrap_or(0)
@@ -36,7 +37,11 @@ pub(super) fn secret_of(key: &PrivateKey) -> SecretBytes {
 impl Token {
     /// Mints a token whose authority block holds `code`, signed by `root`,
     /// with an Ed25519 next key.
-    pub fn mint(root: &PrivateKey, code: &BlockCode, root_key_id: Option<u32>) -> Result<Token, TokenError> {
+    pub fn mint(
+        root: &PrivateKey,
+        code: &BlockCode,
+        root_key_id: Option<u32>,
+    ) -> Result<Token, TokenError> {
         Token::mint_with_algorithm(root, code, root_key_id, Algorithm::Ed25519)
     }
 
@@ -51,7 +56,8 @@ impl Token {
         let mut keys = KeyTable::new();
         let encoded = encode_block_full(code, &mut symbols, &mut keys, false, None);
         // Never issue a block this engine could not load.
-        decode_block(&encoded.bytes, &SymbolTable::new(), &KeyTable::new(), None).map_err(format_err(Some(0)))?;
+        decode_block(&encoded.bytes, &SymbolTable::new(), &KeyTable::new(), None)
+            .map_err(format_err(Some(0)))?;
 
         let next = PrivateKey::generate(next_algorithm).map_err(crypto_err)?;
         let next_public = next.public();
@@ -85,7 +91,11 @@ impl Token {
 
     /// Appends a first-party block (attenuation), after verifying the token
     /// against `root`. The new block's next key is Ed25519.
-    pub fn append(&self, root: &crate::crypto::PublicKey, code: &BlockCode) -> Result<Token, TokenError> {
+    pub fn append(
+        &self,
+        root: &crate::crypto::PublicKey,
+        code: &BlockCode,
+    ) -> Result<Token, TokenError> {
         self.append_with_algorithm(root, code, Algorithm::Ed25519)
     }
 
@@ -103,7 +113,8 @@ impl Token {
         let (_, symbols, keys) = self.decode_with_tables()?;
         let (mut new_symbols, mut new_keys) = (symbols.clone(), keys.clone());
         let encoded = encode_block_full(code, &mut new_symbols, &mut new_keys, false, None);
-        decode_block(&encoded.bytes, &symbols, &keys, None).map_err(format_err(Some(self.block_count())))?;
+        decode_block(&encoded.bytes, &symbols, &keys, None)
+            .map_err(format_err(Some(self.block_count())))?;
         self.push_block(encoded.bytes, encoded.version, None, next_algorithm)
     }
 
@@ -133,7 +144,10 @@ impl Token {
         next_algorithm: Algorithm,
     ) -> Result<Token, TokenError> {
         if self.block_count() >= MAX_BLOCKS {
-            return Err(TokenError::Format { block: None, error: FormatError::TooManyBlocks { max: MAX_BLOCKS } });
+            return Err(TokenError::Format {
+                block: None,
+                error: FormatError::TooManyBlocks { max: MAX_BLOCKS },
+            });
         }
         let signing = self.current_secret()?;
         let next = PrivateKey::generate(next_algorithm).map_err(crypto_err)?;
@@ -188,7 +202,10 @@ impl Token {
     fn checked(container: Biscuit) -> Result<Token, TokenError> {
         let size = container.encode().len();
         if size > MAX_TOKEN_BYTES {
-            return Err(TokenError::TooLarge { size, max: MAX_TOKEN_BYTES });
+            return Err(TokenError::TooLarge {
+                size,
+                max: MAX_TOKEN_BYTES,
+            });
         }
         Token::from_container(container)
     }

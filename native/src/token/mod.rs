@@ -17,7 +17,9 @@ use std::fmt;
 
 use crate::crypto::PublicKey;
 use crate::datalog::ast::{AuthorizerCode, Block};
-use crate::datalog::{authorize, AuthError, AuthorizeInput, Authorization, ExternFunctions, RunLimits};
+use crate::datalog::{
+    authorize, AuthError, Authorization, AuthorizeInput, ExternFunctions, RunLimits,
+};
 use crate::encoding::{base64url_decode, base64url_encode};
 use crate::format::convert::key_from_proto;
 use crate::format::schema::{Biscuit, Proof, SignedBlock};
@@ -60,7 +62,10 @@ pub enum TokenError {
     /// The serialized token exceeds [`MAX_TOKEN_BYTES`].
     TooLarge { size: usize, max: usize },
     /// A malformed container (`block: None`) or block.
-    Format { block: Option<usize>, error: FormatError },
+    Format {
+        block: Option<usize>,
+        error: FormatError,
+    },
     /// `SignedBlock.version` other than 0 or 1.
     UnsupportedSignatureVersion { block: usize, version: u32 },
     /// A third-party block whose signature version is not 1.
@@ -91,20 +96,41 @@ impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TokenError::Encoding(e) => write!(f, "invalid token encoding: {}", e),
-            TokenError::TooLarge { size, max } => write!(f, "token too large: {} bytes (at most {})", size, max),
+            TokenError::TooLarge { size, max } => {
+                write!(f, "token too large: {} bytes (at most {})", size, max)
+            }
             TokenError::Format { block: None, error } => write!(f, "malformed token: {}", error),
-            TokenError::Format { block: Some(b), error } => write!(f, "malformed block {}: {}", b, error),
+            TokenError::Format {
+                block: Some(b),
+                error,
+            } => write!(f, "malformed block {}: {}", b, error),
             TokenError::UnsupportedSignatureVersion { block, version } => {
-                write!(f, "block {}: unsupported signature version {}", block, version)
+                write!(
+                    f,
+                    "block {}: unsupported signature version {}",
+                    block, version
+                )
             }
             TokenError::UnsupportedThirdPartySignatureVersion { block } => {
-                write!(f, "block {}: unsupported third party block signature version", block)
+                write!(
+                    f,
+                    "block {}: unsupported third party block signature version",
+                    block
+                )
             }
-            TokenError::ExternalSignatureOnAuthority => write!(f, "the authority block has an external signature"),
-            TokenError::SignatureFormat { block, kind } => write!(f, "block {}: malformed {}", block, kind),
-            TokenError::InvalidSignature { block, kind } => write!(f, "block {}: invalid {}", block, kind),
+            TokenError::ExternalSignatureOnAuthority => {
+                write!(f, "the authority block has an external signature")
+            }
+            TokenError::SignatureFormat { block, kind } => {
+                write!(f, "block {}: malformed {}", block, kind)
+            }
+            TokenError::InvalidSignature { block, kind } => {
+                write!(f, "block {}: invalid {}", block, kind)
+            }
             TokenError::MissingProof => write!(f, "the token has no proof"),
-            TokenError::InvalidProof => write!(f, "the proof does not match the last block's next key"),
+            TokenError::InvalidProof => {
+                write!(f, "the proof does not match the last block's next key")
+            }
             TokenError::AppendOnSealed => write!(f, "cannot append a block to a sealed token"),
             TokenError::AlreadySealed => write!(f, "the token is already sealed"),
             TokenError::ThirdParty(m) => write!(f, "third-party block: {}", m),
@@ -143,7 +169,10 @@ impl Token {
     /// checked). No signature is verified here.
     pub fn from_bytes(bytes: &[u8]) -> Result<Token, TokenError> {
         if bytes.len() > MAX_TOKEN_BYTES {
-            return Err(TokenError::TooLarge { size: bytes.len(), max: MAX_TOKEN_BYTES });
+            return Err(TokenError::TooLarge {
+                size: bytes.len(),
+                max: MAX_TOKEN_BYTES,
+            });
         }
         let container = Biscuit::decode_bounded(bytes, MAX_BLOCKS - 1).map_err(format_err(None))?;
         Token::from_container(container)
@@ -156,7 +185,10 @@ impl Token {
         let text = text.strip_prefix("biscuit:").unwrap_or(text);
         // base64 of the largest token, with padding.
         if text.len() > MAX_TOKEN_BYTES / 3 * 4 + 4 {
-            return Err(TokenError::TooLarge { size: text.len() / 4 * 3, max: MAX_TOKEN_BYTES });
+            return Err(TokenError::TooLarge {
+                size: text.len() / 4 * 3,
+                max: MAX_TOKEN_BYTES,
+            });
         }
         let bytes = base64url_decode(text).map_err(|e| TokenError::Encoding(e.to_string()))?;
         Token::from_bytes(&bytes)
@@ -164,11 +196,18 @@ impl Token {
 
     fn from_container(container: Biscuit) -> Result<Token, TokenError> {
         let mut keys = Vec::with_capacity(container.blocks.len() + 1);
-        for (i, b) in std::iter::once(&container.authority).chain(container.blocks.iter()).enumerate() {
-            let next_key = key_from_proto(&b.next_key, "SignedBlock.nextKey").map_err(format_err(Some(i)))?;
+        for (i, b) in std::iter::once(&container.authority)
+            .chain(container.blocks.iter())
+            .enumerate()
+        {
+            let next_key =
+                key_from_proto(&b.next_key, "SignedBlock.nextKey").map_err(format_err(Some(i)))?;
             let sig_version = b.version.unwrap_or(0);
             if sig_version > 1 {
-                return Err(TokenError::UnsupportedSignatureVersion { block: i, version: sig_version });
+                return Err(TokenError::UnsupportedSignatureVersion {
+                    block: i,
+                    version: sig_version,
+                });
             }
             let external_key = match &b.external_signature {
                 None => None,
@@ -177,10 +216,15 @@ impl Token {
                     return Err(TokenError::UnsupportedThirdPartySignatureVersion { block: i })
                 }
                 Some(e) => Some(
-                    key_from_proto(&e.public_key, "ExternalSignature.publicKey").map_err(format_err(Some(i)))?,
+                    key_from_proto(&e.public_key, "ExternalSignature.publicKey")
+                        .map_err(format_err(Some(i)))?,
                 ),
             };
-            keys.push(BlockKeys { next_key, external_key, sig_version });
+            keys.push(BlockKeys {
+                next_key,
+                external_key,
+                sig_version,
+            });
         }
         if container.proof == Proof::Empty {
             return Err(TokenError::MissingProof);
@@ -228,7 +272,10 @@ impl Token {
     }
 
     fn last_signed_block(&self) -> &SignedBlock {
-        self.container.blocks.last().unwrap_or(&self.container.authority)
+        self.container
+            .blocks
+            .last()
+            .unwrap_or(&self.container.authority)
     }
 
     /// Checks every signature (chain, external, proof or seal) over the raw
@@ -260,8 +307,13 @@ impl Token {
         for (i, (signed, bk)) in self.signed_blocks().zip(self.keys.iter()).enumerate() {
             let err = format_err(Some(i));
             let block = match &bk.external_key {
-                Some(ext) => decode_block(&signed.block, &SymbolTable::new(), &KeyTable::new(), Some(ext.clone()))
-                    .map_err(err)?,
+                Some(ext) => decode_block(
+                    &signed.block,
+                    &SymbolTable::new(),
+                    &KeyTable::new(),
+                    Some(ext.clone()),
+                )
+                .map_err(err)?,
                 None => {
                     let block = decode_block(&signed.block, &symbols, &keys, None).map_err(&err)?;
                     symbols.extend(&block.symbols).map_err(&err)?;
@@ -313,8 +365,15 @@ impl VerifiedToken {
         let vec = |cap: usize, size: usize| heap_chunk(cap * size);
         vec(self.blocks.capacity(), std::mem::size_of::<Block>())
             + self.blocks.iter().map(Block::heap_size).sum::<usize>()
-            + vec(self.revocation_ids.capacity(), std::mem::size_of::<Vec<u8>>())
-            + self.revocation_ids.iter().map(|r| vec(r.capacity(), 1)).sum::<usize>()
+            + vec(
+                self.revocation_ids.capacity(),
+                std::mem::size_of::<Vec<u8>>(),
+            )
+            + self
+                .revocation_ids
+                .iter()
+                .map(|r| vec(r.capacity(), 1))
+                .sum::<usize>()
     }
 
     /// Each block's signature bytes, authority first.
@@ -329,7 +388,12 @@ impl VerifiedToken {
         limits: &RunLimits,
         externs: Option<&dyn ExternFunctions>,
     ) -> Authorization {
-        authorize(&AuthorizeInput { blocks: &self.blocks, authorizer, limits, externs })
+        authorize(&AuthorizeInput {
+            blocks: &self.blocks,
+            authorizer,
+            limits,
+            externs,
+        })
     }
 
     /// [`VerifiedToken::authorize`], keeping only the outcome: the index of
@@ -340,6 +404,8 @@ impl VerifiedToken {
         limits: &RunLimits,
         externs: Option<&dyn ExternFunctions>,
     ) -> Result<usize, TokenError> {
-        self.authorize(authorizer, limits, externs).result.map_err(TokenError::Auth)
+        self.authorize(authorizer, limits, externs)
+            .result
+            .map_err(TokenError::Auth)
     }
 }

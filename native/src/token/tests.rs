@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::crypto::{Algorithm, PrivateKey, PublicKey};
-use crate::datalog::ast::{BlockCode, Check, CheckKind, Expression, Op, Predicate, Rule, Scope, Term};
+use crate::datalog::ast::{
+    BlockCode, Check, CheckKind, Expression, Op, Predicate, Rule, Scope, Term,
+};
 use crate::datalog::print::block_source;
 use crate::encoding::{hex_decode, hex_encode};
 use crate::format::{encode_block_full, KeyTable, SymbolTable};
@@ -35,11 +37,16 @@ struct Samples {
 }
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn load_samples() -> Samples {
-    let text = std::fs::read_to_string(format!("{}/samples.json", SAMPLES_DIR)).expect("samples.json");
+    let text =
+        std::fs::read_to_string(format!("{}/samples.json", SAMPLES_DIR)).expect("samples.json");
     let json = Value::parse(&text).unwrap();
     let root_private = PrivateKey::from_bytes(
         Algorithm::Ed25519,
@@ -64,7 +71,10 @@ fn load_samples() -> Samples {
             .map(|b| SampleBlock {
                 symbols: strings(b.get("symbols").unwrap()),
                 public_keys: strings(b.get("public_keys").unwrap()),
-                external_key: b.get("external_key").and_then(|k| k.as_str()).map(str::to_owned),
+                external_key: b
+                    .get("external_key")
+                    .and_then(|k| k.as_str())
+                    .map(str::to_owned),
                 code: b.get("code").unwrap().as_str().unwrap().to_owned(),
                 version: b.get("version").unwrap().as_i64().unwrap() as u32,
             })
@@ -75,20 +85,53 @@ fn load_samples() -> Samples {
             .as_object()
             .unwrap()
             .iter()
-            .find_map(|(_, v)| v.get("revocation_ids").filter(|r| !r.as_array().unwrap().is_empty()).map(strings));
+            .find_map(|(_, v)| {
+                v.get("revocation_ids")
+                    .filter(|r| !r.as_array().unwrap().is_empty())
+                    .map(strings)
+            });
         let bytes = std::fs::read(format!("{}/{}", SAMPLES_DIR, file)).unwrap();
-        cases.push(Sample { file, blocks, revocation_ids, bytes });
+        cases.push(Sample {
+            file,
+            blocks,
+            revocation_ids,
+            bytes,
+        });
     }
     assert_eq!(cases.len(), 37);
-    Samples { root_private, root_public, cases }
+    Samples {
+        root_private,
+        root_public,
+        cases,
+    }
 }
 
 /// The expected verification failure of the samples that must not verify.
 fn expected_failure(file: &str) -> Option<fn(&TokenError) -> bool> {
-    if file.starts_with("test002") || file.starts_with("test004") || file.starts_with("test005") || file.starts_with("test006") {
-        Some(|e| matches!(e, TokenError::InvalidSignature { kind: SignatureKind::Block, .. }))
+    if file.starts_with("test002")
+        || file.starts_with("test004")
+        || file.starts_with("test005")
+        || file.starts_with("test006")
+    {
+        Some(|e| {
+            matches!(
+                e,
+                TokenError::InvalidSignature {
+                    kind: SignatureKind::Block,
+                    ..
+                }
+            )
+        })
     } else if file.starts_with("test003") {
-        Some(|e| matches!(e, TokenError::SignatureFormat { block: 0, kind: SignatureKind::Block }))
+        Some(|e| {
+            matches!(
+                e,
+                TokenError::SignatureFormat {
+                    block: 0,
+                    kind: SignatureKind::Block
+                }
+            )
+        })
     } else {
         None
     }
@@ -100,7 +143,13 @@ fn check_blocks(file: &str, blocks: &[Block], expected: &[SampleBlock]) {
         assert_eq!(b.symbols, e.symbols, "{} block {} symbols", file, i);
         let keys: Vec<String> = b.public_keys.iter().map(PublicKey::to_text).collect();
         assert_eq!(keys, e.public_keys, "{} block {} public keys", file, i);
-        assert_eq!(b.external_key.as_ref().map(PublicKey::to_text), e.external_key, "{} block {} external key", file, i);
+        assert_eq!(
+            b.external_key.as_ref().map(PublicKey::to_text),
+            e.external_key,
+            "{} block {} external key",
+            file,
+            i
+        );
         assert_eq!(b.version, e.version, "{} block {} version", file, i);
         assert_eq!(block_source(&b.code), e.code, "{} block {} code", file, i);
     }
@@ -110,7 +159,8 @@ fn check_blocks(file: &str, blocks: &[Block], expected: &[SampleBlock]) {
 fn samples_decode_and_verify() {
     let s = load_samples();
     for case in &s.cases {
-        let token = Token::from_bytes(&case.bytes).unwrap_or_else(|e| panic!("{}: {}", case.file, e));
+        let token =
+            Token::from_bytes(&case.bytes).unwrap_or_else(|e| panic!("{}: {}", case.file, e));
         let result = token.verify(&s.root_public);
         match expected_failure(&case.file) {
             Some(matches) => {
@@ -119,14 +169,21 @@ fn samples_decode_and_verify() {
                 // Decoding without a key still works, except for the random
                 // block of test004.
                 if case.file.starts_with("test004") {
-                    assert!(matches!(token.decode_unverified(), Err(TokenError::Format { block: Some(1), .. })));
+                    assert!(matches!(
+                        token.decode_unverified(),
+                        Err(TokenError::Format { block: Some(1), .. })
+                    ));
                 } else if case.file.starts_with("test006") {
                     // Blocks 1 and 2 are swapped in the file.
                     let mut blocks = token.decode_unverified().unwrap();
                     blocks.swap(1, 2);
                     check_blocks(&case.file, &blocks, &case.blocks);
                 } else {
-                    check_blocks(&case.file, &token.decode_unverified().unwrap(), &case.blocks);
+                    check_blocks(
+                        &case.file,
+                        &token.decode_unverified().unwrap(),
+                        &case.blocks,
+                    );
                 }
             }
             None => {
@@ -134,7 +191,11 @@ fn samples_decode_and_verify() {
                 check_blocks(&case.file, &verified.blocks, &case.blocks);
                 assert_eq!(verified.blocks, token.decode_unverified().unwrap());
                 if let Some(ids) = &case.revocation_ids {
-                    let got: Vec<String> = verified.revocation_ids.iter().map(|r| hex_encode(r)).collect();
+                    let got: Vec<String> = verified
+                        .revocation_ids
+                        .iter()
+                        .map(|r| hex_encode(r))
+                        .collect();
                     assert_eq!(&got, ids, "{} revocation ids", case.file);
                 }
                 assert_eq!(verified.sealed, case.file.starts_with("test020"));
@@ -163,14 +224,35 @@ fn samples_reencode_byte_identical() {
         for (i, (block, signed)) in blocks.iter().zip(token.signed_blocks()).enumerate() {
             let third_party = block.external_key.is_some();
             let encoded = if third_party {
-                encode_block_full(&block.code, &mut SymbolTable::new(), &mut KeyTable::new(), true, block.context.as_deref())
+                encode_block_full(
+                    &block.code,
+                    &mut SymbolTable::new(),
+                    &mut KeyTable::new(),
+                    true,
+                    block.context.as_deref(),
+                )
             } else {
-                encode_block_full(&block.code, &mut symbols, &mut keys, false, block.context.as_deref())
+                encode_block_full(
+                    &block.code,
+                    &mut symbols,
+                    &mut keys,
+                    false,
+                    block.context.as_deref(),
+                )
             };
             assert_eq!(encoded.symbols, block.symbols, "{} block {}", case.file, i);
-            assert_eq!(encoded.public_keys, block.public_keys, "{} block {}", case.file, i);
+            assert_eq!(
+                encoded.public_keys, block.public_keys,
+                "{} block {}",
+                case.file, i
+            );
             assert_eq!(encoded.version, block.version, "{} block {}", case.file, i);
-            assert!(encoded.bytes == signed.block, "{} block {}: bytes differ", case.file, i);
+            assert!(
+                encoded.bytes == signed.block,
+                "{} block {}: bytes differ",
+                case.file,
+                i
+            );
         }
     }
 }
@@ -189,16 +271,26 @@ fn samples_remint() {
         let original = Token::from_bytes(&case.bytes).unwrap();
         let blocks = original.verify(&s.root_public).unwrap().blocks;
         let alg = |i: usize| original.keys[i].next_key.algorithm();
-        let mut token =
-            Token::mint_with_algorithm(&s.root_private, &blocks[0].code, original.root_key_id(), alg(0)).unwrap();
+        let mut token = Token::mint_with_algorithm(
+            &s.root_private,
+            &blocks[0].code,
+            original.root_key_id(),
+            alg(0),
+        )
+        .unwrap();
         for (i, block) in blocks.iter().enumerate().skip(1) {
             token = match &block.external_key {
-                None => token.append_with_algorithm(&s.root_public, &block.code, alg(i)).unwrap(),
+                None => token
+                    .append_with_algorithm(&s.root_public, &block.code, alg(i))
+                    .unwrap(),
                 Some(ext) => {
                     let signer = PrivateKey::generate(ext.algorithm()).unwrap();
                     let request = token.third_party_request().unwrap();
-                    let contents = create_third_party_block(&request, &signer, &block.code).unwrap();
-                    token.append_third_party_with_algorithm(&s.root_public, &contents, alg(i)).unwrap()
+                    let contents =
+                        create_third_party_block(&request, &signer, &block.code).unwrap();
+                    token
+                        .append_third_party_with_algorithm(&s.root_public, &contents, alg(i))
+                        .unwrap()
                 }
             };
         }
@@ -209,12 +301,28 @@ fn samples_remint() {
         for (i, (new, old)) in reminted.blocks.iter().zip(blocks.iter()).enumerate() {
             assert_eq!(new.code, old.code, "{} block {}", case.file, i);
             assert_eq!(new.symbols, old.symbols, "{} block {}", case.file, i);
-            assert_eq!(new.public_keys, old.public_keys, "{} block {}", case.file, i);
+            assert_eq!(
+                new.public_keys, old.public_keys,
+                "{} block {}",
+                case.file, i
+            );
             assert_eq!(new.version, old.version, "{} block {}", case.file, i);
-            assert_eq!(token.keys[i].sig_version, original.keys[i].sig_version, "{} block {} sv", case.file, i);
+            assert_eq!(
+                token.keys[i].sig_version, original.keys[i].sig_version,
+                "{} block {} sv",
+                case.file, i
+            );
             if old.external_key.is_none() {
-                let (a, b) = (token.signed_blocks().nth(i).unwrap(), original.signed_blocks().nth(i).unwrap());
-                assert!(a.block == b.block, "{} block {}: bytes differ", case.file, i);
+                let (a, b) = (
+                    token.signed_blocks().nth(i).unwrap(),
+                    original.signed_blocks().nth(i).unwrap(),
+                );
+                assert!(
+                    a.block == b.block,
+                    "{} block {}: bytes differ",
+                    case.file,
+                    i
+                );
             }
         }
         assert_eq!(reminted.blocks.len(), blocks.len());
@@ -226,7 +334,10 @@ fn samples_remint() {
 // Minting
 
 fn pred(name: &str, terms: Vec<Term>) -> Predicate {
-    Predicate { name: name.into(), terms }
+    Predicate {
+        name: name.into(),
+        terms,
+    }
 }
 
 fn s(v: &str) -> Term {
@@ -247,7 +358,11 @@ fn authority_code() -> BlockCode {
                 head: pred("query", vec![]),
                 body: vec![pred("time", vec![var("t")])],
                 expressions: vec![Expression {
-                    ops: vec![Op::Value(var("t")), Op::Value(Term::Date(2_000_000_000)), Op::Binary(crate::datalog::Binary::LessThan)],
+                    ops: vec![
+                        Op::Value(var("t")),
+                        Op::Value(Term::Date(2_000_000_000)),
+                        Op::Binary(crate::datalog::Binary::LessThan),
+                    ],
                 }],
                 scopes: vec![],
             }],
@@ -258,7 +373,13 @@ fn authority_code() -> BlockCode {
 
 fn attenuation_code() -> BlockCode {
     BlockCode {
-        facts: vec![pred("note", vec![Term::Set(vec![s("b"), s("a"), s("alice")]), Term::Integer(-3)])],
+        facts: vec![pred(
+            "note",
+            vec![
+                Term::Set(vec![s("b"), s("a"), s("alice")]),
+                Term::Integer(-3),
+            ],
+        )],
         rules: vec![],
         checks: vec![Check {
             kind: CheckKind::One,
@@ -278,30 +399,54 @@ fn mint_verify_append_both_algorithms() {
     for root_alg in [Algorithm::Ed25519, Algorithm::Secp256r1] {
         for next_alg in [Algorithm::Ed25519, Algorithm::Secp256r1] {
             let root = PrivateKey::generate(root_alg).unwrap();
-            let token = Token::mint_with_algorithm(&root, &authority_code(), Some(7), next_alg).unwrap();
+            let token =
+                Token::mint_with_algorithm(&root, &authority_code(), Some(7), next_alg).unwrap();
             assert_eq!(token.root_key_id(), Some(7));
-            let sv = if root_alg == Algorithm::Ed25519 && next_alg == Algorithm::Ed25519 { 0 } else { 1 };
+            let sv = if root_alg == Algorithm::Ed25519 && next_alg == Algorithm::Ed25519 {
+                0
+            } else {
+                1
+            };
             assert_eq!(token.keys[0].sig_version, sv);
             let bytes = token.to_bytes();
             let parsed = Token::from_bytes(&bytes).unwrap();
             let v = parsed.verify(&root.public()).unwrap();
             assert_eq!(v.blocks.len(), 1);
             assert_eq!(v.blocks[0].code, authority_code());
-            assert_eq!(v.blocks[0].symbols, vec!["alice".to_string(), "orders".into(), "t".into()]);
+            assert_eq!(
+                v.blocks[0].symbols,
+                vec!["alice".to_string(), "orders".into(), "t".into()]
+            );
             assert_eq!(v.blocks[0].version, 3);
             // Wrong root key.
             let other = PrivateKey::generate(root_alg).unwrap();
-            assert!(matches!(parsed.verify(&other.public()), Err(TokenError::InvalidSignature { block: 0, .. })));
+            assert!(matches!(
+                parsed.verify(&other.public()),
+                Err(TokenError::InvalidSignature { block: 0, .. })
+            ));
 
-            let appended = parsed.append_with_algorithm(&root.public(), &attenuation_code(), next_alg).unwrap();
-            let v = Token::from_base64(&appended.to_base64()).unwrap().verify(&root.public()).unwrap();
+            let appended = parsed
+                .append_with_algorithm(&root.public(), &attenuation_code(), next_alg)
+                .unwrap();
+            let v = Token::from_base64(&appended.to_base64())
+                .unwrap()
+                .verify(&root.public())
+                .unwrap();
             assert_eq!(v.blocks.len(), 2);
             // Sets are serialized in symbol-index order: "alice" (authority)
             // first, then the new "a", "b" interned in value order.
-            assert_eq!(v.blocks[1].symbols, vec!["note".to_string(), "a".into(), "b".into()]);
-            assert_eq!(v.blocks[1].code.facts[0].terms[0], Term::Set(vec![s("alice"), s("a"), s("b")]));
+            assert_eq!(
+                v.blocks[1].symbols,
+                vec!["note".to_string(), "a".into(), "b".into()]
+            );
+            assert_eq!(
+                v.blocks[1].code.facts[0].terms[0],
+                Term::Set(vec![s("alice"), s("a"), s("b")])
+            );
             assert_eq!(v.revocation_ids.len(), 2);
-            assert!(appended.append(&other.public(), &attenuation_code()).is_err());
+            assert!(appended
+                .append(&other.public(), &attenuation_code())
+                .is_err());
         }
     }
 }
@@ -317,15 +462,30 @@ fn seal_and_append_on_sealed() {
     let v = parsed.verify(&root.public()).unwrap();
     assert!(v.sealed);
     assert_eq!(v.blocks.len(), 2);
-    assert_eq!(parsed.append(&root.public(), &attenuation_code()), Err(TokenError::AppendOnSealed));
+    assert_eq!(
+        parsed.append(&root.public(), &attenuation_code()),
+        Err(TokenError::AppendOnSealed)
+    );
     assert_eq!(parsed.seal(&root.public()), Err(TokenError::AlreadySealed));
-    assert_eq!(parsed.third_party_request(), Err(TokenError::AppendOnSealed));
+    assert_eq!(
+        parsed.third_party_request(),
+        Err(TokenError::AppendOnSealed)
+    );
     // A seal over another token's last block does not verify.
-    let other = Token::mint(&root, &authority_code(), None).unwrap().seal(&root.public()).unwrap();
+    let other = Token::mint(&root, &authority_code(), None)
+        .unwrap()
+        .seal(&root.public())
+        .unwrap();
     let mut forged = parsed.container.clone();
     forged.proof = other.container.proof.clone();
     let forged = Token::from_bytes(&forged.encode()).unwrap();
-    assert!(matches!(forged.verify(&root.public()), Err(TokenError::InvalidSignature { block: 1, kind: SignatureKind::Seal })));
+    assert!(matches!(
+        forged.verify(&root.public()),
+        Err(TokenError::InvalidSignature {
+            block: 1,
+            kind: SignatureKind::Seal
+        })
+    ));
 }
 
 #[test]
@@ -338,7 +498,10 @@ fn wrong_next_secret_is_rejected() {
     let t = Token::from_bytes(&c.encode()).unwrap();
     assert_eq!(t.verify(&root.public()), Err(TokenError::InvalidProof));
     c.proof = Proof::Empty;
-    assert_eq!(Token::from_bytes(&c.encode()), Err(TokenError::MissingProof));
+    assert_eq!(
+        Token::from_bytes(&c.encode()),
+        Err(TokenError::MissingProof)
+    );
 }
 
 #[test]
@@ -368,14 +531,23 @@ fn third_party_round_trip() {
         // A later first-party block continues the first-party symbol table.
         let t = t.append(&root.public(), &attenuation_code()).unwrap();
         assert_eq!(t.keys[2].sig_version, 1);
-        let v = Token::from_bytes(&t.to_bytes()).unwrap().verify(&root.public()).unwrap();
+        let v = Token::from_bytes(&t.to_bytes())
+            .unwrap()
+            .verify(&root.public())
+            .unwrap();
         assert_eq!(v.blocks[1].external_key, Some(signer.public()));
         assert_eq!(v.blocks[1].code, code);
         assert_eq!(v.blocks[1].version, 5);
         // Own tables: "alice", "orders" are new symbols in the third-party block.
-        assert_eq!(v.blocks[1].symbols, vec!["attested".to_string(), "orders".into(), "alice".into()]);
+        assert_eq!(
+            v.blocks[1].symbols,
+            vec!["attested".to_string(), "orders".into(), "alice".into()]
+        );
         assert_eq!(v.blocks[1].public_keys, vec![root.public()]);
-        assert_eq!(v.blocks[2].symbols, vec!["note".to_string(), "a".into(), "b".into()]);
+        assert_eq!(
+            v.blocks[2].symbols,
+            vec!["note".to_string(), "a".into(), "b".into()]
+        );
         assert_eq!(v.blocks[2].code, attenuation_code());
         assert_eq!(t.external_keys(), vec![None, Some(signer.public()), None]);
 
@@ -383,7 +555,10 @@ fn third_party_round_trip() {
         let other = Token::mint(&root, &authority_code(), None).unwrap();
         assert!(matches!(
             other.append_third_party(&root.public(), &contents),
-            Err(TokenError::InvalidSignature { block: 1, kind: SignatureKind::External })
+            Err(TokenError::InvalidSignature {
+                block: 1,
+                kind: SignatureKind::External
+            })
         ));
         // A tampered external signature in the container is caught.
         let mut c = t.container.clone();
@@ -412,7 +587,12 @@ fn third_party_signature_version_rules() {
     let root = PrivateKey::generate(Algorithm::Ed25519).unwrap();
     let token = Token::mint(&root, &authority_code(), None).unwrap();
     let signer = PrivateKey::generate(Algorithm::Ed25519).unwrap();
-    let contents = create_third_party_block(&token.third_party_request().unwrap(), &signer, &attenuation_code()).unwrap();
+    let contents = create_third_party_block(
+        &token.third_party_request().unwrap(),
+        &signer,
+        &attenuation_code(),
+    )
+    .unwrap();
     let t = token.append_third_party(&root.public(), &contents).unwrap();
     let mut c = t.container.clone();
     c.blocks[0].version = None;
@@ -421,11 +601,20 @@ fn third_party_signature_version_rules() {
         Err(TokenError::UnsupportedThirdPartySignatureVersion { block: 1 })
     );
     c.blocks[0].version = Some(2);
-    assert_eq!(Token::from_bytes(&c.encode()), Err(TokenError::UnsupportedSignatureVersion { block: 1, version: 2 }));
+    assert_eq!(
+        Token::from_bytes(&c.encode()),
+        Err(TokenError::UnsupportedSignatureVersion {
+            block: 1,
+            version: 2
+        })
+    );
     let mut c = t.container.clone();
     c.authority.external_signature = c.blocks[0].external_signature.clone();
     c.authority.version = Some(1);
-    assert_eq!(Token::from_bytes(&c.encode()), Err(TokenError::ExternalSignatureOnAuthority));
+    assert_eq!(
+        Token::from_bytes(&c.encode()),
+        Err(TokenError::ExternalSignatureOnAuthority)
+    );
 }
 
 #[test]
@@ -443,7 +632,10 @@ fn minted_versions() {
     assert_eq!(t.keys[1].sig_version, 1);
     assert_eq!(t.verify(&root.public()).unwrap().blocks[1].version, 3);
     // Arrays make a block version 6.
-    let code = BlockCode { facts: vec![pred("a", vec![Term::Array(vec![])])], ..BlockCode::default() };
+    let code = BlockCode {
+        facts: vec![pred("a", vec![Term::Array(vec![])])],
+        ..BlockCode::default()
+    };
     let t = Token::mint(&root, &code, None).unwrap();
     assert_eq!(t.verify(&root.public()).unwrap().blocks[0].version, 6);
     // Check all makes it 4.
@@ -453,8 +645,14 @@ fn minted_versions() {
     assert_eq!(t.verify(&root.public()).unwrap().blocks[0].version, 4);
     assert_eq!(t.keys[0].sig_version, 0);
     // A set holding a variable cannot be loaded, so it is not minted.
-    let code = BlockCode { facts: vec![pred("a", vec![Term::Set(vec![var("x")])])], ..BlockCode::default() };
-    assert!(matches!(Token::mint(&root, &code, None), Err(TokenError::Format { block: Some(0), .. })));
+    let code = BlockCode {
+        facts: vec![pred("a", vec![Term::Set(vec![var("x")])])],
+        ..BlockCode::default()
+    };
+    assert!(matches!(
+        Token::mint(&root, &code, None),
+        Err(TokenError::Format { block: Some(0), .. })
+    ));
 }
 
 // ---------------------------------------------------------------------------
@@ -467,7 +665,10 @@ fn assert_rejects_all_mutations(bytes: &[u8], root: &PublicKey, name: &str) {
             m[i] ^= mask;
             let result = Token::from_bytes(&m).and_then(|t| t.verify(root));
             match result {
-                Ok(_) => panic!("{}: flipping byte {} with {:#x} still verifies", name, i, mask),
+                Ok(_) => panic!(
+                    "{}: flipping byte {} with {:#x} still verifies",
+                    name, i, mask
+                ),
                 Err(e) => {
                     let msg = e.to_string();
                     assert!(msg.len() < 200, "{}", msg);
@@ -476,7 +677,14 @@ fn assert_rejects_all_mutations(bytes: &[u8], root: &PublicKey, name: &str) {
         }
     }
     for len in 0..bytes.len() {
-        assert!(Token::from_bytes(&bytes[..len]).and_then(|t| t.verify(root)).is_err(), "{}: truncated at {}", name, len);
+        assert!(
+            Token::from_bytes(&bytes[..len])
+                .and_then(|t| t.verify(root))
+                .is_err(),
+            "{}: truncated at {}",
+            name,
+            len
+        );
     }
 }
 
@@ -485,9 +693,16 @@ fn tampering_minted_tokens() {
     let root = PrivateKey::generate(Algorithm::Ed25519).unwrap();
     let token = Token::mint(&root, &authority_code(), None).unwrap();
     let signer = PrivateKey::generate(Algorithm::Secp256r1).unwrap();
-    let contents = create_third_party_block(&token.third_party_request().unwrap(), &signer, &attenuation_code()).unwrap();
+    let contents = create_third_party_block(
+        &token.third_party_request().unwrap(),
+        &signer,
+        &attenuation_code(),
+    )
+    .unwrap();
     let token = token.append_third_party(&root.public(), &contents).unwrap();
-    let token = token.append_with_algorithm(&root.public(), &attenuation_code(), Algorithm::Secp256r1).unwrap();
+    let token = token
+        .append_with_algorithm(&root.public(), &attenuation_code(), Algorithm::Secp256r1)
+        .unwrap();
     assert_rejects_all_mutations(&token.to_bytes(), &root.public(), "minted");
     let sealed = token.seal(&root.public()).unwrap();
     assert_rejects_all_mutations(&sealed.to_bytes(), &root.public(), "sealed");
@@ -496,18 +711,34 @@ fn tampering_minted_tokens() {
 #[test]
 fn tampering_samples() {
     let s = load_samples();
-    for name in ["test020_sealed", "test024_third_party", "test036_secp256r1", "test037_secp256r1_third_party"] {
+    for name in [
+        "test020_sealed",
+        "test024_third_party",
+        "test036_secp256r1",
+        "test037_secp256r1_third_party",
+    ] {
         let case = s.cases.iter().find(|c| c.file.starts_with(name)).unwrap();
         let token = Token::from_bytes(&case.bytes).unwrap();
-        assert_eq!(token.root_key_id(), None, "{}: the mutation test assumes no root key id", name);
+        assert_eq!(
+            token.root_key_id(),
+            None,
+            "{}: the mutation test assumes no root key id",
+            name
+        );
         assert_rejects_all_mutations(&case.bytes, &s.root_public, name);
     }
 }
 
 #[test]
 fn container_bounds() {
-    assert!(matches!(Token::from_bytes(&vec![0u8; MAX_TOKEN_BYTES + 1]), Err(TokenError::TooLarge { .. })));
-    assert!(matches!(Token::from_base64("!!!"), Err(TokenError::Encoding(_))));
+    assert!(matches!(
+        Token::from_bytes(&vec![0u8; MAX_TOKEN_BYTES + 1]),
+        Err(TokenError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        Token::from_base64("!!!"),
+        Err(TokenError::Encoding(_))
+    ));
     // 1024 blocks are too many.
     let root = PrivateKey::generate(Algorithm::Ed25519).unwrap();
     let token = Token::mint(&root, &BlockCode::default(), None).unwrap();
@@ -515,7 +746,10 @@ fn container_bounds() {
     c.blocks = vec![c.authority.clone(); MAX_BLOCKS];
     assert!(matches!(
         Token::from_bytes(&c.encode()),
-        Err(TokenError::Format { block: None, error: FormatError::TooManyBlocks { .. } })
+        Err(TokenError::Format {
+            block: None,
+            error: FormatError::TooManyBlocks { .. }
+        })
     ));
     c.blocks.pop();
     assert!(Token::from_bytes(&c.encode()).is_ok());

@@ -118,11 +118,18 @@ fn der_ecdsa_well_formed(sig: &[u8]) -> bool {
     }
 }
 
-fn check(key: &PublicKey, payload: &[u8], sig: &[u8], block: usize, kind: SignatureKind) -> Result<(), TokenError> {
+fn check(
+    key: &PublicKey,
+    payload: &[u8],
+    sig: &[u8],
+    block: usize,
+    kind: SignatureKind,
+) -> Result<(), TokenError> {
     if !signature_well_formed(key, sig) {
         return Err(TokenError::SignatureFormat { block, kind });
     }
-    key.verify(payload, sig).map_err(|_| TokenError::InvalidSignature { block, kind })
+    key.verify(payload, sig)
+        .map_err(|_| TokenError::InvalidSignature { block, kind })
 }
 
 /// Verifies the chain from `root`, every external signature, and the proof
@@ -131,13 +138,27 @@ pub(super) fn verify_signatures(token: &Token, root: &PublicKey) -> Result<(), T
     let mut current = root;
     let mut previous_sig: Option<&[u8]> = None;
     for (i, (signed, keys)) in token.signed_blocks().zip(token.keys.iter()).enumerate() {
-        let external_sig = signed.external_signature.as_ref().map(|e| e.signature.as_slice());
+        let external_sig = signed
+            .external_signature
+            .as_ref()
+            .map(|e| e.signature.as_slice());
         let payload = match keys.sig_version {
             0 => block_payload_v0(&signed.block, &keys.next_key, external_sig),
             1 => block_payload_v1(&signed.block, &keys.next_key, external_sig, previous_sig),
-            v => return Err(TokenError::UnsupportedSignatureVersion { block: i, version: v }),
+            v => {
+                return Err(TokenError::UnsupportedSignatureVersion {
+                    block: i,
+                    version: v,
+                })
+            }
         };
-        check(current, &payload, &signed.signature, i, SignatureKind::Block)?;
+        check(
+            current,
+            &payload,
+            &signed.signature,
+            i,
+            SignatureKind::Block,
+        )?;
         if let (Some(esig), Some(ekey)) = (external_sig, keys.external_key.as_ref()) {
             // `from_bytes` guarantees i > 0 and signature version 1 here.
             let prev = previous_sig.ok_or(TokenError::ExternalSignatureOnAuthority)?;
@@ -152,8 +173,8 @@ pub(super) fn verify_signatures(token: &Token, root: &PublicKey) -> Result<(), T
     let last_index = token.block_count() - 1;
     match &token.container.proof {
         Proof::NextSecret(secret) => {
-            let private =
-                PrivateKey::from_bytes(current.algorithm(), secret.as_bytes()).map_err(|_| TokenError::InvalidProof)?;
+            let private = PrivateKey::from_bytes(current.algorithm(), secret.as_bytes())
+                .map_err(|_| TokenError::InvalidProof)?;
             if private.public() != *current {
                 return Err(TokenError::InvalidProof);
             }
@@ -178,10 +199,16 @@ mod tests {
         good[1] = 0x07;
         assert!(!der_ecdsa_well_formed(&good));
         // negative r
-        assert!(!der_ecdsa_well_formed(&[0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01, 0x01]));
+        assert!(!der_ecdsa_well_formed(&[
+            0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01, 0x01
+        ]));
         // non-minimal r
-        assert!(!der_ecdsa_well_formed(&[0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01]));
-        assert!(der_ecdsa_well_formed(&[0x30, 0x07, 0x02, 0x02, 0x00, 0x81, 0x02, 0x01, 0x01]));
+        assert!(!der_ecdsa_well_formed(&[
+            0x30, 0x07, 0x02, 0x02, 0x00, 0x01, 0x02, 0x01, 0x01
+        ]));
+        assert!(der_ecdsa_well_formed(&[
+            0x30, 0x07, 0x02, 0x02, 0x00, 0x81, 0x02, 0x01, 0x01
+        ]));
         assert!(!der_ecdsa_well_formed(&[0u8; 16]));
     }
 
@@ -189,6 +216,9 @@ mod tests {
     fn prefixes_are_exact() {
         assert_eq!(P_BLOCK.len(), 16);
         assert_eq!(P_EXTERNAL.len(), 19);
-        assert_eq!(P_EXTERNALSIG, &[0x00, 0x45, 0x58, 0x54, 0x45, 0x52, 0x4e, 0x41, 0x4c, 0x53, 0x49, 0x47, 0x00]);
+        assert_eq!(
+            P_EXTERNALSIG,
+            &[0x00, 0x45, 0x58, 0x54, 0x45, 0x52, 0x4e, 0x41, 0x4c, 0x53, 0x49, 0x47, 0x00]
+        );
     }
 }
