@@ -117,7 +117,7 @@ describe('pg policy generation', () => {
 
   it('--resource-column checks the row\'s resource per row with the two-argument form', () => {
     const g = generatePolicies({table: 'tasks', resourceColumn: 'Project Id', operations: ['select', 'update']})
-    const check = (op: string) => `hessra_row_security("Project Id", '${op}')`
+    const check = (op: string) => `"public".hessra_row_security("Project Id", '${op}'::pg_catalog.text)`
     assert.deepEqual(
       g.policies.map((p) => p.sql),
       [
@@ -133,7 +133,7 @@ describe('pg policy generation', () => {
 
   it('--resource-column with a custom --token-setting uses the three-argument form; not with --resource', () => {
     const g = generatePolicies({table: 'tasks', resourceColumn: 'project', operations: ['select'], tokenSetting: 'app.token'})
-    assert.equal(g.policies[0].using, `hessra_row_security(current_setting('app.token', true), "project", 'read')`)
+    assert.equal(g.policies[0].using, `"public".hessra_row_security(pg_catalog.current_setting('app.token', true), "project", 'read'::pg_catalog.text)`)
     assert.throws(() => generatePolicies({table: 't', resourceColumn: 'p', resource: '{table}'}), (e: Error) => e instanceof UsageError && /--resource-column/.test(e.message))
     assert.throws(() => generatePolicies({table: 't', resourceColumn: ''}), UsageError)
   })

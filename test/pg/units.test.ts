@@ -273,7 +273,7 @@ describe('pg install: database steps (fake server)', () => {
     for (const listed of ['hessra', '"hessra"', 'a,$libdir/hessra']) {
       const again = fakeServer({superuser: true, installed: '0.3.0', available: '0.3.0', configPath: '/etc/hessra/config.json', preload: listed})
       await setupDatabase(again.client as never, {...opts(), preload: true})
-      assert.deepEqual(again.ran, ['SELECT hessra_init($1) ["/etc/hessra/config.json"]'], listed)
+      assert.deepEqual(again.ran, ['SELECT "public".hessra_init($1) ["/etc/hessra/config.json"]'], listed)
     }
     assert.deepEqual(withPreloadedExtension(''), ['hessra'])
   })
