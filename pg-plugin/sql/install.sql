@@ -37,7 +37,8 @@ SELECT p.oid::regprocedure::text AS function,
        p.proparallel AS parallel,
        p.procost AS cost,
        p.proisstrict AS strict,
-       p.prosecdef AS secdef
+       p.prosecdef AS secdef,
+       p.prosupport::text AS support  -- by name: OIDs change on reinstall
 FROM pg_proc p
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'hessra';
@@ -68,6 +69,11 @@ SELECT to_regprocedure('hessra_row_security(text,text)') IS NULL AS no_two_argum
 ALTER EXTENSION hessra UPDATE TO '0.3.0';
 SELECT extversion, to_regprocedure('hessra_row_security(text,text)') IS NOT NULL AS two_argument_form
 FROM pg_extension WHERE extname = 'hessra';
+-- 0.4.0: the planner support function of the three-argument form.
+ALTER EXTENSION hessra UPDATE TO '0.4.0';
+SELECT extversion, prosupport AS three_argument_form_support
+FROM pg_extension, pg_proc
+WHERE extname = 'hessra' AND pg_proc.oid = 'hessra_row_security(text,text,text)'::regprocedure;
 SELECT count(*) AS same_functions_as_fresh_install FROM (
   SELECT * FROM regress_hessra_functions INTERSECT SELECT * FROM regress_updated) s;
 -- ==== end rowsec ====
@@ -76,7 +82,7 @@ SELECT * FROM pg_available_extension_versions WHERE name = 'hessra' ORDER BY ver
 -- Never IMMUTABLE; every verification function STABLE PARALLEL SAFE.
 SELECT count(*) AS immutable_functions FROM regress_hessra_functions WHERE volatile = 'i';
 SELECT function FROM regress_hessra_functions
-WHERE function ~ '^hessra_(verify_token|row_security|current_subject|current_token|inspect|explain)'
+WHERE function ~ '^hessra_(verify_token|row_security|current_subject|current_token|inspect|explain)\('
   AND NOT (volatile = 's' AND parallel = 's') ORDER BY 1;
 SELECT count(*) AS security_definer FROM regress_hessra_functions WHERE secdef;
 

@@ -232,6 +232,29 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 
+-- The three-argument form with current_setting('hessra.token'[, missing_ok])
+-- is planned as the two-argument form (hessra_row_security_support); a token
+-- from any other expression is left as written.
+CREATE FUNCTION rs_plan(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+    IF line ~ 'hessra_row_security' THEN RETURN NEXT btrim(line); END IF;
+  END LOOP;
+END $$;
+SELECT rs_plan($q$SELECT id FROM rs_docs WHERE hessra_row_security(current_setting('hessra.token', true), resource, 'read')$q$);
+SELECT rs_plan($q$SELECT id FROM rs_docs WHERE hessra_row_security(current_setting('HESSRA.TOKEN'), resource, 'read')$q$);
+SELECT rs_plan($q$SELECT id FROM rs_docs WHERE hessra_row_security(current_setting('app.token', true), resource, 'read')$q$);
+SELECT rs_plan($q$SELECT id FROM rs_docs WHERE hessra_row_security('x' || current_setting('hessra.token', true), resource, 'read')$q$);
+-- Rewritten or not, the answers of the engine (superuser: every row is seen).
+SET hessra.token = :'tok_alice';
+SELECT count(*) FILTER (WHERE hessra_row_security(current_setting('hessra.token', true), resource, 'read')) AS rewritten,
+       count(*) FILTER (WHERE hessra_row_security(:'tok_alice', resource, 'read')) AS constant_token,
+       count(*) FILTER (WHERE hessra_verify_token(:'tok_alice', NULL, resource, 'read')) AS engine
+FROM (SELECT resource FROM rs_docs ORDER BY id LIMIT 40) s;
+RESET hessra.token;
+DROP FUNCTION rs_plan(text);
+
 DROP TABLE rs_docs;
 DROP FUNCTION rs_visible();
 DROP FUNCTION rs_compare(text);

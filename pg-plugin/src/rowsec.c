@@ -21,8 +21,10 @@
  *     parallel-worker restore; the memo keeps the generation and the
  *     setting's pointer it was built for;
  *   - a token argument that is current_setting('hessra.token'[, missing_ok])
- *     (the built-in function, a constant name): the same generation, after
- *     checking once per generation that the argument is that setting's value;
+ *     (the built-in function, a constant name) never gets here: the planner
+ *     support function hessra_row_security_support rewrites such a call into
+ *     the two-argument form, so PostgreSQL does not build the token's text for
+ *     every row (the three-argument form otherwise costs that on every call);
  *   - a constant token argument: the same value on every call of the site;
  *   - any other token argument (a column, a parameter): compared in full
  *     (length, then memcmp). A hash of it would not do: a token is a bearer
@@ -46,7 +48,12 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
+#include "catalog/namespace.h"
+#include "nodes/makefuncs.h"
 #include "nodes/primnodes.h"
+#include "nodes/supportnodes.h"
+#include "parser/parse_func.h"
+#include "utils/lsyscache.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/memutils.h"
@@ -63,6 +70,7 @@
 
 PG_FUNCTION_INFO_V1(pg_hessra_row_security);
 PG_FUNCTION_INFO_V1(pg_hessra_row_security_session);
+PG_FUNCTION_INFO_V1(pg_hessra_row_security_support);
 
 /* Bumped by hessra.token's assign hook; 0 is never a valid generation. */
 static uint64 token_generation = 1;
@@ -77,7 +85,6 @@ static uint64 rowsec_memo_hits = 0;
 typedef enum TokenSource
 {
 	TOKEN_SESSION_SETTING,		/* hessra.token, read directly */
-	TOKEN_CURRENT_SETTING_ARG,	/* argument current_setting('hessra.token') */
 	TOKEN_CONSTANT_ARG,			/* argument is a Const */
 	TOKEN_OTHER_ARG				/* anything else: compared in full */
 } TokenSource;
@@ -301,35 +308,41 @@ new_epoch(RowsecMemo *memo)
 	memo->epoch++;
 }
 
-/* Which kind of token argument the calling expression passes (argument 0). */
-static TokenSource
-token_argument_source(FunctionCallInfo fcinfo)
+/* Whether an expression is current_setting('hessra.token'[, missing_ok]):
+ * the built-in function with a constant setting name. */
+static bool
+is_token_setting_call(Node *expr)
 {
-	Node	   *expr = fcinfo->flinfo != NULL ? fcinfo->flinfo->fn_expr : NULL;
-	Node	   *arg;
 	FuncExpr   *call;
 	Const	   *name;
 	char	   *setting;
 	bool		is_token_setting;
 
-	if (expr == NULL || !IsA(expr, FuncExpr) || list_length(((FuncExpr *) expr)->args) < 1)
-		return TOKEN_OTHER_ARG;
-	arg = (Node *) linitial(((FuncExpr *) expr)->args);
-	if (IsA(arg, Const))
-		return TOKEN_CONSTANT_ARG;
-	if (!IsA(arg, FuncExpr))
-		return TOKEN_OTHER_ARG;
-	call = (FuncExpr *) arg;
+	if (!IsA(expr, FuncExpr))
+		return false;
+	call = (FuncExpr *) expr;
 	if ((call->funcid != CURRENT_SETTING_OID && call->funcid != CURRENT_SETTING_MISSING_OK_OID) ||
 		list_length(call->args) < 1 || !IsA(linitial(call->args), Const))
-		return TOKEN_OTHER_ARG;
+		return false;
 	name = (Const *) linitial(call->args);
 	if (name->constisnull || name->consttype != TEXTOID)
-		return TOKEN_OTHER_ARG;
+		return false;
 	setting = TextDatumGetCString(name->constvalue);
 	is_token_setting = pg_strcasecmp(setting, "hessra.token") == 0;
 	pfree(setting);
-	return is_token_setting ? TOKEN_CURRENT_SETTING_ARG : TOKEN_OTHER_ARG;
+	return is_token_setting;
+}
+
+/* Which kind of token argument the calling expression passes (argument 0). */
+static TokenSource
+token_argument_source(FunctionCallInfo fcinfo)
+{
+	Node	   *expr = fcinfo->flinfo != NULL ? fcinfo->flinfo->fn_expr : NULL;
+
+	if (expr != NULL && IsA(expr, FuncExpr) && list_length(((FuncExpr *) expr)->args) >= 1 &&
+		IsA(linitial(((FuncExpr *) expr)->args), Const))
+		return TOKEN_CONSTANT_ARG;
+	return TOKEN_OTHER_ARG;
 }
 
 static RowsecMemo *
@@ -509,43 +522,57 @@ pg_hessra_row_security(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_BOOL(false);
 
-	switch (memo->source)
+	if (memo->source != TOKEN_CONSTANT_ARG || unlikely(!memo->token_known))
 	{
-		case TOKEN_CURRENT_SETTING_ARG:
-			if (likely(session_token_current(memo)))
-				break;
-			/* a new generation: check once that the argument is the setting */
-			token = PG_GETARG_TEXT_PP(0);
-			tp = VARDATA_ANY(token);
-			tlen = VARSIZE_ANY_EXHDR(token);
-			if (hessra_token_setting != NULL && strlen(hessra_token_setting) == (size_t) tlen &&
-				memcmp(hessra_token_setting, tp, tlen) == 0)
-			{
-				take_session_token(memo);
-				break;
-			}
-			/* not what we expected (a show hook?): compare in full from now on */
-			memo->source = TOKEN_OTHER_ARG;
-			memo->token_known = false;
-			/* FALLTHROUGH */
-		case TOKEN_CONSTANT_ARG:
-		case TOKEN_OTHER_ARG:
-			if (memo->source == TOKEN_CONSTANT_ARG && likely(memo->token_known))
-				break;
-			token = PG_GETARG_TEXT_PP(0);
-			tp = VARDATA_ANY(token);
-			tlen = VARSIZE_ANY_EXHDR(token);
-			if (!memo->token_known || memo->token_len != tlen ||
-				memcmp(memo->token, tp, tlen) != 0)
-				take_token_argument(fcinfo, memo, tp, tlen);
-			break;
-		case TOKEN_SESSION_SETTING:
-			pg_unreachable();
+		token = PG_GETARG_TEXT_PP(0);
+		tp = VARDATA_ANY(token);
+		tlen = VARSIZE_ANY_EXHDR(token);
+		if (!memo->token_known || memo->token_len != tlen || memcmp(memo->token, tp, tlen) != 0)
+			take_token_argument(fcinfo, memo, tp, tlen);
 	}
 
 	if (!memo->token_usable || PG_ARGISNULL(1))
 		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(resource_answer(fcinfo, memo,
-								   memo->source == TOKEN_CURRENT_SETTING_ARG ? memo->token_setting : memo->token,
-								   1, 2));
+	PG_RETURN_BOOL(resource_answer(fcinfo, memo, memo->token, 1, 2));
+}
+
+/*
+ * hessra_row_security_support(internal) RETURNS internal: planner support of
+ * hessra_row_security(token, table_name, operation).
+ *
+ * hessra_row_security(current_setting('hessra.token'[, missing_ok]), r, op)
+ * is simplified into hessra_row_security(r, op) of the same schema. The two
+ * read the same setting when the row is checked and give the same answers
+ * (sql/rowsec.sql compares them): a blank or unset token denies either way,
+ * and hessra.token always exists once this library is loaded — which it is,
+ * since this function is running. What the rewrite saves is the token's text
+ * datum that PostgreSQL would otherwise build for the argument on every row.
+ * EXPLAIN shows the two-argument call. Any other token argument is left alone.
+ */
+Datum
+pg_hessra_row_security_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	FuncExpr   *call;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Oid			session_form;
+	char	   *schema;
+
+	if (!IsA(rawreq, SupportRequestSimplify))
+		PG_RETURN_POINTER(NULL);
+	call = ((SupportRequestSimplify *) rawreq)->fcall;
+	if (list_length(call->args) != 3 || !is_token_setting_call(linitial(call->args)))
+		PG_RETURN_POINTER(NULL);
+
+	/* the two-argument form beside this one (the extension is relocatable) */
+	schema = get_namespace_name(get_func_namespace(call->funcid));
+	if (schema == NULL)
+		PG_RETURN_POINTER(NULL);
+	session_form = LookupFuncName(list_make2(makeString(schema), makeString("hessra_row_security")),
+								  2, argtypes, true);
+	if (!OidIsValid(session_form))
+		PG_RETURN_POINTER(NULL);
+	PG_RETURN_POINTER(makeFuncExpr(session_form, BOOLOID,
+								   list_make2(lsecond(call->args), lthird(call->args)),
+								   call->funccollid, call->inputcollid, call->funcformat));
 }
