@@ -26,6 +26,20 @@ SELECT hessra_set_token(:'tok_bob');
 SELECT hessra_current_subject() AS subject_in_transaction;
 COMMIT;
 SELECT hessra_current_subject() IS NULL AS after_commit;
+-- A request per transaction: statements of the same second asking for the
+-- same token's subject are answered from the memo (the engine's "now" is in
+-- whole seconds), so five statements verify once, twice if a second boundary
+-- falls between them.
+SET hessra.token = :'tok_alice';
+SELECT verifications AS v0 FROM hessra_stats() \gset
+SELECT hessra_current_subject() AS s1 \gset
+SELECT hessra_current_subject() AS s2 \gset
+SELECT hessra_current_subject() AS s3 \gset
+SELECT hessra_current_subject() AS s4 \gset
+SELECT hessra_current_subject() AS s5 \gset
+SELECT verifications - :v0 BETWEEN 1 AND 2 AS verified_once_or_twice, :'s5' AS subject
+FROM hessra_stats();
+RESET hessra.token;
 
 -- hessra_inspect(): decoded, signatures NOT checked.
 SELECT hessra_inspect(:'tok_alice') -> 'rights' AS rights,

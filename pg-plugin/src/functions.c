@@ -511,13 +511,19 @@ inspect_token(const char *token)
 	return copy;
 }
 
-/* Memo of hessra_current_subject() for the current statement. */
+/*
+ * Memo of hessra_current_subject(): the last answer and what it was for. The
+ * engine is given "now" in whole seconds (hessra_request_time), so statements
+ * of the same second with the same token, configuration and leeway give the
+ * engine identical inputs: a transaction per request (set the token, one
+ * query) then verifies about once a second per token, not once per statement.
+ */
 static struct
 {
 	bool		valid;
-	TimestampTz ts;
+	int64		now;			/* HessraVerifyRequest.now */
+	int64		leeway_seconds; /* HessraVerifyRequest.leeway_seconds */
 	uint64		gen;
-	int64		leeway;
 	char	   *token;			/* TopMemoryContext */
 	char	   *subject;		/* TopMemoryContext, NULL = no subject */
 } subject_memo;
@@ -541,9 +547,7 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 {
 	const char *token = current_token_or_null();
 	HessraConfig cfg;
-	TimestampTz ts;
 	uint64		gen;
-	int64		leeway;
 	HessraVerifyRequest req;
 	HessraError err;
 	HessraResult rc;
@@ -555,12 +559,13 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 
 	cfg = hessra_get_config();
-	ts = GetCurrentStatementStartTimestamp();
-	gen = hessra_config_generation();
-	leeway = hessra_leeway_seconds;	/* the file's leeway is part of the generation */
+	gen = hessra_config_generation();	/* covers the file's leeway */
+	memset(&req, 0, sizeof(req));
+	hessra_request_time(&req);
 
-	if (subject_memo.valid && subject_memo.ts == ts && subject_memo.gen == gen &&
-		subject_memo.leeway == leeway && strcmp(subject_memo.token, token) == 0)
+	if (subject_memo.valid && subject_memo.now == req.now &&
+		subject_memo.leeway_seconds == req.leeway_seconds && subject_memo.gen == gen &&
+		strcmp(subject_memo.token, token) == 0)
 	{
 		stat_memo_hits++;
 		if (subject_memo.subject == NULL)
@@ -569,8 +574,6 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 	}
 
 	/* every right of the token (resource and operation NULL: no filter) */
-	memset(&req, 0, sizeof(req));
-	hessra_request_time(&req);
 	err.code = HESSRA_SUCCESS;
 	err.message = NULL;
 	rc = hessra_config_verified_subject(cfg, token, &req, &subject, &err);
@@ -599,9 +602,9 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 		pfree(subject_memo.subject);
 	subject_memo.token = MemoryContextStrdup(TopMemoryContext, token);
 	subject_memo.subject = found ? MemoryContextStrdup(TopMemoryContext, found) : NULL;
-	subject_memo.ts = ts;
+	subject_memo.now = req.now;
+	subject_memo.leeway_seconds = req.leeway_seconds;
 	subject_memo.gen = gen;
-	subject_memo.leeway = leeway;
 	subject_memo.valid = true;
 
 	if (found == NULL)
