@@ -125,9 +125,11 @@ describe('hessra playground in chromium', function () {
   })
 
   /** Pastes a token and a request, clicks Verify, waits for the verdict and saves a screenshot. */
-  async function verify(state: string, token: string, request: {subject?: string; operation?: string; at?: string} = {}): Promise<{verdict: string; blocks: number; failed: number}> {
+  async function verify(state: string, token: string, request: {subject?: string; operation?: string; at?: string; keyId?: string} = {}): Promise<{verdict: string; blocks: number; failed: number}> {
     await page.getByTestId('token').fill(token)
-    await page.getByTestId('key').fill(pub)
+    // a key id from the configuration, or the key pasted
+    await page.locator('#key-id').selectOption(request.keyId ?? '')
+    await page.getByTestId('key').fill(request.keyId === undefined ? pub : '')
     await page.getByTestId('subject').fill(request.subject ?? 'alice')
     await page.getByTestId('resource').fill('documents')
     await page.getByTestId('operation').fill(request.operation ?? 'read')
@@ -170,10 +172,25 @@ describe('hessra playground in chromium', function () {
     assert.equal(r.blocks, 1)
   })
 
-  it('invalid: a token signed by another key', async () => {
-    const r = await verify('forged', tokens.forged)
+  it('invalid: a token signed by another key (the key chosen from the configuration)', async () => {
+    const r = await verify('forged', tokens.forged, {keyId: 'root'})
     assert.equal(r.verdict, 'invalid')
     assert.equal(r.blocks, 1, 'a forged token is still decoded and shown')
+    assert.match((await page.locator('#verify-result').textContent()) ?? '', /key id root/)
+  })
+
+  it('authorizes with your own Datalog, as of a time', async () => {
+    await page.getByTestId('token').fill(tokens.valid)
+    await page.getByTestId('at').fill('now')
+    const verdict = page.locator('#authorize-result .verdict')
+    await page.locator('#authorizer').fill('subject("alice"); resource("documents"); operation("read");\nallow if right($s, "documents", "read");')
+    await page.locator('#authorize').click()
+    assert.equal(await until(() => verdict.textContent().then((t) => t ?? '')), 'authorized')
+    await page.locator('#authorizer').fill('subject("alice"); resource("documents"); operation("write");\nallow if right($s, "documents", "write");')
+    await verdict.evaluate((e) => (e.textContent = ''))
+    await page.locator('#authorize').click()
+    assert.equal(await until(() => verdict.textContent().then((t) => t ?? '')), 'not authorized')
+    await page.screenshot({path: join(OUT, 'authorize-denied.png'), fullPage: true})
   })
 
   it('attenuates: the new token, checked with the CLI, has the added check', async () => {
