@@ -77,7 +77,7 @@ fetch(u).then(async (r) => process.exit(r.status === Number(s) && (await r.text(
 }
 check "playground prints its URL on 127.0.0.1 with a secret" grep -qE '^http://127\.0\.0\.1:[0-9]+/[A-Za-z0-9_-]{32}/$' "$work/playground.url"
 check "playground serves its page from the package" http_check "$purl" 200 'data-testid="verdict"'
-check "playground serves its script" http_check "${purl}playground.js" 200 'data-testid'
+check "playground serves its script" http_check "${purl}playground.js" 200 'The hessra playground page'
 check "playground refuses a request without the secret" http_check "${purl%/*/}/" 403
 kill -TERM "$playground_pid"
 wait "$playground_pid"
