@@ -70,7 +70,13 @@ function summary(inspect) {
   add('blocks', String(inspect.blocks.length))
   add('sealed', inspect.sealed ? 'yes: no block can be added' : 'no')
   add('root key id', inspect.root_key_id === null ? 'none' : String(inspect.root_key_id))
-  if (inspect.classification !== undefined) add('kind', typeof inspect.classification === 'string' ? inspect.classification : JSON.stringify(inspect.classification))
+  const c = inspect.classification
+  if (c) {
+    // the engine's classification (kind and structure), when this build's inspect gives one
+    const structure = c.structure ? [c.structure.type, ...['depth', 'nodes', 'parties'].filter((k) => c.structure[k] !== undefined).map((k) => `${k} ${c.structure[k]}`)].join(', ') : null
+    add('kind', [c.kind, structure].filter(Boolean).join(' · '))
+    if (c.identity) add('identity', c.identity)
+  }
   if (inspect.rights.length > 0) add('rights', inspect.rights.map((r) => `${r.subject} may ${r.operation} ${r.resource}`).join(' · '))
   if (inspect.service_nodes.length > 0) add('service chain', inspect.service_nodes.map((n) => n.component).join(' → '))
   box.append(dl)
@@ -187,11 +193,11 @@ async function verify() {
     if (r.expiry.at === null) facts.push(['stops working', 'never: the token has no time bound'])
     else facts.push([o.status === 'expired' ? 'stopped working' : 'stops working', `${r.expiry.rfc3339} (${r.expiry.relative} from then)`])
     facts.push(['key', o.key.origin === '--key' ? 'the key pasted' : o.key.origin])
-    if (!o.valid && o.rights.length > 0) facts.push(['token grants', o.rights.map((g) => `${g.subject} ${g.operation} ${g.resource}`).join(', ')])
+    if (!o.valid && o.rights && o.rights.length > 0) facts.push(['token grants', o.rights.map((g) => `${g.subject} ${g.operation} ${g.resource}`).join(', ')])
     showResult('verify-result', {
       verdict: o.status,
       good: o.valid,
-      line: `${o.subject ?? '(capability)'} → ${o.operation ?? 'any operation'} on ${o.resource}`,
+      line: o.resource === undefined ? `identity ${o.identity ?? '(bearer)'}` : `${o.subject ?? '(capability)'} → ${o.operation ?? 'any operation'} on ${o.resource}`,
       reason: o.reason,
       facts,
       failed: o.failedChecks,

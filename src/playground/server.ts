@@ -18,7 +18,7 @@ import {type AddressInfo} from 'node:net'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {errorKindFor, errorMessage} from '../errors.js'
+import {EnvironmentError, errorKindFor, errorMessage} from '../errors.js'
 import {isRequestError, keysEndpoint, POST_ENDPOINTS, type PlaygroundContext} from './api.js'
 
 /** The only address the server listens on. */
@@ -203,11 +203,11 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   server.headersTimeout = 10_000
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port ?? 0, LOOPBACK, () => {
-      server.off('error', reject)
-      resolve()
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'the port is in use' : error.code === 'EACCES' ? 'permission denied' : (error.code ?? error.message)
+      reject(new EnvironmentError(`cannot listen on ${LOOPBACK}:${opts.port ?? 0}: ${why}`, {hint: 'choose another --port, or leave it out for a free one'}))
     })
+    server.listen(opts.port ?? 0, LOOPBACK, () => resolve())
   })
   const port = (server.address() as AddressInfo).port
   hosts = new Set([`${LOOPBACK}:${port}`, `localhost:${port}`])

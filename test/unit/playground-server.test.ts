@@ -273,6 +273,15 @@ describe('playground server', function () {
     })
   })
 
+  it('a port in use: an environment error naming it, with a hint', async () => {
+    await assert.rejects(startPlayground({context: {config: loaded, env: {}}, port: pg.port}), (error: Error & {kind?: string; hint?: string}) => {
+      assert.equal(error.kind, 'environment')
+      assert.match(error.message, new RegExp(`127\\.0\\.0\\.1:${pg.port}: the port is in use`))
+      assert.match(error.hint ?? '', /--port/)
+      return true
+    })
+  })
+
   it('close() stops it: the port refuses connections', async () => {
     const other = await startPlayground({context: {config: loaded, env: {}}})
     await other.close()
