@@ -12,10 +12,12 @@ import {strict as assert} from 'node:assert'
 import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
 
 import {chromium, type Browser, type Page} from 'playwright-core'
 
 import {KeyPair} from '../../src/native/binding.js'
+import {writeLauncher} from '../../src/playground/open.js'
 import {attestToken, mintHessra} from '../../src/tokens.js'
 import {BIN, cli, json, requireNative, ROOT, tempDir} from '../helpers.js'
 
@@ -106,7 +108,8 @@ describe('hessra playground in chromium', function () {
     page = await browser.newPage({viewport: {width: 1280, height: 900}})
     const base = new URL(server.url).origin
     page.on('request', (r) => {
-      if (!r.url().startsWith(`${base}/`)) outside.push(r.url())
+      // (file: is the launcher page the test itself opens)
+      if (!r.url().startsWith(`${base}/`) && !r.url().startsWith('file:')) outside.push(r.url())
     })
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text())
@@ -213,6 +216,17 @@ describe('hessra playground in chromium', function () {
     assert.equal(r.verdict, 'denied')
     assert.equal(r.blocks, 3)
     assert.equal(await page.getByTestId('block').nth(2).getByTestId('failed-check').textContent(), 'check if operation("read");')
+  })
+
+  it('the launcher file given to xdg-open leads the browser to the page', async () => {
+    const launcher = writeLauncher(server.url)
+    try {
+      await page.goto(pathToFileURL(launcher.file).href)
+      await page.waitForURL(server.url)
+      assert.equal(await page.getByTestId('verify').count(), 1)
+    } finally {
+      launcher.remove()
+    }
   })
 
   it('refuses a request without the secret', async () => {
