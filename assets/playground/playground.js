@@ -190,7 +190,9 @@ async function verify() {
     summary(r.inspect)
     blocks(r.inspect, o.failedChecks)
     const facts = [['checked as of', r.checkedAtRfc3339]]
-    if (r.expiry.at === null) facts.push(['stops working', 'never: the token has no time bound'])
+    // an invalid token's time bound is a claim nobody signed: nothing to say about it
+    if (o.status === 'invalid') facts.push(['stops working', 'unknown: the signatures do not verify'])
+    else if (r.expiry.at === null) facts.push(['stops working', 'never: the token has no time bound'])
     else facts.push([o.status === 'expired' ? 'stopped working' : 'stops working', `${r.expiry.rfc3339} (${r.expiry.relative} from then)`])
     facts.push(['key', o.key.origin === '--key' ? 'the key pasted' : o.key.origin])
     if (!o.valid && o.rights && o.rights.length > 0) facts.push(['token grants', o.rights.map((g) => `${g.subject} ${g.operation} ${g.resource}`).join(', ')])

@@ -94,6 +94,7 @@ export interface VerifyResponse extends InspectResponse {
   /** The engine's outcome, as `hessra verify` gets it. */
   outcome: VerifyResult
   checkedAtRfc3339: string
+  /** The outcome's bound (null without one, or when the signatures did not verify: claims are not facts). */
   expiry: Expiry
 }
 
@@ -115,7 +116,7 @@ export function verifyEndpoint(body: Body, ctx: PlaygroundContext): VerifyRespon
     operation: text(body, 'operation') ?? null,
     at: checkedAt,
   })
-  return {inspect, outcome, checkedAtRfc3339: isoDate(outcome.checkedAt), expiry: expiry(outcome.expiresAt ?? inspect.expires_at, outcome.checkedAt)}
+  return {inspect, outcome, checkedAtRfc3339: isoDate(outcome.checkedAt), expiry: expiry(outcome.expiresAt, outcome.checkedAt)}
 }
 
 export interface AuthorizeResponse extends InspectResponse {

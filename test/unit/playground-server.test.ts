@@ -217,6 +217,7 @@ describe('playground server', function () {
       const body = JSON.parse((await post(pg, 'verify', {token: forged, keyId: 'root', ...request})).body)
       assert.equal(body.outcome.status, 'invalid')
       assert.equal(body.outcome.key.id, 'root')
+      assert.equal(body.expiry.at, null, 'an unverified time bound is not reported as when it stops working')
     })
 
     it('verify: accepts the token as the CLI does (wrapped, with a Bearer prefix)', async () => {
