@@ -21,6 +21,11 @@ export default defineConfig(
     rules: {'no-unused-vars': ['error', {ignoreRestSiblings: true}]},
   },
   {
+    // The playground page runs in a browser, as a classic script.
+    files: ['assets/playground/**/*.js'],
+    languageOptions: {sourceType: 'script', globals: Object.fromEntries(['document', 'fetch', 'navigator', 'Error', 'JSON'].map((name) => [name, 'readonly']))},
+  },
+  {
     files: ['src/**/*.ts', 'test/**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     // tsconfig.test.json covers src/ and test/ (tsconfig.json only src/).

@@ -11,6 +11,9 @@ for p in libssl-dev libpcre2-dev pkg-config postgresql postgresql-contrib valgri
   have "$p" || need+=("$p")
 done
 command -v cc >/dev/null || need+=(build-essential)
+# The playground's browser tests (test/playground/) drive the system browser: Debian 12 and 13 both
+# ship it as `chromium` (/usr/bin/chromium); nothing downloads a browser of its own.
+have chromium || need+=(chromium)
 
 apt_updated=0
 apt_install() {

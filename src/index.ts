@@ -16,6 +16,7 @@ export {
   attenuationDatalog,
   attestToken,
   authorize,
+  authorizerAt,
   createThirdPartyBlockFor,
   inspectToken,
   mintFromDatalog,

@@ -334,6 +334,11 @@ export interface AuthorizeOptions extends KeyOptions {
   authorizer: string
 }
 
+/** The authorizer with the fact time(AT) first (`hessra authorize --at`), in integer unix seconds as Hessra tokens compare time. */
+export function authorizerAt(authorizer: string, at: number): string {
+  return `time(${Math.trunc(at)});\n${authorizer}`
+}
+
 /**
  * General Biscuit authorization. Returns {authorized:false,...} when the token is denied (including a bad
  * signature); throws InputError when the authorizer does not parse, InvalidTokenError for garbage.

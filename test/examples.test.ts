@@ -27,6 +27,7 @@ const SKIPPED: [string, string][] = [
   ['"public_key":"ed25519/..."', 'the key is elided (ed25519/...)'],
   ['--service-chain @chain.json', 'needs a token attested along a service chain: test/devkit.test.ts covers attestation and --service-chain'],
   ['old-prod', 'removes a key the example configuration does not have'],
+  ['hessra playground', 'serves until stopped: test/playground/browser.test.ts runs it and drives it in a browser'],
 ]
 
 interface Example {

@@ -8,7 +8,7 @@ import {formatAuthorize} from '../format.js'
 import {dateLiteralTimeHint, parseAt} from '../input/time.js'
 import {readAllStdin, resolveTokenInput} from '../input/token.js'
 import {c, ce, printJson, stderr, stdout} from '../output.js'
-import {authorize} from '../tokens.js'
+import {authorize, authorizerAt} from '../tokens.js'
 
 export default class Authorize extends BaseCommand<typeof Authorize> {
   static override summary = 'General Biscuit authorization: run your own Datalog authorizer against a token'
@@ -49,7 +49,7 @@ export default class Authorize extends BaseCommand<typeof Authorize> {
         throw new IoError(`cannot read authorizer file ${flags.authorizer} (${(error as {code?: string}).code ?? 'error'})`)
       }
     }
-    if (flags.at !== undefined) code = `time(${parseAt(flags.at)});\n${code}`
+    if (flags.at !== undefined) code = authorizerAt(code, parseAt(flags.at))
     const input = await resolveTokenInput({
       arg: args.token,
       tokenFile: flags['token-file'],

@@ -65,6 +65,24 @@ check "verify without a loadable engine: names the prebuilt library" grep -q "pr
 check "verify without a loadable engine: says how to build one" grep -q "npm run build:native" "$work/broken.out"
 cp "$work/engine.so" "$so"
 
+# The playground from the installed package: its page ships, and it answers only under its secret.
+(cd "$work/home" && exec env -i PATH="$clean_path" HOME="$work/home" NO_COLOR=1 HESSRA_CONFIG="$work/home/hessra.json" \
+    hessra playground --no-open) >"$work/playground.url" 2>"$work/playground.err" &
+playground_pid=$!
+for _ in $(seq 100); do [[ -s "$work/playground.url" ]] && break; sleep 0.2; done
+purl="$(head -n 1 "$work/playground.url")"
+http_check() { # URL STATUS [TEXT]: the answer has that status (and holds TEXT)
+    node -e 'const [u, s, x = ""] = process.argv.slice(1)
+fetch(u).then(async (r) => process.exit(r.status === Number(s) && (await r.text()).includes(x) ? 0 : 1), () => process.exit(1))' "$@"
+}
+check "playground prints its URL on 127.0.0.1 with a secret" grep -qE '^http://127\.0\.0\.1:[0-9]+/[A-Za-z0-9_-]{32}/$' "$work/playground.url"
+check "playground serves its page from the package" http_check "$purl" 200 'data-testid="verdict"'
+check "playground serves its script" http_check "${purl}playground.js" 200 'The hessra playground page'
+check "playground refuses a request without the secret" http_check "${purl%/*/}/" 403
+kill -TERM "$playground_pid"
+wait "$playground_pid"
+check "playground stops cleanly on SIGTERM (exit 0)" test $? -eq 0
+
 # The extension, built from the package: make + cc + server headers, no cargo.
 url="$(run_hessra pg sandbox start --dir "$sandbox" --port "$(free_port)" 2>"$work/sandbox.err")"
 check "pg sandbox start (builds the extension without cargo)" test -n "$url"
