@@ -58,6 +58,9 @@ export {
   writeConfig,
 } from './config/index.js'
 export type {ConfigProblem, ConfigSource, HessraConfig, KeyEntry, Limits, LoadedConfig, LoadOptions, ServiceNode} from './config/index.js'
+export {isRevocationId} from './config/index.js'
+export {revocationIdsFor, revoke, withRevokedIds} from './revocation.js'
+export type {RevokedId, RevokeOptions, RevokeResult} from './revocation.js'
 export {validateConfig} from './config/validate.js'
 export type {ValidationReport} from './config/validate.js'
 
@@ -87,6 +90,7 @@ export {
   LimitExceededError,
   NativeCode,
   NativeLibraryMissingError,
+  RevokedError,
   UsageError,
 } from './errors.js'
 export type {ErrorKind} from './errors.js'

@@ -36,7 +36,7 @@ export const verifyFlags = {
 export type VerifyFlags = Interfaces.InferredFlags<typeof baseFlags & typeof verifyFlags>
 export type VerifyArgs = Interfaces.InferredArgs<typeof verifyArgs>
 
-/** Verifies and prints the result (human, or JSON with --json). Returns the exit code: 0 valid, 1 denied or expired. */
+/** Verifies and prints the result (human, or JSON with --json). Returns the exit code: 0 valid, 1 denied, expired, invalid or revoked. */
 export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<ExitCode> {
   const input = await resolveTokenInput({arg: args.token, tokenFile: flags['token-file']})
   const loaded = await loadConfig({configPath: flags.config})
@@ -73,6 +73,7 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
       rights: result.rights,
       verified_subject: result.verifiedSubject,
       leeway_seconds: result.leewaySeconds,
+      revoked: result.revoked ? {block: result.revoked.block, revocation_id: result.revoked.revocationId} : null,
     })
   } else {
     for (const line of formatVerify(result, c())) stdout(line)
