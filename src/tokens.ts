@@ -430,9 +430,27 @@ export interface MintOptions {
   /** Service chain nodes (public keys as text or files). */
   serviceNodes?: ServiceNode[]
   rootKeyId?: number | null
+  /** Multi-party: each party must attest (attestNamespace) before the token is valid. Keys as text or files. */
+  multiParty?: Party[]
+  /** Prefix-restricted: valid only once narrowed (restrictPrefix) by this key's holder. Text or file. */
+  prefixKey?: string | null
 }
 
-/** Mints a Hessra-shaped token (right, the subject/resource/operation check, time bound, domain, service nodes). */
+/** A party of a multi-party token: `check if namespace(NAMESPACE) trusting PUBLIC_KEY`. */
+export interface Party {
+  namespace: string
+  public_key: string
+}
+
+/** The engine's restrictions_json for the multi-party and prefix options, or null without any. */
+function restrictionsJson(opts: MintOptions): string | null {
+  const parties = (opts.multiParty ?? []).map((p) => ({namespace: p.namespace, public_key: publicKeyText(p.public_key, `key of party ${p.namespace}`)}))
+  const prefixKey = opts.prefixKey ? publicKeyText(opts.prefixKey, 'prefix key') : null
+  if (parties.length === 0 && prefixKey === null) return null
+  return JSON.stringify({multi_party: parties, prefix_key: prefixKey})
+}
+
+/** Mints a Hessra-shaped token (right, the subject/resource/operation check, time bound, domain, service nodes, multi-party and prefix restrictions). */
 export function mintHessra(opts: MintOptions): string {
   const nodes = (opts.serviceNodes ?? []).map((n) => ({component: n.component, public_key: publicKeyText(n.public_key, `key of service node ${n.component}`)}))
   return withKeyPair(opts.privateKey, 'private key', (kp) =>
@@ -444,6 +462,7 @@ export function mintHessra(opts: MintOptions): string {
       domain: opts.domain ?? null,
       serviceNodesJson: nodes.length > 0 ? JSON.stringify(nodes) : null,
       rootKeyId: opts.rootKeyId ?? -1,
+      restrictionsJson: restrictionsJson(opts),
     }),
   )
 }
@@ -528,6 +547,40 @@ export function attestToken(token: TokenLike, opts: AttestOptions): string {
       }
       return withPublicKey(opts, t, (key) => t.attest(key, node, opts.resource ?? null))
     })
+  } finally {
+    t.dispose()
+  }
+}
+
+export interface AttestNamespaceOptions extends KeyOptions {
+  /** The party's private key (file, text or KeyPair). */
+  nodeKey: PrivateKeyLike
+  /** The namespace the party attests (one the token names with this party's key). */
+  namespace: string
+}
+
+/** A party's attestation of a multi-party token: the third-party block `namespace(NS)` signed by its key. */
+export function attestNamespace(token: TokenLike, opts: AttestNamespaceOptions): string {
+  const t = openToken(token)
+  try {
+    return withKeyPair(opts.nodeKey, 'party key', (party) => withPublicKey(opts, t, (key) => t.attestNamespace(key, party, opts.namespace)))
+  } finally {
+    t.dispose()
+  }
+}
+
+export interface RestrictPrefixOptions extends KeyOptions {
+  /** The prefix the token is narrowed to; a verification must then give exactly this prefix. */
+  prefix: string
+  /** The prefix key's private half (file, text or KeyPair): the key the token names. */
+  prefixPrivateKey: PrivateKeyLike
+}
+
+/** Narrows a prefix-restricted token: the third-party block `check if prefix(P); prefix_added(true);`. */
+export function restrictPrefix(token: TokenLike, opts: RestrictPrefixOptions): string {
+  const t = openToken(token)
+  try {
+    return withKeyPair(opts.prefixPrivateKey, 'prefix private key', (kp) => withPublicKey(opts, t, (key) => t.restrictPrefix(key, kp, opts.prefix)))
   } finally {
     t.dispose()
   }

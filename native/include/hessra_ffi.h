@@ -477,6 +477,36 @@ HessraResult hessra_token_append_third_party(HessraToken token, HessraPublicKey 
 HessraResult hessra_token_attest(HessraToken token, HessraPublicKey root_key,
         HessraKeyPair node_keypair, const char* resource, char** out_token, HessraError* out_error);
 
+/* ---- multi-party and prefix-restricted tokens (Hessra's SDK shapes) ---- */
+
+/* As hessra_token_mint_hessra, with the authority block's restrictions from
+ * restrictions_json (required; every field optional):
+ *   {"multi_party":[{"namespace":"NS","public_key":"KEY"}],"prefix_key":"KEY"|null}
+ * adding, per party, check if namespace(NS) trusting KEY (the token is only
+ * valid once that party attested, see hessra_token_attest_namespace), and
+ * with prefix_key, check if prefix_added(true) trusting KEY (only valid once
+ * narrowed by hessra_token_restrict_prefix, and then only for a request
+ * whose prefix equals the one added). Verification needs nothing more: a
+ * missing attestation is a denial whose failed check names it. Errors:
+ * INVALID_PARAMETER (restrictions_json malformed: the message names the
+ * field), INVALID_KEY, as hessra_token_mint_hessra. */
+HessraResult hessra_token_mint_hessra_restricted(HessraKeyPair root_keypair, const HessraMintRequest* request,
+        const char* restrictions_json, char** out_token, HessraError* out_error);
+
+/* A party's attestation of a multi-party token: verifies the token with
+ * root_key, then appends the third-party block `namespace(NS);` signed by
+ * party_keypair. INVALID_PARAMETER when the token requires no attestation
+ * for that namespace, or names another key for it. */
+HessraResult hessra_token_attest_namespace(HessraToken token, HessraPublicKey root_key,
+        HessraKeyPair party_keypair, const char* namespace_, char** out_token, HessraError* out_error);
+
+/* Narrows a prefix-restricted token: verifies it with root_key, then
+ * appends the third-party block `check if prefix(P); prefix_added(true);`
+ * signed by prefix_keypair. INVALID_PARAMETER when the token is not
+ * prefix-restricted or names another prefix key. */
+HessraResult hessra_token_restrict_prefix(HessraToken token, HessraPublicKey root_key,
+        HessraKeyPair prefix_keypair, const char* prefix, char** out_token, HessraError* out_error);
+
 /* Seals the token (no block can be appended afterwards). */
 HessraResult hessra_token_seal(HessraToken token, HessraPublicKey root_key,
         char** out_token, HessraError* out_error);
