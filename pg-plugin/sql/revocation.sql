@@ -2,8 +2,8 @@
 -- configuration (revoked_ids, or the lines of revocation_file) is not valid:
 -- false / NULL, never an error. The list is read with the configuration: a
 -- changed configuration file is picked up by the next statement; a changed
--- revocation file by hessra_reload_config() (or a reload that assigns
--- hessra.config_path). A revocation file that cannot be read fails closed.
+-- revocation file by hessra_reload_config() or SIGHUP (sighup.sql). A
+-- revocation file that cannot be read fails closed.
 \i test/tmp/vars.psql
 SET client_min_messages = warning;
 
