@@ -2,7 +2,7 @@
  * Typed errors and the single mapping from errors to process exit codes.
  *
  * Exit codes (docs/DESIGN.md, "CLI contract"), kept with --json:
- *   0 ok · 1 denied, invalid or expired token · 2 usage · 3 malformed input (token/key/Datalog)
+ *   0 ok · 1 denied, invalid, expired or revoked token · 2 usage · 3 malformed input (token/key/Datalog)
  *   4 configuration · 5 environment (native library, files, Postgres, build tools)
  *
  * Messages never contain a token.
