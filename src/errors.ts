@@ -2,7 +2,7 @@
  * Typed errors and the single mapping from errors to process exit codes.
  *
  * Exit codes (docs/DESIGN.md, "CLI contract"), kept with --json:
- *   0 ok · 1 denied, invalid or expired token · 2 usage · 3 malformed input (token/key/Datalog)
+ *   0 ok · 1 denied, invalid, expired or revoked token · 2 usage · 3 malformed input (token/key/Datalog)
  *   4 configuration · 5 environment (native library, files, Postgres, build tools)
  *
  * Messages never contain a token.
@@ -30,6 +30,7 @@ export const NativeCode = {
   INVALID_PARAMETER: 7,
   EXPIRED: 8,
   LIMIT_EXCEEDED: 9,
+  REVOKED: 11,
   INTERNAL: 99,
 } as const
 export type NativeCode = (typeof NativeCode)[keyof typeof NativeCode]
@@ -38,6 +39,7 @@ export type NativeCode = (typeof NativeCode)[keyof typeof NativeCode]
 export type ErrorKind =
   | 'denied'
   | 'expired'
+  | 'revoked'
   | 'limit_exceeded'
   | 'invalid_token'
   | 'invalid_key'
@@ -80,6 +82,13 @@ export class ExpiredError extends HessraError {
   constructor(message: string, expiresAt?: number) {
     super('expired', ExitCode.DENIED, message, {nativeCode: NativeCode.EXPIRED})
     this.expiresAt = expiresAt
+  }
+}
+
+/** Authentic, but a block's revocation id is in the configuration's revocation list. */
+export class RevokedError extends HessraError {
+  constructor(message: string) {
+    super('revoked', ExitCode.DENIED, message, {nativeCode: NativeCode.REVOKED})
   }
 }
 
@@ -187,6 +196,8 @@ export function errorFromNative(
       return new ExpiredError(text, context.expiresAt)
     case NativeCode.LIMIT_EXCEEDED:
       return new LimitExceededError(text)
+    case NativeCode.REVOKED:
+      return new RevokedError(text)
     default:
       return new InternalError(`internal engine error (code ${code}): ${text}`, {nativeCode: code})
   }
@@ -203,6 +214,7 @@ function defaultNativeMessage(code: number): string {
     case NativeCode.INVALID_PARAMETER: return 'invalid parameter'
     case NativeCode.EXPIRED: return 'token expired'
     case NativeCode.LIMIT_EXCEEDED: return 'limit exceeded'
+    case NativeCode.REVOKED: return 'token revoked'
     default: return 'internal error'
   }
 }

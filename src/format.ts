@@ -26,7 +26,7 @@ export function formatVerify(r: VerifyResult, ch: ChalkInstance = plain, now: nu
     }
     if (r.reason) lines.push(`  reason:     ${r.reason}`)
   } else {
-    lines.push(`${ch.red.bold(r.status === 'invalid' ? '✘ invalid' : '✘ denied')}  ${what}`)
+    lines.push(`${ch.red.bold(r.status === 'invalid' || r.status === 'revoked' ? `✘ ${r.status}` : '✘ denied')}  ${what}`)
     if (r.reason) lines.push(`  reason:     ${r.reason}`)
   }
   // What the token does grant, when its signatures verified and it was refused.

@@ -90,7 +90,7 @@ export default class HessraHelp extends Help {
     const width = this.opts.maxWidth - 2
     const lines = ['', bold('EXAMPLES')]
     for (const [desc, cmd] of EXAMPLES) lines.push(this.indent(formatExample(desc, cmd, width, dim)), '')
-    lines.push(bold('EXIT CODES'), this.indent(wrapWords('0 ok · 1 denied, invalid or expired token · 2 usage · 3 malformed input · 4 configuration · 5 environment', width).join('\n')), '')
+    lines.push(bold('EXIT CODES'), this.indent(wrapWords('0 ok · 1 denied, invalid, expired or revoked token · 2 usage · 3 malformed input · 4 configuration · 5 environment', width).join('\n')), '')
     this.log(lines.join('\n'))
   }
 }

@@ -14,6 +14,7 @@ export {
   assertValid,
   attenuateToken,
   attenuationDatalog,
+  attestNamespace,
   attestToken,
   authorize,
   authorizerAt,
@@ -23,6 +24,7 @@ export {
   mintHessra,
   openToken,
   publicKeyText,
+  restrictPrefix,
   sealToken,
   thirdPartyRequest,
   tokenToString,
@@ -30,6 +32,7 @@ export {
 } from './tokens.js'
 export type {
   AttenuateOptions,
+  AttestNamespaceOptions,
   AttestOptions,
   AuthorizeOptions,
   AuthorizeResult,
@@ -40,8 +43,10 @@ export type {
   KeyOptions,
   MintDatalogOptions,
   MintOptions,
+  Party,
   PolicyKind,
   PrivateKeyLike,
+  RestrictPrefixOptions,
   TokenLike,
   VerifyOptions,
   VerifyResult,
@@ -59,6 +64,9 @@ export {
   writeConfig,
 } from './config/index.js'
 export type {ConfigProblem, ConfigSource, HessraConfig, KeyEntry, Limits, LoadedConfig, LoadOptions, ServiceNode} from './config/index.js'
+export {isRevocationId} from './config/index.js'
+export {revocationIdsFor, revoke, withRevokedIds} from './revocation.js'
+export type {RevokedId, RevokeOptions, RevokeResult} from './revocation.js'
 export {validateConfig} from './config/validate.js'
 export type {ValidationReport} from './config/validate.js'
 
@@ -88,6 +96,7 @@ export {
   LimitExceededError,
   NativeCode,
   NativeLibraryMissingError,
+  RevokedError,
   UsageError,
 } from './errors.js'
 export type {ErrorKind} from './errors.js'

@@ -1,8 +1,9 @@
-/** `--service-chain JSON|@file` and `--service-node component=KEY` parsing. */
+/** `--service-chain JSON|@file`, `--service-node component=KEY` and `--multi-party NAMESPACE=KEY` parsing. */
 import {readFileSync} from 'node:fs'
 
 import {type ServiceNode} from './config/index.js'
 import {InputError, IoError} from './errors.js'
+import {type Party} from './tokens.js'
 
 export function parseServiceChain(spec: string): ServiceNode[] {
   let text = spec
@@ -30,9 +31,21 @@ export function parseServiceChain(spec: string): ServiceNode[] {
   })
 }
 
+/** "NAME=KEY" split at the first "=" (KEY: text or file); `flag` and `shape` phrase the error. */
+function nameAndKey(spec: string, flag: string, shape: string): [string, string] {
+  const i = spec.indexOf('=')
+  if (i <= 0 || i === spec.length - 1) throw new InputError(`${flag} "${spec}" must look like ${shape}`)
+  return [spec.slice(0, i), spec.slice(i + 1)]
+}
+
 /** "component=KEY" (KEY: text or file). */
 export function parseServiceNode(spec: string): ServiceNode {
-  const i = spec.indexOf('=')
-  if (i <= 0 || i === spec.length - 1) throw new InputError(`--service-node "${spec}" must look like component=KEY`)
-  return {component: spec.slice(0, i), public_key: spec.slice(i + 1)}
+  const [component, key] = nameAndKey(spec, '--service-node', 'component=KEY')
+  return {component, public_key: key}
+}
+
+/** `--multi-party` "NAMESPACE=KEY" (KEY: the party's public key, text or file). */
+export function parseParty(spec: string): Party {
+  const [namespace, key] = nameAndKey(spec, '--multi-party', 'NAMESPACE=KEY')
+  return {namespace, public_key: key}
 }

@@ -4,7 +4,7 @@
  * only chooses keys, shapes requests and turns native outcomes into typed results and errors.
  */
 import {type LoadedConfig, type ServiceNode} from './config/index.js'
-import {ConfigError, DeniedError, ExpiredError, InputError, InvalidTokenError, LimitExceededError, NativeCode, UsageError, type ErrorKind} from './errors.js'
+import {ConfigError, DeniedError, ExpiredError, InputError, InvalidTokenError, LimitExceededError, NativeCode, RevokedError, UsageError, type ErrorKind} from './errors.js'
 import {type TokenInput} from './input/token.js'
 import {nowSeconds} from './input/time.js'
 import {choosePublicKey, loadKeyPair, nativeConfig, parsePublicKeySpec, type ResolvedPublicKey} from './keys.js'
@@ -118,8 +118,11 @@ export interface VerifyOptions extends KeyOptions {
   leewaySeconds?: number | null
 }
 
-/** `invalid`: a signature does not verify with the key (forged, or the wrong key). */
-export type VerifyStatus = 'valid' | 'denied' | 'expired' | 'invalid'
+/**
+ * `invalid`: a signature does not verify with the key (forged, or the wrong key). `revoked`: authentic,
+ * but a block's revocation id is in the configuration's revocation list (revoked_ids, revocation_file).
+ */
+export type VerifyStatus = 'valid' | 'denied' | 'expired' | 'invalid' | 'revoked'
 
 export interface Right {
   subject: string
@@ -132,7 +135,7 @@ export interface VerifyResult {
   status: VerifyStatus
   /** Why it is not valid (the failing check, the expiry bound); null when valid. */
   reason: string | null
-  /** Stable error kind when not valid: denied | expired | limit_exceeded */
+  /** Stable error kind when not valid: denied | expired | revoked | limit_exceeded */
   code: ErrorKind | null
   mode: 'identity' | 'capability'
   subject: string | null
@@ -153,6 +156,8 @@ export interface VerifyResult {
   /** Which key verified it. */
   key: {origin: string; id: string | null}
   rootKeyId: number | null
+  /** For `revoked`: the first revoked block and its revocation id; else null. */
+  revoked: {block: number; revocationId: string} | null
 }
 
 /**
@@ -210,7 +215,10 @@ interface EngineOutcome {
   root_key_id: number | null
   expires_at: number | null
   rights: Right[]
+  revoked?: {block: number; revocation_id: string} | null
 }
+
+const KNOWN_STATUSES: readonly string[] = ['valid', 'expired', 'invalid', 'revoked'] satisfies VerifyStatus[]
 
 function tokenBytes(token: TokenLike): Uint8Array {
   if (typeof token === 'string') return Buffer.from(token, 'utf8')
@@ -272,13 +280,14 @@ export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult
       if (o.code === 'limit_exceeded') throw new LimitExceededError(o.reason ?? 'token too large')
       throw new InvalidTokenError(o.reason ?? 'not a token', {hint: 'check that the whole token was copied; `hessra inspect` shows what a token holds'})
     }
-    const status: VerifyStatus = o.status === 'valid' || o.status === 'expired' || o.status === 'invalid' ? o.status : 'denied'
+    // an unknown status (a newer engine) reads as denied: never valid
+    const status = (KNOWN_STATUSES.includes(o.status) ? o.status : 'denied') as VerifyStatus
     const valid = status === 'valid'
     return {
       valid,
       status,
       reason: o.reason,
-      code: valid ? null : o.code === 'expired' || o.code === 'limit_exceeded' ? o.code : 'denied',
+      code: valid ? null : o.code === 'expired' || o.code === 'limit_exceeded' || o.code === 'revoked' ? o.code : 'denied',
       mode: opts.subject ? 'identity' : 'capability',
       subject: opts.subject ?? null,
       resource: opts.resource,
@@ -291,16 +300,18 @@ export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult
       verifiedSubject: o.subject,
       key: o.key ? {origin: keyLabel(o.key, given?.label ?? null), id: o.key.id} : {origin: given?.label ?? 'configuration', id: null},
       rootKeyId: o.root_key_id,
+      revoked: o.revoked ? {block: o.revoked.block, revocationId: o.revoked.revocation_id} : null,
     }
   } finally {
     if (given?.owned) given.key.dispose()
   }
 }
 
-/** As verifyToken, but throws DeniedError / ExpiredError unless the token is valid. */
+/** As verifyToken, but throws DeniedError / ExpiredError / RevokedError unless the token is valid. */
 export function assertValid(token: TokenLike, opts: VerifyOptions): VerifyResult {
   const r = verifyToken(token, opts)
   if (r.status === 'expired') throw new ExpiredError(r.reason ?? 'token expired', r.expiresAt ?? undefined)
+  if (r.status === 'revoked') throw new RevokedError(r.reason ?? 'token revoked')
   if (!r.valid) throw new DeniedError(r.reason ?? 'denied')
   return r
 }
@@ -424,9 +435,27 @@ export interface MintOptions {
   /** Service chain nodes (public keys as text or files). */
   serviceNodes?: ServiceNode[]
   rootKeyId?: number | null
+  /** Multi-party: each party must attest (attestNamespace) before the token is valid. Keys as text or files. */
+  multiParty?: Party[]
+  /** Prefix-restricted: valid only once narrowed (restrictPrefix) by this key's holder. Text or file. */
+  prefixKey?: string | null
 }
 
-/** Mints a Hessra-shaped token (right, the subject/resource/operation check, time bound, domain, service nodes). */
+/** A party of a multi-party token: `check if namespace(NAMESPACE) trusting PUBLIC_KEY`. */
+export interface Party {
+  namespace: string
+  public_key: string
+}
+
+/** The engine's restrictions_json for the multi-party and prefix options, or null without any. */
+function restrictionsJson(opts: MintOptions): string | null {
+  const parties = (opts.multiParty ?? []).map((p) => ({namespace: p.namespace, public_key: publicKeyText(p.public_key, `key of party ${p.namespace}`)}))
+  const prefixKey = opts.prefixKey ? publicKeyText(opts.prefixKey, 'prefix key') : null
+  if (parties.length === 0 && prefixKey === null) return null
+  return JSON.stringify({multi_party: parties, prefix_key: prefixKey})
+}
+
+/** Mints a Hessra-shaped token (right, the subject/resource/operation check, time bound, domain, service nodes, multi-party and prefix restrictions). */
 export function mintHessra(opts: MintOptions): string {
   const nodes = (opts.serviceNodes ?? []).map((n) => ({component: n.component, public_key: publicKeyText(n.public_key, `key of service node ${n.component}`)}))
   return withKeyPair(opts.privateKey, 'private key', (kp) =>
@@ -438,6 +467,7 @@ export function mintHessra(opts: MintOptions): string {
       domain: opts.domain ?? null,
       serviceNodesJson: nodes.length > 0 ? JSON.stringify(nodes) : null,
       rootKeyId: opts.rootKeyId ?? -1,
+      restrictionsJson: restrictionsJson(opts),
     }),
   )
 }
@@ -522,6 +552,40 @@ export function attestToken(token: TokenLike, opts: AttestOptions): string {
       }
       return withPublicKey(opts, t, (key) => t.attest(key, node, opts.resource ?? null))
     })
+  } finally {
+    t.dispose()
+  }
+}
+
+export interface AttestNamespaceOptions extends KeyOptions {
+  /** The party's private key (file, text or KeyPair). */
+  nodeKey: PrivateKeyLike
+  /** The namespace the party attests (one the token names with this party's key). */
+  namespace: string
+}
+
+/** A party's attestation of a multi-party token: the third-party block `namespace(NS)` signed by its key. */
+export function attestNamespace(token: TokenLike, opts: AttestNamespaceOptions): string {
+  const t = openToken(token)
+  try {
+    return withKeyPair(opts.nodeKey, 'party key', (party) => withPublicKey(opts, t, (key) => t.attestNamespace(key, party, opts.namespace)))
+  } finally {
+    t.dispose()
+  }
+}
+
+export interface RestrictPrefixOptions extends KeyOptions {
+  /** The prefix the token is narrowed to; a verification must then give exactly this prefix. */
+  prefix: string
+  /** The prefix key's private half (file, text or KeyPair): the key the token names. */
+  prefixPrivateKey: PrivateKeyLike
+}
+
+/** Narrows a prefix-restricted token: the third-party block `check if prefix(P); prefix_added(true);`. */
+export function restrictPrefix(token: TokenLike, opts: RestrictPrefixOptions): string {
+  const t = openToken(token)
+  try {
+    return withKeyPair(opts.prefixPrivateKey, 'prefix private key', (kp) => withPublicKey(opts, t, (key) => t.restrictPrefix(key, kp, opts.prefix)))
   } finally {
     t.dispose()
   }

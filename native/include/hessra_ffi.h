@@ -59,6 +59,12 @@ typedef enum {
     HESSRA_ERROR_LIMIT_EXCEEDED = 9,       /* size, block count, facts, iterations or time limit */
     HESSRA_ERROR_INTERRUPTED = 10,         /* the interrupt check asked to stop (see
                                               hessra_set_interrupt_check) */
+    HESSRA_ERROR_REVOKED = 11,             /* authentic, but a block's revocation id is in the
+                                              configuration's revocation list (hessra_verify,
+                                              hessra_config_verify_token_string,
+                                              hessra_config_verified_subject; the seed function
+                                              hessra_token_verify_with_config says
+                                              VERIFICATION_FAILED) */
     HESSRA_ERROR_INTERNAL = 99
 } HessraResult;
 
@@ -306,7 +312,16 @@ HessraResult hessra_config_select_key(HessraConfig config, int64_t root_key_id, 
 /* The number of keys in the configuration, or -1 for NULL. */
 int64_t hessra_config_key_count(HessraConfig config);
 /* Summary JSON: {"default_key":..,"keys":[{"id":..,"public_key":..,"root_key_id":N|null}],
- *  "domain":..,"leeway_seconds":N,"limits":{..},"service_chains":{..},"cache_size":N} */
+ *  "domain":..,"leeway_seconds":N,"limits":{..},"service_chains":{..},"cache_size":N,
+ *  "revoked_id_count":N,"revocation_file":".."|null}
+ * Revocation: the configuration's "revoked_ids" (hex revocation ids, as
+ * hessra_token_inspect's "revocation_ids") and the lines of its
+ * "revocation_file" (one id per line; blank lines and "#" comments ignored;
+ * at most 8 MiB; a relative path resolves as public_key_file does, and the
+ * file is held to the same trust rules). A file that cannot be read makes
+ * the configuration unusable (IO): the list fails closed. A token is revoked
+ * when any of its blocks' revocation ids is listed (its authority block's id
+ * revokes it and every token attenuated from it). */
 HessraResult hessra_config_describe(HessraConfig config, char** out_json);
 /* Size of the verification cache of parsed, signature-checked tokens
  * (default 1024 entries; 0 disables it; at most 16777216, else
@@ -356,18 +371,21 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  *               resource.
  * When the token could be judged, *out_outcome_json (may be NULL: not
  * wanted) is
- *   {"status":"valid"|"denied"|"expired"|"invalid"|"malformed",
- *    "code":null|"denied"|"expired"|"limit_exceeded"|"invalid_signature"|"invalid_token",
+ *   {"status":"valid"|"denied"|"expired"|"invalid"|"malformed"|"revoked",
+ *    "code":null|"denied"|"expired"|"limit_exceeded"|"invalid_signature"|"invalid_token"|"revoked",
  *    "reason":null|"..",
  *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}],
  *    "expired_at":N|null,
  *    "key":{"id":".."|null,"origin":"given"|"key_id"|"root_key_id"|"default_key"}|null,
  *    "checked_at":N,"leeway_seconds":N,
  *    "subject":".."|null,"root_key_id":N|null,"expires_at":N|null,
- *    "rights":[{"subject":..,"resource":..,"operation":..}]}
+ *    "rights":[{"subject":..,"resource":..,"operation":..}],
+ *    "revoked":null|{"block":N,"revocation_id":"hex"}}
  * status "invalid": a signature does not verify with the key (forged, or the
- * wrong key); "malformed": not a token. More statuses may be added (e.g.
- * "revoked"): treat an unknown one as not valid. "reason" renders the
+ * wrong key); "malformed": not a token; "revoked": the signatures verify but
+ * the revocation id of block "revoked.block" is in the configuration's
+ * revocation list (checked before the rules). More statuses may be added:
+ * treat an unknown one as not valid. "reason" renders the
  * failure (the same text as out_error); "failed_checks" (block null: an
  * authorizer check) is empty unless denied or expired; "expired_at" is the
  * time bound that failed (expired only); "key" is null when the token did
@@ -376,7 +394,7 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  * "expires_at" (the token's earliest time bound) and "rights" (the authority
  * block's) are only given once the signatures verified (else null / []).
  * The return code follows the outcome: SUCCESS (valid), VERIFICATION_FAILED
- * (denied, invalid), EXPIRED, LIMIT_EXCEEDED (a Datalog limit, or a token
+ * (denied, invalid), REVOKED, EXPIRED, LIMIT_EXCEEDED (a Datalog limit, or a token
  * larger than limits.max_token_bytes: status "denied"), INVALID_TOKEN
  * (malformed). Errors without an outcome (*out_outcome_json NULL):
  * INVALID_PARAMETER (bad arguments, an unknown component), CONFIG_INVALID
@@ -398,7 +416,7 @@ HessraResult hessra_verify(HessraConfig config, HessraPublicKey public_key, cons
  * distinct subject, else NULL (none verifies, or several subjects do:
  * ambiguous). Each right evaluated counts as a verification in
  * HessraCacheStats. Errors (*out_subject NULL): INVALID_PARAMETER,
- * INVALID_TOKEN, LIMIT_EXCEEDED (token larger than max_token_bytes),
+ * INVALID_TOKEN, REVOKED (a block's revocation id is listed), LIMIT_EXCEEDED (token larger than max_token_bytes),
  * VERIFICATION_FAILED (signatures do not verify with the configured key),
  * CONFIG_INVALID. The hessra_current_subject() of the PostgreSQL extension. */
 HessraResult hessra_config_verified_subject(HessraConfig config, const char* token_string,
@@ -458,6 +476,36 @@ HessraResult hessra_token_append_third_party(HessraToken token, HessraPublicKey 
  * resource the token grants (the first right's resource when NULL). */
 HessraResult hessra_token_attest(HessraToken token, HessraPublicKey root_key,
         HessraKeyPair node_keypair, const char* resource, char** out_token, HessraError* out_error);
+
+/* ---- multi-party and prefix-restricted tokens (Hessra's SDK shapes) ---- */
+
+/* As hessra_token_mint_hessra, with the authority block's restrictions from
+ * restrictions_json (required; every field optional):
+ *   {"multi_party":[{"namespace":"NS","public_key":"KEY"}],"prefix_key":"KEY"|null}
+ * adding, per party, check if namespace(NS) trusting KEY (the token is only
+ * valid once that party attested, see hessra_token_attest_namespace), and
+ * with prefix_key, check if prefix_added(true) trusting KEY (only valid once
+ * narrowed by hessra_token_restrict_prefix, and then only for a request
+ * whose prefix equals the one added). Verification needs nothing more: a
+ * missing attestation is a denial whose failed check names it. Errors:
+ * INVALID_PARAMETER (restrictions_json malformed: the message names the
+ * field), INVALID_KEY, as hessra_token_mint_hessra. */
+HessraResult hessra_token_mint_hessra_restricted(HessraKeyPair root_keypair, const HessraMintRequest* request,
+        const char* restrictions_json, char** out_token, HessraError* out_error);
+
+/* A party's attestation of a multi-party token: verifies the token with
+ * root_key, then appends the third-party block `namespace(NS);` signed by
+ * party_keypair. INVALID_PARAMETER when the token requires no attestation
+ * for that namespace, or names another key for it. */
+HessraResult hessra_token_attest_namespace(HessraToken token, HessraPublicKey root_key,
+        HessraKeyPair party_keypair, const char* namespace_, char** out_token, HessraError* out_error);
+
+/* Narrows a prefix-restricted token: verifies it with root_key, then
+ * appends the third-party block `check if prefix(P); prefix_added(true);`
+ * signed by prefix_keypair. INVALID_PARAMETER when the token is not
+ * prefix-restricted or names another prefix key. */
+HessraResult hessra_token_restrict_prefix(HessraToken token, HessraPublicKey root_key,
+        HessraKeyPair prefix_keypair, const char* prefix, char** out_token, HessraError* out_error);
 
 /* Seals the token (no block can be appended afterwards). */
 HessraResult hessra_token_seal(HessraToken token, HessraPublicKey root_key,

@@ -12,9 +12,19 @@
 //!   "domain": null,
 //!   "service_chains": { "order_service": [ { "component": "auth_service", "public_key": "ed25519/..." } ] },
 //!   "leeway_seconds": 0,
-//!   "limits": { "max_token_bytes": 65536, "max_facts": 1000, "max_iterations": 100, "max_time_ms": 1000 }
+//!   "limits": { "max_token_bytes": 65536, "max_facts": 1000, "max_iterations": 100, "max_time_ms": 1000 },
+//!   "revoked_ids": ["3ee1c6…"],
+//!   "revocation_file": "revoked.txt"
 //! }
 //! ```
+//!
+//! Revocation (see [`Revocations`]): `revoked_ids` lists revocation ids (the
+//! hex of a block's signature, as `inspect` shows them) and
+//! `revocation_file` names a file of more, one per line. The file is read
+//! when the configuration is, with the same path and trust rules as a key
+//! file; a missing or unreadable file is a configuration error (fail
+//! closed: a revocation list that cannot be read must not let revoked tokens
+//! through).
 //!
 //! Parsing is strict: unknown fields, a wrong type, an unreadable key, a
 //! duplicate key id or an out-of-range limit are errors whose message names
@@ -46,6 +56,11 @@ pub const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
 pub const MAX_TOKEN_BYTES_CEILING: u64 = 1 << 20;
 /// Largest accepted `leeway_seconds` (one day).
 pub const MAX_LEEWAY_SECONDS: i64 = 86_400;
+/// Largest revocation file accepted (about 60 000 Ed25519 revocation ids).
+pub const MAX_REVOCATION_FILE_BYTES: u64 = 8 << 20;
+/// Longest revocation id, in bytes (a block signature: 64 for Ed25519, at
+/// most 72 for a DER-encoded P-256 signature).
+pub const MAX_REVOCATION_ID_BYTES: usize = 128;
 
 /// What went wrong with a configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,6 +182,106 @@ pub struct Config {
     pub service_chains: Vec<(String, Vec<ServiceNode>)>,
     pub leeway_seconds: i64,
     pub limits: Limits,
+    pub revocations: Revocations,
+}
+
+// ---- revocation -------------------------------------------------------------
+
+/// The revoked block ids of a configuration: `revoked_ids` and the lines of
+/// `revocation_file`, together. A token is revoked when the revocation id of
+/// any of its blocks is listed: listing a token's authority block id revokes
+/// it and every token attenuated from it; listing a later block's id revokes
+/// only the tokens that contain that block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Revocations {
+    ids: std::collections::HashSet<Vec<u8>>,
+    /// The file the ids were partly read from (resolved), for `describe`.
+    pub file: Option<PathBuf>,
+}
+
+impl Revocations {
+    /// The index of the first block whose revocation id is listed.
+    pub fn revoked_block(&self, revocation_ids: &[Vec<u8>]) -> Option<usize> {
+        if self.ids.is_empty() {
+            return None;
+        }
+        revocation_ids.iter().position(|id| self.ids.contains(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn insert(&mut self, id: Vec<u8>) {
+        self.ids.insert(id);
+    }
+}
+
+/// Parses one revocation id: hex (either case), at most
+/// [`MAX_REVOCATION_ID_BYTES`] bytes. The message never quotes the input.
+pub fn parse_revocation_id(text: &str) -> Result<Vec<u8>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("empty revocation id".to_string());
+    }
+    if t.len() > MAX_REVOCATION_ID_BYTES * 2 {
+        return Err(format!(
+            "a revocation id is at most {} hex characters",
+            MAX_REVOCATION_ID_BYTES * 2
+        ));
+    }
+    if !t.len().is_multiple_of(2) || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(
+            "not a revocation id: expected an even number of hex digits (as `hessra inspect` shows them)"
+                .to_string(),
+        );
+    }
+    crate::encoding::hex_decode(&t.to_ascii_lowercase()).map_err(|e| e.to_string())
+}
+
+fn parse_revoked_ids(value: &Value, into: &mut Revocations) -> Result<(), ConfigError> {
+    let items = value.as_array().ok_or_else(|| {
+        ConfigError::invalid(
+            "revoked_ids",
+            format!(
+                "expected an array of hex strings, found {}",
+                value.type_name()
+            ),
+        )
+    })?;
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("revoked_ids[{}]", i);
+        let text = expect_string(item, &field)?;
+        into.insert(parse_revocation_id(text).map_err(|m| ConfigError::invalid(field, m))?);
+    }
+    Ok(())
+}
+
+/// Reads a revocation file: one hex id per line; blank lines and lines
+/// starting with `#` are ignored. Errors name the line.
+fn read_revocation_file(
+    path: &Path,
+    trust: &FileTrust,
+    into: &mut Revocations,
+) -> Result<(), ConfigError> {
+    const FIELD: &str = "revocation_file";
+    let text = read_trusted_text_file(path, MAX_REVOCATION_FILE_BYTES, FIELD, trust)?;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let id = parse_revocation_id(line).map_err(|m| {
+            ConfigError::invalid(FIELD, format!("{} line {}: {}", path.display(), i + 1, m))
+        })?;
+        into.insert(id);
+    }
+    into.file = Some(path.to_path_buf());
+    Ok(())
 }
 
 /// Which files may be read as configuration or public key files.
@@ -415,6 +530,8 @@ impl Config {
             "service_chains",
             "leeway_seconds",
             "limits",
+            "revoked_ids",
+            "revocation_file",
         ];
         let mut cfg = Config::default();
         let mut version_seen = false;
@@ -463,6 +580,17 @@ impl Config {
                 "limits" => {
                     if !value.is_null() {
                         cfg.limits = parse_limits(value)?;
+                    }
+                }
+                "revoked_ids" => {
+                    if !value.is_null() {
+                        parse_revoked_ids(value, &mut cfg.revocations)?;
+                    }
+                }
+                "revocation_file" => {
+                    if !value.is_null() {
+                        let file = expect_nonempty_string(value, "revocation_file")?;
+                        read_revocation_file(&resolve(base, file), trust, &mut cfg.revocations)?;
                     }
                 }
                 other => return Err(unknown_field("", other, TOP)),
@@ -561,6 +689,16 @@ impl Config {
             ),
             ("service_chains", Value::Object(chains.collect())),
             ("cache_size", Value::from(cache_size)),
+            ("revoked_id_count", Value::from(self.revocations.len())),
+            (
+                "revocation_file",
+                Value::from(
+                    self.revocations
+                        .file
+                        .as_ref()
+                        .map(|p| p.display().to_string()),
+                ),
+            ),
         ])
     }
 }
@@ -1001,6 +1139,73 @@ mod tests {
             let e = read_public_key_file(&fifo, "k", &mine).unwrap_err();
             assert!(e.message.contains("not a regular file"), "{}", e);
         }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// `revoked_ids` and `revocation_file` together; ids in either case;
+    /// the file resolves against the configuration's directory, errors name
+    /// the field and line, and a missing file is an error (fail closed).
+    #[test]
+    fn revocations() {
+        let a = "aa".repeat(64);
+        let b = "0B".repeat(64);
+        let c =
+            Config::from_json(&format!(r#"{{"version":1,"revoked_ids":["{a}","{b}"]}}"#)).unwrap();
+        assert_eq!(c.revocations.len(), 2);
+        let ids = vec![vec![1u8; 64], vec![0x0b; 64]];
+        assert_eq!(c.revocations.revoked_block(&ids), Some(1));
+        assert_eq!(c.revocations.revoked_block(&ids[..1]), None);
+        assert_eq!(
+            err(r#"{"version":1,"revoked_ids":["abc"]}"#).field,
+            "revoked_ids[0]"
+        );
+        assert_eq!(
+            err(r#"{"version":1,"revoked_ids":["aa","zz"]}"#).field,
+            "revoked_ids[1]"
+        );
+        assert_eq!(
+            err(r#"{"version":1,"revoked_ids":"aa"}"#).field,
+            "revoked_ids"
+        );
+        let long = "ab".repeat(MAX_REVOCATION_ID_BYTES + 1);
+        assert_eq!(
+            err(&format!(r#"{{"version":1,"revoked_ids":["{long}"]}}"#)).field,
+            "revoked_ids[0]"
+        );
+
+        let dir =
+            std::env::temp_dir().join(format!("hessra-revocation-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("revoked.txt"),
+            format!("# revoked\n\n{}\n  {}  \n", a, "cc".repeat(64)),
+        )
+        .unwrap();
+        let cfg_path = dir.join("config.json");
+        std::fs::write(
+            &cfg_path,
+            format!(r#"{{"version":1,"revoked_ids":["{b}"],"revocation_file":"revoked.txt"}}"#),
+        )
+        .unwrap();
+        let c = Config::from_file(&cfg_path).unwrap();
+        assert_eq!(c.revocations.len(), 3);
+        assert_eq!(c.revocations.revoked_block(&[vec![0xcc; 64]]), Some(0));
+        let d = c.describe(0).to_string();
+        assert!(d.contains(r#""revoked_id_count":3"#), "{d}");
+        assert!(d.contains("revoked.txt"), "{d}");
+
+        std::fs::write(dir.join("revoked.txt"), format!("{}\nnot-hex\n", a)).unwrap();
+        let e = Config::from_file(&cfg_path).unwrap_err();
+        assert_eq!(e.field, "revocation_file");
+        assert!(e.message.contains("line 2"), "{e}");
+        assert!(!e.message.contains("not-hex"), "never quotes the line: {e}");
+
+        std::fs::remove_file(dir.join("revoked.txt")).unwrap();
+        let e = Config::from_file(&cfg_path).unwrap_err();
+        assert_eq!(
+            (e.kind.clone(), e.field.as_str()),
+            (ConfigErrorKind::Io, "revocation_file")
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 

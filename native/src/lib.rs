@@ -10,6 +10,7 @@
 //! - [`format`]: the Biscuit protobuf schema, decoding and encoding.
 //! - [`token`]: the signature chain, verification and minting.
 //! - [`hessra`]: what "verify a Hessra token" means.
+//! - [`restrictions`]: multi-party and prefix restrictions of Hessra tokens.
 //! - [`cache`]: the bounded cache of signature-checked tokens.
 //! - [`config`]: the JSON configuration shared with the CLI and extension.
 //! - [`verifier`]: configuration + cache + request in, one outcome out.
@@ -25,5 +26,6 @@ pub mod format;
 pub mod hessra;
 pub mod json;
 pub mod parser;
+pub mod restrictions;
 pub mod token;
 pub mod verifier;

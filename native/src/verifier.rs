@@ -23,7 +23,7 @@ use crate::cache::{cache_key, CacheKey, TokenCache};
 use crate::config::{node_json, Config, KeyEntry, ServiceNode};
 use crate::crypto::{sha256, PublicKey};
 use crate::datalog::{AuthError, FailedCheck, MatchedPolicy, RunLimit, RunLimits};
-use crate::encoding::{base64url_decode, EncodingError};
+use crate::encoding::{base64url_decode, hex_encode, EncodingError};
 use crate::format::FormatError;
 use crate::hessra::{self, HessraFailure, Right, VerifyRequest};
 use crate::json::Value;
@@ -317,6 +317,9 @@ pub enum Status {
     Invalid,
     /// Not a token: it does not decode.
     Malformed,
+    /// Authentic, but a block's revocation id is listed in the
+    /// configuration (`revoked_ids`, `revocation_file`).
+    Revoked,
 }
 
 impl Status {
@@ -327,6 +330,7 @@ impl Status {
             Status::Expired => "expired",
             Status::Invalid => "invalid",
             Status::Malformed => "malformed",
+            Status::Revoked => "revoked",
         }
     }
 }
@@ -342,6 +346,8 @@ pub enum Failure {
     Signature(TokenError),
     /// The Hessra rules said no.
     Rules(HessraFailure),
+    /// The revocation id of block `block` is revoked.
+    Revoked { block: usize, revocation_id: String },
 }
 
 /// The answer to one verification.
@@ -405,6 +411,7 @@ impl Outcome {
             | Failure::TooLarge { .. } => "limit_exceeded",
             Failure::Malformed(_) => "invalid_token",
             Failure::Signature(_) => "invalid_signature",
+            Failure::Revoked { .. } => "revoked",
             Failure::Rules(HessraFailure::Expired { .. }) => "expired",
             Failure::Rules(HessraFailure::Limit(_)) => "limit_exceeded",
             Failure::Rules(_) => "denied",
@@ -414,6 +421,17 @@ impl Outcome {
     /// Why it is not valid, in words (never quoting the token).
     pub fn reason(&self) -> Option<String> {
         self.failure.as_ref().map(|f| f.to_string())
+    }
+
+    /// The revoked block and its revocation id, for a revoked token.
+    pub fn revoked(&self) -> Option<(usize, &str)> {
+        match &self.failure {
+            Some(Failure::Revoked {
+                block,
+                revocation_id,
+            }) => Some((*block, revocation_id.as_str())),
+            _ => None,
+        }
     }
 
     /// The outcome as JSON (documented in `include/hessra_ffi.h`).
@@ -437,6 +455,17 @@ impl Outcome {
             ("root_key_id", Value::from(self.root_key_id)),
             ("expires_at", Value::from(self.expires_at)),
             ("rights", rights_json(&self.rights)),
+            (
+                "revoked",
+                self.revoked()
+                    .map(|(block, id)| {
+                        Value::object([
+                            ("block", Value::from(block)),
+                            ("revocation_id", Value::from(id)),
+                        ])
+                    })
+                    .unwrap_or(Value::Null),
+            ),
         ])
     }
 }
@@ -554,6 +583,14 @@ impl fmt::Display for Failure {
                 e
             ),
             Failure::Rules(r) => write!(f, "{}", r),
+            Failure::Revoked {
+                block,
+                revocation_id,
+            } => write!(
+                f,
+                "revoked: the revocation id of block {} ({}) is listed in the configuration's revocation list",
+                block, revocation_id
+            ),
         }
     }
 }
@@ -793,6 +830,11 @@ impl<'a> Verifier<'a> {
         };
         outcome.expires_at = hessra::expiry(&verified.blocks);
         outcome.rights = hessra::rights(&verified.blocks);
+        if let Some(revoked) = self.revoked(&verified) {
+            outcome.status = Status::Revoked;
+            outcome.failure = Some(revoked);
+            return Ok(outcome);
+        }
         match hessra::verify(&verified, &request, &self.limits()) {
             Ok(()) => {
                 outcome.status = Status::Valid;
@@ -810,6 +852,18 @@ impl<'a> Verifier<'a> {
             }
         }
         Ok(outcome)
+    }
+
+    /// The revocation failure when a block of the (authentic) token is
+    /// revoked by the configuration. Checked after the signatures, so that
+    /// only an authentic token is ever called revoked.
+    fn revoked(&self, verified: &VerifiedToken) -> Option<Failure> {
+        let ids = verified.revocation_ids();
+        let block = self.config?.revocations.revoked_block(ids)?;
+        Some(Failure::Revoked {
+            block,
+            revocation_id: hex_encode(&ids[block]),
+        })
     }
 
     /// `Some(max_token_bytes)` when text of `len` bytes cannot hold a token
@@ -841,6 +895,9 @@ impl<'a> Verifier<'a> {
             Ok(v) => v,
             Err(e) => return Ok(Err(Failure::Signature(e))),
         };
+        if let Some(revoked) = self.revoked(&verified) {
+            return Ok(Err(revoked));
+        }
         // The configured time limit bounds the whole call, not each right (a
         // token holds as many rights as it likes); a host interrupt stops it.
         let mut limits = self.limits();
@@ -1077,6 +1134,87 @@ mod tests {
             "{:?}",
             r.reason()
         );
+    }
+
+    /// A listed revocation id of any block makes an authentic token
+    /// `revoked` (after its signatures, before its rules), in `verify` and
+    /// in `verified_subject`; other tokens are untouched.
+    #[test]
+    fn revoked_tokens() {
+        let root = key();
+        let token = Token::from_base64(&mint(&root, NOW + 60, None)).unwrap();
+        let attenuated = token
+            .append(
+                &root.public(),
+                &crate::parser::parse_block("check if operation(\"read\");").unwrap(),
+            )
+            .unwrap();
+        let ids = attenuated.revocation_ids();
+        assert_eq!(ids.len(), 2);
+        let cfg_listing = |id: &[u8]| {
+            Config::from_json(&format!(
+                r#"{{"version":1,"keys":[{{"id":"dev","public_key":"{}"}}],"revoked_ids":["{}"]}}"#,
+                root.public().to_text(),
+                hex_encode(id).to_uppercase()
+            ))
+            .unwrap()
+        };
+        let status = |cfg: &Config, t: &Token| {
+            let text = t.to_base64();
+            Verifier::new(Some(cfg), None)
+                .verify(
+                    TokenInput::Any(text.as_bytes()),
+                    KeyChoice::Configured,
+                    &request(None),
+                )
+                .unwrap()
+        };
+        // The authority block's id revokes the token and its attenuation.
+        let by_authority = cfg_listing(&ids[0]);
+        for t in [&token, &attenuated] {
+            let r = status(&by_authority, t);
+            assert_eq!((r.status, r.code()), (Status::Revoked, Some("revoked")));
+            assert_eq!(r.revoked(), Some((0, hex_encode(&ids[0]).as_str())));
+            assert_eq!(r.rights.len(), 1, "authentic: rights are reported");
+            let json = r.to_json().to_string();
+            assert!(json.contains(r#""status":"revoked""#), "{json}");
+            assert!(
+                json.contains(&format!(
+                    r#""revoked":{{"block":0,"revocation_id":"{}"}}"#,
+                    hex_encode(&ids[0])
+                )),
+                "{json}"
+            );
+        }
+        // The last block's id revokes only the attenuated token.
+        let by_last = cfg_listing(&ids[1]);
+        assert_eq!(status(&by_last, &token).status, Status::Valid);
+        let r = status(&by_last, &attenuated);
+        assert_eq!(r.status, Status::Revoked);
+        assert!(r.reason().unwrap().contains("block 1"), "{:?}", r.reason());
+        // Forged with another key: invalid, not revoked (only authentic
+        // tokens are judged revoked).
+        let other = key();
+        let forged = Config::from_json(&format!(
+            r#"{{"version":1,"keys":[{{"id":"dev","public_key":"{}"}}],"revoked_ids":["{}"]}}"#,
+            other.public().to_text(),
+            hex_encode(&ids[0])
+        ))
+        .unwrap();
+        assert_eq!(status(&forged, &token).status, Status::Invalid);
+        // verified_subject refuses it too.
+        let parsed = ParsedToken::from_text(&token.to_base64()).unwrap();
+        let found = Verifier::new(Some(&by_authority), None)
+            .verified_subject(&parsed, &request(None), || {})
+            .unwrap();
+        assert!(
+            matches!(found, Err(Failure::Revoked { block: 0, .. })),
+            "{found:?}"
+        );
+        let found = Verifier::new(Some(&by_last), None)
+            .verified_subject(&parsed, &request(None), || {})
+            .unwrap();
+        assert_eq!(found, Ok(Some("alice".to_string())));
     }
 
     #[test]

@@ -13,6 +13,20 @@ SELECT hessra_verify_token(:'tok_alice', 'alice', 'orders') AS alice,
        hessra_verify_token(:'tok_untrusted', 'alice', 'orders') AS other_key;
 SELECT config_generation AS g0 FROM hessra_stats() \gset
 
+-- A revocation file edited in place counts after a reload (SIGHUP): the
+-- configuration, revocation list included, is read again.
+COPY (SELECT jsonb_set(:'json_good'::jsonb, '{revocation_file}', '"revoked.txt"')::text) TO :'cfg_rev';
+COPY (SELECT '# nothing revoked') TO :'rev_file';
+ALTER SYSTEM SET hessra.config_path = :'cfg_rev';
+SELECT pg_reload_conf();
+SELECT pg_sleep(1);
+SELECT hessra_verify_token(:'tok_alice', 'alice', 'orders') AS alice_not_revoked;
+COPY (SELECT hessra_inspect(:'tok_alice')->'revocation_ids'->>0) TO :'rev_file';
+SELECT pg_reload_conf();
+SELECT pg_sleep(1);
+SELECT hessra_verify_token(:'tok_alice', 'alice', 'orders') AS alice_revoked_after_sighup,
+       hessra_verify_token(:'tok_bob', 'bob', 'orders') AS bob;
+
 ALTER SYSTEM SET hessra.config_path = :'cfg_alt';
 SELECT pg_reload_conf();
 SELECT pg_sleep(1);

@@ -101,6 +101,7 @@ hessra_result_is_denial(HessraResult rc)
 		case HESSRA_ERROR_INVALID_PARAMETER:
 		case HESSRA_ERROR_EXPIRED:
 		case HESSRA_ERROR_LIMIT_EXCEEDED:
+		case HESSRA_ERROR_REVOKED:	/* listed by the configuration's revocation list */
 			return true;
 		default:
 			return false;
@@ -320,7 +321,7 @@ load_config(const char *path)
 						(errcode(ERRCODE_CONFIG_FILE_ERROR),
 						 errmsg("could not use hessra configuration file \"%s\"", path),
 						 errdetail("%s", detail),
-						 errhint("The configuration file and every public_key_file it names must be regular files "
+						 errhint("The configuration file and every public_key_file and revocation_file it names must be regular files "
 								 "readable by the database server's OS user, owned by that user or root, "
 								 "and not writable by group or others.")));
 			if (rc == HESSRA_ERROR_MEMORY || rc == HESSRA_ERROR_INTERNAL)

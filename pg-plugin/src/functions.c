@@ -676,6 +676,8 @@ result_name(HessraResult rc)
 			return "expired";
 		case HESSRA_ERROR_LIMIT_EXCEEDED:
 			return "limit_exceeded";
+		case HESSRA_ERROR_REVOKED:
+			return "revoked";
 		default:
 			return "internal";
 	}

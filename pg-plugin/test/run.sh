@@ -127,6 +127,8 @@ q() { printf "'%s'" "${1//\'/\'\'}"; }
     echo "\\set cfg_keyfile_badowner $(q "$CONF/keyfile-badowner.json")"
     echo "\\set cfg_missing $(q "$CONF/missing.json")"
     echo "\\set cfg_mut $(q "$PGCONF/mutable.json")"
+    echo "\\set cfg_rev $(q "$PGCONF/revocation.json")"
+    echo "\\set rev_file $(q "$PGCONF/revoked.txt")"
     echo "\\set json_good $(q "$JSON_GOOD")"
     echo "\\set json_alt $(q "$JSON_ALT")"
     echo '\set ECHO all'

@@ -26,7 +26,7 @@ export const verifyFlags = {
   resource: Flags.string({char: 'r', description: 'the resource being accessed', required: true, helpValue: 'RESOURCE'}),
   operation: Flags.string({char: 'o', description: 'the operation (omit: any operation the token grants on the resource)', helpValue: 'OP'}),
   domain: Flags.string({description: 'domain fact for domain-restricted tokens (default: the configuration\'s domain)', helpValue: 'DOMAIN'}),
-  prefix: Flags.string({description: 'prefix fact for prefix-restricted tokens', helpValue: 'PREFIX'}),
+  prefix: Flags.string({description: 'the prefix the request acts under: prefix-restricted tokens verify only when it equals their prefix', helpValue: 'PREFIX'}),
   'service-chain': Flags.string({description: 'service chain nodes as JSON [{"component","public_key"}] or @file', helpValue: 'JSON|@FILE'}),
   component: Flags.string({description: 'the component verifying: every node before it in the chain must have attested', helpValue: 'NAME'}),
   at: atFlag('verify at this time instead of now'),
@@ -36,7 +36,7 @@ export const verifyFlags = {
 export type VerifyFlags = Interfaces.InferredFlags<typeof baseFlags & typeof verifyFlags>
 export type VerifyArgs = Interfaces.InferredArgs<typeof verifyArgs>
 
-/** Verifies and prints the result (human, or JSON with --json). Returns the exit code: 0 valid, 1 denied or expired. */
+/** Verifies and prints the result (human, or JSON with --json). Returns the exit code: 0 valid, 1 denied, expired, invalid or revoked. */
 export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<ExitCode> {
   const input = await resolveTokenInput({arg: args.token, tokenFile: flags['token-file']})
   const loaded = await loadConfig({configPath: flags.config})
@@ -73,6 +73,7 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
       rights: result.rights,
       verified_subject: result.verifiedSubject,
       leeway_seconds: result.leewaySeconds,
+      revoked: result.revoked ? {block: result.revoked.block, revocation_id: result.revoked.revocationId} : null,
     })
   } else {
     for (const line of formatVerify(result, c())) stdout(line)

@@ -39,6 +39,10 @@ export interface HessraConfig {
   leeway_seconds?: number
   limits?: Limits
   cache_size?: number
+  /** Revoked block ids (hex, as `hessra inspect` shows them); see `hessra revoke`. */
+  revoked_ids?: string[] | null
+  /** A file of more revoked ids, one per line (relative: to this file's directory). Unreadable: the configuration is unusable. */
+  revocation_file?: string | null
   [extra: string]: unknown
 }
 
@@ -270,7 +274,19 @@ export interface ConfigProblem {
   severity: 'error' | 'warning'
 }
 
-export const TOP_LEVEL = new Set(['$schema', 'version', 'default_key', 'keys', 'domain', 'service_chains', 'leeway_seconds', 'limits', 'cache_size'])
+export const TOP_LEVEL = new Set([
+  '$schema',
+  'version',
+  'default_key',
+  'keys',
+  'domain',
+  'service_chains',
+  'leeway_seconds',
+  'limits',
+  'cache_size',
+  'revoked_ids',
+  'revocation_file',
+])
 export const LIMIT_FIELDS = ['max_token_bytes', 'max_facts', 'max_iterations', 'max_time_ms']
 export const KEY_FIELDS = ['id', 'public_key', 'public_key_file', 'root_key_id']
 export const SERVICE_NODE_FIELDS = ['component', 'public_key']
@@ -337,6 +353,7 @@ export function checkConfigShape(raw: unknown): ConfigProblem[] {
         })
       }
   }
+  revocationProblems(c, err)
   if (c.limits !== undefined && c.limits !== null) {
     if (typeof c.limits !== 'object' || Array.isArray(c.limits)) err('limits', 'must be an object')
     else
@@ -348,9 +365,26 @@ export function checkConfigShape(raw: unknown): ConfigProblem[] {
   return problems
 }
 
+/** A revocation id as the engine accepts it: hex, an even number of digits, at most 128 bytes. */
+export function isRevocationId(text: string): boolean {
+  return text.length > 0 && text.length <= 256 && text.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(text)
+}
+
+function revocationProblems(c: Record<string, unknown>, err: (field: string, message: string) => void): void {
+  if (c.revoked_ids !== undefined && c.revoked_ids !== null) {
+    if (!Array.isArray(c.revoked_ids)) err('revoked_ids', 'must be an array of revocation ids (hex strings)')
+    else
+      c.revoked_ids.forEach((id: unknown, i: number) => {
+        if (!isStr(id) || !isRevocationId(id.trim())) err(`revoked_ids[${i}]`, 'must be a revocation id: hex, as `hessra inspect` shows them')
+      })
+  }
+  if (c.revocation_file !== undefined && c.revocation_file !== null && (!isStr(c.revocation_file) || c.revocation_file === ''))
+    err('revocation_file', 'must be a path string or null')
+}
+
 /**
- * The configuration as the engine reads it: public_key_file paths made absolute (relative to the
- * configuration file), unknown top-level fields dropped.
+ * The configuration as the engine reads it: public_key_file and revocation_file paths made absolute
+ * (relative to the configuration file), unknown top-level fields dropped.
  */
 export function engineJson(config: HessraConfig, filepath: string | null): string {
   const base = filepath ? dirname(filepath) : process.cwd()
@@ -362,6 +396,9 @@ export function engineJson(config: HessraConfig, filepath: string | null): strin
         ? {...k, public_key_file: resolve(base, k.public_key_file)}
         : k,
     )
+  }
+  if (typeof config.revocation_file === 'string' && config.revocation_file !== '' && !isAbsolute(config.revocation_file)) {
+    copy.revocation_file = resolve(base, config.revocation_file)
   }
   return JSON.stringify(copy)
 }

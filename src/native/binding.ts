@@ -216,6 +216,13 @@ export const PROTOTYPES = {
     'int hessra_token_attest(HessraToken token, HessraPublicKey root_key, HessraKeyPair node_kp, const char *resource, _Out_ void **out_token, _Out_ HessraError *out_error)',
   hessra_token_seal:
     'int hessra_token_seal(HessraToken token, HessraPublicKey root_key, _Out_ void **out_token, _Out_ HessraError *out_error)',
+
+  hessra_token_mint_hessra_restricted:
+    'int hessra_token_mint_hessra_restricted(HessraKeyPair kp, const HessraMintRequest *request, const char *restrictions_json, _Out_ void **out_token, _Out_ HessraError *out_error)',
+  hessra_token_attest_namespace:
+    'int hessra_token_attest_namespace(HessraToken token, HessraPublicKey root_key, HessraKeyPair party_kp, const char *namespace_, _Out_ void **out_token, _Out_ HessraError *out_error)',
+  hessra_token_restrict_prefix:
+    'int hessra_token_restrict_prefix(HessraToken token, HessraPublicKey root_key, HessraKeyPair prefix_kp, const char *prefix, _Out_ void **out_token, _Out_ HessraError *out_error)',
 } as const
 
 export type FnName = keyof typeof PROTOTYPES
@@ -589,6 +596,8 @@ export interface MintRequest {
   serviceNodesJson?: string | null
   /** undefined or < 0: none */
   rootKeyId?: number
+  /** {"multi_party":[{"namespace","public_key"}],"prefix_key":..}: hessra_token_mint_hessra_restricted */
+  restrictionsJson?: string | null
 }
 
 export class Config extends NativeHandle {
@@ -742,6 +751,16 @@ export class Token extends NativeHandle {
   seal(rootKey: PublicKey): string {
     return callStringWithError('hessra_token_seal', [this.ptr, rootKey.ptr])
   }
+
+  /** A party's attestation `namespace(NS)` (hessra_token_attest_namespace). */
+  attestNamespace(rootKey: PublicKey, party: KeyPair, namespace: string): string {
+    return callStringWithError('hessra_token_attest_namespace', [this.ptr, rootKey.ptr, party.ptr, namespace])
+  }
+
+  /** The prefix attenuator's block `check if prefix(P); prefix_added(true);` (hessra_token_restrict_prefix). */
+  restrictPrefix(rootKey: PublicKey, prefixKey: KeyPair, prefix: string): string {
+    return callStringWithError('hessra_token_restrict_prefix', [this.ptr, rootKey.ptr, prefixKey.ptr, prefix])
+  }
 }
 
 /** Mints a token whose authority block is `datalog` (with {name} parameters from paramsJson). */
@@ -783,6 +802,7 @@ export function mintHessraToken(root: KeyPair, r: MintRequest): string {
     service_nodes_json: r.serviceNodesJson ?? null,
     root_key_id: r.rootKeyId ?? -1,
   }
+  if (r.restrictionsJson) return callStringWithError('hessra_token_mint_hessra_restricted', [root.ptr, req, r.restrictionsJson])
   return callStringWithError('hessra_token_mint_hessra', [root.ptr, req])
 }
 

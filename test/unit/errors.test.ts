@@ -14,6 +14,7 @@ import {
   LimitExceededError,
   NativeCode,
   NativeLibraryMissingError,
+  RevokedError,
   UsageError,
 } from '../../src/errors.js'
 
@@ -28,6 +29,7 @@ describe('error mapping', () => {
       [NativeCode.INVALID_PARAMETER, InputError, 3],
       [NativeCode.EXPIRED, ExpiredError, 1],
       [NativeCode.LIMIT_EXCEEDED, LimitExceededError, 1],
+      [NativeCode.REVOKED, RevokedError, 1],
       [NativeCode.INTERNAL, InternalError, 5],
       [12_345, InternalError, 5],
     ]

@@ -21,6 +21,7 @@ const base: VerifyResult = {
   verifiedSubject: 'alice',
   key: {origin: '--key', id: null},
   rootKeyId: null,
+  revoked: null,
 }
 
 describe('human output', () => {

@@ -7,8 +7,8 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::keys::HessraPublicKeyHandle;
 use super::token::{
-    failure_result, outcome_result, read_request, token_from_text, verifier_failure,
-    HessraTokenHandle, HessraVerifyRequest, LeewayField,
+    failure_result, outcome_result, read_request, seed_outcome_result, token_from_text,
+    verifier_failure, HessraTokenHandle, HessraVerifyRequest, LeewayField,
 };
 use super::*;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
@@ -388,7 +388,7 @@ pub unsafe extern "C" fn hessra_token_verify_with_config(
             KeyChoice::Configured,
             &request,
         )?;
-        outcome_result(&outcome)
+        seed_outcome_result(&outcome)
     })
 }
 

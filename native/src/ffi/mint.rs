@@ -7,10 +7,12 @@ use super::keys::{HessraKeyPairHandle, HessraPublicKeyHandle};
 use super::token::{token_failure, HessraTokenHandle};
 use super::*;
 use crate::config::parse_service_chain_json;
+use crate::crypto::PublicKey;
 use crate::datalog::{BlockCode, Term};
 use crate::encoding::{base64url_decode, base64url_encode, hex_decode};
 use crate::hessra::{self, MintRequest};
 use crate::json::Value;
+use crate::restrictions::{self, Restrictions};
 use crate::token::{create_third_party_block, Token, TokenError};
 
 /// `HessraMintRequest`.
@@ -159,6 +161,35 @@ pub unsafe extern "C" fn hessra_token_mint(
     })
 }
 
+/// The authority block of a `HessraMintRequest`, and its root key id.
+fn mint_request_arg(req: &HessraMintRequest) -> FfiResult<(BlockCode, Option<u32>)> {
+    let nodes = match opt_str_arg(req.service_nodes_json, "request.service_nodes_json")? {
+        Some(t) => {
+            parse_service_chain_json(t).map_err(|e| Failure::param(format!("request.{}", e)))?
+        }
+        None => Vec::new(),
+    };
+    if req.expires_at < 0 {
+        return Err(Failure::param("request.expires_at must not be negative"));
+    }
+    let mint = MintRequest {
+        subject: str_arg(req.subject, "request.subject")?.to_string(),
+        resource: str_arg(req.resource, "request.resource")?.to_string(),
+        operations: mint_operations(req)?,
+        expires_at: if req.expires_at == 0 {
+            None
+        } else {
+            Some(req.expires_at)
+        },
+        domain: opt_str_arg(req.domain, "request.domain")?.map(String::from),
+        service_nodes: nodes,
+    };
+    Ok((
+        hessra::authority_block(&mint),
+        root_key_id_arg(req.root_key_id)?,
+    ))
+}
+
 /// `hessra_token_mint_hessra`
 #[no_mangle]
 pub unsafe extern "C" fn hessra_token_mint_hessra(
@@ -171,32 +202,145 @@ pub unsafe extern "C" fn hessra_token_mint_hessra(
     guard_with_error(out_error, || {
         require_out(out_token, "out_token")?;
         let kp = handle_arg(root_keypair, "root_keypair")?;
-        let req = struct_arg(request, "request")?;
-        let nodes = match opt_str_arg(req.service_nodes_json, "request.service_nodes_json")? {
-            Some(t) => {
-                parse_service_chain_json(t).map_err(|e| Failure::param(format!("request.{}", e)))?
-            }
-            None => Vec::new(),
-        };
-        if req.expires_at < 0 {
-            return Err(Failure::param("request.expires_at must not be negative"));
-        }
-        let mint = MintRequest {
-            subject: str_arg(req.subject, "request.subject")?.to_string(),
-            resource: str_arg(req.resource, "request.resource")?.to_string(),
-            operations: mint_operations(req)?,
-            expires_at: if req.expires_at == 0 {
-                None
-            } else {
-                Some(req.expires_at)
-            },
-            domain: opt_str_arg(req.domain, "request.domain")?.map(String::from),
-            service_nodes: nodes,
-        };
-        let root_key_id = root_key_id_arg(req.root_key_id)?;
-        let token = Token::mint(&kp.key, &hessra::authority_block(&mint), root_key_id)
-            .map_err(token_failure)?;
+        let (code, root_key_id) = mint_request_arg(struct_arg(request, "request")?)?;
+        let token = Token::mint(&kp.key, &code, root_key_id).map_err(token_failure)?;
         write_token(out_token, &token)
+    })
+}
+
+// ---- multi-party and prefix restrictions (crate::restrictions) --------------
+
+/// `hessra_token_mint_hessra_restricted`: the Hessra shape plus the
+/// multi-party and prefix checks of `restrictions_json`.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_mint_hessra_restricted(
+    root_keypair: *const HessraKeyPairHandle,
+    request: *const HessraMintRequest,
+    restrictions_json: *const c_char,
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        let kp = handle_arg(root_keypair, "root_keypair")?;
+        let (mut code, root_key_id) = mint_request_arg(struct_arg(request, "request")?)?;
+        let restrictions =
+            Restrictions::from_json(str_arg(restrictions_json, "restrictions_json")?)
+                .map_err(|e| Failure::param(format!("restrictions_json: {}", e)))?;
+        restrictions.apply(&mut code);
+        let token = Token::mint(&kp.key, &code, root_key_id).map_err(token_failure)?;
+        write_token(out_token, &token)
+    })
+}
+
+/// Verifies the token with `root`, then appends `code` as a third-party
+/// block signed by `signer`, refused unless `wanted` (given the token's
+/// restrictions) accepts the signer's public key.
+fn append_restriction_block(
+    token: &HessraTokenHandle,
+    root: &HessraPublicKeyHandle,
+    signer: &HessraKeyPairHandle,
+    code: &BlockCode,
+    wanted: impl FnOnce(&Restrictions, &PublicKey) -> FfiResult<()>,
+) -> FfiResult<Token> {
+    let verified = token.token.verify(&root.key).map_err(token_failure)?;
+    wanted(&Restrictions::of(&verified.blocks), &signer.key.public())?;
+    let request = token.token.third_party_request().map_err(token_failure)?;
+    let contents = create_third_party_block(&request, &signer.key, code).map_err(token_failure)?;
+    token
+        .token
+        .append_third_party(&root.key, &contents)
+        .map_err(token_failure)
+}
+
+/// `hessra_token_attest_namespace`: a party's attestation `namespace(NS)`.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_attest_namespace(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    party_keypair: *const HessraKeyPairHandle,
+    namespace: *const c_char,
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        let token = handle_arg(token, "token")?;
+        let root = handle_arg(root_key, "root_key")?;
+        let kp = handle_arg(party_keypair, "party_keypair")?;
+        let ns = str_arg(namespace, "namespace")?;
+        let next = append_restriction_block(
+            token,
+            root,
+            kp,
+            &restrictions::namespace_block(ns),
+            |r, key| {
+                let names = || {
+                    let all: Vec<&str> = r.parties.iter().map(|p| p.namespace.as_str()).collect();
+                    if all.is_empty() {
+                        "it requires none".to_string()
+                    } else {
+                        format!("it requires: {}", all.join(", "))
+                    }
+                };
+                match r.parties.iter().find(|p| p.namespace == ns) {
+                    None => Err(Failure::param(format!(
+                        "the token requires no attestation for namespace {:?} ({})",
+                        ns,
+                        names()
+                    ))),
+                    Some(p) if p.public_key != *key => Err(Failure::param(format!(
+                        "the party key is not the key the token names for namespace {:?} ({})",
+                        ns,
+                        p.public_key.to_text()
+                    ))),
+                    Some(_) => Ok(()),
+                }
+            },
+        )?;
+        write_token(out_token, &next)
+    })
+}
+
+/// `hessra_token_restrict_prefix`: the prefix attenuator's block
+/// `check if prefix(P); prefix_added(true);`.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_restrict_prefix(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    prefix_keypair: *const HessraKeyPairHandle,
+    prefix: *const c_char,
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        let token = handle_arg(token, "token")?;
+        let root = handle_arg(root_key, "root_key")?;
+        let kp = handle_arg(prefix_keypair, "prefix_keypair")?;
+        let prefix = str_arg(prefix, "prefix")?;
+        let next = append_restriction_block(
+            token,
+            root,
+            kp,
+            &restrictions::prefix_block(prefix),
+            |r, key| {
+                match &r.prefix_key {
+                None => Err(Failure::param(
+                    "the token is not prefix-restricted (no check if prefix_added(true) trusting KEY)",
+                )),
+                Some(k) if k != key => Err(Failure::param(format!(
+                    "the prefix key is not the key the token names ({})",
+                    k.to_text()
+                ))),
+                Some(_) => Ok(()),
+            }
+            },
+        )?;
+        write_token(out_token, &next)
     })
 }
 

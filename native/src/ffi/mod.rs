@@ -52,6 +52,11 @@ pub const HESSRA_ERROR_INVALID_PARAMETER: HessraResult = 7;
 pub const HESSRA_ERROR_EXPIRED: HessraResult = 8;
 pub const HESSRA_ERROR_LIMIT_EXCEEDED: HessraResult = 9;
 pub const HESSRA_ERROR_INTERRUPTED: HessraResult = 10;
+/// A block's revocation id is listed by the configuration (`hessra_verify`,
+/// `hessra_config_verify_token_string`, `hessra_config_verified_subject`;
+/// the seed function `hessra_token_verify_with_config` says
+/// `HESSRA_ERROR_VERIFICATION_FAILED` instead).
+pub const HESSRA_ERROR_REVOKED: HessraResult = 11;
 pub const HESSRA_ERROR_INTERNAL: HessraResult = 99;
 
 /// `HessraError`.
@@ -281,6 +286,7 @@ fn static_message(result: HessraResult) -> &'static [u8] {
         HESSRA_ERROR_EXPIRED => b"token expired\0",
         HESSRA_ERROR_LIMIT_EXCEEDED => b"limit exceeded\0",
         HESSRA_ERROR_INTERRUPTED => b"interrupted by the host\0",
+        HESSRA_ERROR_REVOKED => b"token revoked\0",
         HESSRA_ERROR_INTERNAL => b"internal error\0",
         _ => b"unknown error code\0",
     }

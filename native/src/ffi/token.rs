@@ -110,6 +110,18 @@ pub(crate) fn outcome_result(outcome: &Outcome) -> FfiResult<()> {
     }
 }
 
+/// As [`outcome_result`] for the seed functions, whose result codes predate
+/// revocation: a revoked token is not valid for them
+/// (`HESSRA_ERROR_VERIFICATION_FAILED`, the reason says why).
+pub(crate) fn seed_outcome_result(outcome: &Outcome) -> FfiResult<()> {
+    outcome_result(outcome).map_err(|mut f| {
+        if f.code == HESSRA_ERROR_REVOKED {
+            f.code = HESSRA_ERROR_VERIFICATION_FAILED;
+        }
+        f
+    })
+}
+
 /// The result code of a verification failure, with its reason.
 pub(crate) fn failure_result(failure: &VerifyFailure) -> Failure {
     use crate::hessra::HessraFailure as H;
@@ -117,6 +129,7 @@ pub(crate) fn failure_result(failure: &VerifyFailure) -> Failure {
         VerifyFailure::Malformed(e) => input_error_code(e),
         VerifyFailure::TooLarge { .. } => HESSRA_ERROR_LIMIT_EXCEEDED,
         VerifyFailure::Signature(e) => token_error_code(e),
+        VerifyFailure::Revoked { .. } => HESSRA_ERROR_REVOKED,
         VerifyFailure::Rules(H::Expired { .. }) => HESSRA_ERROR_EXPIRED,
         VerifyFailure::Rules(H::Denied { .. } | H::Execution(_)) => {
             HESSRA_ERROR_VERIFICATION_FAILED

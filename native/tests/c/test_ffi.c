@@ -1542,6 +1542,190 @@ static void test_verifier(void) {
     hessra_keypair_free(other);
 }
 
+/* Revocation: the configuration's revoked_ids and revocation_file make an
+ * authentic token "revoked" (HESSRA_ERROR_REVOKED) for hessra_verify,
+ * hessra_config_verify_token_string and hessra_config_verified_subject; the
+ * seed function hessra_token_verify_with_config keeps its codes
+ * (VERIFICATION_FAILED). A missing revocation file fails closed (IO). */
+static void test_revocation(void) {
+    HessraKeyPair kp = NULL;
+    HessraPublicKey pk = NULL;
+    HessraConfig cfg = NULL, plain = NULL, tmp = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    HessraToken tok = NULL;
+    char* key = NULL;
+    char* text = NULL;
+    char* inspect = NULL;
+    char* json = NULL;
+    char* subject = NULL;
+    char* list = NULL;
+    char revoked_id[300] = {0};
+    char config_json[1024];
+    const char* at;
+    const char* end;
+    int64_t now = now_s();
+    HessraMintRequest m = mint_request("alice", "documents", "read", now + 600);
+    HessraVerifyRequest r = request("alice", "documents", "read");
+    r.now = now;
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    hessra_keypair_public_key(kp, &pk);
+    hessra_public_key_to_string(pk, &key);
+    CHECK_CODE(hessra_token_mint_hessra(kp, &m, &text, NULL), HESSRA_SUCCESS, "revocation: mint");
+    CHECK_CODE(hessra_token_parse(text, &tok), HESSRA_SUCCESS, "revocation: parse");
+    CHECK_CODE(hessra_token_inspect(tok, &inspect), HESSRA_SUCCESS, "revocation: inspect");
+    at = inspect ? strstr(inspect, "\"revocation_ids\":[\"") : NULL;
+    end = at ? strchr(at + 19, '"') : NULL;
+    CHECK(at != NULL && end != NULL && (size_t)(end - (at + 19)) < sizeof revoked_id, "revocation: id in inspect");
+    if (at == NULL || end == NULL || (size_t)(end - (at + 19)) >= sizeof revoked_id) {
+        goto done;
+    }
+    memcpy(revoked_id, at + 19, (size_t)(end - (at + 19)));
+
+    snprintf(config_json, sizeof config_json,
+             "{\"version\":1,\"keys\":[{\"id\":\"dev\",\"public_key\":\"%s\"}],\"revoked_ids\":[\"%s\"]}", key,
+             revoked_id);
+    CHECK_CODE(hessra_config_from_string(config_json, &cfg), HESSRA_SUCCESS, "revocation: config");
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)text, strlen(text), &r, &json, &err),
+               HESSRA_ERROR_REVOKED, "revocation: hessra_verify");
+    CHECK(contains(json, "\"status\":\"revoked\"") && contains(json, "\"code\":\"revoked\"") &&
+              contains(json, "\"revoked\":{\"block\":0,\"revocation_id\":\"") && contains(json, revoked_id),
+          "revocation: outcome JSON");
+    CHECK(err.message != NULL && contains(err.message, "revoked"), "revocation: reason");
+    CHECK(strcmp(hessra_error_message(HESSRA_ERROR_REVOKED), "token revoked") == 0, "revocation: static message");
+    hessra_string_free(json);
+    json = NULL;
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_verify_token_string(cfg, text, &r, NULL), HESSRA_ERROR_REVOKED,
+               "revocation: hessra_config_verify_token_string");
+    CHECK_CODE(hessra_token_verify_with_config(tok, cfg, &r, NULL), HESSRA_ERROR_VERIFICATION_FAILED,
+               "revocation: seed function says VERIFICATION_FAILED");
+    CHECK_CODE(hessra_config_verified_subject(cfg, text, &r, &subject, NULL), HESSRA_ERROR_REVOKED,
+               "revocation: hessra_config_verified_subject");
+    CHECK(subject == NULL, "revocation: no subject");
+
+    /* the same id from a revocation file; without it, valid */
+    list = temp_file("# revoked tokens\n\n");
+    snprintf(config_json, sizeof config_json,
+             "{\"version\":1,\"keys\":[{\"id\":\"dev\",\"public_key\":\"%s\"}],\"revocation_file\":\"%s\"}", key,
+             list ? list : "");
+    CHECK_CODE(hessra_config_from_string(config_json, &plain), HESSRA_SUCCESS, "revocation: empty file");
+    CHECK_CODE(hessra_verify(plain, NULL, NULL, (const uint8_t*)text, strlen(text), &r, NULL, NULL), HESSRA_SUCCESS,
+               "revocation: not listed, valid");
+    if (list != NULL) {
+        FILE* f = fopen(list, "a");
+        if (f != NULL) {
+            fprintf(f, "%s\n", revoked_id);
+            fclose(f);
+        }
+    }
+    CHECK_CODE(hessra_config_from_string(config_json, &tmp), HESSRA_SUCCESS, "revocation: file with the id");
+    CHECK_CODE(hessra_verify(tmp, NULL, NULL, (const uint8_t*)text, strlen(text), &r, NULL, NULL),
+               HESSRA_ERROR_REVOKED, "revocation: listed in the file");
+    hessra_config_free(tmp);
+    tmp = NULL;
+    remove_temp(list);
+    list = NULL;
+    CHECK_CODE(hessra_config_from_string(config_json, &tmp), HESSRA_ERROR_IO, "revocation: missing file fails closed");
+    CHECK(tmp == NULL, "revocation: no configuration without its file");
+
+done:
+    hessra_string_free(key);
+    hessra_string_free(text);
+    hessra_string_free(inspect);
+    hessra_token_free(tok);
+    hessra_config_free(cfg);
+    hessra_config_free(plain);
+    hessra_public_key_free(pk);
+    hessra_keypair_free(kp);
+}
+
+/* Multi-party and prefix restrictions through the ABI: a restricted mint is
+ * denied until the party attested and the prefix was added; a namespace or
+ * key the token does not name is INVALID_PARAMETER. */
+static void test_restrictions(void) {
+    HessraKeyPair root = NULL, party = NULL, pfx = NULL;
+    HessraPublicKey root_pk = NULL, party_pk = NULL, pfx_pk = NULL;
+    HessraToken tok = NULL, attested = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    char* party_key = NULL;
+    char* pfx_key = NULL;
+    char* text = NULL;
+    char* next = NULL;
+    char* last = NULL;
+    char* json = NULL;
+    char restrictions[512];
+    int64_t now = now_s();
+    HessraMintRequest m = mint_request("alice", "orders", "read", now + 600);
+    HessraVerifyRequest r = request("alice", "orders", "read");
+    r.now = now;
+    r.prefix = "tenant/1/";
+    r.leeway_seconds = HESSRA_LEEWAY_UNSET;
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &root);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &party);
+    hessra_keypair_generate(HESSRA_ALGORITHM_SECP256R1, &pfx);
+    hessra_keypair_public_key(root, &root_pk);
+    hessra_keypair_public_key(party, &party_pk);
+    hessra_keypair_public_key(pfx, &pfx_pk);
+    hessra_public_key_to_string(party_pk, &party_key);
+    hessra_public_key_to_string(pfx_pk, &pfx_key);
+    snprintf(restrictions, sizeof restrictions,
+             "{\"multi_party\":[{\"namespace\":\"a.example\",\"public_key\":\"%s\"}],\"prefix_key\":\"%s\"}",
+             party_key, pfx_key);
+    CHECK_CODE(hessra_token_mint_hessra_restricted(root, &m, restrictions, &text, &err), HESSRA_SUCCESS,
+               "restrictions: mint");
+    CHECK_CODE(hessra_token_mint_hessra_restricted(root, &m, "{\"multi_party\":[{}]}", &next, &err),
+               HESSRA_ERROR_INVALID_PARAMETER, "restrictions: malformed JSON names the field");
+    CHECK(next == NULL && err.message != NULL && contains(err.message, "multi_party[0].namespace"),
+          "restrictions: field in the message");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_verify(NULL, root_pk, NULL, (const uint8_t*)text, text ? strlen(text) : 0, &r, &json, NULL),
+               HESSRA_ERROR_VERIFICATION_FAILED, "restrictions: denied before attestation");
+    CHECK(contains(json, "check if namespace(\\\"a.example\\\") trusting ed25519/") &&
+              contains(json, "check if prefix_added(true) trusting secp256r1/"),
+          "restrictions: the failed checks name the party and the prefix key");
+    hessra_string_free(json);
+    json = NULL;
+
+    tok = parse_or_null(text);
+    CHECK_CODE(hessra_token_attest_namespace(tok, root_pk, party, "b.example", &next, &err),
+               HESSRA_ERROR_INVALID_PARAMETER, "restrictions: unknown namespace");
+    CHECK(next == NULL && contains(err.message, "it requires: a.example"), "restrictions: names the parties");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_token_attest_namespace(tok, root_pk, pfx, "a.example", &next, NULL),
+               HESSRA_ERROR_INVALID_PARAMETER, "restrictions: wrong party key");
+    CHECK_CODE(hessra_token_attest_namespace(tok, root_pk, party, "a.example", &next, NULL), HESSRA_SUCCESS,
+               "restrictions: attest");
+    attested = parse_or_null(next);
+    CHECK_CODE(hessra_token_restrict_prefix(attested, root_pk, party, "tenant/1/", &last, NULL),
+               HESSRA_ERROR_INVALID_PARAMETER, "restrictions: wrong prefix key");
+    CHECK_CODE(hessra_token_restrict_prefix(attested, root_pk, pfx, "tenant/1/", &last, NULL), HESSRA_SUCCESS,
+               "restrictions: prefix");
+    CHECK_CODE(hessra_verify(NULL, root_pk, NULL, (const uint8_t*)last, last ? strlen(last) : 0, &r, NULL, NULL),
+               HESSRA_SUCCESS, "restrictions: valid for its prefix");
+    r.prefix = "tenant/2/";
+    CHECK_CODE(hessra_verify(NULL, root_pk, NULL, (const uint8_t*)last, last ? strlen(last) : 0, &r, NULL, NULL),
+               HESSRA_ERROR_VERIFICATION_FAILED, "restrictions: denied for another prefix");
+
+    hessra_string_free(party_key);
+    hessra_string_free(pfx_key);
+    hessra_string_free(text);
+    hessra_string_free(next);
+    hessra_string_free(last);
+    hessra_token_free(tok);
+    hessra_token_free(attested);
+    hessra_public_key_free(root_pk);
+    hessra_public_key_free(party_pk);
+    hessra_public_key_free(pfx_pk);
+    hessra_keypair_free(root);
+    hessra_keypair_free(party);
+    hessra_keypair_free(pfx);
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "--mint") == 0) {
         return mint_mode(argc, argv);
@@ -1559,6 +1743,8 @@ int main(int argc, char** argv) {
     test_service_chain();
     test_config();
     test_verifier();
+    test_revocation();
+    test_restrictions();
     test_with_error();
     test_threads();
     printf("%d passed, %d failed\n", passed, failed);

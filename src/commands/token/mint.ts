@@ -7,16 +7,16 @@ import {repeatable} from '../../flags.js'
 import {isoDate, parseTtl, relativeTime} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
 import {parseParams} from '../../params.js'
-import {parseServiceNode} from '../../service-chain.js'
+import {parseParty, parseServiceNode} from '../../service-chain.js'
 import {inspectToken, mintFromDatalog, mintHessra} from '../../tokens.js'
 
 export default class TokenMint extends BaseCommand<typeof TokenMint> {
   static override summary = 'Mint a token offline (dev kit), in the Hessra token shape or from your own Datalog'
-  static override description = `The token alone goes to stdout (so T=$(hessra token mint ...) works); details go to stderr. The Hessra shape is: right(SUBJECT, RESOURCE, OPERATION); the subject/resource/operation check; a time bound (integer unix seconds) from --ttl; check if domain(DOMAIN) with --domain; and one node($s, COMPONENT) <- service($s) trusting KEY rule per --service-node. With --datalog the authority block is your Datalog instead ({name} placeholders filled from --param).`
+  static override description = `The token alone goes to stdout (so T=$(hessra token mint ...) works); details go to stderr. The Hessra shape is: right(SUBJECT, RESOURCE, OPERATION); the subject/resource/operation check; a time bound (integer unix seconds) from --ttl; check if domain(DOMAIN) with --domain; one node($s, COMPONENT) <- service($s) trusting KEY rule per --service-node; check if namespace(NAMESPACE) trusting KEY per --multi-party (each party must then attest: token attest --namespace); and check if prefix_added(true) trusting KEY with --prefix-key (the token must then be narrowed: token prefix). With --datalog the authority block is your Datalog instead ({name} placeholders filled from --param).`
 
   // oclif's generated usage nests the exclusive flags into an unreadable line: the two forms instead
   static override usage = [
-    '-p FILE -s SUBJECT -r RESOURCE -o OP... [--ttl DURATION|RFC3339|none] [--domain DOMAIN] [--service-node COMPONENT=KEY...] [--root-key-id N] [--json]',
+    '-p FILE -s SUBJECT -r RESOURCE -o OP... [--ttl DURATION|RFC3339|none] [--domain DOMAIN] [--service-node COMPONENT=KEY...] [--multi-party NAMESPACE=KEY...] [--prefix-key KEY] [--root-key-id N] [--json]',
     '-p FILE --datalog FILE [--param NAME=VALUE...] [--root-key-id N] [--json]',
   ]
 
@@ -26,6 +26,7 @@ export default class TokenMint extends BaseCommand<typeof TokenMint> {
       description: 'With a service chain of two nodes and a root key id',
       command: '<%= config.bin %> <%= command.id %> --private-key root.pem --subject alice --resource orders --operation create --service-node auth_service=auth.pub --service-node payment_service=payment.pub --root-key-id 7',
     },
+    {description: 'Valid only once the party approvals.example attested (token attest --namespace)', command: '<%= config.bin %> <%= command.id %> --private-key root.pem --subject alice --resource orders --operation read --multi-party approvals.example=node.pub'},
     {description: 'From your own authority Datalog with parameters', command: '<%= config.bin %> <%= command.id %> --private-key root.pem --datalog authority.dl --param user=alice --param level=3'},
   ]
 
@@ -37,7 +38,13 @@ export default class TokenMint extends BaseCommand<typeof TokenMint> {
     ttl: Flags.string({description: 'lifetime (30s, 5m, 1h, 2d), an RFC 3339 expiry, or "none"', default: '1h', helpValue: 'DURATION|RFC3339|none'}),
     domain: Flags.string({description: 'restrict the token to a domain', helpValue: 'DOMAIN'}),
     'service-node': Flags.string({description: 'a service-chain node, in order (repeatable): component=KEY (KEY: text or file)', helpValue: 'COMPONENT=KEY', ...repeatable}),
-    datalog: Flags.string({description: 'authority block Datalog file instead of the Hessra shape', helpValue: 'FILE', exclusive: ['subject', 'resource', 'operation', 'domain', 'service-node']}),
+    'multi-party': Flags.string({description: 'a party that must attest (repeatable): NAMESPACE=KEY (KEY: its public key, text or file)', helpValue: 'NAMESPACE=KEY', ...repeatable}),
+    'prefix-key': Flags.string({description: 'prefix-restricted: the public key (text or file) of whoever narrows it with `token prefix`', helpValue: 'KEY'}),
+    datalog: Flags.string({
+      description: 'authority block Datalog file instead of the Hessra shape',
+      helpValue: 'FILE',
+      exclusive: ['subject', 'resource', 'operation', 'domain', 'service-node', 'multi-party', 'prefix-key'],
+    }),
     param: Flags.string({description: 'with --datalog: a {name} parameter (repeatable), name=value (value as JSON, else a string)', helpValue: 'NAME=VALUE', dependsOn: ['datalog'], ...repeatable}),
     'root-key-id': Flags.integer({description: 'root key id to embed, so verifiers can pick the key', min: 0, helpValue: 'N'}),
   }
@@ -68,6 +75,8 @@ export default class TokenMint extends BaseCommand<typeof TokenMint> {
         domain: flags.domain ?? null,
         serviceNodes: (flags['service-node'] ?? []).map(parseServiceNode),
         rootKeyId: flags['root-key-id'] ?? null,
+        multiParty: (flags['multi-party'] ?? []).map(parseParty),
+        prefixKey: flags['prefix-key'] ?? null,
       })
     }
     if (flags.datalog) {
