@@ -357,7 +357,7 @@ impl fmt::Display for IdentityError {
             ),
             IdentityError::Refused { identity, failure } => write!(
                 f,
-                "cannot delegate to {:?}: the delegated token would not verify for it ({}); delegate only to an identity below the token's own (\"{{identity}}:...\"), from a delegatable token that has not expired",
+                "cannot delegate to {:?}: the delegated token would not verify for it ({}); delegate only to an identity below the token's own (its identity, then \":\" and more), from a delegatable token that has not expired",
                 identity, failure
             ),
         }
