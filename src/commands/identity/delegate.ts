@@ -12,7 +12,7 @@ export default class IdentityDelegate extends BaseCommand<typeof IdentityDelegat
   static override description = `Appends a third-party block, signed by a fresh ephemeral key, that restricts the actor to --to (and the identities below it) until --ttl. The delegated token serves only that identity: not the delegator, not a sibling. The delegation is refused unless the result verifies for --to now (the token must be delegatable, not expired, and --to below its identity). The new token alone goes to stdout.`
 
   static override examples = [
-    {description: "alice hands her laptop a day's identity", command: '<%= config.bin %> <%= command.id %> "$T" --key root.pub --to urn:hessra:alice:laptop --ttl 1d'},
+    {description: "alice hands her laptop a day's identity", command: '<%= config.bin %> <%= command.id %> "$ID_TOKEN" --key root.pub --to urn:hessra:alice:laptop --ttl 1d'},
   ]
 
   static override args = {token: tokenArg}

@@ -12,7 +12,7 @@ export default class IdentityJit extends BaseCommand<typeof IdentityJit> {
   static override description = `Appends a third-party block, signed by a fresh ephemeral key, holding only a time bound (default 5 seconds): send this to a service instead of the long-lived token, so a leaked copy is soon useless. The new token alone goes to stdout.`
 
   static override examples = [
-    {description: 'A 5-second token for one request', command: 'curl -H "Authorization: Bearer $(<%= config.bin %> <%= command.id %> "$T" --key root.pub)" https://api.example.com/'},
+    {description: 'A 5-second token to send with one request', command: 'JIT=$(<%= config.bin %> <%= command.id %> "$ID_TOKEN" --key root.pub) && <%= config.bin %> verify "$JIT" --key root.pub --identity urn:hessra:alice'},
   ]
 
   static override args = {token: tokenArg}
