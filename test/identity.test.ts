@@ -229,12 +229,12 @@ describe('identity tokens', function () {
       assert.equal(run(['verify', token, '--key', pub, '--identity', ALICE]).status, 0)
       const attack = run(['verify', token, '--key', pub, '--identity', 'urn:hessra:alice2', '--json'])
       assert.equal(attack.status, 1)
-      const a = JSON.parse(attack.stdout)
+      const a = JSON.parse(attack.stdout) as {status: string; token_kind: string; mode: string; failed_checks: {block: number; check: number}[]}
       assert.equal(a.status, 'denied')
       assert.equal(a.token_kind, 'identity')
       assert.equal(a.mode, 'actor')
       assert.deepEqual(
-        a.failed_checks.map((c: {block: number; check: number}) => [c.block, c.check]),
+        a.failed_checks.map((c) => [c.block, c.check]),
         [[0, 0]],
       )
 
