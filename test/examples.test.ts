@@ -55,7 +55,7 @@ function helpExamples(): Example[] {
 function readmeExamples(): Example[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
   const out: Example[] = []
-  for (const section of ['## The CLI', '## PostgreSQL']) {
+  for (const section of ['## The CLI', '### Identity tokens', '## PostgreSQL']) {
     const start = readme.indexOf(section)
     assert.ok(start >= 0, `README has "${section}"`)
     const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(start))![1]
