@@ -513,6 +513,18 @@ HessraResult hessra_identity_verify(HessraConfig config, HessraPublicKey public_
         const uint8_t* token, size_t token_len, const HessraIdentityRequest* request,
         char** out_outcome_json, HessraError* out_error);
 
+/* The identity the token proves now, through the configuration's keys,
+ * defaults and cache: hessra_identity_verify with HESSRA_IDENTITY_DELEGATED
+ * (request->actor and request->identity are ignored; domain,
+ * subject_in_domain, now and leeway_seconds are read). On HESSRA_SUCCESS
+ * *out_identity is its narrowest delegated identity (its subject when not
+ * delegated). Otherwise *out_identity is NULL and the result code is the
+ * outcome's (VERIFICATION_FAILED, EXPIRED, INVALID_TOKEN, LIMIT_EXCEEDED) or
+ * an error (CONFIG_INVALID, INVALID_PARAMETER). The
+ * hessra_current_identity() of the PostgreSQL extension. */
+HessraResult hessra_config_verified_identity(HessraConfig config, const char* token_string,
+        const HessraIdentityRequest* request, char** out_identity, HessraError* out_error);
+
 typedef struct {
     const char* subject;       /* required: the identity, e.g. "urn:hessra:alice" */
     int delegatable;           /* nonzero: identities below it (subject + ":...") pass too */

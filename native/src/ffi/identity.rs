@@ -9,7 +9,7 @@ use super::token::{outcome_result, token_failure, verifier_failure, HessraTokenH
 use super::*;
 use crate::identity::{self, IdentityError, IdentityMint};
 use crate::token::Token;
-use crate::verifier::{IdentityActor, IdentityRequest, TokenInput, Verifier};
+use crate::verifier::{IdentityActor, IdentityRequest, KeyChoice, TokenInput, Verifier};
 
 /// `HessraIdentityRequest.actor`.
 pub const HESSRA_IDENTITY_GIVEN: c_int = 0;
@@ -106,6 +106,46 @@ pub unsafe extern "C" fn hessra_identity_verify(
     })
 }
 
+/// `hessra_config_verified_identity`: the identity the token proves now
+/// (its narrowest delegated identity, else its subject), through the
+/// configuration's cache.
+#[no_mangle]
+pub unsafe extern "C" fn hessra_config_verified_identity(
+    config: *const HessraConfigHandle,
+    token_string: *const c_char,
+    request: *const HessraIdentityRequest,
+    out_identity: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_identity);
+    guard_with_error(out_error, || {
+        require_out(out_identity, "out_identity")?;
+        let cfg = handle_arg(config, "config")?;
+        let text = str_arg(token_string, "token_string")?;
+        let mut request = read_identity_request(&HessraIdentityRequest {
+            actor: HESSRA_IDENTITY_DELEGATED,
+            identity: std::ptr::null(),
+            ..*struct_arg(request, "request")?
+        })?;
+        request.actor = IdentityActor::Delegated;
+        let outcome = with_verifier(cfg, |v| {
+            v.verify_identity(
+                TokenInput::Any(text.as_bytes()),
+                KeyChoice::Configured,
+                &request,
+            )
+        })?;
+        outcome_result(&outcome)?;
+        match outcome.subject {
+            Some(identity) => write_out_string(out_identity, identity),
+            None => Err(Failure::new(
+                HESSRA_ERROR_INTERNAL,
+                "a valid outcome without an identity",
+            )),
+        }
+    })
+}
+
 fn identity_failure(e: IdentityError) -> Failure {
     match e {
         IdentityError::Token(t) => token_failure(t),
@@ -199,4 +239,89 @@ pub unsafe extern "C" fn hessra_identity_jit(
         let next = identity::jit(&token.token, &root.key, expires_at).map_err(identity_failure)?;
         write_token(out_token, &next)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::crypto::{Algorithm, PrivateKey};
+    use std::ffi::{CStr, CString};
+
+    fn current(cfg: &HessraConfigHandle, token: &str) -> (HessraResult, Option<String>) {
+        let text = CString::new(token).unwrap();
+        let req = HessraIdentityRequest {
+            actor: HESSRA_IDENTITY_GIVEN,
+            identity: std::ptr::null(),
+            domain: std::ptr::null(),
+            subject_in_domain: 0,
+            now: 0,
+            leeway_seconds: -1,
+        };
+        let mut out = std::ptr::null_mut();
+        // SAFETY: valid handle, NUL-terminated text, request and out pointers.
+        let rc = unsafe {
+            hessra_config_verified_identity(
+                cfg,
+                text.as_ptr(),
+                &req,
+                &mut out,
+                std::ptr::null_mut(),
+            )
+        };
+        let identity = (!out.is_null()).then(|| {
+            // SAFETY: a string this library returned, freed right after.
+            let s = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
+            unsafe { crate::ffi::hessra_string_free(out) };
+            s
+        });
+        (rc, identity)
+    }
+
+    #[test]
+    fn verified_identity_is_the_narrowest() {
+        let root = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let config = Config::from_json(&format!(
+            r#"{{"version":1,"keys":[{{"id":"dev","public_key":"{}"}}]}}"#,
+            root.public().to_text()
+        ))
+        .unwrap();
+        let cfg = HessraConfigHandle::new(config);
+        let now = unix_now();
+        let m = IdentityMint {
+            subject: "urn:hessra:alice".into(),
+            delegatable: true,
+            domain: None,
+            expires_at: now + 600,
+        };
+        let base = identity::mint(&root, &m, None).unwrap();
+        assert_eq!(
+            current(&cfg, &base.to_base64()),
+            (HESSRA_SUCCESS, Some("urn:hessra:alice".into()))
+        );
+        let laptop = identity::delegate(
+            &base,
+            &root.public(),
+            "urn:hessra:alice:laptop",
+            now + 60,
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            current(&cfg, &laptop.to_base64()),
+            (HESSRA_SUCCESS, Some("urn:hessra:alice:laptop".into()))
+        );
+        let expired = identity::jit(&laptop, &root.public(), now - 1).unwrap();
+        assert_eq!(
+            current(&cfg, &expired.to_base64()),
+            (HESSRA_ERROR_EXPIRED, None)
+        );
+        let other = PrivateKey::generate(Algorithm::Ed25519).unwrap();
+        let forged = identity::mint(&other, &m, None).unwrap();
+        assert_eq!(
+            current(&cfg, &forged.to_base64()),
+            (HESSRA_ERROR_VERIFICATION_FAILED, None)
+        );
+        assert_eq!(current(&cfg, "not a token").0, HESSRA_ERROR_INVALID_TOKEN);
+    }
 }
