@@ -76,9 +76,19 @@ enum Node<'a> {
     Binary(&'a Binary, Box<Node<'a>>, Box<Node<'a>>),
 }
 
+/// The longest expression worth folding: the shapes recognised here have
+/// at most a dozen ops, and a bound keeps a hostile expression (a long
+/// chain of unary ops) from building a deep tree whose drop would recurse
+/// as deep.
+const MAX_SHAPE_OPS: usize = 32;
+
 /// Folds postfix ops into a tree; a parameterless closure (the right side
-/// of a lazy `||`/`&&`) becomes its body. `None` for anything else.
+/// of a lazy `||`/`&&`) becomes its body. `None` for anything else, and for
+/// more than [`MAX_SHAPE_OPS`] ops.
 fn tree(ops: &[Op]) -> Option<Node<'_>> {
+    if ops.len() > MAX_SHAPE_OPS {
+        return None;
+    }
     let mut stack: Vec<Node<'_>> = Vec::new();
     for op in ops {
         let node = match op {
@@ -866,6 +876,11 @@ mod tests {
         ] {
             assert_eq!(rule(not_one), None, "{not_one}");
         }
+        // A long expression is not a shape (and builds no deep tree).
+        let mut long = parser::parse_check(r#"check if actor($a), $a == "a""#).unwrap();
+        let ops = &mut long.queries[0].expressions[0].ops;
+        ops.extend(std::iter::repeat_n(Op::Unary(Unary::Parens), 100_000));
+        assert_eq!(actor_rule(&long), None);
         // The strict `||` of older blocks (Datalog 3.0/3.1).
         let mut c = parser::parse_check(r#"check if actor($a), $a == "a""#).unwrap();
         let ops = &mut c.queries[0].expressions[0].ops;
