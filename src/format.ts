@@ -2,7 +2,7 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 
 import {isoDate, nowSeconds, relativeTime} from './input/time.js'
-import {type AuthorizeResult, type InspectResult, type VerifyResult} from './tokens.js'
+import {type AuthorizeResult, type IdentityVerifyResult, type InspectResult, type VerifyResult} from './tokens.js'
 
 const plain: ChalkInstance = new Chalk({level: 0})
 
@@ -38,6 +38,19 @@ export function formatVerify(r: VerifyResult, ch: ChalkInstance = plain, now: nu
   return lines
 }
 
+export function formatIdentityVerify(r: IdentityVerifyResult, ch: ChalkInstance = plain, now: number = nowSeconds()): string[] {
+  const what = r.mode === 'actor' ? `identity ${r.identity}` : `bearer: identity ${r.verifiedIdentity ?? 'of the token\'s subject'}`
+  const lines: string[] = []
+  const mark = r.status === 'valid' ? ch.green.bold('✔ valid') : ch.red.bold(`✘ ${r.status}`)
+  lines.push(`${mark}  ${what}${r.domain ? ` in domain ${r.domain}` : ''}`)
+  if (r.status === 'expired' && r.expiresAt !== null) lines.push(`  expired:    ${isoDate(r.expiresAt)} (expired ${relativeTime(r.expiresAt, r.checkedAt)})`)
+  if (r.reason) lines.push(`  reason:     ${r.reason}`)
+  if (r.status !== 'expired' && r.expiresAt !== null) lines.push(`  expires:    ${describeExpiry(r.expiresAt, now)}`)
+  lines.push(`  key:        ${r.key.origin}${r.rootKeyId !== null ? ` (token root key id ${r.rootKeyId})` : ''}`)
+  lines.push(`  checked at: ${isoDate(r.checkedAt)}${Math.abs(r.checkedAt - now) > 5 ? ` (${relativeTime(r.checkedAt, now)})` : ''}`)
+  return lines
+}
+
 export function formatAuthorize(r: AuthorizeResult, ch: ChalkInstance = plain): string[] {
   const lines: string[] = []
   if (r.authorized) {
@@ -67,13 +80,24 @@ export function formatInspect(r: InspectResult, ch: ChalkInstance = plain, now: 
     lines.push('rights:')
     for (const x of r.rights) lines.push(`  ${x.subject} may ${x.operation} ${x.resource}`)
   }
+  const k = r.classification
+  if (k) {
+    const n = k.structure.depth ?? k.structure.nodes ?? k.structure.parties
+    lines.push(`kind:           ${k.kind}, ${k.structure.type.replaceAll('_', ' ')}${n === undefined ? '' : ` (${n})`}`)
+    if (k.base_identity !== null) {
+      lines.push(`identity:       ${k.identity}${k.identity === k.base_identity ? '' : ` (delegated from ${k.base_identity})`}`)
+      lines.push(`delegatable:    ${k.delegatable ? 'yes' : 'no'}${k.domain ? `; domain ${k.domain}` : ''}`)
+    }
+  }
   if (r.service_nodes.length > 0) {
     lines.push('service chain:')
     for (const n of r.service_nodes) lines.push(`  ${n.component}  ${n.public_key}`)
   }
   for (const b of r.blocks) {
     lines.push('')
-    const title = b.index === 0 ? 'authority block' : `block ${b.index}`
+    const role = k?.blocks[b.index]
+    const roleText = role && b.index > 0 && role.role !== 'other' ? `: ${role.role.replaceAll('_', ' ')}${role.identity ? ` to ${role.identity}` : ''}` : ''
+    const title = b.index === 0 ? 'authority block' : `block ${b.index}${roleText}`
     const ext = b.external_key ? ` (third-party, signed by ${b.external_key})` : ''
     lines.push(ch.bold(`── ${title}${ext}`) + (b.context ? ch.dim(`  context: ${b.context}`) : ''))
     const code = b.code.trimEnd()

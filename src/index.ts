@@ -30,6 +30,16 @@ export {
   tokenToString,
   verifyToken,
 } from './tokens.js'
+// identity tokens
+export {delegateIdentityToken, jitIdentityToken, mintIdentityToken, tokenKind, verifyIdentityToken} from './tokens.js'
+export type {
+  Classification,
+  IdentityDelegateOptions,
+  IdentityJitOptions,
+  IdentityMintOptions,
+  IdentityVerifyOptions,
+  IdentityVerifyResult,
+} from './tokens.js'
 export type {
   AttenuateOptions,
   AttestNamespaceOptions,

@@ -8,7 +8,7 @@ import {ConfigError, DeniedError, ExpiredError, InputError, InvalidTokenError, L
 import {type TokenInput} from './input/token.js'
 import {nowSeconds} from './input/time.js'
 import {choosePublicKey, loadKeyPair, nativeConfig, parsePublicKeySpec, type ResolvedPublicKey} from './keys.js'
-import {Config, createThirdPartyBlock, KeyPair, mintHessraToken as nativeMintHessra, mintToken as nativeMint, PublicKey, Token, verify as nativeVerify} from './native/binding.js'
+import {Config, createThirdPartyBlock, KeyPair, mintHessraToken as nativeMintHessra, mintIdentity as nativeMintIdentity, mintToken as nativeMint, PublicKey, Token, verify as nativeVerify, verifyIdentity as nativeVerifyIdentity} from './native/binding.js'
 
 /** A token as accepted by the library API: base64url text, raw bytes, or a resolved CLI input. */
 export type TokenLike = string | Uint8Array | TokenInput
@@ -72,6 +72,21 @@ export interface InspectResult {
   /** The same bound as RFC 3339 (UTC), or null. */
   expires_at_rfc3339?: string | null
   service_nodes: ServiceNode[]
+  /** What kind of Hessra token this is and how it is built (read from its Datalog by the engine). */
+  classification: Classification
+}
+
+/** The engine's classification of a token (docs/cli-json.md, `inspect`). */
+export interface Classification {
+  kind: 'identity' | 'authorization' | 'other'
+  structure: {type: 'base' | 'delegated' | 'service_chain' | 'multi_party' | 'time_attenuated' | 'prefix_restricted' | 'attenuated' | 'mixed'; depth?: number; nodes?: number; parties?: number}
+  blocks: {index: number; role: string; identity?: string; service?: string; namespace?: string; prefix?: string | null}[]
+  /** Identity tokens: the authority block's subject. */
+  base_identity: string | null
+  /** Identity tokens: the narrowest delegated identity (the base identity when not delegated). */
+  identity: string | null
+  delegatable: boolean | null
+  domain: string | null
 }
 
 export interface InspectOptions extends KeyOptions {
@@ -254,8 +269,7 @@ const NO_KEY_HINT = 'pass --key KEY|FILE or --key-id ID, set HESSRA_PUBLIC_KEY, 
  */
 export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult {
   if (!opts.resource) throw new UsageError('a resource is required (--resource)')
-  const given = givenKey(opts)
-  try {
+  return withGivenKey(opts, (given) => {
     const config = opts.config?.config ? memoFor(opts.config).native : null
     const request = {
       subject: opts.subject ?? null,
@@ -268,42 +282,63 @@ export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult
       serviceChainJson: opts.serviceChain ? JSON.stringify(opts.serviceChain.map((n) => ({component: n.component, public_key: n.public_key}))) : null,
       component: opts.component ?? null,
     }
-    let r
-    try {
-      r = nativeVerify(config, given?.key ?? null, given ? null : (opts.keyId ?? null), tokenBytes(token), request)
-    } catch (error) {
-      if (error instanceof ConfigError && !given) throw new ConfigError(error.message, {hint: NO_KEY_HINT, nativeCode: error.nativeCode})
-      throw error
-    }
-    const o = JSON.parse(r.json) as EngineOutcome
-    if (o.status === 'malformed') {
-      if (o.code === 'limit_exceeded') throw new LimitExceededError(o.reason ?? 'token too large')
-      throw new InvalidTokenError(o.reason ?? 'not a token', {hint: 'check that the whole token was copied; `hessra inspect` shows what a token holds'})
-    }
-    // an unknown status (a newer engine) reads as denied: never valid
-    const status = (KNOWN_STATUSES.includes(o.status) ? o.status : 'denied') as VerifyStatus
-    const valid = status === 'valid'
+    const o = engineOutcome(given, () => nativeVerify(config, given?.key ?? null, given ? null : (opts.keyId ?? null), tokenBytes(token), request))
     return {
-      valid,
-      status,
-      reason: o.reason,
-      code: valid ? null : o.code === 'expired' || o.code === 'limit_exceeded' || o.code === 'revoked' ? o.code : 'denied',
+      ...verdict(o, given),
       mode: opts.subject ? 'identity' : 'capability',
       subject: opts.subject ?? null,
       resource: opts.resource,
       operation: opts.operation ?? null,
-      checkedAt: o.checked_at,
-      leewaySeconds: o.leeway_seconds,
-      expiresAt: o.expired_at ?? o.expires_at,
-      failedChecks: o.failed_checks,
       rights: o.rights,
       verifiedSubject: o.subject,
-      key: o.key ? {origin: keyLabel(o.key, given?.label ?? null), id: o.key.id} : {origin: given?.label ?? 'configuration', id: null},
-      rootKeyId: o.root_key_id,
-      revoked: o.revoked ? {block: o.revoked.block, revocationId: o.revoked.revocation_id} : null,
     }
+  })
+}
+
+/** Runs `f` with the caller's key (if any), disposing what was opened for it. */
+function withGivenKey<T>(opts: KeyOptions, f: (given: ReturnType<typeof givenKey>) => T): T {
+  const given = givenKey(opts)
+  try {
+    return f(given)
   } finally {
     if (given?.owned) given.key.dispose()
+  }
+}
+
+/** Calls the verifier and reads its outcome; a missing key gets the hint, a malformed token throws. */
+function engineOutcome(given: ReturnType<typeof givenKey>, call: () => {json: string}): EngineOutcome {
+  let r
+  try {
+    r = call()
+  } catch (error) {
+    if (error instanceof ConfigError && !given) throw new ConfigError(error.message, {hint: NO_KEY_HINT, nativeCode: error.nativeCode})
+    throw error
+  }
+  const o = JSON.parse(r.json) as EngineOutcome
+  if (o.status === 'malformed') {
+    if (o.code === 'limit_exceeded') throw new LimitExceededError(o.reason ?? 'token too large')
+    throw new InvalidTokenError(o.reason ?? 'not a token', {hint: 'check that the whole token was copied; `hessra inspect` shows what a token holds'})
+  }
+  return o
+}
+
+/** The fields every verification result has, from the engine's outcome. */
+function verdict(o: EngineOutcome, given: ReturnType<typeof givenKey>) {
+  // an unknown status (a newer engine) reads as denied: never valid
+  const status = (KNOWN_STATUSES.includes(o.status) ? o.status : 'denied') as VerifyStatus
+  const valid = status === 'valid'
+  return {
+    valid,
+    status,
+    reason: o.reason,
+    code: valid ? null : o.code === 'expired' || o.code === 'limit_exceeded' || o.code === 'revoked' ? o.code : ('denied' as ErrorKind),
+    checkedAt: o.checked_at,
+    leewaySeconds: o.leeway_seconds,
+    expiresAt: o.expired_at ?? o.expires_at,
+    failedChecks: o.failed_checks,
+    key: o.key ? {origin: keyLabel(o.key, given?.label ?? null), id: o.key.id} : {origin: given?.label ?? 'configuration', id: null},
+    rootKeyId: o.root_key_id,
+    revoked: o.revoked ? {block: o.revoked.block, revocationId: o.revoked.revocation_id} : null,
   }
 }
 
@@ -631,6 +666,150 @@ export function tokenToString(token: TokenLike): string {
   const t = openToken(token)
   try {
     return t.toBase64()
+  } finally {
+    t.dispose()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// identity tokens
+// ---------------------------------------------------------------------------------------------
+
+/** The kind of a token, read from its authority block by the engine (signatures not checked). */
+export function tokenKind(token: TokenLike): Classification['kind'] {
+  const t = openToken(token)
+  try {
+    return (JSON.parse(t.inspect()) as InspectResult).classification.kind
+  } finally {
+    t.dispose()
+  }
+}
+
+/**
+ * Which verification a request asks for: an identity (`identity` given, or nothing given and the token is
+ * an identity token: bearer mode) or an authorization (`subject`/`resource` given). An authorization token
+ * with nothing given is a usage error naming what each kind needs.
+ */
+export function requestedKind(req: {identity?: string; subject?: string; resource?: string}, token: TokenLike): 'identity' | 'authorization' {
+  if (req.identity !== undefined) return 'identity'
+  if (req.subject !== undefined || req.resource !== undefined) return 'authorization'
+  if (tokenKind(token) === 'identity') return 'identity'
+  throw new UsageError('--resource is required for an authorization token', {
+    hint: 'identity tokens: `--identity ID` (or nothing, bearer mode); authorization tokens: `--subject S --resource R [--operation O]`',
+  })
+}
+
+export interface IdentityVerifyOptions extends KeyOptions {
+  /** The identity the token must prove (actor). Omit (or null) for bearer mode: whoever its subject is. */
+  identity?: string | null
+  /** Omit (or null): the configuration's domain. */
+  domain?: string | null
+  /** The token's subject must belong to the domain. */
+  subjectInDomain?: boolean
+  /** Unix seconds to verify at (default now). */
+  at?: number
+  /** Omit (or null): the configuration's leeway_seconds. An explicit value, 0 included, always wins. */
+  leewaySeconds?: number | null
+}
+
+export interface IdentityVerifyResult {
+  valid: boolean
+  status: VerifyStatus
+  reason: string | null
+  code: ErrorKind | null
+  /** `actor`: an identity was given; `bearer`: the token's subject. */
+  mode: 'actor' | 'bearer'
+  /** As requested (null in bearer mode). */
+  identity: string | null
+  domain: string | null
+  /** The identity the token proves; null unless valid. */
+  verifiedIdentity: string | null
+  checkedAt: number
+  leewaySeconds: number
+  expiresAt: number | null
+  failedChecks: FailedCheck[]
+  key: {origin: string; id: string | null}
+  rootKeyId: number | null
+  /** For `revoked`: the first revoked block and its revocation id; else null. */
+  revoked: {block: number; revocationId: string} | null
+}
+
+/**
+ * Verifies a Hessra identity token (hessra_identity_verify): the token must prove `identity` (or, in
+ * bearer mode, its own subject) now. A token that is not an identity token is denied. Throws as
+ * verifyToken does.
+ */
+export function verifyIdentityToken(token: TokenLike, opts: IdentityVerifyOptions = {}): IdentityVerifyResult {
+  return withGivenKey(opts, (given) => {
+    const config = opts.config?.config ? memoFor(opts.config).native : null
+    const request = {
+      actor: opts.identity ? ('given' as const) : ('bearer' as const),
+      identity: opts.identity || null,
+      domain: opts.domain ?? null,
+      subjectInDomain: opts.subjectInDomain ?? false,
+      now: opts.at ?? nowSeconds(),
+      leewaySeconds: opts.leewaySeconds ?? null,
+    }
+    const o = engineOutcome(given, () => nativeVerifyIdentity(config, given?.key ?? null, given ? null : (opts.keyId ?? null), tokenBytes(token), request))
+    return {
+      ...verdict(o, given),
+      mode: request.actor === 'given' ? 'actor' : 'bearer',
+      identity: request.identity,
+      domain: opts.domain ?? null,
+      verifiedIdentity: o.subject,
+    }
+  })
+}
+
+export interface IdentityMintOptions {
+  privateKey: PrivateKeyLike
+  /** The identity, e.g. urn:hessra:alice. */
+  subject: string
+  /** Identities below it (subject + ":...") pass too, and it can be delegated to them. */
+  delegatable?: boolean
+  /** Domain-restricted: verifies only with this domain. */
+  domain?: string | null
+  /** Unix seconds. */
+  expiresAt: number
+  rootKeyId?: number | null
+}
+
+/** Mints a Hessra identity token. */
+export function mintIdentityToken(opts: IdentityMintOptions): string {
+  if (!opts.subject) throw new UsageError('an identity is required (--subject)')
+  return withKeyPair(opts.privateKey, 'private key', (kp) =>
+    nativeMintIdentity(kp, {subject: opts.subject, delegatable: opts.delegatable, domain: opts.domain ?? null, expiresAt: opts.expiresAt, rootKeyId: opts.rootKeyId}),
+  )
+}
+
+export interface IdentityDelegateOptions extends KeyOptions {
+  /** The identity to delegate to: below the token's own (e.g. urn:hessra:alice:laptop). */
+  to: string
+  /** Unix seconds. */
+  expiresAt: number
+}
+
+/** Delegates an identity token to a sub-identity (a third-party block signed by an ephemeral key). */
+export function delegateIdentityToken(token: TokenLike, opts: IdentityDelegateOptions): string {
+  if (!opts.to) throw new UsageError('an identity to delegate to is required (--to)')
+  const t = openToken(token)
+  try {
+    return withPublicKey(opts, t, (key) => t.delegateIdentity(key, opts.to, opts.expiresAt))
+  } finally {
+    t.dispose()
+  }
+}
+
+export interface IdentityJitOptions extends KeyOptions {
+  /** Unix seconds. */
+  expiresAt: number
+}
+
+/** A just-in-time identity token: the token, limited to a short life (a third-party time block). */
+export function jitIdentityToken(token: TokenLike, opts: IdentityJitOptions): string {
+  const t = openToken(token)
+  try {
+    return withPublicKey(opts, t, (key) => t.jitIdentity(key, opts.expiresAt))
   } finally {
     t.dispose()
   }

@@ -1,7 +1,7 @@
 /**
  * Every example in `hessra --help`, in each command's help and in the README's CLI section runs as
  * shown (issue 15), in a fixture directory holding the files the examples name (root.pem, root.pub,
- * token.txt, authorizer.dl, ...) with $T/$TOKEN set, and `hessra` on PATH. The examples that need
+ * token.txt, authorizer.dl, ...) with $T/$TOKEN (and $ID_TOKEN, an identity token) set, and `hessra` on PATH. The examples that need
  * something this suite does not set up are listed in SKIPPED with the reason; nothing else is skipped.
  */
 import {strict as assert} from 'node:assert'
@@ -56,7 +56,7 @@ function helpExamples(): Example[] {
 function readmeExamples(): Example[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
   const out: Example[] = []
-  for (const section of ['## The CLI', '## PostgreSQL']) {
+  for (const section of ['## The CLI', '### Identity tokens', '## PostgreSQL']) {
     const start = readme.indexOf(section)
     assert.ok(start >= 0, `README has "${section}"`)
     const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(start))![1]
@@ -115,13 +115,15 @@ describe('every example in the help and the README runs', function () {
       `printf 'time(%s); subject("alice"); resource("documents"); operation("read");\\nallow if right("alice", "documents", "read");\\n' "$(date +%s)" | tee authorizer.dl > policy.dl`,
       "printf 'check if {max} > 0;\\n' > block.dl",
       `printf 'right({user}, "documents", "read");\\nlevel({level});\\n' > authority.dl`,
+      'hessra identity mint --private-key root.pem --subject urn:hessra:alice --delegatable --ttl 1h > id-token.txt',
     ]
     for (const step of setup) {
       const r = sh(step)
       assert.equal(r.status, 0, `${step}: ${r.stderr}`)
     }
     const token = readFileSync(join(dir, 'token.txt'), 'utf8').trim()
-    env = {...env, T: token, TOKEN: token}
+    // $ID_TOKEN: an identity token (delegatable, urn:hessra:alice) for the identity examples
+    env = {...env, T: token, TOKEN: token, ID_TOKEN: readFileSync(join(dir, 'id-token.txt'), 'utf8').trim()}
   })
 
   it('runs each one (or names why not)', () => {

@@ -249,9 +249,22 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
  *    "blocks":[{"index":N,"code":"..","symbols":[..],"public_keys":[..],
  *               "external_key":"ed25519/.."|null,"version":N,"context":".."|null}],
  *    "rights":[{"subject":..,"resource":..,"operation":..}],"expires_at":N|null,
- *    "expires_at_rfc3339":".."|null,"service_nodes":[{"component":..,"public_key":..}]}
+ *    "expires_at_rfc3339":".."|null,"service_nodes":[{"component":..,"public_key":..}],
+ *    "classification":{"kind":"identity"|"authorization"|"other",
+ *      "structure":{"type":"base"|"delegated"|"service_chain"|"multi_party"|
+ *                   "time_attenuated"|"prefix_restricted"|"attenuated"|"mixed",
+ *                   "depth":N (delegated) | "nodes":N (service_chain) | "parties":N (multi_party)},
+ *      "blocks":[{"index":N,"role":"authority"|"delegation"|"service_attestation"|
+ *                 "multi_party_attestation"|"prefix_restriction"|"time_attenuation"|"other",
+ *                 "identity"|"service"|"namespace"|"prefix":..  (by role)}],
+ *      "base_identity":".."|null,"identity":".."|null,"delegatable":bool|null,"domain":".."|null}}
  * rights and service_nodes come from the authority block; expires_at is the
- * earliest `check if time($t), $t < N` bound of any block. */
+ * earliest `check if time($t), $t < N` bound of any block. "classification"
+ * is read from the blocks' Datalog: "kind" identity when the authority block
+ * holds subject(S) and an actor check, authorization when it holds right
+ * facts; a delegation block restricts the actor, an attestation is a
+ * third-party block holding service(R) or namespace(NS); "identity" is the
+ * narrowest delegated identity (the base subject when not delegated). */
 HessraResult hessra_token_inspect(HessraToken token, char** out_json);
 
 /* As hessra_token_inspect, after checking every signature with root_key
@@ -510,6 +523,83 @@ HessraResult hessra_token_restrict_prefix(HessraToken token, HessraPublicKey roo
 /* Seals the token (no block can be appended afterwards). */
 HessraResult hessra_token_seal(HessraToken token, HessraPublicKey root_key,
         char** out_token, HessraError* out_error);
+
+/* ---- identity tokens ---- */
+
+/* Hessra identity tokens (see docs/DESIGN.md, "Identity tokens"): the
+ * authority block holds subject(S), an actor check (`$a == S`, or when
+ * delegatable `$a == S || $a.starts_with(S + ":")`), a time bound and,
+ * domain-restricted, `check if domain(D)`. Delegation and just-in-time
+ * blocks are third-party blocks signed by an ephemeral key. */
+
+/* HessraIdentityRequest.actor: who the token must prove to be. */
+typedef enum {
+    HESSRA_IDENTITY_GIVEN = 0,     /* request.identity (actor(IDENTITY)) */
+    HESSRA_IDENTITY_BEARER = 1,    /* the token's subject (actor($a) <- subject($a));
+                                      a delegated token does not verify this way */
+    HESSRA_IDENTITY_DELEGATED = 2  /* its narrowest delegated identity, else its subject */
+} HessraIdentityActor;
+
+typedef struct {
+    int actor;                 /* a HessraIdentityActor */
+    const char* identity;      /* required with HESSRA_IDENTITY_GIVEN, else NULL */
+    const char* domain;        /* optional: domain(D); NULL: the configuration's */
+    int subject_in_domain;     /* nonzero: the token's subject must belong to the domain */
+    int64_t now;               /* unix seconds; 0 = current time; < 0 is INVALID_PARAMETER */
+    int64_t leeway_seconds;    /* as for hessra_verify (HESSRA_LEEWAY_UNSET: the configuration's) */
+} HessraIdentityRequest;
+
+/* Verifies an identity token: as hessra_verify (config, public_key, key_id,
+ * token, the outcome JSON and the return codes), with the authorizer
+ * time(now - leeway), actor(...) per request->actor, domain(D) when given,
+ * and `allow if true` (or, subject_in_domain, `allow if subject($d, $s),
+ * domain($d), subject($s)`). A token that is not an identity token is
+ * denied (status "denied", code "denied": without an actor check any
+ * identity would pass). When valid, the outcome's "subject" is the identity
+ * proven and "rights" is []. */
+HessraResult hessra_identity_verify(HessraConfig config, HessraPublicKey public_key, const char* key_id,
+        const uint8_t* token, size_t token_len, const HessraIdentityRequest* request,
+        char** out_outcome_json, HessraError* out_error);
+
+/* The identity the token proves now, through the configuration's keys,
+ * defaults and cache: hessra_identity_verify with HESSRA_IDENTITY_DELEGATED
+ * (request->actor and request->identity are ignored; domain,
+ * subject_in_domain, now and leeway_seconds are read). On HESSRA_SUCCESS
+ * *out_identity is its narrowest delegated identity (its subject when not
+ * delegated). Otherwise *out_identity is NULL and the result code is the
+ * outcome's (VERIFICATION_FAILED, EXPIRED, INVALID_TOKEN, LIMIT_EXCEEDED) or
+ * an error (CONFIG_INVALID, INVALID_PARAMETER). The
+ * hessra_current_identity() of the PostgreSQL extension. */
+HessraResult hessra_config_verified_identity(HessraConfig config, const char* token_string,
+        const HessraIdentityRequest* request, char** out_identity, HessraError* out_error);
+
+typedef struct {
+    const char* subject;       /* required: the identity, e.g. "urn:hessra:alice" */
+    int delegatable;           /* nonzero: identities below it (subject + ":...") pass too */
+    const char* domain;        /* optional: domain-restricted */
+    int64_t expires_at;        /* unix seconds, > 0 */
+    int64_t root_key_id;       /* < 0: none */
+} HessraIdentityMintRequest;
+
+/* Mints an identity token. Errors: INVALID_PARAMETER, INVALID_KEY. */
+HessraResult hessra_identity_mint(HessraKeyPair root_keypair, const HessraIdentityMintRequest* request,
+        char** out_token, HessraError* out_error);
+
+/* Delegates an identity token to `identity` until expires_at (> 0): a
+ * third-party block `check if actor($a), $a == ID || $a.starts_with(ID + ":");
+ * check if time($time), $time < EXPIRES_AT;` signed by a fresh ephemeral key.
+ * The result must verify for `identity` now, else INVALID_PARAMETER saying
+ * why (not delegatable, not below the current identity, expired); also
+ * INVALID_PARAMETER for a token that is not an identity token;
+ * VERIFICATION_FAILED when root_key does not verify the token. */
+HessraResult hessra_identity_delegate(HessraToken token, HessraPublicKey root_key,
+        const char* identity, int64_t expires_at, char** out_token, HessraError* out_error);
+
+/* Just-in-time: appends a third-party block `check if time($time), $time <
+ * EXPIRES_AT;` signed by a fresh ephemeral key. Errors as
+ * hessra_identity_delegate. */
+HessraResult hessra_identity_jit(HessraToken token, HessraPublicKey root_key,
+        int64_t expires_at, char** out_token, HessraError* out_error);
 
 #ifdef __cplusplus
 }

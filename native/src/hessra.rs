@@ -229,10 +229,20 @@ pub fn verify_blocks(
     req: &VerifyRequest,
     limits: &RunLimits,
 ) -> Result<(), HessraFailure> {
-    let code = build_authorizer(req)?;
+    run_authorizer(blocks, &build_authorizer(req)?, limits)
+}
+
+/// Runs decoded blocks against an authorizer and classifies a refusal
+/// (expired when only time bounds failed): shared by every kind of Hessra
+/// token.
+pub fn run_authorizer(
+    blocks: &[Block],
+    code: &AuthorizerCode,
+    limits: &RunLimits,
+) -> Result<(), HessraFailure> {
     let outcome = datalog::authorize_outcome(&AuthorizeInput {
         blocks,
-        authorizer: &code,
+        authorizer: code,
         limits,
         externs: None,
     });

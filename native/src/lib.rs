@@ -11,12 +11,15 @@
 //! - [`token`]: the signature chain, verification and minting.
 //! - [`hessra`]: what "verify a Hessra token" means.
 //! - [`restrictions`]: multi-party and prefix restrictions of Hessra tokens.
+//! - [`identity`]: Hessra identity tokens: shape, delegation, verification.
+//! - [`classify`]: what kind of Hessra token this is, and how it is built.
 //! - [`cache`]: the bounded cache of signature-checked tokens.
 //! - [`config`]: the JSON configuration shared with the CLI and extension.
 //! - [`verifier`]: configuration + cache + request in, one outcome out.
 //! - [`ffi`]: the C ABI, the only place raw pointers cross.
 
 pub mod cache;
+pub mod classify;
 pub mod config;
 pub mod crypto;
 pub mod datalog;
@@ -24,6 +27,7 @@ pub mod encoding;
 pub mod ffi;
 pub mod format;
 pub mod hessra;
+pub mod identity;
 pub mod json;
 pub mod parser;
 pub mod restrictions;

@@ -20,12 +20,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::cache::{cache_key, CacheKey, TokenCache};
+use crate::classify::TokenKind;
 use crate::config::{node_json, Config, KeyEntry, ServiceNode};
 use crate::crypto::{sha256, PublicKey};
 use crate::datalog::{AuthError, FailedCheck, MatchedPolicy, RunLimit, RunLimits};
 use crate::encoding::{base64url_decode, hex_encode, EncodingError};
 use crate::format::FormatError;
 use crate::hessra::{self, HessraFailure, Right, VerifyRequest};
+use crate::identity::{self, Actor, IdentityShape, IdentityVerifyRequest};
 use crate::json::Value;
 use crate::token::{Token, TokenError, VerifiedToken, MAX_TOKEN_BYTES};
 
@@ -260,6 +262,36 @@ pub struct Request {
     pub component: Option<String>,
 }
 
+// ---- identity tokens: the request ---------------------------------------------
+
+/// Who an identity token must prove to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdentityActor {
+    /// This identity (`actor(IDENTITY)`).
+    Given(String),
+    /// Bearer mode: whoever the token's subject is (`actor($a) <- subject($a)`,
+    /// Hessra's rule: a delegated token does not verify this way).
+    Bearer,
+    /// The identity the token is delegated to: its narrowest delegated
+    /// identity, else its subject ("who does this token prove I am?").
+    Delegated,
+}
+
+/// What to verify an identity token for, before the configuration's
+/// defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityRequest {
+    pub actor: IdentityActor,
+    /// `None`: the configuration's domain.
+    pub domain: Option<String>,
+    /// The token's subject must belong to the domain.
+    pub subject_in_domain: bool,
+    /// Unix seconds.
+    pub now: i64,
+    /// As [`Request::leeway_seconds`].
+    pub leeway_seconds: Option<i64>,
+}
+
 /// Problems that are not about the token: the caller's configuration or
 /// request cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -348,6 +380,8 @@ pub enum Failure {
     Rules(HessraFailure),
     /// The revocation id of block `block` is revoked.
     Revoked { block: usize, revocation_id: String },
+    /// Identity verification of a token that is not an identity token.
+    NotIdentity { kind: TokenKind },
 }
 
 /// The answer to one verification.
@@ -373,6 +407,16 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Records a refusal by the rules: expired when only time bounds
+    /// failed, else denied.
+    fn refuse(&mut self, failure: HessraFailure) {
+        self.status = match failure {
+            HessraFailure::Expired { .. } => Status::Expired,
+            _ => Status::Denied,
+        };
+        self.failure = Some(Failure::Rules(failure));
+    }
+
     pub fn is_valid(&self) -> bool {
         self.status == Status::Valid
     }
@@ -414,7 +458,7 @@ impl Outcome {
             Failure::Revoked { .. } => "revoked",
             Failure::Rules(HessraFailure::Expired { .. }) => "expired",
             Failure::Rules(HessraFailure::Limit(_)) => "limit_exceeded",
-            Failure::Rules(_) => "denied",
+            Failure::Rules(_) | Failure::NotIdentity { .. } => "denied",
         })
     }
 
@@ -590,6 +634,11 @@ impl fmt::Display for Failure {
                 f,
                 "revoked: the revocation id of block {} ({}) is listed in the configuration's revocation list",
                 block, revocation_id
+            ),
+            Failure::NotIdentity { kind } => write!(
+                f,
+                "denied: not an identity token (its authority block has no subject fact with an actor check; kind: {})",
+                kind.as_str()
             ),
         }
     }
@@ -770,12 +819,40 @@ impl<'a> Verifier<'a> {
         req: &Request,
     ) -> Result<Outcome, VerifierError> {
         let request = self.effective_request(req)?;
+        let (mut outcome, verified) = self.open(token, key, request.now, request.leeway_seconds)?;
+        let Some(verified) = verified else {
+            return Ok(outcome);
+        };
+        match hessra::verify(&verified, &request, &self.limits()) {
+            Ok(()) => {
+                outcome.status = Status::Valid;
+                outcome.subject = request
+                    .subject
+                    .clone()
+                    .or_else(|| granted_subject(&outcome.rights, &request));
+            }
+            Err(failure) => outcome.refuse(failure),
+        }
+        Ok(outcome)
+    }
+
+    /// The first half of every verification: decodes the token, chooses its
+    /// key, applies the size limit and checks every signature. The outcome
+    /// is final (malformed, too large, invalid, revoked) when no verified token comes
+    /// back with it.
+    fn open(
+        &self,
+        token: TokenInput<'_>,
+        key: KeyChoice<'_>,
+        now: i64,
+        leeway_seconds: i64,
+    ) -> Result<(Outcome, Option<Arc<VerifiedToken>>), VerifierError> {
         let mut outcome = Outcome {
             status: Status::Malformed,
             failure: None,
             key: None,
-            checked_at: request.now,
-            leeway_seconds: request.leeway_seconds,
+            checked_at: now,
+            leeway_seconds,
             subject: None,
             root_key_id: None,
             expires_at: None,
@@ -788,7 +865,7 @@ impl<'a> Verifier<'a> {
                 if let Some(max) = self.text_bound(data.len()) {
                     outcome.status = Status::Denied;
                     outcome.failure = Some(Failure::TooLarge { max });
-                    return Ok(outcome);
+                    return Ok((outcome, None));
                 }
                 match ParsedToken::from_any(data) {
                     Ok(p) => {
@@ -797,7 +874,7 @@ impl<'a> Verifier<'a> {
                     }
                     Err(e) => {
                         outcome.failure = Some(Failure::Malformed(e));
-                        return Ok(outcome);
+                        return Ok((outcome, None));
                     }
                 }
             }
@@ -809,7 +886,7 @@ impl<'a> Verifier<'a> {
             if parsed.raw.len() as u64 > max {
                 outcome.status = Status::Denied;
                 outcome.failure = Some(Failure::TooLarge { max });
-                return Ok(outcome);
+                return Ok((outcome, None));
             }
         }
         let verified = match parsed.verify(public_key, self.cache) {
@@ -825,33 +902,18 @@ impl<'a> Verifier<'a> {
                     Status::Invalid => Failure::Signature(e),
                     _ => Failure::Malformed(TokenInputError::Token(e)),
                 });
-                return Ok(outcome);
+                return Ok((outcome, None));
             }
         };
+        // Time bounds and rights describe the token whatever the request.
         outcome.expires_at = hessra::expiry(&verified.blocks);
         outcome.rights = hessra::rights(&verified.blocks);
         if let Some(revoked) = self.revoked(&verified) {
             outcome.status = Status::Revoked;
             outcome.failure = Some(revoked);
-            return Ok(outcome);
+            return Ok((outcome, None));
         }
-        match hessra::verify(&verified, &request, &self.limits()) {
-            Ok(()) => {
-                outcome.status = Status::Valid;
-                outcome.subject = request
-                    .subject
-                    .clone()
-                    .or_else(|| granted_subject(&outcome.rights, &request));
-            }
-            Err(failure) => {
-                outcome.status = match failure {
-                    HessraFailure::Expired { .. } => Status::Expired,
-                    _ => Status::Denied,
-                };
-                outcome.failure = Some(Failure::Rules(failure));
-            }
-        }
-        Ok(outcome)
+        Ok((outcome, Some(verified)))
     }
 
     /// The revocation failure when a block of the (authentic) token is
@@ -935,6 +997,64 @@ impl<'a> Verifier<'a> {
             }
         }
         Ok(Ok(found))
+    }
+}
+
+// ---- identity tokens: verification ----------------------------------------------
+
+impl Verifier<'_> {
+    /// Verifies an identity token (see [`crate::identity`]). As
+    /// [`Verifier::verify`]: `Err` only for problems that are not about the
+    /// token. A token that is not an identity token is denied
+    /// ([`Failure::NotIdentity`]): without its actor check any identity
+    /// would pass. Valid: `subject` is the identity proven.
+    pub fn verify_identity(
+        &self,
+        token: TokenInput<'_>,
+        key: KeyChoice<'_>,
+        req: &IdentityRequest,
+    ) -> Result<Outcome, VerifierError> {
+        let leeway_seconds = req
+            .leeway_seconds
+            .unwrap_or_else(|| self.config.map_or(0, |c| c.leeway_seconds))
+            .max(0);
+        let (mut outcome, verified) = self.open(token, key, req.now, leeway_seconds)?;
+        let Some(verified) = verified else {
+            return Ok(outcome);
+        };
+        let Some(shape) = IdentityShape::read(&verified.blocks) else {
+            outcome.status = Status::Denied;
+            outcome.failure = Some(Failure::NotIdentity {
+                kind: TokenKind::of(&verified.blocks),
+            });
+            return Ok(outcome);
+        };
+        let (actor, proven) = match &req.actor {
+            IdentityActor::Given(id) => (Actor::Given(id.clone()), id.clone()),
+            IdentityActor::Bearer => (Actor::Bearer, shape.subject.clone()),
+            IdentityActor::Delegated => {
+                let id = shape.narrowest().to_string();
+                (Actor::Given(id.clone()), id)
+            }
+        };
+        let request = IdentityVerifyRequest {
+            actor,
+            domain: req
+                .domain
+                .clone()
+                .or_else(|| self.config.and_then(|c| c.domain.clone())),
+            subject_in_domain: req.subject_in_domain,
+            now: req.now,
+            leeway_seconds,
+        };
+        match identity::verify_blocks(&verified.blocks, &request, &self.limits()) {
+            Ok(()) => {
+                outcome.status = Status::Valid;
+                outcome.subject = Some(proven);
+            }
+            Err(failure) => outcome.refuse(failure),
+        }
+        Ok(outcome)
     }
 }
 
@@ -1255,6 +1375,101 @@ mod tests {
             ),
             Err(VerifierError::InvalidRequest(_))
         ));
+    }
+
+    #[test]
+    fn identity_tokens() {
+        use crate::identity::{delegate, mint, IdentityMint};
+        let root = key();
+        let cfg = Config::from_json(&format!(
+            r#"{{"version":1,"keys":[{{"id":"dev","public_key":"{}"}}],"domain":"example.com"}}"#,
+            root.public().to_text()
+        ))
+        .unwrap();
+        let m = IdentityMint {
+            subject: "urn:hessra:alice".into(),
+            delegatable: true,
+            domain: Some("example.com".into()),
+            expires_at: NOW + 60,
+        };
+        let base = mint(&root, &m, None).unwrap();
+        let laptop = delegate(
+            &base,
+            &root.public(),
+            "urn:hessra:alice:laptop",
+            NOW + 30,
+            NOW,
+        )
+        .unwrap()
+        .to_base64();
+        let v = Verifier::new(Some(&cfg), None);
+        let run = |actor: IdentityActor, now: i64| {
+            let req = IdentityRequest {
+                actor,
+                domain: None, // the configuration's
+                subject_in_domain: true,
+                now,
+                leeway_seconds: None,
+            };
+            v.verify_identity(
+                TokenInput::Any(laptop.as_bytes()),
+                KeyChoice::Configured,
+                &req,
+            )
+            .unwrap()
+        };
+        let ok = run(IdentityActor::Delegated, NOW);
+        assert_eq!(ok.status, Status::Valid, "{:?}", ok.reason());
+        assert_eq!(ok.subject.as_deref(), Some("urn:hessra:alice:laptop"));
+        assert_eq!(ok.expires_at, Some(NOW + 30));
+        let given = run(IdentityActor::Given("urn:hessra:alice:laptop".into()), NOW);
+        assert_eq!(given.status, Status::Valid);
+        for refused in [
+            IdentityActor::Given("urn:hessra:alice:phone".into()),
+            IdentityActor::Given("urn:hessra:alice".into()),
+            IdentityActor::Bearer,
+        ] {
+            let r = run(refused.clone(), NOW);
+            assert_eq!(
+                (r.status, r.subject.clone()),
+                (Status::Denied, None),
+                "{refused:?}"
+            );
+            assert!(!r.failed_checks().is_empty());
+        }
+        let late = run(IdentityActor::Delegated, NOW + 30);
+        assert_eq!(
+            (late.status, late.expired_at()),
+            (Status::Expired, Some(NOW + 30))
+        );
+
+        // An authorization token is not an identity token, whatever it says.
+        let authz = mint_authz(&root);
+        let r = v
+            .verify_identity(
+                TokenInput::Any(authz.as_bytes()),
+                KeyChoice::Configured,
+                &IdentityRequest {
+                    actor: IdentityActor::Given("alice".into()),
+                    domain: None,
+                    subject_in_domain: false,
+                    now: NOW,
+                    leeway_seconds: None,
+                },
+            )
+            .unwrap();
+        assert_eq!((r.status, r.code()), (Status::Denied, Some("denied")));
+        assert_eq!(
+            r.failure,
+            Some(Failure::NotIdentity {
+                kind: TokenKind::Authorization
+            })
+        );
+        assert!(r.reason().unwrap().contains("not an identity token"));
+    }
+
+    fn mint_authz(root: &PrivateKey) -> String {
+        mint(root, NOW + 60, None)
     }
 
     #[test]

@@ -69,20 +69,25 @@ SELECT to_regprocedure('hessra_row_security(text,text)') IS NULL AS no_two_argum
 ALTER EXTENSION hessra UPDATE TO '0.3.0';
 SELECT extversion, to_regprocedure('hessra_row_security(text,text)') IS NOT NULL AS two_argument_form
 FROM pg_extension WHERE extname = 'hessra';
--- 0.4.0: the planner support function of the three-argument form.
+-- ==== end rowsec ====
+-- ==== 0.3.0 to 0.4.0: rowsec's planner support, identity tokens ====
+SELECT to_regprocedure('hessra_current_identity()') IS NULL AS no_identity_functions_in_0_3_0;
 ALTER EXTENSION hessra UPDATE TO '0.4.0';
-SELECT extversion, prosupport AS three_argument_form_support
-FROM pg_extension, pg_proc
-WHERE extname = 'hessra' AND pg_proc.oid = 'hessra_row_security(text,text,text)'::regprocedure;
+SELECT extversion,
+       to_regprocedure('hessra_verify_identity(text,text)') IS NOT NULL AS verify_identity,
+       to_regprocedure('hessra_current_identity()') IS NOT NULL AS current_identity
+FROM pg_extension WHERE extname = 'hessra';
+SELECT prosupport AS three_argument_form_support
+FROM pg_proc WHERE oid = 'hessra_row_security(text,text,text)'::regprocedure;
 SELECT count(*) AS same_functions_as_fresh_install FROM (
   SELECT * FROM regress_hessra_functions INTERSECT SELECT * FROM regress_updated) s;
--- ==== end rowsec ====
+-- ==== end 0.3.0 to 0.4.0 ====
 SELECT * FROM pg_available_extension_versions WHERE name = 'hessra' ORDER BY version;
 
 -- Never IMMUTABLE; every verification function STABLE PARALLEL SAFE.
 SELECT count(*) AS immutable_functions FROM regress_hessra_functions WHERE volatile = 'i';
 SELECT function FROM regress_hessra_functions
-WHERE function ~ '^hessra_(verify_token|row_security|current_subject|current_token|inspect|explain)\('
+WHERE function ~ '^hessra_(verify_token|row_security|current_subject|current_token|inspect|explain|verify_identity|current_identity)\('
   AND NOT (volatile = 's' AND parallel = 's') ORDER BY 1;
 SELECT count(*) AS security_definer FROM regress_hessra_functions WHERE secdef;
 

@@ -797,3 +797,109 @@ pg_hessra_stats(PG_FUNCTION_ARGS)
 	tuple = heap_form_tuple(tupdesc, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
 }
+
+/* ==== identity tokens (issue 12) ========================================= */
+
+PG_FUNCTION_INFO_V1(pg_hessra_verify_identity);
+PG_FUNCTION_INFO_V1(pg_hessra_current_identity);
+
+/* The time and leeway of an identity request, as hessra_request_time. */
+static void
+identity_request_time(HessraIdentityRequest *req)
+{
+	HessraVerifyRequest v;
+
+	memset(&v, 0, sizeof(v));
+	hessra_request_time(&v);
+	req->now = v.now;
+	req->leeway_seconds = v.leeway_seconds;
+}
+
+/*
+ * hessra_verify_identity(token text, identity text) RETURNS boolean
+ *
+ * True when the token is an identity token that proves `identity` now (its
+ * delegations narrow it: a token delegated to alice:laptop proves neither
+ * alice nor alice:phone), with the configured key, domain and leeway. Every
+ * refusal is false, never an error; a NULL or empty token or a NULL identity
+ * is false.
+ */
+Datum
+pg_hessra_verify_identity(PG_FUNCTION_ARGS)
+{
+	CallArgs	a;
+	HessraIdentityRequest req;
+	HessraError err = {HESSRA_SUCCESS, NULL};
+	HessraResult rc;
+	HessraConfig cfg;
+	char	   *token;
+	char	   *msg;
+
+	stat_calls++;
+	arg_text(fcinfo, 0, &a, 0);
+	arg_text(fcinfo, 1, &a, 1);
+	a.len[2] = a.len[3] = -1;
+	if (token_is_empty(&a) || a.len[1] < 0 || contains_nul(&a))
+		PG_RETURN_BOOL(false);
+
+	cfg = hessra_get_config();
+	token = arg_cstring(&a, 0);
+	memset(&req, 0, sizeof(req));
+	req.actor = HESSRA_IDENTITY_GIVEN;
+	req.identity = arg_cstring(&a, 1);
+	identity_request_time(&req);
+	rc = hessra_identity_verify(cfg, NULL, NULL, (const uint8 *) token, strlen(token), &req,
+								NULL, &err);
+	msg = err.message ? pstrdup(err.message) : NULL;
+	hessra_error_free(err.message);
+	pfree(token);
+	if (rc == HESSRA_SUCCESS)
+		PG_RETURN_BOOL(true);
+	if (hessra_result_is_denial(rc))
+		PG_RETURN_BOOL(false);
+	hessra_report_engine_error(rc, msg, "verify an identity token");
+}
+
+/*
+ * hessra_current_identity() RETURNS text
+ *
+ * The identity the identity token in hessra.token proves now: its narrowest
+ * delegated identity, or its subject when it is not delegated. NULL when
+ * hessra.token is unset or empty, is not an identity token, or does not
+ * verify. One engine call (hessra_config_verified_identity) through the
+ * configuration's cache; a policy calls it as an InitPlan,
+ * (SELECT hessra_current_identity()), so once per statement.
+ */
+Datum
+pg_hessra_current_identity(PG_FUNCTION_ARGS)
+{
+	const char *token = current_token_or_null();
+	HessraIdentityRequest req;
+	HessraError err = {HESSRA_SUCCESS, NULL};
+	HessraResult rc;
+	char	   *identity = NULL;
+	char	   *found;
+
+	stat_calls++;
+	if (token == NULL)
+		PG_RETURN_NULL();
+	memset(&req, 0, sizeof(req));
+	req.actor = HESSRA_IDENTITY_DELEGATED;
+	identity_request_time(&req);
+	rc = hessra_config_verified_identity(hessra_get_config(), token, &req, &identity, &err);
+	if (rc != HESSRA_SUCCESS)
+	{
+		char	   *msg = err.message ? pstrdup(err.message) : NULL;
+
+		hessra_error_free(err.message);
+		if (hessra_result_is_denial(rc))
+			PG_RETURN_NULL();
+		hessra_report_engine_error(rc, msg, "find the identity of a token");
+	}
+	hessra_error_free(err.message);
+	found = pstrdup(identity);
+	hessra_string_free(identity);
+	PG_RETURN_TEXT_P(cstring_to_text(found));
+}
+
+/* ==== end identity tokens ================================================ */

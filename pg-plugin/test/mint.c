@@ -11,6 +11,9 @@
  *       prints a token whose authority block is DATALOG (ROOT_KEY_ID -1:
  *       none), its {name} placeholders replaced by the values of PARAMS_JSON
  *       (which can carry strings Datalog text cannot, e.g. "\u0000")
+ *   mint identity KEYFILE SUBJECT TTL [DELEGATE_TO...]
+ *       prints a delegatable identity token for SUBJECT expiring TTL seconds
+ *       from now, delegated in turn to each DELEGATE_TO (same expiry)
  *
  * Everything goes through the engine's C ABI (hessra_ffi.h).
  */
@@ -100,9 +103,50 @@ main(int argc, char **argv)
 		hessra_keypair_free(kp);
 		return 0;
 	}
+	if (argc >= 5 && strcmp(argv[1], "identity") == 0)
+	{
+		HessraKeyPair kp = load_key(argv[2]);
+		HessraPublicKey pk = NULL;
+		HessraIdentityMintRequest req;
+		int64_t		expires_at = (int64_t) time(NULL) + atoll(argv[4]);
+		int			i;
+
+		memset(&req, 0, sizeof(req));
+		req.subject = argv[3];
+		req.delegatable = 1;
+		req.expires_at = expires_at;
+		req.root_key_id = -1;
+		rc = hessra_identity_mint(kp, &req, &out, &err);
+		if (rc != HESSRA_SUCCESS)
+			die("mint identity", rc, &err);
+		rc = hessra_keypair_public_key(kp, &pk);
+		if (rc != HESSRA_SUCCESS)
+			die("public key", rc, NULL);
+		for (i = 5; i < argc; i++)
+		{
+			HessraToken t = NULL;
+			char	   *next = NULL;
+
+			rc = hessra_token_parse(out, &t);
+			if (rc != HESSRA_SUCCESS)
+				die("parse", rc, NULL);
+			rc = hessra_identity_delegate(t, pk, argv[i], expires_at, &next, &err);
+			if (rc != HESSRA_SUCCESS)
+				die("delegate", rc, &err);
+			hessra_token_free(t);
+			hessra_string_free(out);
+			out = next;
+		}
+		printf("%s\n", out);
+		hessra_string_free(out);
+		hessra_public_key_free(pk);
+		hessra_keypair_free(kp);
+		return 0;
+	}
 	fprintf(stderr,
 			"usage: mint pubkey KEYFILE\n"
 			"       mint token KEYFILE SUBJECT RESOURCE OPERATION TTL [ROOT_KEY_ID]\n"
-			"       mint datalog KEYFILE DATALOG [ROOT_KEY_ID [PARAMS_JSON]]\n");
+			"       mint datalog KEYFILE DATALOG [ROOT_KEY_ID [PARAMS_JSON]]\n"
+			"       mint identity KEYFILE SUBJECT TTL [DELEGATE_TO...]\n");
 	return 2;
 }

@@ -90,7 +90,13 @@ TOK_NUL="$("$MINT" datalog "$ROOTKEY" 'right({s}, "orders", "read");' -1 '{"s": 
 # Quadratic work per element of an 8,000-element set (issue 18; 43 KB).
 TOK_BOMB="$("$MINT" datalog "$ROOTKEY" "right(\"alice\", \"orders\", \"read\"); big({$(seq -s ', ' 0 7999)}); check if big(\$x), \$x.all(\$a -> \$x.contains(\$x));")" \
     || fatal "minting a test token failed: bomb"
-ALL_TOKENS=("$TOK_BOMB" "$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
+# Identity tokens (issue 12): delegatable alice, delegated to alice:laptop, expired.
+TOK_ID_ALICE="$("$MINT" identity "$ROOTKEY" urn:hessra:alice 3600)" || fatal "minting a test token failed: identity"
+TOK_ID_LAPTOP="$("$MINT" identity "$ROOTKEY" urn:hessra:alice 3600 urn:hessra:alice:laptop)" \
+    || fatal "minting a test token failed: identity laptop"
+TOK_ID_EXPIRED="$("$MINT" identity "$ROOTKEY" urn:hessra:alice -60)" || fatal "minting a test token failed: identity expired"
+TOK_ID_UNTRUSTED="$("$MINT" identity "$OTHERKEY" urn:hessra:alice 3600)" || fatal "minting a test token failed: identity untrusted"
+ALL_TOKENS=("$TOK_ID_ALICE" "$TOK_ID_LAPTOP" "$TOK_ID_EXPIRED" "$TOK_ID_UNTRUSTED" "$TOK_BOMB" "$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
             "$TOK_NOEXP" "$TOK_UNTRUSTED" "$TOK_EDGE" "$TOK_EDGE_NOKID" "$TOK_MULTI" "$TOK_NUL")
 
 # psql variables for the tests (never echoed: ECHO is off while they are set)
@@ -112,6 +118,10 @@ q() { printf "'%s'" "${1//\'/\'\'}"; }
     echo "\\set tok_multi $(q "$TOK_MULTI")"
     echo "\\set tok_nul $(q "$TOK_NUL")"
     echo "\\set tok_bomb $(q "$TOK_BOMB")"
+    echo "\\set tok_id_alice $(q "$TOK_ID_ALICE")"
+    echo "\\set tok_id_laptop $(q "$TOK_ID_LAPTOP")"
+    echo "\\set tok_id_expired $(q "$TOK_ID_EXPIRED")"
+    echo "\\set tok_id_untrusted $(q "$TOK_ID_UNTRUSTED")"
     echo "\\set cfgdir $(q "$WORK")"
     echo "\\set cfg_good $(q "$CONF/good.json")"
     echo "\\set cfg_alt $(q "$CONF/alt.json")"

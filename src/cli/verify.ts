@@ -7,29 +7,35 @@
 import * as Flags from '@oclif/core/flags'
 import type {Interfaces} from '@oclif/core'
 
-import {loadConfig} from '../config/index.js'
-import {ExitCode} from '../errors.js'
+import {loadConfig, type LoadedConfig} from '../config/index.js'
+import {ExitCode, UsageError} from '../errors.js'
 import {atFlag, baseFlags, keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
-import {formatVerify} from '../format.js'
-import {resolveTokenInput} from '../input/token.js'
+import {formatIdentityVerify, formatVerify} from '../format.js'
+import {resolveTokenInput, type TokenInput} from '../input/token.js'
 import {isoDate, parseAt} from '../input/time.js'
 import {c, printJson, stdout} from '../output.js'
 import {parseServiceChain} from '../service-chain.js'
-import {verifyToken} from '../tokens.js'
+import {requestedKind, verifyIdentityToken, verifyToken} from '../tokens.js'
 
 export const verifyArgs = {token: tokenArg}
 
 export const verifyFlags = {
   ...keyFlags,
   'token-file': tokenFileFlag,
-  subject: Flags.string({char: 's', description: 'who is asking (omit for capability mode)', helpValue: 'SUBJECT'}),
-  resource: Flags.string({char: 'r', description: 'the resource being accessed', required: true, helpValue: 'RESOURCE'}),
+  subject: Flags.string({char: 's', description: 'authorization tokens, subject mode: who is asking (omit for capability mode)', helpValue: 'SUBJECT'}),
+  resource: Flags.string({char: 'r', description: 'authorization tokens: the resource being accessed (required for them)', helpValue: 'RESOURCE'}),
   operation: Flags.string({char: 'o', description: 'the operation (omit: any operation the token grants on the resource)', helpValue: 'OP'}),
   domain: Flags.string({description: 'domain fact for domain-restricted tokens (default: the configuration\'s domain)', helpValue: 'DOMAIN'}),
   prefix: Flags.string({description: 'the prefix the request acts under: prefix-restricted tokens verify only when it equals their prefix', helpValue: 'PREFIX'}),
   'service-chain': Flags.string({description: 'service chain nodes as JSON [{"component","public_key"}] or @file', helpValue: 'JSON|@FILE'}),
   component: Flags.string({description: 'the component verifying: every node before it in the chain must have attested', helpValue: 'NAME'}),
   at: atFlag('verify at this time instead of now'),
+  identity: Flags.string({
+    description: 'identity tokens: the identity the token must prove (omit, with no --subject/--resource: bearer mode, its own subject)',
+    helpValue: 'ID',
+    exclusive: ['subject', 'resource', 'operation', 'prefix', 'service-chain', 'component'],
+  }),
+  'subject-in-domain': Flags.boolean({description: "identity tokens: the token's subject must belong to --domain (a token minted for that domain)", default: false}),
   leeway: Flags.integer({description: 'tolerated clock skew on time bounds, in seconds (default: the configuration\'s leeway_seconds; an explicit 0 turns it off)', min: 0, helpValue: 'SECONDS'}),
 }
 
@@ -40,12 +46,14 @@ export type VerifyArgs = Interfaces.InferredArgs<typeof verifyArgs>
 export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<ExitCode> {
   const input = await resolveTokenInput({arg: args.token, tokenFile: flags['token-file']})
   const loaded = await loadConfig({configPath: flags.config})
+  if (requestedKind(flags, input) === 'identity') return runVerifyIdentity(flags, input, loaded)
+  if (flags['subject-in-domain']) throw new UsageError('--subject-in-domain is for identity tokens (with --identity, or bearer mode)')
   const result = verifyToken(input, {
     key: flags.key,
     keyId: flags['key-id'],
     config: loaded,
     subject: flags.subject ?? null,
-    resource: flags.resource,
+    resource: flags.resource ?? '',
     operation: flags.operation ?? null,
     domain: flags.domain ?? null,
     prefix: flags.prefix ?? null,
@@ -74,9 +82,54 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
       verified_subject: result.verifiedSubject,
       leeway_seconds: result.leewaySeconds,
       revoked: result.revoked ? {block: result.revoked.block, revocation_id: result.revoked.revocationId} : null,
+      token_kind: 'authorization',
     })
   } else {
     for (const line of formatVerify(result, c())) stdout(line)
+  }
+  return result.valid ? ExitCode.OK : ExitCode.DENIED
+}
+
+// ---- identity tokens --------------------------------------------------------------------------
+
+/**
+ * Whether to verify as an identity token: --identity, or none of --identity/--subject/--resource and
+ * the engine reads an identity token (bearer mode). An authorization token without --resource is a
+ * usage error that says which flags it needs.
+ */
+async function runVerifyIdentity(flags: VerifyFlags, input: TokenInput, loaded: LoadedConfig): Promise<ExitCode> {
+  const result = verifyIdentityToken(input, {
+    key: flags.key,
+    keyId: flags['key-id'],
+    config: loaded,
+    identity: flags.identity ?? null,
+    domain: flags.domain ?? null,
+    subjectInDomain: flags['subject-in-domain'],
+    at: flags.at === undefined ? undefined : parseAt(flags.at),
+    leewaySeconds: flags.leeway ?? null,
+  })
+  if (flags.json) {
+    printJson({
+      valid: result.valid,
+      status: result.status,
+      reason: result.reason,
+      token_kind: 'identity',
+      mode: result.mode,
+      identity: result.identity,
+      domain: result.domain,
+      verified_identity: result.verifiedIdentity,
+      checked_at: result.checkedAt,
+      expires_at: result.expiresAt,
+      expires_at_rfc3339: result.expiresAt === null ? null : isoDate(result.expiresAt),
+      root_key_id: result.rootKeyId,
+      key: result.key,
+      revoked: result.revoked ? {block: result.revoked.block, revocation_id: result.revoked.revocationId} : null,
+      exit_code: result.valid ? ExitCode.OK : ExitCode.DENIED,
+      failed_checks: result.failedChecks,
+      leeway_seconds: result.leewaySeconds,
+    })
+  } else {
+    for (const line of formatIdentityVerify(result, c())) stdout(line)
   }
   return result.valid ? ExitCode.OK : ExitCode.DENIED
 }

@@ -129,6 +129,21 @@ koffi.struct('HessraMintRequest', {
   root_key_id: 'int64_t',
   operations_json: 'const char *',
 })
+koffi.struct('HessraIdentityRequest', {
+  actor: 'int',
+  identity: 'const char *',
+  domain: 'const char *',
+  subject_in_domain: 'int',
+  now: 'int64_t',
+  leeway_seconds: 'int64_t',
+})
+koffi.struct('HessraIdentityMintRequest', {
+  subject: 'const char *',
+  delegatable: 'int',
+  domain: 'const char *',
+  expires_at: 'int64_t',
+  root_key_id: 'int64_t',
+})
 koffi.struct('HessraCacheStats', {
   verifications: 'uint64_t',
   cache_hits: 'uint64_t',
@@ -223,6 +238,15 @@ export const PROTOTYPES = {
     'int hessra_token_attest_namespace(HessraToken token, HessraPublicKey root_key, HessraKeyPair party_kp, const char *namespace_, _Out_ void **out_token, _Out_ HessraError *out_error)',
   hessra_token_restrict_prefix:
     'int hessra_token_restrict_prefix(HessraToken token, HessraPublicKey root_key, HessraKeyPair prefix_kp, const char *prefix, _Out_ void **out_token, _Out_ HessraError *out_error)',
+  // identity tokens
+  hessra_identity_verify:
+    'int hessra_identity_verify(HessraConfig config, HessraPublicKey key, const char *key_id, const uint8_t *token, size_t token_len, const HessraIdentityRequest *request, _Out_ void **out_json, _Out_ HessraError *out_error)',
+  hessra_identity_mint:
+    'int hessra_identity_mint(HessraKeyPair kp, const HessraIdentityMintRequest *request, _Out_ void **out_token, _Out_ HessraError *out_error)',
+  hessra_identity_delegate:
+    'int hessra_identity_delegate(HessraToken token, HessraPublicKey root_key, const char *identity, int64_t expires_at, _Out_ void **out_token, _Out_ HessraError *out_error)',
+  hessra_identity_jit:
+    'int hessra_identity_jit(HessraToken token, HessraPublicKey root_key, int64_t expires_at, _Out_ void **out_token, _Out_ HessraError *out_error)',
 } as const
 
 export type FnName = keyof typeof PROTOTYPES
@@ -761,9 +785,18 @@ export class Token extends NativeHandle {
   restrictPrefix(rootKey: PublicKey, prefixKey: KeyPair, prefix: string): string {
     return callStringWithError('hessra_token_restrict_prefix', [this.ptr, rootKey.ptr, prefixKey.ptr, prefix])
   }
+
+  /** Identity tokens: delegates to `identity` until expiresAt (hessra_identity_delegate). */
+  delegateIdentity(rootKey: PublicKey, identity: string, expiresAt: number): string {
+    return callStringWithError('hessra_identity_delegate', [this.ptr, rootKey.ptr, identity, Math.trunc(expiresAt)])
+  }
+
+  /** Identity tokens: limits the token to expiresAt (hessra_identity_jit). */
+  jitIdentity(rootKey: PublicKey, expiresAt: number): string {
+    return callStringWithError('hessra_identity_jit', [this.ptr, rootKey.ptr, Math.trunc(expiresAt)])
+  }
 }
 
-/** Mints a token whose authority block is `datalog` (with {name} parameters from paramsJson). */
 /**
  * The verifier (hessra_verify): the outcome JSON whenever the token could be judged (valid or not), with
  * the result code and the reason; throws for problems that are not about the token (configuration,
@@ -809,4 +842,72 @@ export function mintHessraToken(root: KeyPair, r: MintRequest): string {
 /** Signs a third-party block for a request with a node's key (returns the block, base64url). */
 export function createThirdPartyBlock(request: string, node: KeyPair, datalog: string, paramsJson?: string | null): string {
   return callStringWithError('hessra_third_party_block_create', [request, node.ptr, datalog, paramsJson ?? null])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity tokens
+// ---------------------------------------------------------------------------------------------
+
+/** HessraIdentityActor of hessra_ffi.h. */
+export const IdentityActor = {GIVEN: 0, BEARER: 1, DELEGATED: 2} as const
+
+/** Mirrors HessraIdentityRequest. */
+export interface IdentityRequest {
+  /** `given` needs `identity`; `bearer`: the token's subject; `delegated`: its narrowest delegated identity. */
+  actor: 'given' | 'bearer' | 'delegated'
+  identity?: string | null
+  domain?: string | null
+  subjectInDomain?: boolean
+  /** unix seconds; 0 or undefined = current time */
+  now?: number
+  /** undefined or null: the configuration's leeway; 0 is an explicit 0 */
+  leewaySeconds?: number | null
+}
+
+/** The verifier for identity tokens (hessra_identity_verify): as verify(). */
+export function verifyIdentity(
+  config: Config | null,
+  key: PublicKey | null,
+  keyId: string | null,
+  token: Uint8Array,
+  request: IdentityRequest,
+): {code: number; json: string; message: string | null} {
+  const req = {
+    actor: request.actor === 'given' ? IdentityActor.GIVEN : request.actor === 'bearer' ? IdentityActor.BEARER : IdentityActor.DELEGATED,
+    identity: request.identity ?? null,
+    domain: request.domain ?? null,
+    subject_in_domain: request.subjectInDomain ? 1 : 0,
+    now: Math.trunc(request.now ?? 0),
+    leeway_seconds: request.leewaySeconds === undefined || request.leewaySeconds === null ? HESSRA_LEEWAY_UNSET : Math.trunc(request.leewaySeconds),
+  }
+  const out: unknown[] = [null]
+  const err: ErrorOut = {}
+  const code = fn('hessra_identity_verify')(config?.ptr ?? null, key?.ptr ?? null, keyId, token, token.length, req, out, err) as number
+  const message = takeErrorMessage(err)
+  const json = takeString(out[0])
+  if (json === null) fail(code === NativeCode.SUCCESS ? NativeCode.INTERNAL : code, message, 'verify')
+  return {code, json, message}
+}
+
+/** Mirrors HessraIdentityMintRequest. */
+export interface IdentityMintRequest {
+  subject: string
+  delegatable?: boolean
+  domain?: string | null
+  /** unix seconds, > 0 */
+  expiresAt: number
+  /** undefined, null or < 0: none */
+  rootKeyId?: number | null
+}
+
+/** Mints an identity token (hessra_identity_mint). */
+export function mintIdentity(root: KeyPair, r: IdentityMintRequest): string {
+  const req = {
+    subject: r.subject,
+    delegatable: r.delegatable ? 1 : 0,
+    domain: r.domain ?? null,
+    expires_at: Math.trunc(r.expiresAt),
+    root_key_id: r.rootKeyId ?? -1,
+  }
+  return callStringWithError('hessra_identity_mint', [root.ptr, req])
 }

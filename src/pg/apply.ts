@@ -60,7 +60,7 @@ async function extensionSchemaOf(client: Queryable): Promise<string> {
   return r.rows[0].nspname
 }
 
-/** Whether the owner column is a string type; a clear error when it is missing or of an unusable type. */
+/** Whether the owner (or identity) column is a string type; a clear error when it is missing or of an unusable type. */
 async function ownerColumnIsText(client: Queryable, qualified: string, column: string): Promise<boolean> {
   const r = await client.query<{category: string; type: string}>(
     `SELECT t.typcategory AS category, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
@@ -69,9 +69,9 @@ async function ownerColumnIsText(client: Queryable, qualified: string, column: s
     [qualified, column],
   )
   const row = r.rows[0]
-  if (!row) throw new UsageError(`column ${displayValue(column)} does not exist in ${qualified}`, {hint: 'check --owner-column'})
+  if (!row) throw new UsageError(`column ${displayValue(column)} does not exist in ${qualified}`, {hint: 'check --owner-column / --identity-column'})
   if (!OWNER_COLUMN_CATEGORIES.has(row.category)) {
-    throw new UsageError(`owner column ${displayValue(column)} is of type ${row.type}, which cannot hold a token subject`, {
+    throw new UsageError(`owner column ${displayValue(column)} is of type ${row.type}, which cannot hold a token subject or identity`, {
       hint: 'use a text, integer or uuid column: its text form is compared with the subject',
     })
   }
@@ -94,7 +94,8 @@ export async function applyPolicies(client: Queryable, options: PolicyOptions, o
         hint: 'omit --extension-schema: apply uses the schema the extension is in',
       })
     }
-    const isText = options.ownerColumn === undefined ? undefined : await ownerColumnIsText(client, qualified, options.ownerColumn)
+    const compared = options.ownerColumn ?? options.identityColumn
+    const isText = compared === undefined ? undefined : await ownerColumnIsText(client, qualified, compared)
     const gen = generatePolicies({...options, extensionSchema, ownerColumnIsText: isText})
     for (const fn of gen.functions) {
       const sig = functionSignature(extensionSchema, fn)

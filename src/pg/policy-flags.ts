@@ -15,6 +15,7 @@ export const policyFlags = {
   resource: Flags.string({description: 'resource the token must grant: a template with {table}, {schema}, {command}, {operation} (default {table})', helpValue: 'TEMPLATE'}),
   'resource-column': Flags.string({description: "per-row resources: the resource is this column's value, checked per row with hessra_row_security(COLUMN, OPERATION)", helpValue: 'COLUMN'}),
   'owner-column': Flags.string({description: "only rows whose column equals the token's subject (hessra_current_subject())", helpValue: 'COLUMN'}),
+  'identity-column': Flags.string({description: 'identity tokens: only rows whose column equals the identity the token proves (hessra_current_identity()); no resource check', helpValue: 'COLUMN'}),
   role: Flags.string({description: 'roles the policies apply to (repeatable or comma separated; default PUBLIC): one policy per command and role', helpValue: 'ROLE', ...repeatable}),
   'token-setting': Flags.string({description: 'setting the token is read from with current_setting(name, true)', default: DEFAULT_TOKEN_SETTING, helpValue: 'NAME'}),
   as: Flags.string({description: 'policy kind: permissive (OR-ed with other permissive policies) or restrictive (AND-ed)', options: ['permissive', 'restrictive'], default: 'permissive'}),
@@ -32,6 +33,7 @@ export interface PolicyFlagValues {
   resource?: string
   'resource-column'?: string
   'owner-column'?: string
+  'identity-column'?: string
   role?: string[]
   'token-setting': string
   as: string
@@ -47,6 +49,7 @@ export function policyOptionsFromFlags(flags: PolicyFlagValues): PolicyOptions {
     resource: flags.resource,
     resourceColumn: flags['resource-column'],
     ownerColumn: flags['owner-column'],
+    identityColumn: flags['identity-column'],
     roles: parseRoles(flags.role),
     tokenSetting: flags['token-setting'],
     as: flags.as as 'permissive' | 'restrictive',

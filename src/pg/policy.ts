@@ -49,6 +49,8 @@ export const ROW_SECURITY: HessraFunction = {name: 'hessra_row_security', argTyp
 /** The per-row form reading hessra.token itself (extension 0.3.0). */
 export const ROW_SECURITY_SESSION: HessraFunction = {name: 'hessra_row_security', argTypes: ['text', 'text']}
 export const CURRENT_SUBJECT: HessraFunction = {name: 'hessra_current_subject', argTypes: []}
+/** The identity the session's identity token proves (extension 0.4.0). */
+export const CURRENT_IDENTITY: HessraFunction = {name: 'hessra_current_identity', argTypes: []}
 
 /** schema.fn(args): the call, qualified by the extension's schema. */
 function callIn(schema: string, fn: HessraFunction, args: readonly string[]): string {
@@ -75,6 +77,11 @@ export interface PolicyOptions {
   resourceColumn?: string
   /** Owner-column mode: rows whose column equals the token's subject. */
   ownerColumn?: string
+  /**
+   * Identity-column mode (identity tokens): rows whose column equals the identity the session's identity
+   * token proves (hessra_current_identity()); no resource check (an identity token grants no rights).
+   */
+  identityColumn?: string
   /** One policy per command and role; empty: PUBLIC. */
   roles?: readonly string[]
   /** Setting the token is read from; default hessra.token. */
@@ -84,8 +91,8 @@ export interface PolicyOptions {
   /** Schema the hessra extension is installed in; default DEFAULT_EXTENSION_SCHEMA. */
   extensionSchema?: string
   /**
-   * Whether the owner column's type is a string type (known at apply). Any other type is compared by its
-   * text form, and the suggested index is then an expression index on that text form.
+   * Whether the owner (or identity) column's type is a string type (known at apply). Any other type is
+   * compared by its text form, and the suggested index is then an expression index on that text form.
    */
   ownerColumnIsText?: boolean
 }
@@ -237,26 +244,52 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
   const template = opts.resource ?? '{table}'
   const kind = opts.as ?? 'permissive'
   const warnings: string[] = []
-  const functions: HessraFunction[] = [ROW_SECURITY]
+  const functions: HessraFunction[] = opts.identityColumn === undefined ? [ROW_SECURITY] : []
 
-  let ownerExpr: string | null = null
-  let indexSuggestion: string | null = null
-  if (opts.ownerColumn !== undefined) {
+  /**
+   * `column::text = (SELECT schema.fn())` and the index that serves it. The column's text form is
+   * compared: a no-op for text columns (an index on the column still serves it), and for
+   * integer/uuid/... columns a value that is not a valid one simply matches no row instead of raising an
+   * error (casting the function's text to the column type would).
+   */
+  const columnEquals = (column: string, flag: string, fn: HessraFunction): {expr: string; index: string} => {
     if (tokenSetting !== DEFAULT_TOKEN_SETTING) {
-      throw new UsageError(`--owner-column compares with hessra_current_subject(), which reads ${DEFAULT_TOKEN_SETTING}; it cannot be combined with --token-setting ${tokenSetting}`, {
-        hint: `keep the token in ${DEFAULT_TOKEN_SETTING} (SET hessra.token / hessra_set_token()) to use --owner-column`,
+      throw new UsageError(`--${flag} compares with ${fn.name}(), which reads ${DEFAULT_TOKEN_SETTING}; it cannot be combined with --token-setting ${tokenSetting}`, {
+        hint: `keep the token in ${DEFAULT_TOKEN_SETTING} (SET hessra.token / hessra_set_token()) to use --${flag}`,
       })
     }
-    const col = quoteIdent(opts.ownerColumn, 'owner column')
-    // The column's text form is compared with the subject: a no-op for text columns (an index on the
-    // column still serves it), and for integer/uuid/... columns a subject that is not a valid value
-    // simply matches no row instead of raising an error (casting the subject to the column type would).
-    const ownerText = `${col}::pg_catalog.text`
-    ownerExpr = `${ownerText} = (SELECT ${callIn(extensionSchema, CURRENT_SUBJECT, [])})`
-    functions.push(CURRENT_SUBJECT)
-    const idxName = quoteIdent(truncateIdent(`${table}_${opts.ownerColumn}_idx`), 'index name')
-    const indexed = opts.ownerColumnIsText === false ? `((${ownerText}))` : `(${col})`
-    indexSuggestion = `CREATE INDEX IF NOT EXISTS ${idxName} ON ${qualified} ${indexed};`
+    const col = quoteIdent(column, flag.replace('-', ' '))
+    const columnText = `${col}::pg_catalog.text`
+    functions.push(fn)
+    const idxName = quoteIdent(truncateIdent(`${table}_${column}_idx`), 'index name')
+    const indexed = opts.ownerColumnIsText === false ? `((${columnText}))` : `(${col})`
+    return {expr: `${columnText} = (SELECT ${callIn(extensionSchema, fn, [])})`, index: `CREATE INDEX IF NOT EXISTS ${idxName} ON ${qualified} ${indexed};`}
+  }
+
+  let ownerExpr: string | null = null
+  let identityExpr: string | null = null
+  let indexSuggestion: string | null = null
+  if (opts.identityColumn !== undefined) {
+    const clash = (
+      [
+        ['owner-column', opts.ownerColumn],
+        ['resource', opts.resource],
+        ['resource-column', opts.resourceColumn],
+      ] as const
+    ).find(([, v]) => v !== undefined)
+    if (clash) {
+      throw new UsageError(`--identity-column and --${clash[0]} cannot be combined: identity tokens carry an identity, not rights on resources`, {
+        hint: 'use --identity-column for identity tokens, --owner-column/--resource for authorization tokens',
+      })
+    }
+    const c = columnEquals(opts.identityColumn, 'identity-column', CURRENT_IDENTITY)
+    identityExpr = c.expr
+    indexSuggestion = c.index
+  }
+  if (opts.ownerColumn !== undefined) {
+    const c = columnEquals(opts.ownerColumn, 'owner-column', CURRENT_SUBJECT)
+    ownerExpr = c.expr
+    indexSuggestion = c.index
   }
 
   const tokenExpression = `pg_catalog.current_setting(${quoteLiteral(tokenSetting)}, true)`
@@ -273,7 +306,7 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
     const check = resourceColumn === null
       ? `(SELECT ${callIn(extensionSchema, ROW_SECURITY, [tokenExpression, textLiteral(resource), textLiteral(operation)])})`
       : perRowCheck(extensionSchema, tokenSetting, tokenExpression, resourceColumn, operation)
-    const expr = ownerExpr ? `${check} AND ${ownerExpr}` : check
+    const expr = identityExpr ?? (ownerExpr ? `${check} AND ${ownerExpr}` : check)
     const using = command === 'insert' ? null : expr
     const withCheck = command === 'insert' || command === 'update' ? expr : null
     for (const role of roles.length > 0 ? roles : [null]) {
@@ -312,10 +345,14 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
 
   const header = [
     `hessra row-level security for ${qualified} (generated by \`hessra pg policy generate\`)`,
-    resourceColumn === null
+    identityExpr !== null
+      ? `identity tokens: ${quoteIdent(opts.identityColumn!)} (as text) must equal the identity ${DEFAULT_TOKEN_SETTING} proves (hessra_current_identity(): its subject or narrowest delegated identity), once per statement (an InitPlan)`
+      : resourceColumn === null
       ? `token: ${tokenExpression}; each check is wrapped in (SELECT ...) so it runs once per statement (an InitPlan)`
       : `token: ${tokenExpression}; the resource differs per row, so the check runs per row (a repeated resource is answered from a per-statement memo)`,
-    `operations: ${commands.map((c) => `${c}=${opMap[c]}`).join(', ')}; resource ${resourceColumn !== null ? `column ${resourceColumn}` : template === '{table}' ? quoteLiteral(table) : `template ${quoteLiteral(template)}`}`,
+    identityExpr !== null
+      ? `commands: ${commands.join(', ')}`
+      : `operations: ${commands.map((c) => `${c}=${opMap[c]}`).join(', ')}; resource ${resourceColumn !== null ? `column ${resourceColumn}` : template === '{table}' ? quoteLiteral(table) : `template ${quoteLiteral(template)}`}`,
     `extension functions called in schema ${quoteIdent(extensionSchema)}; the transaction pins search_path to pg_catalog`,
   ]
   if (ownerExpr) header.push(`owner column: ${quoteIdent(opts.ownerColumn!)} (as text) must equal the token's subject (hessra_current_subject())`)
@@ -323,7 +360,7 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
   header.push('superusers and roles with BYPASSRLS are not subject to row-level security.')
   for (const w of warnings) header.push(`WARNING: ${w}`)
   const trailer: string[] = []
-  if (indexSuggestion) trailer.push('', sqlComment('Suggested: index the owner column so the owner comparison can use it:'), sqlComment(`  ${indexSuggestion}`))
+  if (indexSuggestion) trailer.push('', sqlComment(`Suggested: index the ${identityExpr !== null ? 'identity' : 'owner'} column so the comparison can use it:`), sqlComment(`  ${indexSuggestion}`))
   const sql = [...header.map(sqlComment), 'BEGIN;', ...statements, 'COMMIT;', ...trailer].join('\n') + '\n'
 
   return {schema, table, qualified, tokenExpression, policies, statements, sql, warnings, indexSuggestion, extensionSchema, functions}

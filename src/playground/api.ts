@@ -14,8 +14,11 @@ import {
   authorize,
   authorizerAt,
   inspectToken,
+  requestedKind,
+  verifyIdentityToken,
   verifyToken,
   type AuthorizeResult,
+  type IdentityVerifyResult,
   type InspectResult,
   type KeyOptions,
   type VerifyResult,
@@ -91,8 +94,8 @@ export function inspectEndpoint(body: Body): InspectResponse {
 }
 
 export interface VerifyResponse extends InspectResponse {
-  /** The engine's outcome, as `hessra verify` gets it. */
-  outcome: VerifyResult
+  /** The engine's outcome, as `hessra verify` gets it (for an identity token, as `verify --identity`). */
+  outcome: VerifyResult | IdentityVerifyResult
   checkedAtRfc3339: string
   /** The outcome's bound (null without one, or when the signatures did not verify: claims are not facts). */
   expiry: Expiry
@@ -100,22 +103,19 @@ export interface VerifyResponse extends InspectResponse {
 
 export function verifyEndpoint(body: Body, ctx: PlaygroundContext): VerifyResponse {
   const t = token(body)
-  if (text(body, 'identity') !== undefined) {
-    // Identity tokens are verified by `hessra verify --identity`, which this build does not have yet:
-    // answering as if the field were empty would be a verdict on another question.
-    throw new UsageError('verifying an identity token is not available in this build', {hint: 'clear the identity field and give subject, resource and operation'})
-  }
-  const resource = text(body, 'resource')
-  if (resource === undefined) throw new UsageError('a resource is required')
   const checkedAt = at(body, ctx)
   const inspect = inspectToken(t)
-  const outcome = verifyToken(t, {
-    ...keyOptions(body, ctx),
-    subject: text(body, 'subject') ?? null,
-    resource,
-    operation: text(body, 'operation') ?? null,
-    at: checkedAt,
-  })
+  const request = {identity: text(body, 'identity'), subject: text(body, 'subject'), resource: text(body, 'resource')}
+  const outcome =
+    requestedKind(request, t) === 'identity'
+      ? verifyIdentityToken(t, {...keyOptions(body, ctx), identity: request.identity ?? null, at: checkedAt})
+      : verifyToken(t, {
+          ...keyOptions(body, ctx),
+          subject: request.subject ?? null,
+          resource: request.resource ?? '',
+          operation: text(body, 'operation') ?? null,
+          at: checkedAt,
+        })
   return {inspect, outcome, checkedAtRfc3339: isoDate(outcome.checkedAt), expiry: expiry(outcome.expiresAt, outcome.checkedAt)}
 }
 

@@ -22,7 +22,7 @@ import {describePgConfig} from '../../src/pg/pg-config.js'
 import {recordingProgress} from '../../src/pg/progress.js'
 import {sandboxStart, sandboxStatus, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
 import {getStatus} from '../../src/pg/status.js'
-import {mintFromDatalog, mintHessra} from '../../src/tokens.js'
+import {delegateIdentityToken, mintFromDatalog, mintHessra, mintIdentityToken} from '../../src/tokens.js'
 import {cli, json, requireNative, tempDir} from '../helpers.js'
 
 const APP = 'hessra_it_app'
@@ -481,6 +481,39 @@ describe('pg end to end (throwaway cluster)', function () {
       assert.equal(bad.status, 2, bad.stderr)
       assert.match(bad.stderr, /owner column "made" is of type date, which cannot hold a token subject/)
       assert.doesNotMatch(bad.stderr, /search_path/)
+    })
+
+    it('identity tokens: --identity-column policies show each identity its rows, a delegated token only the delegated identity\'s', async () => {
+      const now = Math.floor(Date.now() / 1000)
+      const pub = root.publicKey()
+      const key = pub.toText()
+      pub.dispose()
+      const alice = mintIdentityToken({privateKey: root, subject: 'urn:hessra:alice', delegatable: true, expiresAt: now + 3600})
+      const laptop = delegateIdentityToken(alice, {key, to: 'urn:hessra:alice:laptop', expiresAt: now + 600})
+      const forged = mintIdentityToken({privateKey: other, subject: 'urn:hessra:alice', expiresAt: now + 3600})
+      await admin.query('DROP TABLE IF EXISTS notes, badges')
+      await admin.query('CREATE TABLE notes (id int PRIMARY KEY, owner text NOT NULL)')
+      await admin.query(
+        "INSERT INTO notes VALUES (1, 'urn:hessra:alice'), (2, 'urn:hessra:alice:laptop'), (3, 'urn:hessra:alice:phone'), (4, 'urn:hessra:alice2')",
+      )
+      await admin.query('CREATE TABLE badges (id int PRIMARY KEY, holder int NOT NULL)')
+      await admin.query('INSERT INTO badges VALUES (1, 7), (2, 8)')
+      await admin.query(`GRANT SELECT, INSERT ON notes, badges TO ${APP}`)
+      const r = await applyPolicies(admin, {table: 'notes', identityColumn: 'owner', operations: ['select', 'insert']})
+      assert.ok(r.generated.policies.every((p) => !(p.using ?? p.withCheck ?? '').includes('hessra_row_security')))
+      assert.deepEqual(await ids(alice, 'notes'), [1])
+      assert.deepEqual(await ids(laptop, 'notes'), [2])
+      assert.deepEqual(await ids(forged, 'notes'), [])
+      assert.deepEqual(await ids(tokens.alice, 'notes'), [], 'an authorization token proves no identity')
+      assert.deepEqual(await ids(null, 'notes'), [])
+      // writes: only rows owned by the identity proven
+      await as(laptop, (c) => c.query("INSERT INTO notes VALUES (5, 'urn:hessra:alice:laptop')"))
+      await rlsError(as(laptop, (c) => c.query("INSERT INTO notes VALUES (6, 'urn:hessra:alice')")))
+      // a non-text column is compared by its text form: an identity that is not an integer matches nothing
+      await applyPolicies(admin, {table: 'badges', identityColumn: 'holder', operations: ['select']})
+      const seven = mintIdentityToken({privateKey: root, subject: '7', expiresAt: now + 3600})
+      assert.deepEqual(await ids(seven, 'badges'), [1])
+      assert.deepEqual(await ids(alice, 'badges'), [])
     })
   })
 })

@@ -154,6 +154,7 @@ describe('pg policy generation', () => {
         ['table name', (v) => ({table: v})],
         ['schema name', (v) => ({table: 't', schema: v})],
         ['owner column', (v) => ({table: 't', ownerColumn: v})],
+        ['identity column', (v) => ({table: 't', identityColumn: v})],
         ['role name', (v) => ({table: 't', roles: [v]})],
         ['extension schema', (v) => ({table: 't', extensionSchema: v})],
       ]
@@ -276,5 +277,48 @@ describe('pg policy generation', () => {
     assert.throws(() => quoteIdent(''), UsageError)
     assert.equal(redactUrl('postgresql://u:secret@h:5/db'), 'postgresql://u:***@h:5/db')
     assert.ok(!redactUrl('postgresql://u@h/db?password=x').includes('=x'))
+  })
+
+  describe('--identity-column (identity tokens)', () => {
+    it('compares the column with the identity the token proves, schema-qualified, once per statement, no resource check', () => {
+      const g = generatePolicies({table: 'notes', identityColumn: 'owner', extensionSchema: 'ext'})
+      assert.deepEqual(
+        g.functions.map((f) => f.name),
+        ['hessra_current_identity'],
+      )
+      for (const p of g.policies) {
+        for (const expr of [p.using, p.withCheck]) {
+          if (expr === null) continue
+          assert.equal(expr, '"owner"::pg_catalog.text = (SELECT "ext".hessra_current_identity())')
+        }
+      }
+      assert.deepEqual(
+        g.policies.map((p) => [p.command, p.using !== null, p.withCheck !== null]),
+        [
+          ['select', true, false],
+          ['insert', false, true],
+          ['update', true, true],
+          ['delete', true, false],
+        ],
+      )
+      assert.doesNotMatch(g.sql, /hessra_row_security/)
+      assert.match(g.sql, /hessra_current_identity\(\): its subject or narrowest delegated identity/)
+    })
+
+    it('casts a non-text column by its text form, as --owner-column does, and indexes that form', () => {
+      const g = generatePolicies({table: 'notes', identityColumn: 'owner_id', ownerColumnIsText: false})
+      assert.match(g.policies[0].using ?? '', /^"owner_id"::pg_catalog\.text = \(SELECT "public"\.hessra_current_identity\(\)\)$/)
+      assert.equal(g.indexSuggestion, 'CREATE INDEX IF NOT EXISTS "notes_owner_id_idx" ON "public"."notes" (("owner_id"::pg_catalog.text));')
+    })
+
+    it('refuses what does not apply to identity tokens', () => {
+      for (const extra of [{ownerColumn: 'o'}, {resource: 'r'}, {resourceColumn: 'r'}, {tokenSetting: 'app.token'}]) {
+        assert.throws(
+          () => generatePolicies({table: 't', identityColumn: 'owner', ...extra}),
+          (e: Error) => e instanceof UsageError && /--identity-column|hessra_current_identity/.test(e.message),
+          JSON.stringify(extra),
+        )
+      }
+    })
   })
 })

@@ -11,7 +11,7 @@ import {join} from 'node:path'
 import {type LoadedConfig} from '../../src/config/index.js'
 import {KeyPair} from '../../src/native/binding.js'
 import {MAX_BODY_BYTES, startPlayground, type Playground} from '../../src/playground/server.js'
-import {authorize, inspectToken, mintHessra, verifyToken, type VerifyResult} from '../../src/tokens.js'
+import {authorize, inspectToken, mintHessra, mintIdentityToken, verifyIdentityToken, verifyToken, type VerifyResult} from '../../src/tokens.js'
 import {requireNative, ROOT} from '../helpers.js'
 
 interface Reply {
@@ -218,6 +218,23 @@ describe('playground server', function () {
       assert.equal(body.outcome.status, 'invalid')
       assert.equal(body.outcome.key.id, 'root')
       assert.equal(body.expiry.at, null, 'an unverified time bound is not reported as when it stops working')
+    })
+
+    it('verify: an identity token, for the identity given or (no request fields) in bearer mode', async () => {
+      const idToken = mintIdentityToken({privateKey: root, subject: 'urn:hessra:alice', delegatable: true, expiresAt: now() + 3600})
+      const when = at()
+      const asAlice = JSON.parse((await post(pg, 'verify', {token: idToken, key: pub, identity: 'urn:hessra:alice', at: String(when)})).body)
+      assert.deepEqual(asAlice.outcome, verifyIdentityToken(idToken, {key: pub, config: loaded, identity: 'urn:hessra:alice', at: when}))
+      assert.equal(asAlice.outcome.status, 'valid')
+      const prefixAttack = JSON.parse((await post(pg, 'verify', {token: idToken, key: pub, identity: 'urn:hessra:alice2'})).body)
+      assert.equal(prefixAttack.outcome.status, 'denied')
+      const bearer = JSON.parse((await post(pg, 'verify', {token: idToken, key: pub})).body)
+      assert.equal(bearer.outcome.mode, 'bearer')
+      assert.equal(bearer.outcome.verifiedIdentity, 'urn:hessra:alice')
+      // an authorization token with no request at all: the usage error naming what each kind needs
+      const nothing = await post(pg, 'verify', {token, key: pub})
+      assert.equal(nothing.status, 422, nothing.body)
+      assert.match(nothing.body, /--identity/)
     })
 
     it('verify: accepts the token as the CLI does (wrapped, with a Bearer prefix)', async () => {

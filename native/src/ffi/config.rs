@@ -13,7 +13,9 @@ use super::token::{
 use super::*;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
 use crate::config::{Config, ConfigError, ConfigErrorKind, FileTrust};
-use crate::verifier::{KeyChoice, Outcome, ParsedToken, Request, TokenInput, Verifier};
+use crate::verifier::{
+    KeyChoice, Outcome, ParsedToken, Request, TokenInput, Verifier, VerifierError,
+};
 
 /// Behind `HessraConfig`: the configuration (behind a lock so a key can be
 /// set while other threads verify), the token cache and a counter.
@@ -75,11 +77,48 @@ fn verify_through(
     key: KeyChoice<'_>,
     request: &Request,
 ) -> FfiResult<Outcome> {
+    with_verifier(cfg, |v| v.verify(token, key, request))
+}
+
+/// Runs one verification with the configuration's verifier (its keys,
+/// defaults, limits and cache), counted in the statistics.
+pub(crate) fn with_verifier<T>(
+    cfg: &HessraConfigHandle,
+    verify: impl FnOnce(&Verifier<'_>) -> Result<T, VerifierError>,
+) -> FfiResult<T> {
     cfg.verifications.fetch_add(1, Ordering::Relaxed);
     let config = cfg.read();
-    Verifier::new(Some(&config), Some(&cfg.cache))
-        .verify(token, key, request)
-        .map_err(verifier_failure)
+    verify(&Verifier::new(Some(&config), Some(&cfg.cache))).map_err(verifier_failure)
+}
+
+/// The key choice of `hessra_verify` and its kin: a given key, a key id,
+/// or (neither) the configured key for the token.
+pub(crate) fn key_choice<'a>(
+    public_key: *const HessraPublicKeyHandle,
+    key_id: *const c_char,
+) -> FfiResult<KeyChoice<'a>> {
+    let key_id = opt_str_arg(key_id, "key_id")?;
+    let key = if public_key.is_null() {
+        None
+    } else {
+        Some(handle_arg(public_key, "public_key")?)
+    };
+    match (key, key_id) {
+        (Some(_), Some(_)) => Err(Failure::param("give public_key or key_id, not both")),
+        (Some(k), None) => Ok(KeyChoice::Given(&k.key)),
+        (None, Some(id)) => Ok(KeyChoice::Id(id)),
+        (None, None) => Ok(KeyChoice::Configured),
+    }
+}
+
+/// The token bytes of `hessra_verify` and its kin.
+pub(crate) fn token_bytes<'a>(token: *const u8, token_len: usize) -> FfiResult<&'a [u8]> {
+    if token.is_null() {
+        return Err(Failure::param("token must not be NULL"));
+    }
+    // SAFETY: token is non-NULL and the caller guarantees token_len
+    // readable bytes for the duration of the call (header contract).
+    Ok(unsafe { std::slice::from_raw_parts(token, token_len.min(isize::MAX as usize)) })
 }
 
 /// `hessra_config_new`
@@ -428,31 +467,12 @@ pub unsafe extern "C" fn hessra_verify(
 ) -> HessraResult {
     clear_out(out_outcome_json);
     guard_with_error(out_error, || {
-        let key_id = opt_str_arg(key_id, "key_id")?;
-        let key = if public_key.is_null() {
-            None
-        } else {
-            Some(handle_arg(public_key, "public_key")?)
-        };
-        let choice = match (key, key_id) {
-            (Some(_), Some(_)) => {
-                return Err(Failure::param("give public_key or key_id, not both"))
-            }
-            (Some(k), None) => KeyChoice::Given(&k.key),
-            (None, Some(id)) => KeyChoice::Id(id),
-            (None, None) => KeyChoice::Configured,
-        };
-        if token.is_null() {
-            return Err(Failure::param("token must not be NULL"));
-        }
+        let choice = key_choice(public_key, key_id)?;
+        let bytes = token_bytes(token, token_len)?;
         let request = read_request(
             struct_arg(request, "request")?,
             LeewayField::NegativeIsUnset,
         )?;
-        // SAFETY: token is non-NULL and the caller guarantees token_len
-        // readable bytes for the duration of the call (header contract).
-        let bytes =
-            unsafe { std::slice::from_raw_parts(token, token_len.min(isize::MAX as usize)) };
         let outcome = if config.is_null() {
             Verifier::default()
                 .verify(TokenInput::Any(bytes), choice, &request)

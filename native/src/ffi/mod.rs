@@ -14,7 +14,7 @@
 //!
 //! Submodules: [`keys`] (public keys and key pairs), [`token`] (parse,
 //! verify, authorize, inspect), [`config`] (configuration and its cache),
-//! [`mint`] (the token dev kit).
+//! [`mint`] (the token dev kit), [`identity`] (identity tokens).
 //!
 //! # Safety
 //!
@@ -30,6 +30,7 @@ use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub mod config;
+pub mod identity;
 pub mod keys;
 pub mod mint;
 pub mod token;

@@ -5,6 +5,7 @@ use std::ffi::c_char;
 
 use super::keys::HessraPublicKeyHandle;
 use super::*;
+use crate::classify::Classification;
 use crate::config::{node_json, parse_service_chain_json};
 use crate::datalog::{self, AuthError, AuthorizeInput, Block, RunLimit, RunLimits};
 use crate::encoding::{base64url_encode, hex_encode};
@@ -131,9 +132,8 @@ pub(crate) fn failure_result(failure: &VerifyFailure) -> Failure {
         VerifyFailure::Signature(e) => token_error_code(e),
         VerifyFailure::Revoked { .. } => HESSRA_ERROR_REVOKED,
         VerifyFailure::Rules(H::Expired { .. }) => HESSRA_ERROR_EXPIRED,
-        VerifyFailure::Rules(H::Denied { .. } | H::Execution(_)) => {
-            HESSRA_ERROR_VERIFICATION_FAILED
-        }
+        VerifyFailure::Rules(H::Denied { .. } | H::Execution(_))
+        | VerifyFailure::NotIdentity { .. } => HESSRA_ERROR_VERIFICATION_FAILED,
         VerifyFailure::Rules(H::Limit(RunLimit::Interrupted)) => HESSRA_ERROR_INTERRUPTED,
         VerifyFailure::Rules(H::Limit(_)) => HESSRA_ERROR_LIMIT_EXCEEDED,
         VerifyFailure::Rules(H::InvalidBlockRule(..)) => HESSRA_ERROR_INVALID_TOKEN,
@@ -529,6 +529,7 @@ pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> V
                     .collect(),
             ),
         ),
+        ("classification", Classification::of(blocks).to_json()),
     ])
 }
 
