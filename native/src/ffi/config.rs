@@ -473,23 +473,29 @@ pub unsafe extern "C" fn hessra_verify(
             struct_arg(request, "request")?,
             LeewayField::NegativeIsUnset,
         )?;
-        let outcome = if config.is_null() {
-            Verifier::default()
-                .verify(TokenInput::Any(bytes), choice, &request)
-                .map_err(verifier_failure)?
-        } else {
-            verify_through(
-                handle_arg(config, "config")?,
-                TokenInput::Any(bytes),
-                choice,
-                &request,
-            )?
-        };
-        if !out_outcome_json.is_null() {
-            write_out_string(out_outcome_json, outcome.to_json().to_string())?;
-        }
-        outcome_result(&outcome)
+        outcome_json_result(config, out_outcome_json, |v| {
+            v.verify(TokenInput::Any(bytes), choice, &request)
+        })
     })
+}
+
+/// The end of `hessra_verify` and `hessra_identity_verify`: verifies through
+/// the configuration when there is one (else a default verifier), writes
+/// the outcome's JSON when asked, and returns the outcome's code.
+pub(crate) fn outcome_json_result(
+    config: *const HessraConfigHandle,
+    out_outcome_json: *mut *mut c_char,
+    verify: impl FnOnce(&Verifier<'_>) -> Result<Outcome, VerifierError>,
+) -> FfiResult<()> {
+    let outcome = if config.is_null() {
+        verify(&Verifier::default()).map_err(verifier_failure)?
+    } else {
+        with_verifier(handle_arg(config, "config")?, verify)?
+    };
+    if !out_outcome_json.is_null() {
+        write_out_string(out_outcome_json, outcome.to_json().to_string())?;
+    }
+    outcome_result(&outcome)
 }
 
 /// `hessra_config_verified_subject`: the one subject whose rights verify.

@@ -188,6 +188,21 @@ pub(crate) fn write_out_string(out: *mut *mut c_char, s: String) -> FfiResult<()
     Ok(())
 }
 
+/// The frame of every function returning a token in `out_token` (mint,
+/// attenuate, attest, delegate, ...): clears it, refuses a NULL one, runs
+/// `body` under [`guard_with_error`] and writes its token as base64url text.
+pub(crate) fn token_result(
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+    body: impl FnOnce() -> FfiResult<crate::token::Token>,
+) -> HessraResult {
+    clear_out(out_token);
+    guard_with_error(out_error, || {
+        require_out(out_token, "out_token")?;
+        write_out_string(out_token, body()?.to_base64())
+    })
+}
+
 /// Borrows a required C string argument as UTF-8.
 pub(crate) fn str_arg<'a>(p: *const c_char, name: &str) -> FfiResult<&'a str> {
     if p.is_null() {
