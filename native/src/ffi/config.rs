@@ -507,9 +507,7 @@ pub unsafe extern "C" fn hessra_config_verified_subject(
     out_subject: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_subject);
-    guard_with_error(out_error, || {
-        require_out(out_subject, "out_subject")?;
+    string_result(out_subject, "out_subject", out_error, || {
         let cfg = handle_arg(config, "config")?;
         let text = str_arg(token_string, "token_string")?;
         let req = struct_arg(request, "request")?;
@@ -540,11 +538,7 @@ pub unsafe extern "C" fn hessra_config_verified_subject(
                 cfg.verifications.fetch_add(1, Ordering::Relaxed);
             })
             .map_err(verifier_failure)?;
-        match found {
-            Ok(Some(subject)) => write_out_string(out_subject, subject),
-            Ok(None) => Ok(()),
-            Err(failure) => Err(failure_result(&failure)),
-        }
+        found.map_err(|failure| failure_result(&failure))
     })
 }
 

@@ -108,9 +108,7 @@ pub unsafe extern "C" fn hessra_config_verified_identity(
     out_identity: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_identity);
-    guard_with_error(out_error, || {
-        require_out(out_identity, "out_identity")?;
+    string_result(out_identity, "out_identity", out_error, || {
         let cfg = handle_arg(config, "config")?;
         let text = str_arg(token_string, "token_string")?;
         let mut request = read_identity_request(&HessraIdentityRequest {
@@ -127,13 +125,10 @@ pub unsafe extern "C" fn hessra_config_verified_identity(
             )
         })?;
         outcome_result(&outcome)?;
-        match outcome.subject {
-            Some(identity) => write_out_string(out_identity, identity),
-            None => Err(Failure::new(
-                HESSRA_ERROR_INTERNAL,
-                "a valid outcome without an identity",
-            )),
-        }
+        let identity = outcome.subject.ok_or_else(|| {
+            Failure::new(HESSRA_ERROR_INTERNAL, "a valid outcome without an identity")
+        })?;
+        Ok(Some(identity))
     })
 }
 

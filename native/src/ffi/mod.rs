@@ -188,18 +188,35 @@ pub(crate) fn write_out_string(out: *mut *mut c_char, s: String) -> FfiResult<()
     Ok(())
 }
 
+/// The frame of a function returning a string in a required out parameter
+/// named `name`: clears it, refuses a NULL one, runs `body` under
+/// [`guard_with_error`] and writes its string (none: `*out` stays NULL).
+pub(crate) fn string_result(
+    out: *mut *mut c_char,
+    name: &str,
+    out_error: *mut HessraError,
+    body: impl FnOnce() -> FfiResult<Option<String>>,
+) -> HessraResult {
+    clear_out(out);
+    guard_with_error(out_error, || {
+        require_out(out, name)?;
+        match body()? {
+            Some(s) => write_out_string(out, s),
+            None => Ok(()),
+        }
+    })
+}
+
 /// The frame of every function returning a token in `out_token` (mint,
-/// attenuate, attest, delegate, ...): clears it, refuses a NULL one, runs
-/// `body` under [`guard_with_error`] and writes its token as base64url text.
+/// attenuate, attest, delegate, ...): [`string_result`] with the token as
+/// base64url text.
 pub(crate) fn token_result(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
     body: impl FnOnce() -> FfiResult<crate::token::Token>,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
-        write_out_string(out_token, body()?.to_base64())
+    string_result(out_token, "out_token", out_error, || {
+        body().map(|token| Some(token.to_base64()))
     })
 }
 
