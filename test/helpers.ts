@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {isAvailable, libraryPath} from '../src/native/binding.js'
+import {type Algorithm, isAvailable, KeyPair, libraryPath} from '../src/native/binding.js'
 
 /** The package root (tests run from dist/.test/test/). */
 export const ROOT = (() => {
@@ -80,5 +80,16 @@ export function json<T = Record<string, unknown>>(text: string): T {
     return JSON.parse(text) as T
   } catch {
     throw new Error(`not JSON: ${text}`)
+  }
+}
+
+/** A fresh key pair and its public key's text (the caller disposes of the pair). */
+export function newKeyPair(alg: Algorithm = 'ed25519'): {kp: KeyPair; pub: string} {
+  const kp = KeyPair.generate(alg)
+  const pk = kp.publicKey()
+  try {
+    return {kp, pub: pk.toText()}
+  } finally {
+    pk.dispose()
   }
 }

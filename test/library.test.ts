@@ -7,7 +7,7 @@ import {strict as assert} from 'node:assert'
 import {type LoadedConfig} from '../src/config/index.js'
 import {KeyPair} from '../src/native/binding.js'
 import {authorize, mintHessra, nativeConfigFor, releaseNativeConfig, verifyToken} from '../src/tokens.js'
-import {requireNative} from './helpers.js'
+import {newKeyPair, requireNative} from './helpers.js'
 
 const now = () => Math.floor(Date.now() / 1000)
 
@@ -18,10 +18,7 @@ describe('library: tokens.ts', function () {
 
   before(() => {
     requireNative()
-    kp = KeyPair.generate('ed25519')
-    const pk = kp.publicKey()
-    pub = pk.toText()
-    pk.dispose()
+    ;({kp, pub} = newKeyPair())
     token = mintHessra({privateKey: kp, subject: 'alice', resource: 'orders', operation: 'read', expiresAt: now() + 600})
   })
   after(() => kp.dispose())

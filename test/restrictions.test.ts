@@ -12,9 +12,8 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {InputError} from '../src/errors.js'
-import {KeyPair} from '../src/native/binding.js'
 import {attestNamespace, mintHessra, restrictPrefix, verifyToken} from '../src/tokens.js'
-import {cli, json, requireNative, tempDir} from './helpers.js'
+import {cli, json, newKeyPair, requireNative, tempDir} from './helpers.js'
 import {reference, refAuthorize, refPublicKey, type Alg, type Ref} from './reference.js'
 
 const now = () => Math.floor(Date.now() / 1000)
@@ -27,16 +26,6 @@ function refVerdict(ref: Ref, token: string, rootPublic: string, prefix?: string
   const t = ref.Biscuit.fromBase64(token, refPublicKey(ref, rootPublic))
   const facts = `time(${now()}); subject("alice"); resource("orders"); operation("read");${prefix === undefined ? '' : ` prefix("${prefix}");`}\nallow if true;`
   return refAuthorize(ref, t, facts).authorized
-}
-
-function ourKeyPair(alg: Alg): {kp: KeyPair; pub: string} {
-  const kp = KeyPair.generate(alg)
-  const pk = kp.publicKey()
-  try {
-    return {kp, pub: pk.toText()}
-  } finally {
-    pk.dispose()
-  }
 }
 
 describe('multi-party and prefix-restricted tokens', function () {
@@ -93,8 +82,8 @@ describe('multi-party and prefix-restricted tokens', function () {
       })
 
       it('our multi-party tokens: the reference agrees before and after our attestations, and ours accept its attestation', () => {
-        const root = ourKeyPair(alg)
-        const a = ourKeyPair(alg)
+        const root = newKeyPair(alg)
+        const a = newKeyPair(alg)
         const refB = refKey()
         const token = mintHessra({
           privateKey: root.kp,
@@ -142,8 +131,8 @@ describe('multi-party and prefix-restricted tokens', function () {
       })
 
       it('our prefix-restricted tokens: the reference agrees on the prefix', () => {
-        const root = ourKeyPair(alg)
-        const p = ourKeyPair(alg)
+        const root = newKeyPair(alg)
+        const p = newKeyPair(alg)
         const token = mintHessra({privateKey: root.kp, ...request, expiresAt: now() + 600, prefixKey: p.pub})
         assert.equal(refVerdict(ref, token, root.pub, 'tenant/1/'), false)
         const narrowed = restrictPrefix(token, {key: root.pub, prefix: 'tenant/1/', prefixPrivateKey: p.kp})

@@ -15,7 +15,7 @@ import {ConfigError, RevokedError, UsageError} from '../src/errors.js'
 import {KeyPair} from '../src/native/binding.js'
 import {revocationIdsFor, revoke, withRevokedIds} from '../src/revocation.js'
 import {assertValid, attenuateToken, inspectToken, mintHessra, verifyToken} from '../src/tokens.js'
-import {cli, json, requireNative, tempDir} from './helpers.js'
+import {cli, json, newKeyPair, requireNative, tempDir} from './helpers.js'
 
 const now = () => Math.floor(Date.now() / 1000)
 
@@ -28,10 +28,7 @@ describe('revocation', function () {
 
   before(() => {
     requireNative()
-    kp = KeyPair.generate('ed25519')
-    const pk = kp.publicKey()
-    pub = pk.toText()
-    pk.dispose()
+    ;({kp, pub} = newKeyPair())
     parent = mintHessra({privateKey: kp, subject: 'alice', resource: 'orders', operation: ['read', 'write'], expiresAt: now() + 600})
     child = attenuateToken(parent, {key: pub, datalog: 'check if operation("read");'})
     ids = inspectToken(child).revocation_ids

@@ -15,7 +15,7 @@ import {resolveTokenInput, type TokenInput} from '../input/token.js'
 import {isoDate, parseAt} from '../input/time.js'
 import {c, printJson, stdout} from '../output.js'
 import {parseServiceChain} from '../service-chain.js'
-import {requestedKind, verifyIdentityToken, verifyToken} from '../tokens.js'
+import {requestedKind, verifyIdentityToken, verifyToken, type VerifyResult} from '../tokens.js'
 
 export const verifyArgs = {token: tokenArg}
 
@@ -49,9 +49,7 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
   if (requestedKind(flags, input) === 'identity') return runVerifyIdentity(flags, input, loaded)
   if (flags['subject-in-domain']) throw new UsageError('--subject-in-domain is for identity tokens (with --identity, or bearer mode)')
   const result = verifyToken(input, {
-    key: flags.key,
-    keyId: flags['key-id'],
-    config: loaded,
+    ...commonOptions(flags, loaded),
     subject: flags.subject ?? null,
     resource: flags.resource ?? '',
     operation: flags.operation ?? null,
@@ -59,8 +57,6 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
     prefix: flags.prefix ?? null,
     serviceChain: flags['service-chain'] ? parseServiceChain(flags['service-chain']) : null,
     component: flags.component ?? null,
-    at: flags.at === undefined ? undefined : parseAt(flags.at),
-    leewaySeconds: flags.leeway ?? null,
   })
   if (flags.json) {
     printJson({
@@ -71,11 +67,7 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
       subject: result.subject,
       resource: result.resource,
       operation: result.operation,
-      checked_at: result.checkedAt,
-      expires_at: result.expiresAt,
-      expires_at_rfc3339: result.expiresAt === null ? null : isoDate(result.expiresAt),
-      root_key_id: result.rootKeyId,
-      key: result.key,
+      ...timesAndKeyJson(result),
       exit_code: result.valid ? ExitCode.OK : ExitCode.DENIED,
       failed_checks: result.failedChecks,
       rights: result.rights,
@@ -90,6 +82,28 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
   return result.valid ? ExitCode.OK : ExitCode.DENIED
 }
 
+/** The options both token kinds take alike from the flags: the key choice, the configuration, time and leeway. */
+function commonOptions(flags: VerifyFlags, loaded: LoadedConfig) {
+  return {
+    key: flags.key,
+    keyId: flags['key-id'],
+    config: loaded,
+    at: flags.at === undefined ? undefined : parseAt(flags.at),
+    leewaySeconds: flags.leeway ?? null,
+  }
+}
+
+/** The --json fields both token kinds report alike (in this order): the times and the key. */
+function timesAndKeyJson(result: Pick<VerifyResult, 'checkedAt' | 'expiresAt' | 'rootKeyId' | 'key'>) {
+  return {
+    checked_at: result.checkedAt,
+    expires_at: result.expiresAt,
+    expires_at_rfc3339: result.expiresAt === null ? null : isoDate(result.expiresAt),
+    root_key_id: result.rootKeyId,
+    key: result.key,
+  }
+}
+
 // ---- identity tokens --------------------------------------------------------------------------
 
 /**
@@ -99,14 +113,10 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
  */
 async function runVerifyIdentity(flags: VerifyFlags, input: TokenInput, loaded: LoadedConfig): Promise<ExitCode> {
   const result = verifyIdentityToken(input, {
-    key: flags.key,
-    keyId: flags['key-id'],
-    config: loaded,
+    ...commonOptions(flags, loaded),
     identity: flags.identity ?? null,
     domain: flags.domain ?? null,
     subjectInDomain: flags['subject-in-domain'],
-    at: flags.at === undefined ? undefined : parseAt(flags.at),
-    leewaySeconds: flags.leeway ?? null,
   })
   if (flags.json) {
     printJson({
@@ -118,11 +128,7 @@ async function runVerifyIdentity(flags: VerifyFlags, input: TokenInput, loaded: 
       identity: result.identity,
       domain: result.domain,
       verified_identity: result.verifiedIdentity,
-      checked_at: result.checkedAt,
-      expires_at: result.expiresAt,
-      expires_at_rfc3339: result.expiresAt === null ? null : isoDate(result.expiresAt),
-      root_key_id: result.rootKeyId,
-      key: result.key,
+      ...timesAndKeyJson(result),
       revoked: result.revoked ? {block: result.revoked.block, revocation_id: result.revoked.revocationId} : null,
       exit_code: result.valid ? ExitCode.OK : ExitCode.DENIED,
       failed_checks: result.failedChecks,

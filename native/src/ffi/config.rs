@@ -473,23 +473,29 @@ pub unsafe extern "C" fn hessra_verify(
             struct_arg(request, "request")?,
             LeewayField::NegativeIsUnset,
         )?;
-        let outcome = if config.is_null() {
-            Verifier::default()
-                .verify(TokenInput::Any(bytes), choice, &request)
-                .map_err(verifier_failure)?
-        } else {
-            verify_through(
-                handle_arg(config, "config")?,
-                TokenInput::Any(bytes),
-                choice,
-                &request,
-            )?
-        };
-        if !out_outcome_json.is_null() {
-            write_out_string(out_outcome_json, outcome.to_json().to_string())?;
-        }
-        outcome_result(&outcome)
+        outcome_json_result(config, out_outcome_json, |v| {
+            v.verify(TokenInput::Any(bytes), choice, &request)
+        })
     })
+}
+
+/// The end of `hessra_verify` and `hessra_identity_verify`: verifies through
+/// the configuration when there is one (else a default verifier), writes
+/// the outcome's JSON when asked, and returns the outcome's code.
+pub(crate) fn outcome_json_result(
+    config: *const HessraConfigHandle,
+    out_outcome_json: *mut *mut c_char,
+    verify: impl FnOnce(&Verifier<'_>) -> Result<Outcome, VerifierError>,
+) -> FfiResult<()> {
+    let outcome = if config.is_null() {
+        verify(&Verifier::default()).map_err(verifier_failure)?
+    } else {
+        with_verifier(handle_arg(config, "config")?, verify)?
+    };
+    if !out_outcome_json.is_null() {
+        write_out_string(out_outcome_json, outcome.to_json().to_string())?;
+    }
+    outcome_result(&outcome)
 }
 
 /// `hessra_config_verified_subject`: the one subject whose rights verify.
@@ -501,9 +507,7 @@ pub unsafe extern "C" fn hessra_config_verified_subject(
     out_subject: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_subject);
-    guard_with_error(out_error, || {
-        require_out(out_subject, "out_subject")?;
+    string_result(out_subject, "out_subject", out_error, || {
         let cfg = handle_arg(config, "config")?;
         let text = str_arg(token_string, "token_string")?;
         let req = struct_arg(request, "request")?;
@@ -534,11 +538,7 @@ pub unsafe extern "C" fn hessra_config_verified_subject(
                 cfg.verifications.fetch_add(1, Ordering::Relaxed);
             })
             .map_err(verifier_failure)?;
-        match found {
-            Ok(Some(subject)) => write_out_string(out_subject, subject),
-            Ok(None) => Ok(()),
-            Err(failure) => Err(failure_result(&failure)),
-        }
+        found.map_err(|failure| failure_result(&failure))
     })
 }
 

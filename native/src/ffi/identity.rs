@@ -3,13 +3,15 @@
 
 use std::ffi::c_char;
 
-use super::config::{key_choice, token_bytes, with_verifier, HessraConfigHandle};
+use super::config::{
+    key_choice, outcome_json_result, token_bytes, with_verifier, HessraConfigHandle,
+};
 use super::keys::{HessraKeyPairHandle, HessraPublicKeyHandle};
-use super::token::{outcome_result, token_failure, verifier_failure, HessraTokenHandle};
+use super::mint::root_key_id_arg;
+use super::token::{outcome_result, token_failure, HessraTokenHandle};
 use super::*;
 use crate::identity::{self, IdentityError, IdentityMint};
-use crate::token::Token;
-use crate::verifier::{IdentityActor, IdentityRequest, KeyChoice, TokenInput, Verifier};
+use crate::verifier::{IdentityActor, IdentityRequest, KeyChoice, TokenInput};
 
 /// `HessraIdentityRequest.actor`.
 pub const HESSRA_IDENTITY_GIVEN: c_int = 0;
@@ -89,20 +91,9 @@ pub unsafe extern "C" fn hessra_identity_verify(
         let choice = key_choice(public_key, key_id)?;
         let bytes = token_bytes(token, token_len)?;
         let request = read_identity_request(struct_arg(request, "request")?)?;
-        let input = TokenInput::Any(bytes);
-        let outcome = if config.is_null() {
-            Verifier::default()
-                .verify_identity(input, choice, &request)
-                .map_err(verifier_failure)?
-        } else {
-            with_verifier(handle_arg(config, "config")?, |v| {
-                v.verify_identity(input, choice, &request)
-            })?
-        };
-        if !out_outcome_json.is_null() {
-            write_out_string(out_outcome_json, outcome.to_json().to_string())?;
-        }
-        outcome_result(&outcome)
+        outcome_json_result(config, out_outcome_json, |v| {
+            v.verify_identity(TokenInput::Any(bytes), choice, &request)
+        })
     })
 }
 
@@ -117,9 +108,7 @@ pub unsafe extern "C" fn hessra_config_verified_identity(
     out_identity: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_identity);
-    guard_with_error(out_error, || {
-        require_out(out_identity, "out_identity")?;
+    string_result(out_identity, "out_identity", out_error, || {
         let cfg = handle_arg(config, "config")?;
         let text = str_arg(token_string, "token_string")?;
         let mut request = read_identity_request(&HessraIdentityRequest {
@@ -136,13 +125,10 @@ pub unsafe extern "C" fn hessra_config_verified_identity(
             )
         })?;
         outcome_result(&outcome)?;
-        match outcome.subject {
-            Some(identity) => write_out_string(out_identity, identity),
-            None => Err(Failure::new(
-                HESSRA_ERROR_INTERNAL,
-                "a valid outcome without an identity",
-            )),
-        }
+        let identity = outcome.subject.ok_or_else(|| {
+            Failure::new(HESSRA_ERROR_INTERNAL, "a valid outcome without an identity")
+        })?;
+        Ok(Some(identity))
     })
 }
 
@@ -163,10 +149,6 @@ fn expires_at_arg(expires_at: i64, name: &str) -> FfiResult<i64> {
     Ok(expires_at)
 }
 
-fn write_token(out: *mut *mut c_char, token: &Token) -> FfiResult<()> {
-    write_out_string(out, token.to_base64())
-}
-
 /// `hessra_identity_mint`
 #[no_mangle]
 pub unsafe extern "C" fn hessra_identity_mint(
@@ -175,26 +157,17 @@ pub unsafe extern "C" fn hessra_identity_mint(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let kp = handle_arg(root_keypair, "root_keypair")?;
         let req = struct_arg(request, "request")?;
-        let root_key_id =
-            match req.root_key_id {
-                id if id < 0 => None,
-                id => Some(u32::try_from(id).map_err(|_| {
-                    Failure::param("request.root_key_id must be at most 4294967295")
-                })?),
-            };
+        let root_key_id = root_key_id_arg(req.root_key_id, "request.root_key_id")?;
         let mint = IdentityMint {
             subject: str_arg(req.subject, "request.subject")?.to_string(),
             delegatable: req.delegatable != 0,
             domain: opt_str_arg(req.domain, "request.domain")?.map(String::from),
             expires_at: expires_at_arg(req.expires_at, "request.expires_at")?,
         };
-        let token = identity::mint(&kp.key, &mint, root_key_id).map_err(identity_failure)?;
-        write_token(out_token, &token)
+        identity::mint(&kp.key, &mint, root_key_id).map_err(identity_failure)
     })
 }
 
@@ -208,16 +181,13 @@ pub unsafe extern "C" fn hessra_identity_delegate(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let token = handle_arg(token, "token")?;
         let root = handle_arg(root_key, "root_key")?;
         let identity = str_arg(identity, "identity")?;
         let expires_at = expires_at_arg(expires_at, "expires_at")?;
-        let next = identity::delegate(&token.token, &root.key, identity, expires_at, unix_now())
-            .map_err(identity_failure)?;
-        write_token(out_token, &next)
+        identity::delegate(&token.token, &root.key, identity, expires_at, unix_now())
+            .map_err(identity_failure)
     })
 }
 
@@ -230,14 +200,11 @@ pub unsafe extern "C" fn hessra_identity_jit(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let token = handle_arg(token, "token")?;
         let root = handle_arg(root_key, "root_key")?;
         let expires_at = expires_at_arg(expires_at, "expires_at")?;
-        let next = identity::jit(&token.token, &root.key, expires_at).map_err(identity_failure)?;
-        write_token(out_token, &next)
+        identity::jit(&token.token, &root.key, expires_at).map_err(identity_failure)
     })
 }
 

@@ -124,18 +124,15 @@ pub(crate) fn parse_block_arg(datalog: &str, params_json: Option<&str>) -> FfiRe
     parsed.map_err(|e| Failure::param(format!("Datalog does not parse: {}", e)))
 }
 
-fn root_key_id_arg(id: i64) -> FfiResult<Option<u32>> {
+/// A root key id argument: negative for none, else at most `u32::MAX`.
+pub(crate) fn root_key_id_arg(id: i64, name: &str) -> FfiResult<Option<u32>> {
     if id < 0 {
         Ok(None)
     } else {
         u32::try_from(id)
             .map(Some)
-            .map_err(|_| Failure::param("root_key_id must be at most 4294967295"))
+            .map_err(|_| Failure::param(format!("{} must be at most 4294967295", name)))
     }
-}
-
-fn write_token(out: *mut *mut c_char, token: &Token) -> FfiResult<()> {
-    write_out_string(out, token.to_base64())
 }
 
 /// `hessra_token_mint`
@@ -148,16 +145,13 @@ pub unsafe extern "C" fn hessra_token_mint(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let kp = handle_arg(root_keypair, "root_keypair")?;
         let text = str_arg(authority_datalog, "authority_datalog")?;
         let params = opt_str_arg(params_json, "params_json")?;
-        let root_key_id = root_key_id_arg(root_key_id)?;
+        let root_key_id = root_key_id_arg(root_key_id, "root_key_id")?;
         let code = parse_block_arg(text, params)?;
-        let token = Token::mint(&kp.key, &code, root_key_id).map_err(token_failure)?;
-        write_token(out_token, &token)
+        Token::mint(&kp.key, &code, root_key_id).map_err(token_failure)
     })
 }
 
@@ -186,7 +180,7 @@ fn mint_request_arg(req: &HessraMintRequest) -> FfiResult<(BlockCode, Option<u32
     };
     Ok((
         hessra::authority_block(&mint),
-        root_key_id_arg(req.root_key_id)?,
+        root_key_id_arg(req.root_key_id, "request.root_key_id")?,
     ))
 }
 
@@ -198,13 +192,10 @@ pub unsafe extern "C" fn hessra_token_mint_hessra(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let kp = handle_arg(root_keypair, "root_keypair")?;
         let (code, root_key_id) = mint_request_arg(struct_arg(request, "request")?)?;
-        let token = Token::mint(&kp.key, &code, root_key_id).map_err(token_failure)?;
-        write_token(out_token, &token)
+        Token::mint(&kp.key, &code, root_key_id).map_err(token_failure)
     })
 }
 
@@ -220,17 +211,14 @@ pub unsafe extern "C" fn hessra_token_mint_hessra_restricted(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let kp = handle_arg(root_keypair, "root_keypair")?;
         let (mut code, root_key_id) = mint_request_arg(struct_arg(request, "request")?)?;
         let restrictions =
             Restrictions::from_json(str_arg(restrictions_json, "restrictions_json")?)
                 .map_err(|e| Failure::param(format!("restrictions_json: {}", e)))?;
         restrictions.apply(&mut code);
-        let token = Token::mint(&kp.key, &code, root_key_id).map_err(token_failure)?;
-        write_token(out_token, &token)
+        Token::mint(&kp.key, &code, root_key_id).map_err(token_failure)
     })
 }
 
@@ -246,6 +234,16 @@ fn append_restriction_block(
 ) -> FfiResult<Token> {
     let verified = token.token.verify(&root.key).map_err(token_failure)?;
     wanted(&Restrictions::of(&verified.blocks), &signer.key.public())?;
+    append_signed_block(token, root, signer, code)
+}
+
+/// Appends `code` as a third-party block signed by `signer`.
+fn append_signed_block(
+    token: &HessraTokenHandle,
+    root: &HessraPublicKeyHandle,
+    signer: &HessraKeyPairHandle,
+    code: &BlockCode,
+) -> FfiResult<Token> {
     let request = token.token.third_party_request().map_err(token_failure)?;
     let contents = create_third_party_block(&request, &signer.key, code).map_err(token_failure)?;
     token
@@ -264,14 +262,12 @@ pub unsafe extern "C" fn hessra_token_attest_namespace(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let token = handle_arg(token, "token")?;
         let root = handle_arg(root_key, "root_key")?;
         let kp = handle_arg(party_keypair, "party_keypair")?;
         let ns = str_arg(namespace, "namespace")?;
-        let next = append_restriction_block(
+        append_restriction_block(
             token,
             root,
             kp,
@@ -299,8 +295,7 @@ pub unsafe extern "C" fn hessra_token_attest_namespace(
                     Some(_) => Ok(()),
                 }
             },
-        )?;
-        write_token(out_token, &next)
+        )
     })
 }
 
@@ -315,14 +310,12 @@ pub unsafe extern "C" fn hessra_token_restrict_prefix(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let token = handle_arg(token, "token")?;
         let root = handle_arg(root_key, "root_key")?;
         let kp = handle_arg(prefix_keypair, "prefix_keypair")?;
         let prefix = str_arg(prefix, "prefix")?;
-        let next = append_restriction_block(
+        append_restriction_block(
             token,
             root,
             kp,
@@ -339,8 +332,7 @@ pub unsafe extern "C" fn hessra_token_restrict_prefix(
                 Some(_) => Ok(()),
             }
             },
-        )?;
-        write_token(out_token, &next)
+        )
     })
 }
 
@@ -354,19 +346,13 @@ pub unsafe extern "C" fn hessra_token_attenuate(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let token = handle_arg(token, "token")?;
         let root = handle_arg(root_key, "root_key")?;
         let text = str_arg(block_datalog, "block_datalog")?;
         let params = opt_str_arg(params_json, "params_json")?;
         let code = parse_block_arg(text, params)?;
-        let next = token
-            .token
-            .append(&root.key, &code)
-            .map_err(token_failure)?;
-        write_token(out_token, &next)
+        token.token.append(&root.key, &code).map_err(token_failure)
     })
 }
 
@@ -436,20 +422,17 @@ pub unsafe extern "C" fn hessra_token_append_third_party(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let token = handle_arg(token, "token")?;
         let root = handle_arg(root_key, "root_key")?;
         let contents = decode_b64_arg(str_arg(block, "block")?, "block")?;
         // Verify first, so that what append_third_party reports next is
         // about the block contents, not the token.
         token.token.verify(&root.key).map_err(token_failure)?;
-        let next = token
+        token
             .token
             .append_third_party(&root.key, &contents)
-            .map_err(contents_failure)?;
-        write_token(out_token, &next)
+            .map_err(contents_failure)
     })
 }
 
@@ -463,9 +446,7 @@ pub unsafe extern "C" fn hessra_token_attest(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let token = handle_arg(token, "token")?;
         let root = handle_arg(root_key, "root_key")?;
         let kp = handle_arg(node_keypair, "node_keypair")?;
@@ -482,15 +463,7 @@ pub unsafe extern "C" fn hessra_token_attest(
                     })?
             }
         };
-        let request = token.token.third_party_request().map_err(token_failure)?;
-        let contents =
-            create_third_party_block(&request, &kp.key, &hessra::attestation_block(&resource))
-                .map_err(token_failure)?;
-        let next = token
-            .token
-            .append_third_party(&root.key, &contents)
-            .map_err(token_failure)?;
-        write_token(out_token, &next)
+        append_signed_block(token, root, kp, &hessra::attestation_block(&resource))
     })
 }
 
@@ -502,12 +475,9 @@ pub unsafe extern "C" fn hessra_token_seal(
     out_token: *mut *mut c_char,
     out_error: *mut HessraError,
 ) -> HessraResult {
-    clear_out(out_token);
-    guard_with_error(out_error, || {
-        require_out(out_token, "out_token")?;
+    token_result(out_token, out_error, || {
         let token = handle_arg(token, "token")?;
         let root = handle_arg(root_key, "root_key")?;
-        let sealed = token.token.seal(&root.key).map_err(token_failure)?;
-        write_token(out_token, &sealed)
+        token.token.seal(&root.key).map_err(token_failure)
     })
 }

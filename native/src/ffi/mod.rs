@@ -188,6 +188,38 @@ pub(crate) fn write_out_string(out: *mut *mut c_char, s: String) -> FfiResult<()
     Ok(())
 }
 
+/// The frame of a function returning a string in a required out parameter
+/// named `name`: clears it, refuses a NULL one, runs `body` under
+/// [`guard_with_error`] and writes its string (none: `*out` stays NULL).
+pub(crate) fn string_result(
+    out: *mut *mut c_char,
+    name: &str,
+    out_error: *mut HessraError,
+    body: impl FnOnce() -> FfiResult<Option<String>>,
+) -> HessraResult {
+    clear_out(out);
+    guard_with_error(out_error, || {
+        require_out(out, name)?;
+        match body()? {
+            Some(s) => write_out_string(out, s),
+            None => Ok(()),
+        }
+    })
+}
+
+/// The frame of every function returning a token in `out_token` (mint,
+/// attenuate, attest, delegate, ...): [`string_result`] with the token as
+/// base64url text.
+pub(crate) fn token_result(
+    out_token: *mut *mut c_char,
+    out_error: *mut HessraError,
+    body: impl FnOnce() -> FfiResult<crate::token::Token>,
+) -> HessraResult {
+    string_result(out_token, "out_token", out_error, || {
+        body().map(|token| Some(token.to_base64()))
+    })
+}
+
 /// Borrows a required C string argument as UTF-8.
 pub(crate) fn str_arg<'a>(p: *const c_char, name: &str) -> FfiResult<&'a str> {
     if p.is_null() {

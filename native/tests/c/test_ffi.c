@@ -131,6 +131,30 @@ static int64_t now_s(void) {
     return (int64_t)time(NULL);
 }
 
+/* Copies the revocation id of the token's authority block (the first of
+ * hessra_token_inspect's "revocation_ids") into buf; empty and 0 when there
+ * is none or it does not fit. */
+static int authority_revocation_id(HessraToken tok, char* buf, size_t size) {
+    static const char key[] = "\"revocation_ids\":[\"";
+    char* inspect = NULL;
+    const char* at;
+    const char* end;
+    int ok = 0;
+    buf[0] = '\0';
+    if (tok == NULL || hessra_token_inspect(tok, &inspect) != HESSRA_SUCCESS) {
+        return 0;
+    }
+    at = strstr(inspect, key);
+    end = at ? strchr(at + strlen(key), '"') : NULL;
+    if (end != NULL && (size_t)(end - (at + strlen(key))) < size) {
+        memcpy(buf, at + strlen(key), (size_t)(end - (at + strlen(key))));
+        buf[end - (at + strlen(key))] = '\0';
+        ok = 1;
+    }
+    hessra_string_free(inspect);
+    return ok;
+}
+
 /* ---------------------------------------------------------------------- */
 
 static void test_static(void) {
@@ -1555,14 +1579,11 @@ static void test_revocation(void) {
     HessraToken tok = NULL;
     char* key = NULL;
     char* text = NULL;
-    char* inspect = NULL;
     char* json = NULL;
     char* subject = NULL;
     char* list = NULL;
     char revoked_id[300] = {0};
     char config_json[1024];
-    const char* at;
-    const char* end;
     int64_t now = now_s();
     HessraMintRequest m = mint_request("alice", "documents", "read", now + 600);
     HessraVerifyRequest r = request("alice", "documents", "read");
@@ -1573,14 +1594,10 @@ static void test_revocation(void) {
     hessra_public_key_to_string(pk, &key);
     CHECK_CODE(hessra_token_mint_hessra(kp, &m, &text, NULL), HESSRA_SUCCESS, "revocation: mint");
     CHECK_CODE(hessra_token_parse(text, &tok), HESSRA_SUCCESS, "revocation: parse");
-    CHECK_CODE(hessra_token_inspect(tok, &inspect), HESSRA_SUCCESS, "revocation: inspect");
-    at = inspect ? strstr(inspect, "\"revocation_ids\":[\"") : NULL;
-    end = at ? strchr(at + 19, '"') : NULL;
-    CHECK(at != NULL && end != NULL && (size_t)(end - (at + 19)) < sizeof revoked_id, "revocation: id in inspect");
-    if (at == NULL || end == NULL || (size_t)(end - (at + 19)) >= sizeof revoked_id) {
+    CHECK(authority_revocation_id(tok, revoked_id, sizeof revoked_id), "revocation: id in inspect");
+    if (revoked_id[0] == '\0') {
         goto done;
     }
-    memcpy(revoked_id, at + 19, (size_t)(end - (at + 19)));
 
     snprintf(config_json, sizeof config_json,
              "{\"version\":1,\"keys\":[{\"id\":\"dev\",\"public_key\":\"%s\"}],\"revoked_ids\":[\"%s\"]}", key,
@@ -1633,7 +1650,6 @@ static void test_revocation(void) {
 done:
     hessra_string_free(key);
     hessra_string_free(text);
-    hessra_string_free(inspect);
     hessra_token_free(tok);
     hessra_config_free(cfg);
     hessra_config_free(plain);
@@ -1726,6 +1742,417 @@ static void test_restrictions(void) {
     hessra_keypair_free(pfx);
 }
 
+/* ---- identity tokens ---- */
+
+static HessraIdentityRequest identity_request(int actor, const char* identity, int64_t now) {
+    HessraIdentityRequest r;
+    memset(&r, 0, sizeof r);
+    r.actor = actor;
+    r.identity = identity;
+    r.now = now;
+    r.leeway_seconds = HESSRA_LEEWAY_UNSET;
+    return r;
+}
+
+/* A delegatable identity mint request, no domain, no root key id. */
+static HessraIdentityMintRequest identity_mint_request(const char* subject, int64_t expires_at) {
+    HessraIdentityMintRequest m;
+    memset(&m, 0, sizeof m);
+    m.subject = subject;
+    m.delegatable = 1;
+    m.expires_at = expires_at;
+    m.root_key_id = -1;
+    return m;
+}
+
+/* A configuration trusting `key` as "dev", with `extra` (",\"field\":..."
+ * or "") appended to its fields; NULL when it does not load. */
+static HessraConfig config_trusting(const char* key, const char* extra) {
+    char json[1024];
+    HessraConfig cfg = NULL;
+    snprintf(json, sizeof json, "{\"version\":1,\"keys\":[{\"id\":\"dev\",\"public_key\":\"%s\"}]%s}", key, extra);
+    if (hessra_config_from_string(json, &cfg) != HESSRA_SUCCESS) {
+        return NULL;
+    }
+    return cfg;
+}
+
+/* hessra_identity_verify of `text` for `identity` (HESSRA_IDENTITY_GIVEN)
+ * with the given key, without an outcome. */
+static HessraResult verify_identity_as(HessraPublicKey pk, const char* text, const char* identity, int64_t now) {
+    HessraIdentityRequest r = identity_request(HESSRA_IDENTITY_GIVEN, identity, now);
+    return hessra_identity_verify(NULL, pk, NULL, (const uint8_t*)text, text ? strlen(text) : 0, &r, NULL, NULL);
+}
+
+/* A non-NULL pointer that is not a string: an out parameter must be cleared
+ * over it on failure. */
+static char sentinel_byte;
+#define SENTINEL (&sentinel_byte)
+
+/* A failing call that returns a token must clear *out_token and fill out_error. */
+#define CHECK_TOKEN_ERROR(call, out, err, want, what)                              \
+    do {                                                                           \
+        (out) = SENTINEL;                                                          \
+        CHECK_CODE(call, want, what);                                              \
+        CHECK((out) == NULL && (err).code == (want) && (err).message != NULL,      \
+              what ": out cleared, error filled");                                 \
+        hessra_error_free((err).message);                                          \
+        (err).message = NULL;                                                      \
+    } while (0)
+
+/* NULL and bad arguments of the identity functions: the documented code,
+ * out parameters cleared, the message freed. */
+static void test_identity_arguments(void) {
+    HessraKeyPair kp = NULL, other = NULL;
+    HessraPublicKey pk = NULL, other_pk = NULL;
+    HessraConfig cfg = NULL;
+    HessraToken tok = NULL, authz = NULL, fixed = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    char* key = NULL;
+    char* text = NULL;
+    char* fixed_text = NULL;
+    char* out = NULL;
+    char* json = NULL;
+    int64_t now = now_s();
+    HessraIdentityMintRequest m = identity_mint_request("urn:hessra:alice", now + 600);
+    HessraIdentityMintRequest bad;
+    HessraIdentityRequest r = identity_request(HESSRA_IDENTITY_GIVEN, "urn:hessra:alice", now);
+    HessraMintRequest am = mint_request("alice", "orders", "read", now + 600);
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &other);
+    hessra_keypair_public_key(kp, &pk);
+    hessra_keypair_public_key(other, &other_pk);
+    hessra_public_key_to_string(pk, &key);
+    cfg = config_trusting(key, "");
+    CHECK(cfg != NULL, "identity args: config");
+    CHECK_CODE(hessra_identity_mint(kp, &m, &text, NULL), HESSRA_SUCCESS, "identity args: mint");
+    tok = parse_or_null(text);
+    authz = mint_token(kp, &am);
+
+    /* hessra_identity_mint */
+    CHECK_TOKEN_ERROR(hessra_identity_mint(NULL, &m, &out, &err), out, err, HESSRA_ERROR_INVALID_PARAMETER,
+                      "identity_mint: NULL keypair");
+    CHECK_TOKEN_ERROR(hessra_identity_mint(kp, NULL, &out, &err), out, err, HESSRA_ERROR_INVALID_PARAMETER,
+                      "identity_mint: NULL request");
+    CHECK_CODE(hessra_identity_mint(kp, &m, NULL, &err), HESSRA_ERROR_INVALID_PARAMETER,
+               "identity_mint: NULL out_token");
+    CHECK(contains(err.message, "out_token"), "identity_mint: names out_token");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    bad = m;
+    bad.subject = NULL;
+    CHECK_TOKEN_ERROR(hessra_identity_mint(kp, &bad, &out, &err), out, err, HESSRA_ERROR_INVALID_PARAMETER,
+                      "identity_mint: NULL subject");
+    bad = m;
+    bad.subject = "\xff\xfe";
+    CHECK_TOKEN_ERROR(hessra_identity_mint(kp, &bad, &out, &err), out, err, HESSRA_ERROR_INVALID_PARAMETER,
+                      "identity_mint: subject not UTF-8");
+    bad = m;
+    bad.expires_at = 0;
+    CHECK_TOKEN_ERROR(hessra_identity_mint(kp, &bad, &out, &err), out, err, HESSRA_ERROR_INVALID_PARAMETER,
+                      "identity_mint: expires_at 0");
+    bad = m;
+    bad.root_key_id = (int64_t)1 << 32;
+    out = SENTINEL;
+    CHECK_CODE(hessra_identity_mint(kp, &bad, &out, &err), HESSRA_ERROR_INVALID_PARAMETER,
+               "identity_mint: root_key_id too large");
+    CHECK(out == NULL && contains(err.message, "request.root_key_id must be at most 4294967295"),
+          "identity_mint: names request.root_key_id");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    bad = m;
+    bad.root_key_id = 7;
+    CHECK_CODE(hessra_identity_mint(kp, &bad, &fixed_text, NULL), HESSRA_SUCCESS, "identity_mint: root_key_id 7");
+    fixed = parse_or_null(fixed_text);
+    CHECK(fixed != NULL && hessra_token_root_key_id(fixed) == 7, "identity_mint: root_key_id in the token");
+
+    /* hessra_identity_delegate */
+    CHECK_TOKEN_ERROR(hessra_identity_delegate(NULL, pk, "urn:hessra:alice:laptop", now + 60, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: NULL token");
+    CHECK_TOKEN_ERROR(hessra_identity_delegate(tok, NULL, "urn:hessra:alice:laptop", now + 60, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: NULL root_key");
+    CHECK_TOKEN_ERROR(hessra_identity_delegate(tok, pk, NULL, now + 60, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: NULL identity");
+    CHECK_TOKEN_ERROR(hessra_identity_delegate(tok, pk, "urn:hessra:alice:laptop", 0, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: expires_at 0");
+    CHECK_CODE(hessra_identity_delegate(tok, pk, "urn:hessra:alice:laptop", now + 60, NULL, NULL),
+               HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: NULL out_token");
+    CHECK_TOKEN_ERROR(hessra_identity_delegate(tok, other_pk, "urn:hessra:alice:laptop", now + 60, &out, &err), out,
+                      err, HESSRA_ERROR_VERIFICATION_FAILED, "identity_delegate: wrong root key");
+    CHECK_TOKEN_ERROR(hessra_identity_delegate(authz, pk, "alice:laptop", now + 60, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: an authorization token");
+    CHECK_TOKEN_ERROR(hessra_identity_delegate(tok, pk, "urn:hessra:alice2", now + 60, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: not below (prefix attack)");
+    CHECK_TOKEN_ERROR(hessra_identity_delegate(tok, pk, "urn:hessra:bob", now + 60, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: another identity");
+    CHECK_TOKEN_ERROR(hessra_identity_delegate(tok, pk, "urn:hessra:alice:laptop", now - 10, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: already expired");
+    bad = m;
+    bad.delegatable = 0;
+    {
+        char* fixed_subject = NULL;
+        HessraToken leaf = NULL;
+        CHECK_CODE(hessra_identity_mint(kp, &bad, &fixed_subject, NULL), HESSRA_SUCCESS,
+                   "identity_mint: not delegatable");
+        leaf = parse_or_null(fixed_subject);
+        CHECK_TOKEN_ERROR(hessra_identity_delegate(leaf, pk, "urn:hessra:alice:laptop", now + 60, &out, &err), out, err,
+                          HESSRA_ERROR_INVALID_PARAMETER, "identity_delegate: not delegatable");
+        CHECK_CODE(verify_identity_as(pk, fixed_subject, "urn:hessra:alice", now), HESSRA_SUCCESS,
+                   "identity: not delegatable, valid for its subject");
+        CHECK_CODE(verify_identity_as(pk, fixed_subject, "urn:hessra:alice:laptop", now),
+                   HESSRA_ERROR_VERIFICATION_FAILED, "identity: not delegatable, denied below its subject");
+        hessra_token_free(leaf);
+        hessra_string_free(fixed_subject);
+    }
+
+    /* hessra_identity_jit */
+    CHECK_TOKEN_ERROR(hessra_identity_jit(NULL, pk, now + 60, &out, &err), out, err, HESSRA_ERROR_INVALID_PARAMETER,
+                      "identity_jit: NULL token");
+    CHECK_TOKEN_ERROR(hessra_identity_jit(tok, NULL, now + 60, &out, &err), out, err, HESSRA_ERROR_INVALID_PARAMETER,
+                      "identity_jit: NULL root_key");
+    CHECK_TOKEN_ERROR(hessra_identity_jit(tok, pk, -5, &out, &err), out, err, HESSRA_ERROR_INVALID_PARAMETER,
+                      "identity_jit: negative expires_at");
+    CHECK_CODE(hessra_identity_jit(tok, pk, now + 60, NULL, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "identity_jit: NULL out_token");
+    CHECK_TOKEN_ERROR(hessra_identity_jit(tok, other_pk, now + 60, &out, &err), out, err,
+                      HESSRA_ERROR_VERIFICATION_FAILED, "identity_jit: wrong root key");
+    CHECK_TOKEN_ERROR(hessra_identity_jit(authz, pk, now + 60, &out, &err), out, err, HESSRA_ERROR_INVALID_PARAMETER,
+                      "identity_jit: an authorization token");
+
+    /* hessra_identity_verify */
+    json = SENTINEL;
+    CHECK_CODE(hessra_identity_verify(NULL, pk, NULL, (const uint8_t*)text, strlen(text), NULL, &json, &err),
+               HESSRA_ERROR_INVALID_PARAMETER, "identity_verify: NULL request");
+    CHECK(json == NULL && contains(err.message, "request"), "identity_verify: NULL request, no outcome");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    json = SENTINEL;
+    CHECK_CODE(hessra_identity_verify(NULL, pk, NULL, NULL, 0, &r, &json, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "identity_verify: NULL token");
+    CHECK(json == NULL, "identity_verify: NULL token, no outcome");
+    {
+        const struct {
+            int actor;
+            const char* identity;
+            int64_t now;
+            const char* what;
+        } cases[] = {
+            {HESSRA_IDENTITY_GIVEN, NULL, 0, "identity_verify: GIVEN without identity"},
+            {HESSRA_IDENTITY_BEARER, "urn:hessra:alice", 0, "identity_verify: BEARER with identity"},
+            {HESSRA_IDENTITY_DELEGATED, "urn:hessra:alice", 0, "identity_verify: DELEGATED with identity"},
+            {7, NULL, 0, "identity_verify: unknown actor"},
+            {HESSRA_IDENTITY_GIVEN, "urn:hessra:alice", -1, "identity_verify: negative now"},
+            {HESSRA_IDENTITY_GIVEN, "\xc3\x28", 0, "identity_verify: identity not UTF-8"},
+        };
+        size_t i;
+        for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            HessraIdentityRequest br = identity_request(cases[i].actor, cases[i].identity, cases[i].now);
+            json = SENTINEL;
+            CHECK_CODE(hessra_identity_verify(NULL, pk, NULL, (const uint8_t*)text, strlen(text), &br, &json, &err),
+                       HESSRA_ERROR_INVALID_PARAMETER, cases[i].what);
+            CHECK(json == NULL && err.code == HESSRA_ERROR_INVALID_PARAMETER && err.message != NULL, cases[i].what);
+            hessra_error_free(err.message);
+            err.message = NULL;
+        }
+    }
+    CHECK_CODE(hessra_identity_verify(NULL, pk, "dev", (const uint8_t*)text, strlen(text), &r, NULL, NULL),
+               HESSRA_ERROR_INVALID_PARAMETER, "identity_verify: public_key and key_id");
+    CHECK_CODE(hessra_identity_verify(NULL, NULL, NULL, (const uint8_t*)text, strlen(text), &r, NULL, NULL),
+               HESSRA_ERROR_CONFIG_INVALID, "identity_verify: no key at all");
+    CHECK_CODE(hessra_identity_verify(cfg, NULL, "nope", (const uint8_t*)text, strlen(text), &r, NULL, NULL),
+               HESSRA_ERROR_CONFIG_INVALID, "identity_verify: unknown key_id");
+    CHECK_CODE(hessra_identity_verify(NULL, pk, NULL, (const uint8_t*)"garbage!", 8, &r, &json, NULL),
+               HESSRA_ERROR_INVALID_TOKEN, "identity_verify: garbage");
+    CHECK(contains(json, "\"status\":\"malformed\""), "identity_verify: garbage, outcome malformed");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_identity_verify(NULL, other_pk, NULL, (const uint8_t*)text, strlen(text), &r, &json, NULL),
+               HESSRA_ERROR_VERIFICATION_FAILED, "identity_verify: wrong key");
+    CHECK(contains(json, "\"status\":\"invalid\""), "identity_verify: wrong key, outcome invalid");
+    hessra_string_free(json);
+    json = NULL;
+    {
+        char* authz_text = NULL;
+        hessra_token_to_string(authz, &authz_text);
+        CHECK_CODE(hessra_identity_verify(NULL, pk, NULL, (const uint8_t*)authz_text,
+                                          authz_text ? strlen(authz_text) : 0, &r, &json, NULL),
+                   HESSRA_ERROR_VERIFICATION_FAILED, "identity_verify: an authorization token is denied");
+        CHECK(contains(json, "\"status\":\"denied\""), "identity_verify: authorization token, outcome denied");
+        hessra_string_free(json);
+        json = NULL;
+        hessra_string_free(authz_text);
+    }
+
+    /* hessra_config_verified_identity */
+    CHECK_TOKEN_ERROR(hessra_config_verified_identity(NULL, text, &r, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "verified_identity: NULL config");
+    CHECK_TOKEN_ERROR(hessra_config_verified_identity(cfg, NULL, &r, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "verified_identity: NULL token_string");
+    CHECK_TOKEN_ERROR(hessra_config_verified_identity(cfg, text, NULL, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "verified_identity: NULL request");
+    CHECK_CODE(hessra_config_verified_identity(cfg, text, &r, NULL, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "verified_identity: NULL out_identity");
+    r.now = -1;
+    CHECK_TOKEN_ERROR(hessra_config_verified_identity(cfg, text, &r, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_PARAMETER, "verified_identity: negative now");
+    r.now = now;
+    CHECK_TOKEN_ERROR(hessra_config_verified_identity(cfg, "garbage!", &r, &out, &err), out, err,
+                      HESSRA_ERROR_INVALID_TOKEN, "verified_identity: garbage");
+
+    hessra_string_free(key);
+    hessra_string_free(text);
+    hessra_string_free(fixed_text);
+    hessra_token_free(tok);
+    hessra_token_free(authz);
+    hessra_token_free(fixed);
+    hessra_config_free(cfg);
+    hessra_public_key_free(pk);
+    hessra_public_key_free(other_pk);
+    hessra_keypair_free(kp);
+    hessra_keypair_free(other);
+}
+
+/* mint -> delegate -> jit -> verify: the delegated token proves its identity
+ * (and below it) only, not the delegator's, a sibling's or a prefix
+ * look-alike's (urn:hessra:alice2); through a configuration its verified
+ * identity is the narrowest; a revoked one is REVOKED. Every string freed. */
+static void test_identity_round_trip(void) {
+    HessraKeyPair kp = NULL;
+    HessraPublicKey pk = NULL;
+    HessraConfig cfg = NULL, revoking = NULL;
+    HessraToken base = NULL, laptop = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    char* key = NULL;
+    char* base_text = NULL;
+    char* laptop_text = NULL;
+    char* jit_text = NULL;
+    char* json = NULL;
+    char* who = NULL;
+    char revoked_id[300] = {0};
+    char revoked_ids[340];
+    int64_t now = now_s();
+    HessraIdentityMintRequest m = identity_mint_request("urn:hessra:alice", now + 600);
+    HessraIdentityRequest r = identity_request(HESSRA_IDENTITY_DELEGATED, NULL, now);
+    const char* delegated_denied[] = {"urn:hessra:alice", "urn:hessra:alice:phone", "urn:hessra:alice2",
+                                      "urn:hessra:alice:laptop2", "urn:hessra:bob"};
+    size_t i;
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    hessra_keypair_public_key(kp, &pk);
+    hessra_public_key_to_string(pk, &key);
+    cfg = config_trusting(key, "");
+    CHECK(cfg != NULL, "identity: config");
+
+    CHECK_CODE(hessra_identity_mint(kp, &m, &base_text, NULL), HESSRA_SUCCESS, "identity: mint");
+    base = parse_or_null(base_text);
+    CHECK_CODE(verify_identity_as(pk, base_text, "urn:hessra:alice", now), HESSRA_SUCCESS, "identity: base, itself");
+    CHECK_CODE(verify_identity_as(pk, base_text, "urn:hessra:alice:laptop", now), HESSRA_SUCCESS,
+               "identity: base, below it (delegatable)");
+    CHECK_CODE(verify_identity_as(pk, base_text, "urn:hessra:alice2", now), HESSRA_ERROR_VERIFICATION_FAILED,
+               "identity: base, prefix look-alike denied");
+    CHECK_CODE(verify_identity_as(pk, base_text, "urn:hessra:alice", now + 601), HESSRA_ERROR_EXPIRED,
+               "identity: base, expired later");
+
+    CHECK_CODE(hessra_identity_delegate(base, pk, "urn:hessra:alice:laptop", now + 300, &laptop_text, &err),
+               HESSRA_SUCCESS, "identity: delegate");
+    CHECK(err.message == NULL, "identity: delegate, no error message");
+    laptop = parse_or_null(laptop_text);
+    CHECK_CODE(hessra_identity_jit(laptop, pk, now + 60, &jit_text, NULL), HESSRA_SUCCESS, "identity: jit");
+
+    {
+        const char* delegated[] = {laptop_text, jit_text};
+        const char* names[] = {"delegated", "jit"};
+        size_t t;
+        for (t = 0; t < 2; t++) {
+            char what[160];
+            snprintf(what, sizeof what, "identity: %s, valid for urn:hessra:alice:laptop", names[t]);
+            CHECK_CODE(verify_identity_as(pk, delegated[t], "urn:hessra:alice:laptop", now), HESSRA_SUCCESS, what);
+            for (i = 0; i < sizeof delegated_denied / sizeof delegated_denied[0]; i++) {
+                snprintf(what, sizeof what, "identity: %s, denied for %s", names[t], delegated_denied[i]);
+                CHECK_CODE(verify_identity_as(pk, delegated[t], delegated_denied[i], now),
+                           HESSRA_ERROR_VERIFICATION_FAILED, what);
+            }
+        }
+    }
+    CHECK_CODE(verify_identity_as(pk, jit_text, "urn:hessra:alice:laptop", now + 120), HESSRA_ERROR_EXPIRED,
+               "identity: jit, expired after its own bound");
+    CHECK_CODE(verify_identity_as(pk, laptop_text, "urn:hessra:alice:laptop", now + 120), HESSRA_SUCCESS,
+               "identity: delegated, still valid then");
+
+    /* the outcome JSON names the identity proven */
+    CHECK_CODE(hessra_identity_verify(NULL, pk, NULL, (const uint8_t*)jit_text, strlen(jit_text), &r, &json, &err),
+               HESSRA_SUCCESS, "identity: jit, delegated actor");
+    CHECK(contains(json, "\"status\":\"valid\"") && contains(json, "\"subject\":\"urn:hessra:alice:laptop\""),
+          "identity: outcome names the narrowest identity");
+    hessra_string_free(json);
+    json = NULL;
+    r.actor = HESSRA_IDENTITY_BEARER;
+    CHECK_CODE(hessra_identity_verify(NULL, pk, NULL, (const uint8_t*)laptop_text, strlen(laptop_text), &r, NULL,
+                                      NULL),
+               HESSRA_ERROR_VERIFICATION_FAILED, "identity: a delegated token does not verify as bearer");
+    CHECK_CODE(hessra_identity_verify(NULL, pk, NULL, (const uint8_t*)base_text, strlen(base_text), &r, NULL, NULL),
+               HESSRA_SUCCESS, "identity: base verifies as bearer");
+    r.actor = HESSRA_IDENTITY_DELEGATED;
+
+    /* through the configuration */
+    CHECK_CODE(hessra_config_verified_identity(cfg, base_text, &r, &who, NULL), HESSRA_SUCCESS,
+               "verified_identity: base");
+    CHECK(who != NULL && strcmp(who, "urn:hessra:alice") == 0, "verified_identity: base subject");
+    hessra_string_free(who);
+    who = NULL;
+    CHECK_CODE(hessra_config_verified_identity(cfg, jit_text, &r, &who, NULL), HESSRA_SUCCESS,
+               "verified_identity: jit");
+    CHECK(who != NULL && strcmp(who, "urn:hessra:alice:laptop") == 0, "verified_identity: narrowest");
+    hessra_string_free(who);
+    who = NULL;
+    r.now = now + 120;
+    who = SENTINEL;
+    CHECK_CODE(hessra_config_verified_identity(cfg, jit_text, &r, &who, &err), HESSRA_ERROR_EXPIRED,
+               "verified_identity: jit expired");
+    CHECK(who == NULL && err.message != NULL, "verified_identity: expired, no identity");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    r.now = now;
+
+    /* revoked: the base token's authority block revokes the whole chain */
+    CHECK(authority_revocation_id(base, revoked_id, sizeof revoked_id), "identity: revocation id");
+    snprintf(revoked_ids, sizeof revoked_ids, ",\"revoked_ids\":[\"%s\"]", revoked_id);
+    revoking = config_trusting(key, revoked_ids);
+    CHECK(revoking != NULL, "identity: revoking config");
+    r.actor = HESSRA_IDENTITY_GIVEN;
+    r.identity = "urn:hessra:alice:laptop";
+    CHECK_CODE(hessra_identity_verify(revoking, NULL, NULL, (const uint8_t*)jit_text, strlen(jit_text), &r, &json,
+                                      &err),
+               HESSRA_ERROR_REVOKED, "identity_verify: revoked");
+    CHECK(contains(json, "\"status\":\"revoked\"") && contains(json, revoked_id) &&
+              contains(err.message, "revoked"),
+          "identity_verify: revoked outcome and reason");
+    hessra_string_free(json);
+    json = NULL;
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_identity_verify(cfg, NULL, NULL, (const uint8_t*)jit_text, strlen(jit_text), &r, NULL, NULL),
+               HESSRA_SUCCESS, "identity_verify: not revoked without the list");
+    r.actor = HESSRA_IDENTITY_DELEGATED;
+    r.identity = NULL;
+    who = SENTINEL;
+    CHECK_CODE(hessra_config_verified_identity(revoking, base_text, &r, &who, NULL), HESSRA_ERROR_REVOKED,
+               "verified_identity: revoked");
+    CHECK(who == NULL, "verified_identity: revoked, no identity");
+
+    hessra_string_free(key);
+    hessra_string_free(base_text);
+    hessra_string_free(laptop_text);
+    hessra_string_free(jit_text);
+    hessra_token_free(base);
+    hessra_token_free(laptop);
+    hessra_config_free(cfg);
+    hessra_config_free(revoking);
+    hessra_public_key_free(pk);
+    hessra_keypair_free(kp);
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "--mint") == 0) {
         return mint_mode(argc, argv);
@@ -1745,6 +2172,8 @@ int main(int argc, char** argv) {
     test_verifier();
     test_revocation();
     test_restrictions();
+    test_identity_arguments();
+    test_identity_round_trip();
     test_with_error();
     test_threads();
     printf("%d passed, %d failed\n", passed, failed);
