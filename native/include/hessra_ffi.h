@@ -567,7 +567,7 @@ HessraResult hessra_identity_verify(HessraConfig config, HessraPublicKey public_
  * subject_in_domain, now and leeway_seconds are read). On HESSRA_SUCCESS
  * *out_identity is its narrowest delegated identity (its subject when not
  * delegated). Otherwise *out_identity is NULL and the result code is the
- * outcome's (VERIFICATION_FAILED, EXPIRED, INVALID_TOKEN, LIMIT_EXCEEDED) or
+ * outcome's (VERIFICATION_FAILED, EXPIRED, INVALID_TOKEN, REVOKED, LIMIT_EXCEEDED) or
  * an error (CONFIG_INVALID, INVALID_PARAMETER). The
  * hessra_current_identity() of the PostgreSQL extension. */
 HessraResult hessra_config_verified_identity(HessraConfig config, const char* token_string,
