@@ -25,6 +25,7 @@ use crate::datalog::{
     Block, BlockCode, Check, CheckKind, Predicate, Rule, Scope, Term, QUERY_HEAD,
 };
 use crate::json::Value;
+use std::fmt;
 
 /// A party whose attestation a multi-party token requires.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +118,34 @@ impl Restrictions {
         r
     }
 
+    /// Whether `key` may attest `namespace` for this token: the token must
+    /// require that namespace, and name `key` for it.
+    pub fn check_attester(&self, namespace: &str, key: &PublicKey) -> Result<(), SignerRefused> {
+        match self.parties.iter().find(|p| p.namespace == namespace) {
+            None => Err(SignerRefused::NoSuchNamespace {
+                namespace: namespace.to_string(),
+                required: self.parties.iter().map(|p| p.namespace.clone()).collect(),
+            }),
+            Some(p) if p.public_key != *key => Err(SignerRefused::WrongPartyKey {
+                namespace: namespace.to_string(),
+                expected: p.public_key.clone(),
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Whether `key` may append the prefix block: the token must be
+    /// prefix-restricted to that key.
+    pub fn check_prefix_signer(&self, key: &PublicKey) -> Result<(), SignerRefused> {
+        match &self.prefix_key {
+            None => Err(SignerRefused::NotPrefixRestricted),
+            Some(k) if k != key => Err(SignerRefused::WrongPrefixKey {
+                expected: k.clone(),
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Parses `{"multi_party":[{"namespace":..,"public_key":..}],"prefix_key":".."|null}`
     /// (every field optional; the C ABI's `restrictions_json`).
     pub fn from_json(text: &str) -> Result<Restrictions, ConfigError> {
@@ -194,6 +223,69 @@ impl Restrictions {
             }
         }
         Ok(r)
+    }
+}
+
+/// Why a key may not sign a restriction block for a token: a block nobody
+/// could use (the authority's checks trust another key, or none) is refused
+/// before it is signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignerRefused {
+    /// The token requires no attestation for `namespace`; it requires `required`.
+    NoSuchNamespace {
+        namespace: String,
+        required: Vec<String>,
+    },
+    /// The token names another key (`expected`) for `namespace`.
+    WrongPartyKey {
+        namespace: String,
+        expected: PublicKey,
+    },
+    /// The token has no `check if prefix_added(true) trusting KEY`.
+    NotPrefixRestricted,
+    /// The token names another prefix key (`expected`).
+    WrongPrefixKey { expected: PublicKey },
+}
+
+impl fmt::Display for SignerRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SignerRefused::NoSuchNamespace {
+                namespace,
+                required,
+            } if required.is_empty() => write!(
+                f,
+                "the token requires no attestation for namespace {:?} (it requires none)",
+                namespace
+            ),
+            SignerRefused::NoSuchNamespace {
+                namespace,
+                required,
+            } => write!(
+                f,
+                "the token requires no attestation for namespace {:?} (it requires: {})",
+                namespace,
+                required.join(", ")
+            ),
+            SignerRefused::WrongPartyKey {
+                namespace,
+                expected,
+            } => write!(
+                f,
+                "the party key is not the key the token names for namespace {:?} ({})",
+                namespace,
+                expected.to_text()
+            ),
+            SignerRefused::NotPrefixRestricted => write!(
+                f,
+                "the token is not prefix-restricted (no check if prefix_added(true) trusting KEY)"
+            ),
+            SignerRefused::WrongPrefixKey { expected } => write!(
+                f,
+                "the prefix key is not the key the token names ({})",
+                expected.to_text()
+            ),
+        }
     }
 }
 
@@ -294,6 +386,46 @@ mod tests {
                 .collect(),
             other => panic!("expected a denial, got {:?}", other),
         }
+    }
+
+    #[test]
+    fn only_the_named_keys_may_sign_restriction_blocks() {
+        let (a, p, mallory) = (key(), key(), key());
+        let r = Restrictions {
+            parties: vec![Party {
+                namespace: "a.example".into(),
+                public_key: a.public(),
+            }],
+            prefix_key: Some(p.public()),
+        };
+        assert_eq!(r.check_attester("a.example", &a.public()), Ok(()));
+        assert_eq!(
+            r.check_attester("a.example", &mallory.public()),
+            Err(SignerRefused::WrongPartyKey {
+                namespace: "a.example".into(),
+                expected: a.public()
+            })
+        );
+        let other = r.check_attester("b.example", &a.public()).unwrap_err();
+        assert_eq!(
+            other.to_string(),
+            "the token requires no attestation for namespace \"b.example\" (it requires: a.example)"
+        );
+        assert_eq!(r.check_prefix_signer(&p.public()), Ok(()));
+        assert!(matches!(
+            r.check_prefix_signer(&a.public()),
+            Err(SignerRefused::WrongPrefixKey { .. })
+        ));
+        let none = Restrictions::default();
+        assert_eq!(
+            none.check_prefix_signer(&p.public()),
+            Err(SignerRefused::NotPrefixRestricted)
+        );
+        assert!(none
+            .check_attester("a.example", &a.public())
+            .unwrap_err()
+            .to_string()
+            .ends_with("(it requires none)"));
     }
 
     #[test]

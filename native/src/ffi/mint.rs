@@ -12,7 +12,7 @@ use crate::datalog::{BlockCode, Term};
 use crate::encoding::{base64url_decode, base64url_encode, hex_decode};
 use crate::hessra::{self, MintRequest};
 use crate::json::Value;
-use crate::restrictions::{self, Restrictions};
+use crate::restrictions::{self, Restrictions, SignerRefused};
 use crate::token::{create_third_party_block, Token, TokenError};
 
 /// `HessraMintRequest`.
@@ -223,17 +223,18 @@ pub unsafe extern "C" fn hessra_token_mint_hessra_restricted(
 }
 
 /// Verifies the token with `root`, then appends `code` as a third-party
-/// block signed by `signer`, refused unless `wanted` (given the token's
-/// restrictions) accepts the signer's public key.
+/// block signed by `signer`, refused unless `allowed` (the token's
+/// restrictions, the signer's public key) accepts the signer.
 fn append_restriction_block(
     token: &HessraTokenHandle,
     root: &HessraPublicKeyHandle,
     signer: &HessraKeyPairHandle,
     code: &BlockCode,
-    wanted: impl FnOnce(&Restrictions, &PublicKey) -> FfiResult<()>,
+    allowed: impl FnOnce(&Restrictions, &PublicKey) -> Result<(), SignerRefused>,
 ) -> FfiResult<Token> {
     let verified = token.token.verify(&root.key).map_err(token_failure)?;
-    wanted(&Restrictions::of(&verified.blocks), &signer.key.public())?;
+    allowed(&Restrictions::of(&verified.blocks), &signer.key.public())
+        .map_err(|e| Failure::param(e.to_string()))?;
     append_signed_block(token, root, signer, code)
 }
 
@@ -272,29 +273,7 @@ pub unsafe extern "C" fn hessra_token_attest_namespace(
             root,
             kp,
             &restrictions::namespace_block(ns),
-            |r, key| {
-                let names = || {
-                    let all: Vec<&str> = r.parties.iter().map(|p| p.namespace.as_str()).collect();
-                    if all.is_empty() {
-                        "it requires none".to_string()
-                    } else {
-                        format!("it requires: {}", all.join(", "))
-                    }
-                };
-                match r.parties.iter().find(|p| p.namespace == ns) {
-                    None => Err(Failure::param(format!(
-                        "the token requires no attestation for namespace {:?} ({})",
-                        ns,
-                        names()
-                    ))),
-                    Some(p) if p.public_key != *key => Err(Failure::param(format!(
-                        "the party key is not the key the token names for namespace {:?} ({})",
-                        ns,
-                        p.public_key.to_text()
-                    ))),
-                    Some(_) => Ok(()),
-                }
-            },
+            |r, key| r.check_attester(ns, key),
         )
     })
 }
@@ -320,18 +299,7 @@ pub unsafe extern "C" fn hessra_token_restrict_prefix(
             root,
             kp,
             &restrictions::prefix_block(prefix),
-            |r, key| {
-                match &r.prefix_key {
-                None => Err(Failure::param(
-                    "the token is not prefix-restricted (no check if prefix_added(true) trusting KEY)",
-                )),
-                Some(k) if k != key => Err(Failure::param(format!(
-                    "the prefix key is not the key the token names ({})",
-                    k.to_text()
-                ))),
-                Some(_) => Ok(()),
-            }
-            },
+            Restrictions::check_prefix_signer,
         )
     })
 }
