@@ -930,7 +930,7 @@ impl<'a> Verifier<'a> {
 
     /// `Some(max_token_bytes)` when text of `len` bytes cannot hold a token
     /// within the configuration's size limit (refused before decoding).
-    fn text_bound(&self, len: usize) -> Option<u64> {
+    pub fn text_bound(&self, len: usize) -> Option<u64> {
         let max = self.config?.limits.max_token_bytes;
         (len as u64 > max / 3 * 4 + 1024).then_some(max)
     }

@@ -14,7 +14,8 @@ use super::*;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
 use crate::config::{Config, ConfigError, ConfigErrorKind, FileTrust};
 use crate::verifier::{
-    KeyChoice, Outcome, ParsedToken, Request, TokenInput, Verifier, VerifierError,
+    Failure as VerifyFailure, KeyChoice, Outcome, ParsedToken, Request, TokenInput, Verifier,
+    VerifierError,
 };
 
 /// Behind `HessraConfig`: the configuration (behind a lock so a key can be
@@ -524,15 +525,11 @@ pub unsafe extern "C" fn hessra_config_verified_subject(
         )?;
         request.resource = resource.unwrap_or_default().to_string();
         let config = cfg.read();
-        let max = config.limits.max_token_bytes;
-        if text.len() as u64 > max / 3 * 4 + 1024 {
-            return Err(Failure::new(
-                HESSRA_ERROR_LIMIT_EXCEEDED,
-                format!("token is larger than limits.max_token_bytes ({})", max),
-            ));
+        let verifier = Verifier::new(Some(&config), Some(&cfg.cache));
+        if let Some(max) = verifier.text_bound(text.len()) {
+            return Err(failure_result(&VerifyFailure::TooLarge { max }));
         }
         let token: ParsedToken = token_from_text(text)?;
-        let verifier = Verifier::new(Some(&config), Some(&cfg.cache));
         let found = verifier
             .verified_subject(&token, &request, || {
                 cfg.verifications.fetch_add(1, Ordering::Relaxed);
