@@ -439,6 +439,16 @@ function withKeyPair<T>(k: PrivateKeyLike, what: string, f: (kp: KeyPair) => T):
   }
 }
 
+/** Runs `f` with the decoded token, disposing it afterwards. */
+function withToken<T>(token: TokenLike, f: (t: Token) => T): T {
+  const t = openToken(token)
+  try {
+    return f(t)
+  } finally {
+    t.dispose()
+  }
+}
+
 function withPublicKey<T>(opts: KeyOptions, token: Token, f: (key: PublicKey) => T): T {
   const k = resolveKey(opts, token)
   try {
@@ -542,12 +552,7 @@ export interface AttenuateOptions extends KeyOptions {
 }
 
 export function attenuateToken(token: TokenLike, opts: AttenuateOptions): string {
-  const t = openToken(token)
-  try {
-    return withPublicKey(opts, t, (key) => t.attenuate(key, opts.datalog, opts.params ? JSON.stringify(opts.params) : null))
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.attenuate(key, opts.datalog, opts.params ? JSON.stringify(opts.params) : null)))
 }
 
 export interface AttestOptions extends KeyOptions {
@@ -601,12 +606,7 @@ export interface AttestNamespaceOptions extends KeyOptions {
 
 /** A party's attestation of a multi-party token: the third-party block `namespace(NS)` signed by its key. */
 export function attestNamespace(token: TokenLike, opts: AttestNamespaceOptions): string {
-  const t = openToken(token)
-  try {
-    return withKeyPair(opts.nodeKey, 'party key', (party) => withPublicKey(opts, t, (key) => t.attestNamespace(key, party, opts.namespace)))
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => withKeyPair(opts.nodeKey, 'party key', (party) => withPublicKey(opts, t, (key) => t.attestNamespace(key, party, opts.namespace))))
 }
 
 export interface RestrictPrefixOptions extends KeyOptions {
@@ -618,32 +618,17 @@ export interface RestrictPrefixOptions extends KeyOptions {
 
 /** Narrows a prefix-restricted token: the third-party block `check if prefix(P); prefix_added(true);`. */
 export function restrictPrefix(token: TokenLike, opts: RestrictPrefixOptions): string {
-  const t = openToken(token)
-  try {
-    return withKeyPair(opts.prefixPrivateKey, 'prefix private key', (kp) => withPublicKey(opts, t, (key) => t.restrictPrefix(key, kp, opts.prefix)))
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => withKeyPair(opts.prefixPrivateKey, 'prefix private key', (kp) => withPublicKey(opts, t, (key) => t.restrictPrefix(key, kp, opts.prefix))))
 }
 
 /** Seals the token: no block can be appended afterwards. */
 export function sealToken(token: TokenLike, opts: KeyOptions = {}): string {
-  const t = openToken(token)
-  try {
-    return withPublicKey(opts, t, (key) => t.seal(key))
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.seal(key)))
 }
 
 /** Third-party blocks, step by step: the request for the token's last block. */
 export function thirdPartyRequest(token: TokenLike): string {
-  const t = openToken(token)
-  try {
-    return t.thirdPartyRequest()
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => t.thirdPartyRequest())
 }
 
 /** Signs a third-party block for a request with a node key. */
@@ -653,22 +638,12 @@ export function createThirdPartyBlockFor(request: string, nodeKey: PrivateKeyLik
 
 /** Appends a signed third-party block. */
 export function appendThirdPartyBlock(token: TokenLike, block: string, opts: KeyOptions = {}): string {
-  const t = openToken(token)
-  try {
-    return withPublicKey(opts, t, (key) => t.appendThirdParty(key, block))
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.appendThirdParty(key, block)))
 }
 
 /** The canonical base64url form of a token. */
 export function tokenToString(token: TokenLike): string {
-  const t = openToken(token)
-  try {
-    return t.toBase64()
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => t.toBase64())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -677,12 +652,7 @@ export function tokenToString(token: TokenLike): string {
 
 /** The kind of a token, read from its authority block by the engine (signatures not checked). */
 export function tokenKind(token: TokenLike): Classification['kind'] {
-  const t = openToken(token)
-  try {
-    return (JSON.parse(t.inspect()) as InspectResult).classification.kind
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => (JSON.parse(t.inspect()) as InspectResult).classification.kind)
 }
 
 /**
@@ -792,12 +762,7 @@ export interface IdentityDelegateOptions extends KeyOptions {
 /** Delegates an identity token to a sub-identity (a third-party block signed by an ephemeral key). */
 export function delegateIdentityToken(token: TokenLike, opts: IdentityDelegateOptions): string {
   if (!opts.to) throw new UsageError('an identity to delegate to is required (--to)')
-  const t = openToken(token)
-  try {
-    return withPublicKey(opts, t, (key) => t.delegateIdentity(key, opts.to, opts.expiresAt))
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.delegateIdentity(key, opts.to, opts.expiresAt)))
 }
 
 export interface IdentityJitOptions extends KeyOptions {
@@ -807,10 +772,5 @@ export interface IdentityJitOptions extends KeyOptions {
 
 /** A just-in-time identity token: the token, limited to a short life (a third-party time block). */
 export function jitIdentityToken(token: TokenLike, opts: IdentityJitOptions): string {
-  const t = openToken(token)
-  try {
-    return withPublicKey(opts, t, (key) => t.jitIdentity(key, opts.expiresAt))
-  } finally {
-    t.dispose()
-  }
+  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.jitIdentity(key, opts.expiresAt)))
 }
