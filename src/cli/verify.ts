@@ -73,7 +73,7 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
       rights: result.rights,
       verified_subject: result.verifiedSubject,
       leeway_seconds: result.leewaySeconds,
-      revoked: result.revoked ? {block: result.revoked.block, revocation_id: result.revoked.revocationId} : null,
+      revoked: revokedJson(result),
       token_kind: 'authorization',
     })
   } else {
@@ -104,13 +104,14 @@ function timesAndKeyJson(result: Pick<VerifyResult, 'checkedAt' | 'expiresAt' | 
   }
 }
 
+/** The --json `revoked` field: the first revoked block and its id, or null. */
+function revokedJson(result: Pick<VerifyResult, 'revoked'>) {
+  return result.revoked ? {block: result.revoked.block, revocation_id: result.revoked.revocationId} : null
+}
+
 // ---- identity tokens --------------------------------------------------------------------------
 
-/**
- * Whether to verify as an identity token: --identity, or none of --identity/--subject/--resource and
- * the engine reads an identity token (bearer mode). An authorization token without --resource is a
- * usage error that says which flags it needs.
- */
+/** Verifies an identity token (chosen by requestedKind: --identity, or bearer mode) and prints the result. */
 async function runVerifyIdentity(flags: VerifyFlags, input: TokenInput, loaded: LoadedConfig): Promise<ExitCode> {
   const result = verifyIdentityToken(input, {
     ...commonOptions(flags, loaded),
@@ -129,7 +130,7 @@ async function runVerifyIdentity(flags: VerifyFlags, input: TokenInput, loaded: 
       domain: result.domain,
       verified_identity: result.verifiedIdentity,
       ...timesAndKeyJson(result),
-      revoked: result.revoked ? {block: result.revoked.block, revocation_id: result.revoked.revocationId} : null,
+      revoked: revokedJson(result),
       exit_code: result.valid ? ExitCode.OK : ExitCode.DENIED,
       failed_checks: result.failedChecks,
       leeway_seconds: result.leewaySeconds,
