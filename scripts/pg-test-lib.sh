@@ -44,21 +44,28 @@ setup_pg() {
     log "PostgreSQL $PG_MAJOR ($PG_BIN)"
 }
 
-# Builds the engine (a no-op when it is up to date; skipped when NATIVE_LIB
-# names a prebuilt library), then builds and installs the extension and any
-# extra pg-plugin make targets given as arguments.
+# build_install TREE [TARGET...]: builds the engine (a no-op when it is up to
+# date; skipped when NATIVE_LIB names a prebuilt library), then builds the
+# extension and any extra pg-plugin make targets given, and installs it into
+# the private installation tree TREE (scripts/pg-private-tree.sh; a directory
+# the server's OS user can reach, e.g. inside the suite's work directory).
+# Exports PG_BINDIR as the tree's bindir, so clusters started through
+# pg-cluster.sh load this build's extension and nothing is installed into
+# the system's PostgreSQL (where another checkout's test run would replace it).
 build_install() {
+    local tree="$1"; shift
     if [[ -z "${NATIVE_LIB_GIVEN:-}" ]]; then
         CARGO_TARGET_DIR="$REPO/native/target" \
             cargo build --release --offline --manifest-path "$REPO/native/Cargo.toml" -q >&2 \
             || fatal "native engine build failed"
     fi
-    local sudo=()
-    [[ $EUID -eq 0 ]] || sudo=(sudo -n)
     make -C "$REPO/pg-plugin" PG_CONFIG="$PGC" NATIVE_LIB="$NATIVE_LIB" -s all "$@" >&2 \
         || fatal "extension build failed"
-    "${sudo[@]}" make -C "$REPO/pg-plugin" PG_CONFIG="$PGC" NATIVE_LIB="$NATIVE_LIB" -s install >&2 \
-        || fatal "make -C pg-plugin install failed"
+    PG_BINDIR="$(bash "$REPO/scripts/pg-private-tree.sh" "$PGC" "$tree")" \
+        || fatal "could not make a private PostgreSQL installation tree in $tree"
+    export PG_BINDIR
+    make -C "$REPO/pg-plugin" PG_CONFIG="$PGC" NATIVE_LIB="$NATIVE_LIB" DESTDIR="$tree" -s install >&2 \
+        || fatal "make -C pg-plugin install DESTDIR=$tree failed"
 }
 
 # cc_engine OUT SRC...: a C program linked statically with the engine.

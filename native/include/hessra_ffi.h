@@ -65,6 +65,10 @@ typedef enum {
                                               hessra_config_verified_subject; the seed function
                                               hessra_token_verify_with_config says
                                               VERIFICATION_FAILED) */
+    HESSRA_ERROR_REVOCATION_LOOKUP = 12,   /* the host's revocation lookup failed (see
+                                              hessra_config_set_revocation_lookup): whether
+                                              the token is revoked is unknown; nothing was
+                                              cached */
     HESSRA_ERROR_INTERNAL = 99
 } HessraResult;
 
@@ -324,7 +328,8 @@ HessraResult hessra_config_select_key(HessraConfig config, int64_t root_key_id, 
         HessraPublicKey* out_key, char** out_key_id, HessraError* out_error);
 /* The number of keys in the configuration, or -1 for NULL. */
 int64_t hessra_config_key_count(HessraConfig config);
-/* Summary JSON: {"default_key":..,"keys":[{"id":..,"public_key":..,"root_key_id":N|null}],
+/* Summary JSON: {"default_key":..,"keys":[{"id":..,"public_key":..,"root_key_id":N|null,
+ *  "source":"file"|"database"}],
  *  "domain":..,"leeway_seconds":N,"limits":{..},"service_chains":{..},"cache_size":N,
  *  "revoked_id_count":N,"revocation_file":".."|null}
  * Revocation: the configuration's "revoked_ids" (hex revocation ids, as
@@ -354,6 +359,52 @@ typedef struct {
     uint64_t cache_capacity;
 } HessraCacheStats;
 HessraResult hessra_config_cache_stats(HessraConfig config, HessraCacheStats* out_stats);
+
+/* ---- trust a host adds to a configuration (the PostgreSQL extension's tables) ---- */
+
+/* Adds a trusted key kept outside the configuration file (a database's table
+ * of keys), by one rule: keys = the configuration's plus the added ones; a key
+ * id or root_key_id (< 0: none; at most 2^32-1) already configured is an
+ * error (CONFIG_INVALID, the message names the key and where the other one
+ * comes from); is_default != 0 makes it the default key (a second added
+ * default is an error); without a default from either, the first key added
+ * is the default. public_key is any accepted key text (INVALID_PARAMETER for
+ * NULL; an unparseable key is CONFIG_INVALID, its text never echoed).
+ * hessra_config_describe lists it with "source":"database". Clears the
+ * cache. out_error may be NULL. */
+HessraResult hessra_config_add_key(HessraConfig config, const char* key_id, const char* public_key,
+        int64_t root_key_id, int is_default, HessraError* out_error);
+
+/* A host's list of revoked block ids: called by the verifier after a token's
+ * signatures verified (so never for a forged token), block by block in order
+ * for each block id the configuration's own revoked_ids / revocation_file do
+ * not list, until one is revoked. It looks revocation_id (a block's
+ * signature bytes, revocation_id_len of them; the hex of those bytes is what
+ * hessra_token_inspect shows) up, sets *out_revoked to 1 (revoked) or 0 and
+ * returns 0; any other return value means it could not tell: the
+ * verification then fails with HESSRA_ERROR_REVOCATION_LOOKUP (never "not
+ * revoked") and the verdict is not cached. A verdict is kept with the
+ * token's cache entry until the cache is cleared (by
+ * hessra_config_set_revocation_lookup, hessra_config_set_cache_size,
+ * hessra_config_add_key) or the configuration is freed: a host whose list
+ * changed starts a new configuration or clears the cache. The function must
+ * return normally: never longjmp or throw across the engine (a host with
+ * such errors, like PostgreSQL's ereport, catches them itself and returns
+ * non-zero). It runs on the verifying thread; a host verifying on several
+ * threads makes it thread-safe. */
+typedef int (*HessraRevocationLookup)(void* context, const uint8_t* revocation_id,
+        size_t revocation_id_len, int* out_revoked);
+/* Sets the lookup (NULL removes it) and the context handed to it; clears
+ * the cache. INVALID_PARAMETER for a NULL configuration. */
+HessraResult hessra_config_set_revocation_lookup(HessraConfig config, HessraRevocationLookup lookup,
+        void* context);
+
+/* *out_changed = 1 when a file the configuration was read from (the file
+ * itself, its public_key_files, its revocation_file) is no longer what was
+ * read: written, replaced, its mode or owner changed, or gone; else 0 (also
+ * for a configuration not read from files). One stat() per file: a host
+ * calls it, e.g. once per statement, to read the configuration again. */
+HessraResult hessra_config_files_changed(HessraConfig config, int* out_changed);
 
 /* Parse + verify in one call, through the configuration's cache (keyed by a
  * hash of the token text and the chosen key). The hot path of the PostgreSQL

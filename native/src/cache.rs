@@ -2,10 +2,11 @@
 //!
 //! Entries are keyed by a 32-byte hash (see [`cache_key`]) of the token (its
 //! bytes or its text) and of the key that verified it, and hold an
-//! `Arc<VerifiedToken>`: the decoded blocks of a token whose signatures have
-//! been checked. Only that is cached. Time bounds and the request (subject,
-//! resource, operation, ...) are evaluated again on every verification, so a
-//! cached token still expires on time.
+//! `Arc<CheckedToken>`: the decoded blocks of a token whose signatures have
+//! been checked, and once known the verdict of its revocation check. Only
+//! that is cached. Time bounds and the request (subject, resource,
+//! operation, ...) are evaluated again on every verification, so a cached
+//! token still expires on time.
 //!
 //! A capacity of 0 disables the cache (every lookup is a miss and nothing is
 //! stored). Hit and miss counters are kept for `hessra_stats()`.
@@ -21,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::crypto::{sha256, PublicKey};
 use crate::token::VerifiedToken;
@@ -40,9 +41,37 @@ pub trait Weight {
     fn weight(&self) -> usize;
 }
 
-impl Weight for VerifiedToken {
+/// A signature-checked token as the cache keeps it, with the verdict of its
+/// revocation check once it was made: the first revoked block, or none. A
+/// cache belongs to one configuration, whose own revocation list never
+/// changes; a host's list ([`crate::trust::RevocationLookup`]) changes only
+/// with a new configuration or a cleared cache, so the verdict stays true as
+/// long as the entry lives. A check that failed leaves it unset.
+#[derive(Debug)]
+pub struct CheckedToken {
+    pub token: VerifiedToken,
+    pub revoked: OnceLock<Option<usize>>,
+}
+
+impl CheckedToken {
+    pub fn new(token: VerifiedToken) -> CheckedToken {
+        CheckedToken {
+            token,
+            revoked: OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for CheckedToken {
+    type Target = VerifiedToken;
+    fn deref(&self) -> &VerifiedToken {
+        &self.token
+    }
+}
+
+impl Weight for CheckedToken {
     fn weight(&self) -> usize {
-        self.heap_size()
+        self.token.heap_size()
     }
 }
 
@@ -258,7 +287,7 @@ pub struct Cache<V> {
 }
 
 /// The cache of signature-checked tokens.
-pub type TokenCache = Cache<VerifiedToken>;
+pub type TokenCache = Cache<CheckedToken>;
 
 impl<V: Weight> Cache<V> {
     pub fn new(capacity: usize) -> Cache<V> {

@@ -83,7 +83,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
         ConfigError {
             kind: ConfigErrorKind::Invalid,
             field: field.into(),
@@ -125,6 +125,27 @@ pub struct KeyEntry {
     pub public_key: PublicKey,
     /// The token `rootKeyId` this key answers to.
     pub root_key_id: Option<u32>,
+    /// Where the key was configured (see [`Config::add_database_key`]).
+    pub source: KeySource,
+}
+
+/// Where a trusted key comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeySource {
+    /// The configuration file (or string), or `hessra_config_set_public_key`.
+    #[default]
+    File,
+    /// A database's table of trusted keys (the PostgreSQL extension).
+    Database,
+}
+
+impl KeySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeySource::File => "file",
+            KeySource::Database => "database",
+        }
+    }
 }
 
 /// One node of a service chain: the component that attests and its key.
@@ -183,6 +204,13 @@ pub struct Config {
     pub leeway_seconds: i64,
     pub limits: Limits,
     pub revocations: Revocations,
+    /// Every file the configuration was read from (the file itself, key
+    /// files, the revocation file), as it was read: see
+    /// [`Config::files_changed`].
+    pub files: Vec<FileStamp>,
+    /// Whether a database key was added as the default
+    /// ([`Config::add_database_key`]).
+    pub database_default: bool,
 }
 
 // ---- revocation -------------------------------------------------------------
@@ -267,9 +295,9 @@ fn read_revocation_file(
     path: &Path,
     trust: &FileTrust,
     into: &mut Revocations,
-) -> Result<(), ConfigError> {
+) -> Result<FileStamp, ConfigError> {
     const FIELD: &str = "revocation_file";
-    let text = read_trusted_text_file(path, MAX_REVOCATION_FILE_BYTES, FIELD, trust)?;
+    let (text, stamp) = read_stamped_text_file(path, MAX_REVOCATION_FILE_BYTES, FIELD, trust)?;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -281,7 +309,7 @@ fn read_revocation_file(
         into.insert(id);
     }
     into.file = Some(path.to_path_buf());
-    Ok(())
+    Ok(stamp)
 }
 
 /// Which files may be read as configuration or public key files.
@@ -353,6 +381,58 @@ pub fn read_trusted_text_file(
     field: &str,
     trust: &FileTrust,
 ) -> Result<String, ConfigError> {
+    read_stamped_text_file(path, max, field, trust).map(|(text, _)| text)
+}
+
+/// What a file was when it was read (from the open file's metadata, so it
+/// describes exactly what was read): its identity, size, times, mode and
+/// owner. A later [`FileStamp::changed`] tells whether the file at that
+/// path is still the same.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    pub path: PathBuf,
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+    mode: u32,
+    uid: u32,
+}
+
+impl FileStamp {
+    fn of(path: &Path, meta: &std::fs::Metadata) -> FileStamp {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| s as i128 * 1_000_000_000 + n as i128;
+        FileStamp {
+            path: path.to_path_buf(),
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+            mode: meta.mode(),
+            uid: meta.uid(),
+        }
+    }
+
+    /// Whether the file at the path is not the file that was read: replaced,
+    /// written to, its mode or owner changed, or gone.
+    pub fn changed(&self) -> bool {
+        match std::fs::metadata(&self.path) {
+            Ok(meta) => FileStamp::of(&self.path, &meta) != *self,
+            Err(_) => true,
+        }
+    }
+}
+
+/// [`read_trusted_text_file`], also returning the stamp of what was read.
+pub fn read_stamped_text_file(
+    path: &Path,
+    max: u64,
+    field: &str,
+    trust: &FileTrust,
+) -> Result<(String, FileStamp), ConfigError> {
     use std::io::Read;
     let open_error = |e: std::io::Error| {
         ConfigError::io(
@@ -364,9 +444,11 @@ pub fn read_trusted_text_file(
         trust.check(&std::fs::metadata(path).map_err(open_error)?, path, field)?;
     }
     let file = std::fs::File::open(path).map_err(open_error)?;
+    let meta = file.metadata().map_err(open_error)?;
     if *trust != FileTrust::Any {
-        trust.check(&file.metadata().map_err(open_error)?, path, field)?;
+        trust.check(&meta, path, field)?;
     }
+    let stamp = FileStamp::of(path, &meta);
     let mut buf = Vec::new();
     file.take(max + 1).read_to_end(&mut buf).map_err(|e| {
         ConfigError::io(
@@ -380,8 +462,10 @@ pub fn read_trusted_text_file(
             format!("{} is larger than {} bytes", path.display(), max),
         ));
     }
-    String::from_utf8(buf)
-        .map_err(|_| ConfigError::invalid(field, format!("{} is not UTF-8 text", path.display())))
+    let text = String::from_utf8(buf).map_err(|_| {
+        ConfigError::invalid(field, format!("{} is not UTF-8 text", path.display()))
+    })?;
+    Ok((text, stamp))
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -405,9 +489,18 @@ pub fn read_public_key_file(
     field: &str,
     trust: &FileTrust,
 ) -> Result<PublicKey, ConfigError> {
-    let text = read_trusted_text_file(path, MAX_KEY_FILE_BYTES, field, trust)?;
-    parse_public_key(&text)
-        .map_err(|m| ConfigError::invalid(field, format!("{}: {}", path.display(), m)))
+    read_stamped_public_key_file(path, field, trust).map(|(key, _)| key)
+}
+
+fn read_stamped_public_key_file(
+    path: &Path,
+    field: &str,
+    trust: &FileTrust,
+) -> Result<(PublicKey, FileStamp), ConfigError> {
+    let (text, stamp) = read_stamped_text_file(path, MAX_KEY_FILE_BYTES, field, trust)?;
+    let key = parse_public_key(&text)
+        .map_err(|m| ConfigError::invalid(field, format!("{}: {}", path.display(), m)))?;
+    Ok((key, stamp))
 }
 
 fn expect_object<'a>(v: &'a Value, field: &str) -> Result<&'a [(String, Value)], ConfigError> {
@@ -489,7 +582,7 @@ impl Config {
     /// As [`Config::from_file`], refusing a configuration file or a
     /// `public_key_file` that `trust` does not allow.
     pub fn from_trusted_file(path: &Path, trust: &FileTrust) -> Result<Config, ConfigError> {
-        let text = read_trusted_text_file(path, MAX_CONFIG_BYTES, "", trust)?;
+        let (text, stamp) = read_stamped_text_file(path, MAX_CONFIG_BYTES, "", trust)?;
         let base = path.parent().map(|p| {
             if p.as_os_str().is_empty() {
                 Path::new(".")
@@ -497,7 +590,9 @@ impl Config {
                 p
             }
         });
-        Config::parse(&text, base, trust)
+        let mut config = Config::parse(&text, base, trust)?;
+        config.files.insert(0, stamp);
+        Ok(config)
     }
 
     /// Parses configuration JSON, resolving relative `public_key_file`s
@@ -558,7 +653,7 @@ impl Config {
                 }
                 "keys" => {
                     if !value.is_null() {
-                        cfg.keys = parse_keys(value, base, trust)?;
+                        cfg.keys = parse_keys(value, base, trust, &mut cfg.files)?;
                     }
                 }
                 "domain" => {
@@ -590,7 +685,12 @@ impl Config {
                 "revocation_file" => {
                     if !value.is_null() {
                         let file = expect_nonempty_string(value, "revocation_file")?;
-                        read_revocation_file(&resolve(base, file), trust, &mut cfg.revocations)?;
+                        let stamp = read_revocation_file(
+                            &resolve(base, file),
+                            trust,
+                            &mut cfg.revocations,
+                        )?;
+                        cfg.files.push(stamp);
                     }
                 }
                 other => return Err(unknown_field("", other, TOP)),
@@ -643,6 +743,7 @@ impl Config {
                 id: id.to_string(),
                 public_key,
                 root_key_id: None,
+                source: KeySource::File,
             }),
         }
         if self.default_key.is_none() {
@@ -665,6 +766,7 @@ impl Config {
                 ("id", Value::from(k.id.as_str())),
                 ("public_key", Value::from(k.public_key.to_text())),
                 ("root_key_id", Value::from(k.root_key_id)),
+                ("source", Value::from(k.source.as_str())),
             ])
         });
         let chains = self.service_chains.iter().map(|(name, nodes)| {
@@ -715,6 +817,7 @@ fn parse_keys(
     value: &Value,
     base: Option<&Path>,
     trust: &FileTrust,
+    files: &mut Vec<FileStamp>,
 ) -> Result<Vec<KeyEntry>, ConfigError> {
     const KEY_FIELDS: &[&str] = &["id", "public_key", "public_key_file", "root_key_id"];
     let items = value.as_array().ok_or_else(|| {
@@ -775,11 +878,15 @@ fn parse_keys(
             }
             (Some(text), None) => parse_public_key(text)
                 .map_err(|m| ConfigError::invalid(format!("{}.public_key", path), m))?,
-            (None, Some(f)) => read_public_key_file(
-                &resolve(base, f),
-                &format!("{}.public_key_file", path),
-                trust,
-            )?,
+            (None, Some(f)) => {
+                let (key, stamp) = read_stamped_public_key_file(
+                    &resolve(base, f),
+                    &format!("{}.public_key_file", path),
+                    trust,
+                )?;
+                files.push(stamp);
+                key
+            }
         };
         if let Some(r) = root_key_id {
             if let Some(other) = keys.iter().find(|k| k.root_key_id == Some(r)) {
@@ -793,6 +900,7 @@ fn parse_keys(
             id,
             public_key,
             root_key_id,
+            source: KeySource::File,
         });
     }
     Ok(keys)

@@ -15,6 +15,7 @@
 //! - [`classify`]: what kind of Hessra token this is, and how it is built.
 //! - [`cache`]: the bounded cache of signature-checked tokens.
 //! - [`config`]: the JSON configuration shared with the CLI and extension.
+//! - [`trust`]: what a host adds to it: database keys, a revocation lookup.
 //! - [`verifier`]: configuration + cache + request in, one outcome out.
 //! - [`ffi`]: the C ABI, the only place raw pointers cross.
 
@@ -32,4 +33,5 @@ pub mod json;
 pub mod parser;
 pub mod restrictions;
 pub mod token;
+pub mod trust;
 pub mod verifier;

@@ -19,7 +19,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use crate::cache::{cache_key, CacheKey, TokenCache};
+use crate::cache::{cache_key, CacheKey, CheckedToken, TokenCache};
 use crate::classify::TokenKind;
 use crate::config::{node_json, Config, KeyEntry, ServiceNode};
 use crate::crypto::{sha256, PublicKey};
@@ -29,7 +29,8 @@ use crate::format::FormatError;
 use crate::hessra::{self, HessraFailure, Right, VerifyRequest};
 use crate::identity::{self, Actor, IdentityShape, IdentityVerifyRequest};
 use crate::json::Value;
-use crate::token::{Token, TokenError, VerifiedToken, MAX_TOKEN_BYTES};
+use crate::token::{Token, TokenError, MAX_TOKEN_BYTES};
+use crate::trust::RevocationLookup;
 
 /// Largest token text: base64 of [`MAX_TOKEN_BYTES`] plus room for
 /// whitespace and a prefix.
@@ -128,12 +129,17 @@ impl ParsedToken {
         &self,
         key: &PublicKey,
         cache: Option<&TokenCache>,
-    ) -> Result<Arc<VerifiedToken>, TokenError> {
+    ) -> Result<Arc<CheckedToken>, TokenError> {
         match cache {
             Some(c) => c.get_or_insert_with(self.cache_key(key), || {
-                self.token.verify(key).map(VerifiedToken::for_cache)
+                self.token
+                    .verify(key)
+                    .map(|v| CheckedToken::new(v.for_cache()))
             }),
-            None => self.token.verify(key).map(Arc::new),
+            None => self
+                .token
+                .verify(key)
+                .map(|v| Arc::new(CheckedToken::new(v))),
         }
     }
 }
@@ -302,6 +308,9 @@ pub enum VerifierError {
     UnknownKeyId { id: String, known: Vec<String> },
     /// The request is unusable (e.g. an unknown component).
     InvalidRequest(String),
+    /// The host's revocation list could not be consulted
+    /// ([`RevocationLookup`]): whether the token is revoked is unknown.
+    RevocationLookup(String),
 }
 
 impl fmt::Display for VerifierError {
@@ -327,6 +336,9 @@ impl fmt::Display for VerifierError {
                 known.join(", ")
             ),
             VerifierError::InvalidRequest(m) => write!(f, "invalid request: {}", m),
+            VerifierError::RevocationLookup(m) => {
+                write!(f, "the revocation list could not be consulted: {}", m)
+            }
         }
     }
 }
@@ -697,6 +709,8 @@ impl std::error::Error for AuthError {}
 pub struct Verifier<'a> {
     pub config: Option<&'a Config>,
     pub cache: Option<&'a TokenCache>,
+    /// The host's revocation list, asked after the configuration's.
+    pub revocation_lookup: Option<&'a dyn RevocationLookup>,
 }
 
 /// Token input for [`Verifier::verify`].
@@ -710,7 +724,19 @@ pub enum TokenInput<'a> {
 
 impl<'a> Verifier<'a> {
     pub fn new(config: Option<&'a Config>, cache: Option<&'a TokenCache>) -> Verifier<'a> {
-        Verifier { config, cache }
+        Verifier {
+            config,
+            cache,
+            revocation_lookup: None,
+        }
+    }
+
+    /// The same verifier, also asking `lookup` whether a block is revoked.
+    pub fn with_revocation_lookup(self, lookup: Option<&'a dyn RevocationLookup>) -> Verifier<'a> {
+        Verifier {
+            revocation_lookup: lookup,
+            ..self
+        }
     }
 
     fn limits(&self) -> RunLimits {
@@ -846,7 +872,7 @@ impl<'a> Verifier<'a> {
         key: KeyChoice<'_>,
         now: i64,
         leeway_seconds: i64,
-    ) -> Result<(Outcome, Option<Arc<VerifiedToken>>), VerifierError> {
+    ) -> Result<(Outcome, Option<Arc<CheckedToken>>), VerifierError> {
         let mut outcome = Outcome {
             status: Status::Malformed,
             failure: None,
@@ -908,7 +934,7 @@ impl<'a> Verifier<'a> {
         // Time bounds and rights describe the token whatever the request.
         outcome.expires_at = hessra::expiry(&verified.blocks);
         outcome.rights = hessra::rights(&verified.blocks);
-        if let Some(revoked) = self.revoked(&verified) {
+        if let Some(revoked) = self.revoked(&verified)? {
             outcome.status = Status::Revoked;
             outcome.failure = Some(revoked);
             return Ok((outcome, None));
@@ -917,15 +943,42 @@ impl<'a> Verifier<'a> {
     }
 
     /// The revocation failure when a block of the (authentic) token is
-    /// revoked by the configuration. Checked after the signatures, so that
-    /// only an authentic token is ever called revoked.
-    fn revoked(&self, verified: &VerifiedToken) -> Option<Failure> {
+    /// revoked: listed by the configuration, or by the host's lookup (asked
+    /// block by block, in order, for the ids the configuration does not
+    /// list). Checked after the signatures, so that only an authentic token
+    /// is ever called revoked. The verdict is kept with the cached token; a
+    /// lookup that fails is an error, never "not revoked", and is not kept.
+    fn revoked(&self, verified: &CheckedToken) -> Result<Option<Failure>, VerifierError> {
         let ids = verified.revocation_ids();
-        let block = self.config?.revocations.revoked_block(ids)?;
-        Some(Failure::Revoked {
+        let block = match verified.revoked.get() {
+            Some(block) => *block,
+            None => {
+                let block = self.first_revoked_block(ids)?;
+                let _ = verified.revoked.set(block);
+                block
+            }
+        };
+        Ok(block.map(|block| Failure::Revoked {
             block,
             revocation_id: hex_encode(&ids[block]),
-        })
+        }))
+    }
+
+    fn first_revoked_block(&self, ids: &[Vec<u8>]) -> Result<Option<usize>, VerifierError> {
+        let listed = self.config.and_then(|c| c.revocations.revoked_block(ids));
+        let Some(lookup) = self.revocation_lookup else {
+            return Ok(listed);
+        };
+        // only the blocks before the first one the configuration lists
+        for (block, id) in ids.iter().enumerate().take(listed.unwrap_or(ids.len())) {
+            if lookup
+                .is_revoked(id)
+                .map_err(VerifierError::RevocationLookup)?
+            {
+                return Ok(Some(block));
+            }
+        }
+        Ok(listed)
     }
 
     /// `Some(max_token_bytes)` when text of `len` bytes cannot hold a token
@@ -957,7 +1010,7 @@ impl<'a> Verifier<'a> {
             Ok(v) => v,
             Err(e) => return Ok(Err(Failure::Signature(e))),
         };
-        if let Some(revoked) = self.revoked(&verified) {
+        if let Some(revoked) = self.revoked(&verified)? {
             return Ok(Err(revoked));
         }
         // The configured time limit bounds the whole call, not each right (a
@@ -1335,6 +1388,136 @@ mod tests {
             .verified_subject(&parsed, &request(None), || {})
             .unwrap();
         assert_eq!(found, Ok(Some("alice".to_string())));
+    }
+
+    /// A host's list ([`RevocationLookup`]) after the configuration's: asked
+    /// block by block for the ids the configuration does not list, its
+    /// verdict kept with the cached token, a failure an error never cached.
+    #[test]
+    fn host_revocation_lookup() {
+        use std::sync::Mutex;
+        struct Host {
+            revoked: Vec<Vec<u8>>,
+            fail: bool,
+            asked: Mutex<Vec<Vec<u8>>>,
+        }
+        impl RevocationLookup for Host {
+            fn is_revoked(&self, id: &[u8]) -> Result<bool, String> {
+                self.asked.lock().unwrap().push(id.to_vec());
+                if self.fail {
+                    return Err("table unreadable".into());
+                }
+                Ok(self.revoked.iter().any(|r| r == id))
+            }
+        }
+        let root = key();
+        let token = Token::from_base64(&mint(&root, NOW + 60, None)).unwrap();
+        let attenuated = token
+            .append(
+                &root.public(),
+                &crate::parser::parse_block("check if operation(\"read\");").unwrap(),
+            )
+            .unwrap();
+        let ids = attenuated.revocation_ids();
+        let text = attenuated.to_base64();
+        let cfg = config(&root, 0);
+        let cache = TokenCache::new(8);
+        let verify = |host: &Host, cache: Option<&TokenCache>, cfg: &Config| {
+            Verifier::new(Some(cfg), cache)
+                .with_revocation_lookup(Some(host))
+                .verify(
+                    TokenInput::Any(text.as_bytes()),
+                    KeyChoice::Configured,
+                    &request(None),
+                )
+        };
+        let host = |revoked: Vec<Vec<u8>>, fail| Host {
+            revoked,
+            fail,
+            asked: Mutex::new(Vec::new()),
+        };
+
+        // Not revoked: every block asked once; then the cached verdict.
+        let none = host(vec![], false);
+        assert_eq!(
+            verify(&none, Some(&cache), &cfg).unwrap().status,
+            Status::Valid
+        );
+        assert_eq!(*none.asked.lock().unwrap(), ids);
+        assert_eq!(
+            verify(&none, Some(&cache), &cfg).unwrap().status,
+            Status::Valid
+        );
+        assert_eq!(
+            none.asked.lock().unwrap().len(),
+            2,
+            "cached: not asked again"
+        );
+
+        // The last block revoked by the host: status revoked, block 1.
+        let last = host(vec![ids[1].clone()], false);
+        let r = verify(&last, None, &cfg).unwrap();
+        assert_eq!(
+            (r.status, r.revoked().map(|(b, _)| b)),
+            (Status::Revoked, Some(1))
+        );
+        // The authority block revoked: the host is not asked further.
+        let first = host(vec![ids[0].clone()], false);
+        assert_eq!(
+            verify(&first, None, &cfg)
+                .unwrap()
+                .revoked()
+                .map(|(b, _)| b),
+            Some(0)
+        );
+        assert_eq!(first.asked.lock().unwrap().len(), 1);
+        // Listed by the configuration: the host is asked only about the
+        // blocks before it (none here).
+        let mut listing = cfg.clone();
+        listing.revocations.insert(ids[0].clone());
+        let unasked = host(vec![], false);
+        assert_eq!(
+            verify(&unasked, None, &listing).unwrap().status,
+            Status::Revoked
+        );
+        assert!(unasked.asked.lock().unwrap().is_empty());
+
+        // A lookup that fails: an error (never "not revoked"), not cached.
+        let fresh = TokenCache::new(8);
+        let broken = host(vec![], true);
+        for _ in 0..2 {
+            let e = verify(&broken, Some(&fresh), &cfg).unwrap_err();
+            assert_eq!(
+                e,
+                VerifierError::RevocationLookup("table unreadable".into())
+            );
+        }
+        assert_eq!(
+            broken.asked.lock().unwrap().len(),
+            2,
+            "asked again: nothing was cached"
+        );
+        assert_eq!(
+            verify(&none, Some(&fresh), &cfg).unwrap().status,
+            Status::Valid
+        );
+        // verified_subject asks the host too.
+        let parsed = ParsedToken::from_text(&text).unwrap();
+        let found = Verifier::new(Some(&cfg), None)
+            .with_revocation_lookup(Some(&last))
+            .verified_subject(&parsed, &request(None), || {})
+            .unwrap();
+        assert!(
+            matches!(found, Err(Failure::Revoked { block: 1, .. })),
+            "{found:?}"
+        );
+        let found = Verifier::new(Some(&cfg), None)
+            .with_revocation_lookup(Some(&broken))
+            .verified_subject(&parsed, &request(None), || {});
+        assert!(
+            matches!(found, Err(VerifierError::RevocationLookup(_))),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -82,6 +82,16 @@ FROM pg_proc WHERE oid = 'hessra_row_security(text,text,text)'::regprocedure;
 SELECT count(*) AS same_functions_as_fresh_install FROM (
   SELECT * FROM regress_hessra_functions INTERSECT SELECT * FROM regress_updated) s;
 -- ==== end 0.3.0 to 0.4.0 ====
+-- ==== trust in the database (issue 22): 0.4.0 to 0.5.0 ====
+SELECT to_regclass('hessra_revocations') IS NULL AS no_trust_tables_in_0_4_0;
+ALTER EXTENSION hessra UPDATE TO '0.5.0';
+SELECT to_regclass('hessra_trusted_keys') IS NOT NULL AS keys_table,
+       to_regclass('hessra_revocations') IS NOT NULL AS revocations_table,
+       cardinality(extconfig) AS dumped_tables
+FROM pg_extension WHERE extname = 'hessra';
+SELECT count(*) AS same_functions_as_fresh_install FROM (
+  SELECT * FROM regress_hessra_functions INTERSECT SELECT * FROM regress_updated) s;
+-- ==== end trust in the database ====
 SELECT * FROM pg_available_extension_versions WHERE name = 'hessra' ORDER BY version;
 
 -- Never IMMUTABLE; every verification function STABLE PARALLEL SAFE.

@@ -1,9 +1,10 @@
 -- Revocation: a token whose block's revocation id is listed in the
 -- configuration (revoked_ids, or the lines of revocation_file) is not valid:
 -- false / NULL, never an error. The list is read with the configuration: a
--- changed configuration file is picked up by the next statement; a changed
--- revocation file by hessra_reload_config() or SIGHUP (sighup.sql). A
--- revocation file that cannot be read fails closed.
+-- changed configuration file or revocation file is picked up by the next
+-- statement (config_sources.sql), and by hessra_reload_config() or SIGHUP
+-- (sighup.sql). A revocation file that cannot be read fails closed. The
+-- database's own list (hessra_revocations): trust.sql.
 \i test/tmp/vars.psql
 SET client_min_messages = warning;
 

@@ -2,12 +2,20 @@
  * config.c — loading, checking and reloading the hessra configuration file.
  *
  * The configuration file named by hessra.config_path is loaded lazily, on the
- * first call that needs it, and loaded again when
+ * first call that needs it, together with the database's trusted keys
+ * (trust.c), and loaded again when
  *   - hessra.config_path is assigned (SET by a superuser, hessra_init(), or a
  *     configuration reload after SIGHUP — the assign hook marks it dirty),
- *   - the file's identity changes (device, inode, size, mtime, ctime), which
- *     is checked with one stat() at most once per statement,
+ *   - a file it was read from (the configuration file, its key files, its
+ *     revocation file) changed: device, inode, size, mtime, ctime, mode or
+ *     owner differ from what the engine read; checked with one stat() per
+ *     file at most once per statement (hessra_config_files_changed), so a
+ *     change counts whatever set hessra.config_path (postgresql.conf, ALTER
+ *     DATABASE / ROLE, SET), with or without a reload,
+ *   - a committed change to the extension's trust tables was announced
+ *     (trust.c's relcache callback marks it dirty),
  *   - hessra_reload_config() is called.
+ * With hessra.config_path empty, the tables alone are the configuration.
  *
  * A configuration file or key file (public_key_file) that is not a regular
  * file, is writable by group or others, or is owned by someone other than the
@@ -32,8 +40,7 @@
 
 /* The loaded configuration and what it was loaded from. */
 static HessraConfig loaded_config = NULL;
-static char *loaded_path = NULL;	/* TopMemoryContext */
-static struct stat loaded_stat;
+static char *loaded_path = NULL;	/* TopMemoryContext; NULL: no file */
 static uint64 generation = 0;
 
 /* Statement whose start time we last checked the file at. */
@@ -112,6 +119,9 @@ void
 hessra_report_engine_error(HessraResult rc, const char *engine_msg, const char *what)
 {
 	const char *msg = engine_msg != NULL ? engine_msg : hessra_error_message(rc);
+
+	if (rc == HESSRA_ERROR_REVOCATION_LOOKUP)
+		hessra_trust_raise_lookup_error(engine_msg, what);
 
 	if (rc == HESSRA_ERROR_INTERRUPTED)
 	{
@@ -224,26 +234,10 @@ hessra_config_init(void)
 	on_proc_exit(cleanup_at_exit, (Datum) 0);
 }
 
-static bool
-same_file_state(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev &&
-		a->st_ino == b->st_ino &&
-		a->st_size == b->st_size &&
-		a->st_mtime == b->st_mtime &&
-		a->st_ctime == b->st_ctime &&
-#if defined(__linux__)
-		a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-		a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
-#endif
-		a->st_mode == b->st_mode &&
-		a->st_uid == b->st_uid;
-}
-
-/* stat() of the configuration file, for its identity. Raises ERROR (after
- * dropping any loaded configuration) when it cannot be stat()ed. Whether the
- * file may be trusted (type, owner, mode) is the engine's rule, applied when
- * it loads the file and every key file the file names (load_config). */
+/* stat() of the configuration file, for a clear message when it cannot be
+ * reached. Raises ERROR (after dropping any loaded configuration). Whether
+ * the file may be trusted (type, owner, mode) is the engine's rule, applied
+ * when it loads the file and every file the file names (load_config). */
 static void
 stat_config_file(const char *path, struct stat *st)
 {
@@ -273,14 +267,50 @@ apply_cache_size(HessraConfig cfg)
 				 errdetail("%s", hessra_error_message(rc))));
 }
 
+/* Whether a file the configuration was read from changed (or cannot be
+ * looked at, which a reload then reports). */
+static bool
+files_changed(HessraConfig cfg)
+{
+	int			changed = 1;
+
+	if (hessra_config_files_changed(cfg, &changed) != HESSRA_SUCCESS)
+		return true;
+	return changed != 0;
+}
+
+static bool
+same_path(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+#if defined(pg_attribute_noreturn)
+static void not_configured(void) pg_attribute_noreturn();
+#else
+pg_noreturn static void not_configured(void);
+#endif
+
+static void
+not_configured(void)
+{
+	drop_config();
+	ereport(ERROR,
+			(errcode(ERRCODE_CONFIG_FILE_ERROR),
+			 errmsg("hessra is not configured"),
+			 errdetail("hessra.config_path is empty and hessra_init() has not been called in this session."),
+			 errhint("Set hessra.config_path in postgresql.conf (or with ALTER SYSTEM / ALTER DATABASE) and reload, "
+					 "or call hessra_init('/path/to/hessra.json') as a superuser.")));
+}
+
+/* Reads the configuration file (path NULL: none) and the database's trusted
+ * keys into a new configuration, which replaces the loaded one. */
 static void
 load_config(const char *path)
 {
-	struct stat before;
-	struct stat after;
+	struct stat st;
 	HessraConfig cfg = NULL;
 	HessraResult rc;
-	int			attempt;
 
 	/*
 	 * Whoever can write the configuration file or a key file it names decides
@@ -289,21 +319,29 @@ load_config(const char *path)
 	 */
 	const uint32_t trusted_owners[] = {0, (uint32_t) geteuid()};
 
-	if (!is_absolute_path(path))
-	{
-		drop_config();
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIG_FILE_ERROR),
-				 errmsg("hessra configuration path \"%s\" is not absolute", path),
-				 errhint("Set hessra.config_path to an absolute path.")));
-	}
+	/* Cleared before reading: a change announced while the tables are read
+	 * marks it again, and the next call reads them once more. */
+	config_dirty = false;
 
-	for (attempt = 0;; attempt++)
+	if (path == NULL)
+	{
+		if (hessra_config_new(&cfg) != HESSRA_SUCCESS)
+			hessra_report_engine_error(HESSRA_ERROR_MEMORY, NULL, "load the configuration");
+	}
+	else
 	{
 		HessraError err = {HESSRA_SUCCESS, NULL};
 		char	   *detail;
 
-		stat_config_file(path, &before);
+		if (!is_absolute_path(path))
+		{
+			drop_config();
+			ereport(ERROR,
+					(errcode(ERRCODE_CONFIG_FILE_ERROR),
+					 errmsg("hessra configuration path \"%s\" is not absolute", path),
+					 errhint("Set hessra.config_path to an absolute path.")));
+		}
+		stat_config_file(path, &st);
 		rc = hessra_config_from_trusted_file(path, trusted_owners,
 											 trusted_owners[1] == 0 ? 1 : 2, &cfg, &err);
 		if (rc != HESSRA_SUCCESS)
@@ -333,25 +371,27 @@ load_config(const char *path)
 					 errhint("Validate it with \"hessra config validate --config %s\"; "
 							 "the format is JSON with \"version\": 1 and at least one key.", path)));
 		}
-		/* Make sure what we checked is what the engine read. */
-		if (stat(path, &after) == 0 && same_file_state(&before, &after))
-			break;
-		hessra_config_free(cfg);
-		cfg = NULL;
-		if (attempt >= 3)
-		{
-			drop_config();
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("hessra configuration file \"%s\" keeps changing while being read", path),
-					 errhint("Replace the file atomically (write a new file, then rename it).")));
-		}
 	}
+
+	/* the database's trusted keys and revocation lookup */
+	PG_TRY();
+	{
+		hessra_trust_load(cfg);
+	}
+	PG_CATCH();
+	{
+		hessra_config_free(cfg);
+		drop_config();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 
 	/* A configuration the engine accepts may still hold no key at all. */
 	if (hessra_config_key_count(cfg) == 0)
 	{
 		hessra_config_free(cfg);
+		if (path == NULL)
+			not_configured();
 		drop_config();
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIG_FILE_ERROR),
@@ -365,16 +405,15 @@ load_config(const char *path)
 
 	drop_config();
 	loaded_config = cfg;
-	loaded_path = MemoryContextStrdup(TopMemoryContext, path);
-	loaded_stat = before;
+	loaded_path = path != NULL ? MemoryContextStrdup(TopMemoryContext, path) : NULL;
 	generation++;
-	config_dirty = false;
 
 	ereport(DEBUG1,
 			(errmsg_internal("hessra: loaded configuration \"%s\" (generation " UINT64_FORMAT ")",
-							 path, generation)));
+							 path != NULL ? path : "(none: the database's keys)", generation)));
 }
 
+/* hessra.config_path, or NULL when it is empty (the tables alone). */
 static const char *
 current_path(void)
 {
@@ -386,17 +425,7 @@ current_path(void)
 		hessra_require_settings();
 		path = hessra_config_path;
 	}
-	if (path == NULL || path[0] == '\0')
-	{
-		drop_config();
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIG_FILE_ERROR),
-				 errmsg("hessra is not configured"),
-				 errdetail("hessra.config_path is empty and hessra_init() has not been called in this session."),
-				 errhint("Set hessra.config_path in postgresql.conf (or with ALTER SYSTEM / ALTER DATABASE) and reload, "
-						 "or call hessra_init('/path/to/hessra.json') as a superuser.")));
-	}
-	return path;
+	return path != NULL && path[0] != '\0' ? path : NULL;
 }
 
 HessraConfig
@@ -416,19 +445,12 @@ hessra_get_config(void)
 		return loaded_config;
 	}
 
+	hessra_trust_statement();	/* may mark the configuration dirty */
 	path = current_path();
 
-	if (loaded_config == NULL || config_dirty ||
-		loaded_path == NULL || strcmp(loaded_path, path) != 0)
+	if (loaded_config == NULL || config_dirty || !same_path(loaded_path, path) ||
+		files_changed(loaded_config))
 		load_config(path);
-	else
-	{
-		struct stat st;
-
-		stat_config_file(path, &st);
-		if (!same_file_state(&st, &loaded_stat))
-			load_config(path);
-	}
 
 	if (cache_size_dirty)
 	{

@@ -159,4 +159,5 @@ _PG_init(void)
 		define_settings();
 	hessra_set_interrupt_check(hessra_interrupt_pending);
 	hessra_config_init();
+	hessra_trust_init();
 }

@@ -83,6 +83,35 @@ extern bool hessra_result_is_denial(HessraResult rc);
 extern bool hessra_verify_uncached(HessraConfig cfg, const char *token, const char *subject,
 								   const char *resource, const char *operation);
 
+/* ---- trust in the database (trust.c) ---- */
+
+/* Registers the relcache callback (_PG_init). */
+extern void hessra_trust_init(void);
+
+/* While (re)loading: adds the trusted keys table's rows to cfg and installs
+ * the revocation lookup; raises when the tables cannot be used. */
+extern void hessra_trust_load(HessraConfig cfg);
+
+/* Once per statement, before the engine is entered: reads pending
+ * invalidations (which may mark the configuration dirty) and locks the
+ * revocation table for the transaction. */
+extern void hessra_trust_statement(void);
+
+/* The engine's revocation lookup (HessraRevocationLookup): never raises;
+ * a failure is kept and returned as non-zero. */
+extern int	hessra_trust_lookup(void *context, const uint8_t *revocation_id,
+								size_t revocation_id_len, int *out_revoked);
+
+/* Raises the ERROR for HESSRA_ERROR_REVOCATION_LOOKUP: the error the lookup
+ * kept (its SQLSTATE and message), else the engine's message. */
+#if defined(pg_attribute_noreturn)
+extern void hessra_trust_raise_lookup_error(const char *engine_msg,
+											const char *what) pg_attribute_noreturn();
+#else
+pg_noreturn extern void hessra_trust_raise_lookup_error(const char *engine_msg,
+														const char *what);
+#endif
+
 /* ---- per-row hessra_row_security (rowsec.c) ---- */
 
 /* hessra.token was assigned (GUC assign hook: no I/O, no errors). */

@@ -21,9 +21,6 @@ source "$PLUGIN/../scripts/pg-test-lib.sh"
 [[ "${HESSRA_NO_APT:-}" == 1 ]] || bash "$REPO/scripts/install-deps.sh" || fatal "missing system packages"
 setup_pg
 MAKE_ARGS=(PG_CONFIG="$PGC" NATIVE_LIB="$NATIVE_LIB")
-build_install test/mint
-
-# ---- throwaway cluster, configuration, tokens ---------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/hessra-pg.XXXXXX")"
 chmod 0755 "$WORK"
 PGDIR="$WORK/cluster"
@@ -32,6 +29,9 @@ cleanup() {
     if [[ "${KEEP:-}" == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+build_install "$WORK/pgtree" test/mint
+
+# ---- throwaway cluster, configuration, tokens ---------------------------
 
 PORT="$(free_port)" || fatal "no free port"
 
@@ -82,6 +82,7 @@ TOK_NOEXP="$(mint "$ROOTKEY" alice orders read 0)"
 TOK_UNTRUSTED="$(mint "$OTHERKEY" alice orders read 3600)"
 TOK_EDGE="$(mint "$EDGEKEY" alice orders read 3600 7)"
 TOK_EDGE_NOKID="$(mint "$EDGEKEY" alice orders read 3600)"
+TOK_OTHER_KID9="$(mint "$OTHERKEY" alice orders read 3600 9)"
 TOK_MULTI="$("$MINT" datalog "$ROOTKEY" 'right("alice", "orders", "read"); right("carol", "orders", "read"); check if subject($s), resource($r), operation($o), right($s, $r, $o);')" \
     || fatal "minting a test token failed: multi"
 # A validly signed token whose strings hold a NUL (jsonb cannot).
@@ -97,7 +98,7 @@ TOK_ID_LAPTOP="$("$MINT" identity "$ROOTKEY" urn:hessra:alice 3600 urn:hessra:al
 TOK_ID_EXPIRED="$("$MINT" identity "$ROOTKEY" urn:hessra:alice -60)" || fatal "minting a test token failed: identity expired"
 TOK_ID_UNTRUSTED="$("$MINT" identity "$OTHERKEY" urn:hessra:alice 3600)" || fatal "minting a test token failed: identity untrusted"
 ALL_TOKENS=("$TOK_ID_ALICE" "$TOK_ID_LAPTOP" "$TOK_ID_EXPIRED" "$TOK_ID_UNTRUSTED" "$TOK_BOMB" "$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
-            "$TOK_NOEXP" "$TOK_UNTRUSTED" "$TOK_EDGE" "$TOK_EDGE_NOKID" "$TOK_MULTI" "$TOK_NUL")
+            "$TOK_NOEXP" "$TOK_UNTRUSTED" "$TOK_EDGE" "$TOK_EDGE_NOKID" "$TOK_MULTI" "$TOK_NUL" "$TOK_OTHER_KID9")
 
 # psql variables for the tests (never echoed: ECHO is off while they are set)
 mkdir -p "$PLUGIN/test/tmp"
@@ -115,6 +116,9 @@ q() { printf "'%s'" "${1//\'/\'\'}"; }
     echo "\\set tok_untrusted $(q "$TOK_UNTRUSTED")"
     echo "\\set tok_edge $(q "$TOK_EDGE")"
     echo "\\set tok_edge_nokid $(q "$TOK_EDGE_NOKID")"
+    echo "\\set tok_other_kid9 $(q "$TOK_OTHER_KID9")"
+    echo "\\set pub_other $(q "$PUB_OTHER")"
+    echo "\\set pub_edge $(q "$PUB_EDGE")"
     echo "\\set tok_multi $(q "$TOK_MULTI")"
     echo "\\set tok_nul $(q "$TOK_NUL")"
     echo "\\set tok_bomb $(q "$TOK_BOMB")"

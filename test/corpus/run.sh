@@ -86,7 +86,7 @@ fi
 # ---- 3. SQL --------------------------------------------------------------------
 if [[ "${NO_SQL:-}" == 1 ]]; then summary; [[ $FAILED -eq 0 ]]; exit; fi
 setup_pg
-build_install
+build_install "$WORK/pgtree"
 ROOT_KEY="$(node -e 'const m=require(process.argv[1]);console.log(m.root_key)' "$OUT/manifest.json")"
 P256_KEY="$(node -e 'const m=require(process.argv[1]);console.log(m.p256_root_key)' "$OUT/manifest.json")"
 CONF="$WORK/conf"; mkdir -p "$CONF"; chmod 0755 "$CONF"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test/faults/run.sh — the "hessra" PostgreSQL extension under load and faults.
 #
-# Builds and installs the extension (make -C pg-plugin install), mints TEST-ONLY
+# Builds the extension and installs it into a private tree (build_install), mints TEST-ONLY
 # tokens through the engine's C ABI (pg-plugin/test/mint.c, committed test keys),
 # starts throwaway clusters with scripts/pg-cluster.sh (as the postgres OS user,
 # 127.0.0.1, free ports) and checks:
@@ -36,10 +36,9 @@ T_START=$SECONDS
 setup_pg
 command -v pgbench >/dev/null || fatal "pgbench not found"
 PGBOUNCER="$(command -v pgbouncer || ls /usr/sbin/pgbouncer 2>/dev/null || true)"
-build_install
-
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/hessra-faults.XXXXXX")"
 chmod 0755 "$WORK"
+build_install "$WORK/pgtree"
 P_DIR="$WORK/primary"; S_DIR="$WORK/standby"; PB_DIR="$WORK/pgbouncer"
 BG_PIDS=()
 cleanup() {

@@ -10,20 +10,24 @@ use super::token::{
     failure_result, outcome_result, read_request, seed_outcome_result, token_from_text,
     verifier_failure, HessraTokenHandle, HessraVerifyRequest, LeewayField,
 };
+use super::trust::HostRevocationLookup;
 use super::*;
 use crate::cache::{TokenCache, DEFAULT_CAPACITY};
 use crate::config::{Config, ConfigError, ConfigErrorKind, FileTrust};
+use crate::trust::RevocationLookup;
 use crate::verifier::{
     Failure as VerifyFailure, KeyChoice, Outcome, ParsedToken, Request, TokenInput, Verifier,
     VerifierError,
 };
 
 /// Behind `HessraConfig`: the configuration (behind a lock so a key can be
-/// set while other threads verify), the token cache and a counter.
+/// set while other threads verify), the token cache, a counter and the
+/// host's revocation lookup (`hessra_config_set_revocation_lookup`).
 pub struct HessraConfigHandle {
     pub config: RwLock<Config>,
     pub cache: TokenCache,
     pub verifications: AtomicU64,
+    pub revocation_lookup: RwLock<Option<HostRevocationLookup>>,
 }
 
 impl HessraConfigHandle {
@@ -32,17 +36,37 @@ impl HessraConfigHandle {
             config: RwLock::new(config),
             cache: TokenCache::new(DEFAULT_CAPACITY),
             verifications: AtomicU64::new(0),
+            revocation_lookup: RwLock::new(None),
         }
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, Config> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Config> {
         // A panic while holding the write lock leaves a complete Config
         // (set_key only pushes or assigns), so poisoning can be ignored.
         self.config.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, Config> {
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Config> {
         self.config.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The host's revocation lookup, if one is set (a copy: a function
+    /// pointer and its context).
+    pub(crate) fn lookup(&self) -> Option<HostRevocationLookup> {
+        *self
+            .revocation_lookup
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A verifier over this configuration, its cache and the host's lookup.
+    fn verifier<'a>(
+        &'a self,
+        config: &'a Config,
+        lookup: &'a Option<HostRevocationLookup>,
+    ) -> Verifier<'a> {
+        Verifier::new(Some(config), Some(&self.cache))
+            .with_revocation_lookup(lookup.as_ref().map(|l| l as &dyn RevocationLookup))
     }
 }
 
@@ -56,7 +80,7 @@ pub struct HessraCacheStats {
     pub cache_capacity: u64,
 }
 
-fn config_failure(e: ConfigError) -> Failure {
+pub(crate) fn config_failure(e: ConfigError) -> Failure {
     let code = match e.kind {
         // A file refused for its type, owner or mode cannot be used, like
         // one that cannot be read; the message says which and why.
@@ -88,8 +112,9 @@ pub(crate) fn with_verifier<T>(
     verify: impl FnOnce(&Verifier<'_>) -> Result<T, VerifierError>,
 ) -> FfiResult<T> {
     cfg.verifications.fetch_add(1, Ordering::Relaxed);
+    let lookup = cfg.lookup();
     let config = cfg.read();
-    verify(&Verifier::new(Some(&config), Some(&cfg.cache))).map_err(verifier_failure)
+    verify(&cfg.verifier(&config, &lookup)).map_err(verifier_failure)
 }
 
 /// The key choice of `hessra_verify` and its kin: a given key, a key id,
@@ -524,8 +549,9 @@ pub unsafe extern "C" fn hessra_config_verified_subject(
             LeewayField::NegativeIsUnset,
         )?;
         request.resource = resource.unwrap_or_default().to_string();
+        let lookup = cfg.lookup();
         let config = cfg.read();
-        let verifier = Verifier::new(Some(&config), Some(&cfg.cache));
+        let verifier = cfg.verifier(&config, &lookup);
         if let Some(max) = verifier.text_bound(text.len()) {
             return Err(failure_result(&VerifyFailure::TooLarge { max }));
         }

@@ -14,7 +14,8 @@
 //!
 //! Submodules: [`keys`] (public keys and key pairs), [`token`] (parse,
 //! verify, authorize, inspect), [`config`] (configuration and its cache),
-//! [`mint`] (the token dev kit), [`identity`] (identity tokens).
+//! [`mint`] (the token dev kit), [`identity`] (identity tokens), [`trust`]
+//! (what a host adds: database keys, a revocation lookup, changed files).
 //!
 //! # Safety
 //!
@@ -34,6 +35,7 @@ pub mod identity;
 pub mod keys;
 pub mod mint;
 pub mod token;
+pub mod trust;
 
 pub use config::HessraConfigHandle;
 pub use keys::{HessraKeyPairHandle, HessraPublicKeyHandle};
@@ -58,6 +60,9 @@ pub const HESSRA_ERROR_INTERRUPTED: HessraResult = 10;
 /// the seed function `hessra_token_verify_with_config` says
 /// `HESSRA_ERROR_VERIFICATION_FAILED` instead).
 pub const HESSRA_ERROR_REVOKED: HessraResult = 11;
+/// The host's revocation lookup (`hessra_config_set_revocation_lookup`)
+/// failed: whether the token is revoked is unknown; nothing was cached.
+pub const HESSRA_ERROR_REVOCATION_LOOKUP: HessraResult = 12;
 pub const HESSRA_ERROR_INTERNAL: HessraResult = 99;
 
 /// `HessraError`.
@@ -320,6 +325,7 @@ fn static_message(result: HessraResult) -> &'static [u8] {
         HESSRA_ERROR_LIMIT_EXCEEDED => b"limit exceeded\0",
         HESSRA_ERROR_INTERRUPTED => b"interrupted by the host\0",
         HESSRA_ERROR_REVOKED => b"token revoked\0",
+        HESSRA_ERROR_REVOCATION_LOOKUP => b"revocation list unavailable\0",
         HESSRA_ERROR_INTERNAL => b"internal error\0",
         _ => b"unknown error code\0",
     }
@@ -363,7 +369,7 @@ mod tests {
 
     #[test]
     fn static_strings_are_terminated() {
-        for code in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99, 42, -1] {
+        for code in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 99, 42, -1] {
             assert_eq!(static_message(code).last(), Some(&0));
         }
         assert_eq!(VERSION.last(), Some(&0));

@@ -99,6 +99,7 @@ pub(crate) fn verifier_failure(e: VerifierError) -> Failure {
             HESSRA_ERROR_CONFIG_INVALID
         }
         VerifierError::InvalidRequest(_) => HESSRA_ERROR_INVALID_PARAMETER,
+        VerifierError::RevocationLookup(_) => HESSRA_ERROR_REVOCATION_LOOKUP,
     };
     Failure::new(code, e.to_string())
 }

@@ -1657,6 +1657,185 @@ done:
     hessra_keypair_free(kp);
 }
 
+/* A host's revocation lookup: counts its calls; revokes the id in `revoked`
+ * (hex); fails (returns 7) when `fail` is set. */
+typedef struct {
+    int calls;
+    int fail;
+    char revoked[300];
+} LookupState;
+
+static int test_lookup(void* context, const uint8_t* id, size_t len, int* out_revoked) {
+    LookupState* st = (LookupState*)context;
+    char hex[300];
+    size_t i;
+    st->calls++;
+    if (st->fail) {
+        return 7;
+    }
+    if (len * 2 + 1 > sizeof hex) {
+        return 1;
+    }
+    for (i = 0; i < len; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", id[i]);
+    }
+    hex[2 * len] = '\0';
+    *out_revoked = strcmp(hex, st->revoked) == 0;
+    return 0;
+}
+
+/* Trust a host adds (the PostgreSQL extension's tables): keys by the one
+ * rule, the revocation lookup (revoked, not revoked, cached verdict, failure
+ * never cached), files changed. */
+static void test_trust(void) {
+    HessraKeyPair kp = NULL, other = NULL;
+    HessraPublicKey pk = NULL, opk = NULL;
+    HessraConfig cfg = NULL, empty = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    HessraToken tok = NULL;
+    char* key = NULL;
+    char* okey = NULL;
+    char* text = NULL;
+    char* json = NULL;
+    char* subject = NULL;
+    char* path = NULL;
+    char config_json[1024];
+    int changed = -1;
+    LookupState st;
+    int64_t now = now_s();
+    HessraMintRequest m = mint_request("alice", "documents", "read", now + 600);
+    HessraVerifyRequest r = request("alice", "documents", "read");
+    r.now = now;
+    memset(&st, 0, sizeof st);
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    hessra_keypair_public_key(kp, &pk);
+    hessra_public_key_to_string(pk, &key);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &other);
+    hessra_keypair_public_key(other, &opk);
+    hessra_public_key_to_string(opk, &okey);
+    CHECK_CODE(hessra_token_mint_hessra(kp, &m, &text, NULL), HESSRA_SUCCESS, "trust: mint");
+    tok = parse_or_null(text);
+    CHECK(authority_revocation_id(tok, st.revoked, sizeof st.revoked), "trust: revocation id");
+
+    /* keys: a database key beside the file's; conflicts refused */
+    snprintf(config_json, sizeof config_json,
+             "{\"version\":1,\"default_key\":\"file\",\"keys\":[{\"id\":\"file\",\"public_key\":\"%s\",\"root_key_id\":1}]}",
+             okey);
+    CHECK_CODE(hessra_config_from_string(config_json, &cfg), HESSRA_SUCCESS, "trust: config");
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)text, strlen(text), &r, NULL, NULL),
+               HESSRA_ERROR_VERIFICATION_FAILED, "trust: the file's key does not verify the token");
+    CHECK_CODE(hessra_config_add_key(cfg, "file", key, -1, 0, &err), HESSRA_ERROR_CONFIG_INVALID,
+               "trust: an id in both is an error");
+    CHECK(contains(err.message, "configuration file"), "trust: the error names the other source");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_add_key(cfg, "db", key, 1, 0, NULL), HESSRA_ERROR_CONFIG_INVALID,
+               "trust: a root key id in both is an error");
+    CHECK_CODE(hessra_config_add_key(cfg, "db", "not a key", -1, 0, &err), HESSRA_ERROR_CONFIG_INVALID,
+               "trust: a bad key");
+    CHECK(err.message != NULL && !contains(err.message, "not a key"), "trust: key text not echoed");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_add_key(cfg, NULL, key, -1, 0, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "trust: NULL id");
+    CHECK_CODE(hessra_config_add_key(cfg, "db", key, (int64_t)1 << 33, 0, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "trust: root key id out of range");
+    CHECK_CODE(hessra_config_add_key(cfg, "db", key, -1, 1, NULL), HESSRA_SUCCESS, "trust: database default key");
+    CHECK(hessra_config_key_count(cfg) == 2, "trust: two keys");
+    CHECK_CODE(hessra_config_describe(cfg, &json), HESSRA_SUCCESS, "trust: describe");
+    CHECK(contains(json, "\"default_key\":\"db\"") && contains(json, "\"source\":\"database\"") &&
+              contains(json, "\"source\":\"file\""),
+          "trust: describe shows the default and the sources");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)text, strlen(text), &r, NULL, NULL), HESSRA_SUCCESS,
+               "trust: the database default verifies");
+
+    /* the lookup: not revoked, asked once, then the cached verdict */
+    st.revoked[0] ^= 1; /* not this token's id */
+    CHECK_CODE(hessra_config_set_revocation_lookup(cfg, test_lookup, &st), HESSRA_SUCCESS, "trust: set lookup");
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)text, strlen(text), &r, NULL, NULL), HESSRA_SUCCESS,
+               "trust: not revoked");
+    CHECK_CODE(hessra_config_verify_token_string(cfg, text, &r, NULL), HESSRA_SUCCESS, "trust: not revoked (cached)");
+    CHECK(st.calls == 1, "trust: one block asked once, the verdict cached");
+    /* revoked: a fresh cache (set the lookup again) */
+    st.revoked[0] ^= 1;
+    CHECK_CODE(hessra_config_set_revocation_lookup(cfg, test_lookup, &st), HESSRA_SUCCESS, "trust: set lookup again");
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)text, strlen(text), &r, &json, NULL),
+               HESSRA_ERROR_REVOKED, "trust: revoked by the host");
+    CHECK(contains(json, "\"revoked\":{\"block\":0") && contains(json, st.revoked), "trust: outcome names the block");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_config_verified_subject(cfg, text, &r, &subject, NULL), HESSRA_ERROR_REVOKED,
+               "trust: no subject for a revoked token");
+    CHECK_CODE(hessra_token_verify_with_config(tok, cfg, &r, NULL), HESSRA_ERROR_VERIFICATION_FAILED,
+               "trust: the seed function says VERIFICATION_FAILED");
+    /* a failing lookup: an error every time (nothing cached), never valid */
+    st.fail = 1;
+    st.calls = 0;
+    CHECK_CODE(hessra_config_set_revocation_lookup(cfg, test_lookup, &st), HESSRA_SUCCESS, "trust: set failing lookup");
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)text, strlen(text), &r, &json, &err),
+               HESSRA_ERROR_REVOCATION_LOOKUP, "trust: lookup failure is an error");
+    CHECK(json == NULL && contains(err.message, "revocation list could not be consulted"),
+          "trust: no outcome, a reason");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_config_verify_token_string(cfg, text, &r, NULL), HESSRA_ERROR_REVOCATION_LOOKUP,
+               "trust: again (not cached)");
+    CHECK_CODE(hessra_config_verified_subject(cfg, text, &r, &subject, NULL), HESSRA_ERROR_REVOCATION_LOOKUP,
+               "trust: verified_subject too");
+    CHECK(st.calls == 3 && subject == NULL, "trust: the host was asked every time");
+    CHECK(strcmp(hessra_error_message(HESSRA_ERROR_REVOCATION_LOOKUP), "revocation list unavailable") == 0,
+          "trust: static message");
+    CHECK_CODE(hessra_config_set_revocation_lookup(cfg, NULL, NULL), HESSRA_SUCCESS, "trust: remove the lookup");
+    CHECK_CODE(hessra_verify(cfg, NULL, NULL, (const uint8_t*)text, strlen(text), &r, NULL, NULL), HESSRA_SUCCESS,
+               "trust: without a lookup");
+    CHECK_CODE(hessra_config_set_revocation_lookup(NULL, test_lookup, &st), HESSRA_ERROR_INVALID_PARAMETER,
+               "trust: NULL config");
+
+    /* without a file, the first database key is the default */
+    CHECK_CODE(hessra_config_new(&empty), HESSRA_SUCCESS, "trust: empty config");
+    CHECK_CODE(hessra_config_add_key(empty, "only", key, -1, 0, NULL), HESSRA_SUCCESS, "trust: add to empty");
+    CHECK_CODE(hessra_verify(empty, NULL, NULL, (const uint8_t*)text, strlen(text), &r, NULL, NULL), HESSRA_SUCCESS,
+               "trust: database key alone");
+    CHECK_CODE(hessra_config_files_changed(empty, &changed), HESSRA_SUCCESS, "trust: files_changed");
+    CHECK(changed == 0, "trust: no files, not changed");
+    CHECK_CODE(hessra_config_files_changed(empty, NULL), HESSRA_ERROR_INVALID_PARAMETER, "trust: NULL out");
+    hessra_config_free(empty);
+    empty = NULL;
+
+    /* files changed: a configuration file written again */
+    snprintf(config_json, sizeof config_json, "{\"version\":1,\"keys\":[{\"id\":\"k\",\"public_key\":\"%s\"}]}",
+             key);
+    path = temp_file(config_json);
+    CHECK_CODE(hessra_config_from_file(path ? path : "", &empty), HESSRA_SUCCESS, "trust: from file");
+    changed = -1;
+    CHECK_CODE(hessra_config_files_changed(empty, &changed), HESSRA_SUCCESS, "trust: files_changed (file)");
+    CHECK(changed == 0, "trust: unchanged");
+    if (path != NULL) {
+        FILE* f = fopen(path, "a");
+        if (f != NULL) {
+            fputs("\n", f);
+            fclose(f);
+        }
+    }
+    CHECK_CODE(hessra_config_files_changed(empty, &changed), HESSRA_SUCCESS, "trust: files_changed again");
+    CHECK(changed == 1, "trust: an edited file is changed");
+    remove_temp(path);
+
+    hessra_config_free(empty);
+    hessra_config_free(cfg);
+    hessra_token_free(tok);
+    hessra_string_free(key);
+    hessra_string_free(okey);
+    hessra_string_free(text);
+    hessra_public_key_free(pk);
+    hessra_public_key_free(opk);
+    hessra_keypair_free(kp);
+    hessra_keypair_free(other);
+}
+
 /* Multi-party and prefix restrictions through the ABI: a restricted mint is
  * denied until the party attested and the prefix was added; a namespace or
  * key the token does not name is INVALID_PARAMETER. */
@@ -2171,6 +2350,7 @@ int main(int argc, char** argv) {
     test_config();
     test_verifier();
     test_revocation();
+    test_trust();
     test_restrictions();
     test_identity_arguments();
     test_identity_round_trip();

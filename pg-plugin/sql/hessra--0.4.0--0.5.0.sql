@@ -1,0 +1,86 @@
+-- hessra extension, upgrade 0.4.0 -> 0.5.0.
+\echo Use "ALTER EXTENSION hessra UPDATE TO '0.5.0'" to load this file. \quit
+
+-- ==== trust in the database (issue 22) ====
+-- The keys a database trusts and the tokens it refuses live in these tables,
+-- beside the configuration file (keys = file + table, an id in both is an
+-- error, the table's default key wins; revoked = file + table). Only
+-- superusers change them (no privilege for PUBLIC, and a guard trigger
+-- refusing anyone else whatever was granted); every role's verification sees
+-- them, read by the extension with its own access. A committed change counts
+-- at the next statement of every session, on hot standbys after replay: the
+-- AFTER trigger queues a relcache invalidation that PostgreSQL sends at
+-- commit and logs in the commit record (docs/DESIGN.md, "Trust in the
+-- database"). The triggers fire ALWAYS, so also for a logical replication
+-- subscriber applying changes (session_replication_role = replica).
+CREATE TABLE hessra_trusted_keys (
+    key_id text PRIMARY KEY CHECK (key_id <> '' AND octet_length(key_id) <= 256),
+    public_key text NOT NULL CHECK (octet_length(public_key) <= 65536),
+    root_key_id bigint UNIQUE CHECK (root_key_id BETWEEN 0 AND 4294967295),
+    is_default boolean NOT NULL DEFAULT false,
+    added_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX hessra_trusted_keys_one_default ON hessra_trusted_keys (is_default) WHERE is_default;
+COMMENT ON TABLE hessra_trusted_keys IS
+  'Public keys whose tokens hessra accepts, beside the configuration file''s (an id in both is an error; the default here wins). Superusers only; effective at commit.';
+
+CREATE TABLE hessra_revocations (
+    revocation_id bytea PRIMARY KEY CHECK (octet_length(revocation_id) BETWEEN 1 AND 128),
+    revoked_at timestamptz NOT NULL DEFAULT now(),
+    reason text CHECK (octet_length(reason) <= 1024)
+);
+COMMENT ON TABLE hessra_revocations IS
+  'Revoked block ids (the bytes whose hex hessra inspect shows): a token with any listed block is refused, as with the configuration file''s revoked_ids. Superusers only; effective at commit.';
+
+REVOKE ALL ON hessra_trusted_keys, hessra_revocations FROM PUBLIC;
+
+CREATE FUNCTION hessra_trust_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_hessra_trust_guard'
+LANGUAGE C;
+COMMENT ON FUNCTION hessra_trust_guard() IS
+  'Trigger: refuses any change to the hessra trust tables by a role that is not a superuser.';
+
+CREATE FUNCTION hessra_trust_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_hessra_trust_changed'
+LANGUAGE C;
+COMMENT ON FUNCTION hessra_trust_changed() IS
+  'Trigger: announces a change of a hessra trust table to every session and standby at commit (relcache invalidation).';
+
+CREATE FUNCTION hessra_trusted_key_check()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_hessra_trusted_key_check'
+LANGUAGE C;
+COMMENT ON FUNCTION hessra_trusted_key_check() IS
+  'Trigger: refuses a trusted key row whose public_key hessra cannot read.';
+
+CREATE TRIGGER hessra_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON hessra_trusted_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION hessra_trust_guard();
+CREATE TRIGGER hessra_key_check BEFORE INSERT OR UPDATE ON hessra_trusted_keys
+    FOR EACH ROW EXECUTE FUNCTION hessra_trusted_key_check();
+CREATE TRIGGER hessra_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hessra_trusted_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION hessra_trust_changed();
+CREATE TRIGGER hessra_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON hessra_revocations
+    FOR EACH STATEMENT EXECUTE FUNCTION hessra_trust_guard();
+CREATE TRIGGER hessra_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hessra_revocations
+    FOR EACH STATEMENT EXECUTE FUNCTION hessra_trust_changed();
+ALTER TABLE hessra_trusted_keys ENABLE ALWAYS TRIGGER hessra_guard;
+ALTER TABLE hessra_trusted_keys ENABLE ALWAYS TRIGGER hessra_key_check;
+ALTER TABLE hessra_trusted_keys ENABLE ALWAYS TRIGGER hessra_changed;
+ALTER TABLE hessra_revocations ENABLE ALWAYS TRIGGER hessra_guard;
+ALTER TABLE hessra_revocations ENABLE ALWAYS TRIGGER hessra_changed;
+
+-- pg_dump keeps their rows (the extension's own objects are recreated by
+-- CREATE EXTENSION on restore).
+SELECT pg_catalog.pg_extension_config_dump('hessra_trusted_keys', '');
+SELECT pg_catalog.pg_extension_config_dump('hessra_revocations', '');
+
+CREATE FUNCTION hessra_trust_summary()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pg_hessra_trust_summary'
+LANGUAGE C VOLATILE;
+REVOKE EXECUTE ON FUNCTION hessra_trust_summary() FROM PUBLIC;
+COMMENT ON FUNCTION hessra_trust_summary() IS
+  'The trust in effect for this session: default key, every trusted key with its source (file or database), the configuration file''s revocation list. Superusers only by default.';
+-- ==== end trust in the database ====
