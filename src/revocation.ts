@@ -8,9 +8,12 @@
  * id revokes exactly that token (and whatever is later attenuated from it), leaving the token it was
  * attenuated from valid. `hessra revoke TOKEN` revokes the last block by default: "this token", no more.
  */
+import {existsSync, realpathSync} from 'node:fs'
+
 import {isRevocationId, type HessraConfig} from './config/index.js'
 import {openForEdit, saveEdited} from './config-edit.js'
 import {UsageError} from './errors.js'
+import {DEFAULT_SERVER_CONFIG_PATH} from './pg/server-config.js'
 import {inspectToken, type TokenLike} from './tokens.js'
 
 export interface RevokeOptions {
@@ -87,10 +90,30 @@ export interface RevokeResult {
  * `configPath`; created when there is none). Verifiers that load this configuration refuse the token
  * from their next load on (the PostgreSQL extension: after hessra_reload_config() or SIGHUP).
  */
-export async function revoke(target: TokenLike, opts: RevokeOptions & {configPath?: string; env?: NodeJS.ProcessEnv} = {}): Promise<RevokeResult> {
-  const revoked = revocationIdsFor(target, opts)
+export async function revoke(target: TokenLike | readonly RevokedId[], opts: RevokeOptions & {configPath?: string; env?: NodeJS.ProcessEnv} = {}): Promise<RevokeResult> {
+  const revoked = Array.isArray(target) ? [...(target as readonly RevokedId[])] : revocationIdsFor(target as TokenLike, opts)
   const ed = await openForEdit(opts.configPath, opts.env)
   const next = withRevokedIds(ed.config, revoked.map((r) => r.revocationId))
   if (next.added.length > 0 || ed.created) saveEdited(ed, next.config)
   return {revoked, added: next.added, configFile: ed.filepath, created: ed.created}
+}
+
+/**
+ * When a revocation written to a configuration file is not one a database enforces, where that can be
+ * told without connecting: a server configuration file (`hessra pg install`'s) that is another file, or a
+ * database named by DATABASE_URL / PG* variables. Null when nothing suggests a database.
+ */
+export function serverConfigNote(
+  editedFile: string,
+  opts: {env?: NodeJS.ProcessEnv; exists?: (p: string) => boolean; realpath?: (p: string) => string; serverConfig?: string} = {},
+): string | null {
+  const env = opts.env ?? process.env
+  const exists = opts.exists ?? existsSync
+  const real = opts.realpath ?? ((p: string) => (exists(p) ? realpathSync(p) : p))
+  const server = opts.serverConfig ?? DEFAULT_SERVER_CONFIG_PATH
+  const other = exists(server) && real(server) !== real(editedFile)
+  const database = Boolean(env.DATABASE_URL || env.PGHOST || env.PGDATABASE)
+  if (!other && !database) return null
+  const why = other ? `PostgreSQL reads ${server} (and its own table of revocations), not ${editedFile}` : `DATABASE_URL / PG* name a database, which does not read ${editedFile}`
+  return `${why}: to refuse the token in a database, run \`hessra revoke ... --database URL\` (effective at the next statement of every session, standbys included)`
 }

@@ -4,19 +4,20 @@
  * point hessra.config_path at the file (ALTER SYSTEM + reload) and check the server can load it.
  * Every step is idempotent; --dry-run shows each one without doing it.
  */
-import {accessSync, constants, existsSync} from 'node:fs'
-import {join} from 'node:path'
+import {accessSync, constants, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {dirname, isAbsolute, join, resolve} from 'node:path'
 
-import type {LoadedConfig} from '../config/index.js'
-import {EnvironmentError, HessraError} from '../errors.js'
+import type {HessraConfig, KeyEntry, LoadedConfig} from '../config/index.js'
+import {ConfigError, EnvironmentError, HessraError} from '../errors.js'
 import {engineStaticLibrary, isAvailable as nativeAvailable, packageRoot} from '../native/binding.js'
 import {publicKeyText} from '../tokens.js'
 import {connect, isLocalTarget, mapPgError, requireSuperuser, type ConnectionTarget, type Queryable} from './connect.js'
 import {isRoot, runProcess, tail, type Runner} from './exec.js'
 import {buildPrerequisitesError, checkBuildPrerequisites, discoverPgConfig, hintForBuildOutput, type Discovery, type PgConfigInfo} from './pg-config.js'
 import type {Progress} from './progress.js'
-import {buildServerConfig, DEFAULT_SERVER_CONFIG_PATH, serverConfigText, writeServerConfig} from './server-config.js'
+import {buildServerConfig, DEFAULT_SERVER_CONFIG_PATH, mergeServerConfig, serverConfigText, writeServerConfig, type MergeResult} from './server-config.js'
 import {quoteIdent, quoteLiteral} from './sql.js'
+import {databaseKeyIds, extensionInfo, KEYS_TABLE} from './trust.js'
 
 export const EXTENSION_NAME = 'hessra'
 const LOAD_LIBRARY_SQL = `LOAD '${EXTENSION_NAME}';`
@@ -60,6 +61,66 @@ export function normalizeKeyText(spec: string, what: string): string {
   return publicKeyText(spec, what)
 }
 
+/**
+ * The server-side file at `path` as the server reads it now (null when there is none), for merging. One
+ * that is not a configuration object is refused: writing over it would hide what it held.
+ */
+export function readServerConfigFile(path: string): HessraConfig | null {
+  if (!existsSync(path)) return null
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw new ConfigError(`cannot merge with the server-side configuration ${path}: ${(error as Error).message}`, {
+      file: path,
+      hint: 'fix the file, or pass --replace to write your configuration over it',
+    })
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || (parsed as {version?: unknown}).version !== 1) {
+    throw new ConfigError(`cannot merge with the server-side configuration ${path}: not a hessra configuration ("version": 1)`, {
+      file: path,
+      hint: 'fix the file, or pass --replace to write your configuration over it',
+    })
+  }
+  return parsed as HessraConfig
+}
+
+/** The key text of an entry of the server-side file at `path` (a public_key_file resolved against it), canonical when the engine loads. */
+function serverKeyText(entry: KeyEntry, path: string): string | null {
+  try {
+    if (typeof entry.public_key === 'string') return normalizeKeyText(entry.public_key, `keys.${entry.id}`)
+    if (typeof entry.public_key_file === 'string') {
+      const file = isAbsolute(entry.public_key_file) ? entry.public_key_file : resolve(dirname(path), entry.public_key_file)
+      return normalizeKeyText(file, `keys.${entry.id}`)
+    }
+  } catch {
+    // unreadable: never the same key
+  }
+  return null
+}
+
+/** The server-side configuration to write at `path`: `built` merged into what the file holds (mergeServerConfig). */
+export function mergedServerConfig(path: string, built: HessraConfig, replace: boolean): MergeResult {
+  const existing = replace ? safeRead(path) : readServerConfigFile(path)
+  return mergeServerConfig(existing, built, {
+    replace,
+    path,
+    sameKey: (old, next) => {
+      const a = serverKeyText(old, path)
+      return a !== null && a === (typeof next.public_key === 'string' ? normalizeKeyText(next.public_key, `keys.${next.id}`) : null)
+    },
+  })
+}
+
+/** With --replace a broken file is replaced: read it only to list what is dropped. */
+function safeRead(path: string): HessraConfig | null {
+  try {
+    return readServerConfigFile(path)
+  } catch {
+    return null
+  }
+}
+
 export interface BuildOptions {
   info: PgConfigInfo
   progress: Progress
@@ -68,16 +129,29 @@ export interface BuildOptions {
   root?: string
   /** record of what was (or would be) done */
   steps: PlannedStep[]
+  /** build in a copy of the sources here instead of in the package's pg-plugin/ */
+  buildDir?: string
+  /** install under this root (`make install DESTDIR=...`: a private installation tree) instead of into PostgreSQL */
+  destdir?: string
+}
+
+/** The files `make` needs to build and install the extension (what the npm package ships of pg-plugin/). */
+function copyPluginSources(from: string, to: string): void {
+  rmSync(to, {recursive: true, force: true})
+  mkdirSync(join(to, 'sql'), {recursive: true, mode: 0o755})
+  for (const f of ['Makefile', 'hessra.control']) cpSync(join(from, f), join(to, f))
+  cpSync(join(from, 'src'), join(to, 'src'), {recursive: true, filter: (p) => !/\.(o|so|bc)$/.test(p)})
+  for (const f of readdirSync(join(from, 'sql'))) if (/^hessra--.*\.sql$/.test(f)) cpSync(join(from, 'sql', f), join(to, 'sql', f))
 }
 
 /** Builds the engine (when cargo is there) and the extension, then `make install`. */
 export async function buildAndInstall(opts: BuildOptions): Promise<void> {
   const run = opts.run ?? runProcess
   const root = opts.root ?? packageRoot()
-  const dir = pluginDir(root)
+  const sources = pluginDir(root)
   const {info, progress, steps} = opts
-  if (!existsSync(join(dir, 'Makefile')) || !existsSync(join(dir, 'hessra.control'))) {
-    throw new EnvironmentError(`the extension sources are missing from this installation (${dir})`, {
+  if (!existsSync(join(sources, 'Makefile')) || !existsSync(join(sources, 'hessra.control'))) {
+    throw new EnvironmentError(`the extension sources are missing from this installation (${sources})`, {
       hint: 'reinstall hessra from a package that includes pg-plugin/, or build it from a clone: make -C pg-plugin install',
     })
   }
@@ -86,8 +160,9 @@ export async function buildAndInstall(opts: BuildOptions): Promise<void> {
   const check = checkBuildPrerequisites(info, {nativeLibExists: existsSync(staticLib)})
   if (!check.ok) throw buildPrerequisitesError(check)
 
+  const dir = opts.buildDir ? join(opts.buildDir, 'pg-plugin') : sources
   const cargoArgs = ['build', '--release', '--offline', '--manifest-path', join(root, 'native', 'Cargo.toml')]
-  const makeArgs = ['-C', dir, `PG_CONFIG=${info.path}`, `NATIVE_LIB=${staticLib}`]
+  const makeArgs = ['-C', dir, `PG_CONFIG=${info.path}`, `NATIVE_LIB=${staticLib}`, ...(opts.buildDir ? [`NATIVE_DIR=${join(root, 'native')}`] : [])]
   const env = {...process.env, CARGO_TARGET_DIR: join(root, 'native', 'target')}
 
   const exec = async (title: string, cmd: string, args: string[], opts2: {env?: NodeJS.ProcessEnv; timeoutMs: number}) => {
@@ -114,7 +189,12 @@ export async function buildAndInstall(opts: BuildOptions): Promise<void> {
     steps.push({title: 'Building the native engine', done: false, note: `${why}; using ${staticLib}`})
     if (!opts.dryRun) progress.info(`${why}; using ${staticLib}`)
   }
+  if (opts.buildDir && !opts.dryRun) copyPluginSources(sources, dir)
   await exec(`Building the extension for PostgreSQL ${info.major}`, 'make', [...makeArgs, '-j2'], {timeoutMs: 10 * 60_000})
+  if (opts.destdir) {
+    await exec(`Installing the extension into ${opts.destdir}`, 'make', [...makeArgs, `DESTDIR=${opts.destdir}`, 'install'], {timeoutMs: 5 * 60_000})
+    return
+  }
   if (!opts.dryRun) checkInstallWritable(info)
   await exec(`Installing the extension into ${info.pkglibdir}`, 'make', [...makeArgs, 'install'], {timeoutMs: 5 * 60_000})
 }
@@ -265,15 +345,37 @@ export interface InstallOptions {
   skipBuild?: boolean
   /** add hessra to session_preload_libraries (with a database) */
   preload?: boolean
+  /** write the server-side configuration as built from `loaded`, dropping what only the existing file holds */
+  replaceServerConfig?: boolean
 }
 
 export interface InstallResult {
   pgConfig: PgConfigInfo
   discovery: string
-  serverConfig: {path: string; changed: boolean; written: boolean} | null
+  /** `changes`: what the merge into the existing file adds, changes or (--replace) drops */
+  serverConfig: {path: string; changed: boolean; written: boolean; changes: string[]} | null
   database: (DatabaseSetupResult & {target: string}) | null
   steps: PlannedStep[]
   dryRun: boolean
+}
+
+/**
+ * A key id or root key id in both the file about to be written and the database's table of keys would make
+ * the server refuse its configuration (docs/DESIGN.md, "Trust in the database"): refused before writing.
+ */
+async function checkDatabaseKeys(client: Queryable, config: HessraConfig): Promise<void> {
+  const ext = await extensionInfo(client)
+  if (!ext?.hasTrustTables) return
+  const problems = (await databaseKeyIds(client, ext)).flatMap((row) =>
+    (config.keys ?? []).flatMap((k) => [
+      k.id === row.id ? `key id "${k.id}" is also in the database's table ${KEYS_TABLE}` : null,
+      row.rootKeyId !== null && k.root_key_id === row.rootKeyId ? `root key id ${row.rootKeyId} of key "${k.id}" is also used by the database's key "${row.id}"` : null,
+    ]),
+  )
+  const first = problems.find((p) => p !== null)
+  if (first) {
+    throw new ConfigError(`${first}: each key is trusted from one place`, {field: 'keys', hint: '`hessra pg keys remove ID` in the database, or give the key another id in your configuration'})
+  }
 }
 
 export async function install(opts: InstallOptions): Promise<InstallResult> {
@@ -287,7 +389,9 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
 
   // the server-side configuration (public keys only): built first so a config problem stops before the build
   const serverConfig = buildServerConfig(opts.loaded, {normalizeKey: normalizeKeyText})
-  const text = serverConfigText(serverConfig)
+  if (opts.loaded.config?.revocation_file) {
+    progress.warn(`your configuration's revocation_file (${opts.loaded.config.revocation_file}) is not copied to the server: list those ids with \`hessra revoke --database URL --from-file FILE\``)
+  }
 
   let client: (Queryable & {end(): Promise<void>}) | null = null
   try {
@@ -309,10 +413,15 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
       const p = r.rows[0]?.p
       if (p && p.startsWith('/')) {
         path = p
-        progress.info(`the server already uses ${p}; updating that file`)
+        progress.info(`the server already uses ${p}; merging into that file`)
       }
     }
     path ??= DEFAULT_SERVER_CONFIG_PATH
+    // merged into what the server trusts and refuses now: nothing is dropped without --replace
+    const merged = mergedServerConfig(path, serverConfig, Boolean(opts.replaceServerConfig))
+    if (client) await checkDatabaseKeys(client, merged.config)
+    for (const change of merged.changes) progress.info(`${path}: ${change}`)
+    const text = serverConfigText(merged.config)
     let written = false
     let changed = false
     if (opts.database && !isLocalTarget(opts.database)) {
@@ -334,7 +443,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
     } else if (!opts.database) {
       steps.push({title: 'No database given: skipped CREATE EXTENSION and hessra.config_path', done: false, note: 'pass --database URL (or DATABASE_URL / PG* variables)'})
     }
-    return {pgConfig: info, discovery: discovery.reason, serverConfig: {path, changed, written}, database, steps, dryRun: opts.dryRun}
+    return {pgConfig: info, discovery: discovery.reason, serverConfig: {path, changed, written, changes: merged.changes}, database, steps, dryRun: opts.dryRun}
   } catch (error) {
     if (error instanceof HessraError) throw error
     throw mapPgError(error, opts.database ?? undefined)

@@ -1,30 +1,41 @@
 /**
  * `hessra pg sandbox start|stop|status`: a throwaway PostgreSQL cluster for trying hessra out.
  *
- * The cluster lives in DIR: DIR/data (initdb), DIR/server.log, DIR/hessra.json (the server-side
- * configuration, public keys only), DIR/sandbox.json (what we know about it) and the unix socket. It
- * listens on 127.0.0.1 only, on its own port (54329, or a free one), with `trust` authentication for local
- * connections — never point it at real data. When we are root the server runs as the `postgres` OS user
- * (PostgreSQL refuses to run as root).
+ * Everything lives in DIR and nothing is written outside it: DIR/pg is a private installation tree
+ * (scripts/pg-private-tree.sh: copies of the server programs, links to the rest of the server's files, and
+ * the extension built in DIR/build and installed there), so the server's own extension files — a Debian
+ * package's hessra.so among them — stay untouched; DIR/data (initdb), DIR/socket (the unix socket),
+ * DIR/log/server.log, DIR/hessra.json (the server-side configuration, public keys only), DIR/sandbox.json
+ * (what we know about it), DIR/password and DIR/pgpass.
+ *
+ * It admits no other local user: it listens on the socket in DIR/socket (mode 0700) with peer
+ * authentication mapped to the OS user who started it, and on 127.0.0.1 with scram-sha-256 and a random
+ * password kept in DIR/password (0600); there is no `trust` line. Never put real data in it. When we are
+ * root the server runs as the `postgres` OS user (PostgreSQL refuses to run as root): DIR belongs to root
+ * (0711, so that user can reach what is its own inside) and only data/, socket/ and log/ belong to it, so
+ * root never writes into a directory another user controls.
  *
  * This code often runs as root, so DIR must be private (see safe-path.ts): the default is per user, not in
  * a shared /tmp; a DIR or sandbox.json someone else could have written is refused before anything else
  * happens; and no program path read from sandbox.json is run unless only root or the caller could have
  * put it there (the server programs are then taken from that pg_config's own answer, never from the file).
  */
+import {randomBytes} from 'node:crypto'
 import {createServer} from 'node:net'
-import {chmodSync, chownSync, existsSync, mkdirSync, rmSync} from 'node:fs'
-import {homedir} from 'node:os'
+import {chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
+import {homedir, userInfo} from 'node:os'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
 
 import type {LoadedConfig} from '../config/index.js'
 import {ConfigError, EnvironmentError, UsageError} from '../errors.js'
 import {connect, type ConnectionTarget} from './connect.js'
 import {isExecutable, isRoot, runProcess, tail, type Runner} from './exec.js'
+import {packageRoot} from '../native/binding.js'
 import {buildAndInstall, normalizeKeyText, setupDatabase, type PlannedStep} from './install.js'
 import {describePgConfig, discoverPgConfig, type PgConfigInfo} from './pg-config.js'
 import type {Progress} from './progress.js'
 import {callerUid, checkOwnFile, checkPrivateDir, checkTrustedProgram, readFileNoFollow, writeFileNoFollow} from './safe-path.js'
+import {quoteLiteral} from './sql.js'
 import {buildServerConfig, serverConfigText, writeServerConfig} from './server-config.js'
 
 export const DEFAULT_SANDBOX_PORT = 54_329
@@ -63,13 +74,58 @@ function sandboxDir(dir: string | undefined, server: OsUser | null): string {
   return checkPrivateDir(resolve(dir ?? defaultSandboxDir()), {alsoOwner: server?.uid, what: 'the sandbox directory', hint: DIR_HINT})
 }
 
-export function sandboxUrl(port: number): string {
+/** The parts of DIR (see the top of this file). */
+export function sandboxPaths(dir: string) {
+  return {
+    tree: join(dir, 'pg'),
+    build: join(dir, 'build'),
+    data: join(dir, 'data'),
+    socket: join(dir, 'socket'),
+    logDir: join(dir, 'log'),
+    log: join(dir, 'log', 'server.log'),
+    config: join(dir, 'hessra.json'),
+    password: join(dir, 'password'),
+    pgpass: join(dir, 'pgpass'),
+  }
+}
+
+/** The connection string printed: the private socket, peer authentication (no password in it). */
+export function sandboxUrl(dir: string, port: number): string {
+  return `postgresql://postgres@${encodeURIComponent(sandboxPaths(dir).socket)}:${port}/postgres`
+}
+
+/** Over TCP the password is needed: `PGPASSFILE=DIR/pgpass psql URL`. */
+export function sandboxTcpUrl(port: number): string {
   return `postgresql://postgres@127.0.0.1:${port}/postgres`
 }
 
-export function sandboxTarget(port: number): ConnectionTarget {
-  const url = sandboxUrl(port)
+export function sandboxTarget(dir: string, port: number): ConnectionTarget {
+  const url = sandboxUrl(dir, port)
   return {connectionString: url, source: 'flag', display: url}
+}
+
+/**
+ * pg_hba.conf: through the socket, peer authentication with pg_ident.conf's map (the OS user who started
+ * the sandbox, as `postgres`); over loopback TCP, a role's password (`postgres`: DIR/password). No trust
+ * line: no other local user gets in.
+ */
+export function sandboxHba(): string {
+  return [
+    '# written by `hessra pg sandbox start` on every start: no other local user may connect',
+    'local all all peer map=hessra_sandbox',
+    'host all all 127.0.0.1/32 scram-sha-256',
+    '',
+  ].join('\n')
+}
+
+/** pg_ident.conf: the OS users allowed in as `postgres` through the socket (who started it, and the server's user). */
+export function sandboxIdent(osUsers: readonly string[]): string {
+  const lines = ['# written by `hessra pg sandbox start` on every start']
+  for (const u of new Set(osUsers)) {
+    if (!/^[\w.@-]+$/.test(u)) throw new EnvironmentError(`the OS user name ${JSON.stringify(u)} cannot be written to pg_ident.conf`)
+    lines.push(`hessra_sandbox "${u}" postgres`)
+  }
+  return lines.join('\n') + '\n'
 }
 
 /** The state file of a checked directory; refused unless the caller wrote it (see checkOwnFile). */
@@ -97,7 +153,9 @@ export function sandboxConf(dir: string, port: number): string {
     '# written by `hessra pg sandbox start` on every start: a throwaway cluster',
     "listen_addresses = '127.0.0.1'",
     `port = ${port}`,
-    `unix_socket_directories = ${q(dir)}`,
+    `unix_socket_directories = ${q(sandboxPaths(dir).socket)}`,
+    "unix_socket_permissions = 0700",
+    "password_encryption = 'scram-sha-256'",
     'fsync = off',
     'synchronous_commit = off',
     'full_page_writes = off',
@@ -213,7 +271,12 @@ export interface SandboxOptions {
 export interface SandboxStartResult {
   dir: string
   port: number
+  /** through the private socket (peer authentication) */
   url: string
+  /** over loopback TCP, with the password in `pgpassFile` */
+  tcpUrl: string
+  passwordFile: string
+  pgpassFile: string
   alreadyRunning: boolean
   created: boolean
   configPath: string | null
@@ -233,21 +296,47 @@ export async function isRunning(info: PgConfigInfo, dir: string, run: Runner = r
   return {running: r.code === 0, pid: m ? Number(m[1]) : null}
 }
 
-/** Creates the (checked) directory: private to us, or when we are root to the server's OS user, which must reach it. */
+/**
+ * Creates the (checked) directory and its parts. DIR is ours (0700; 0711 when the server runs as another
+ * OS user, who must reach its own parts); data/, socket/ and log/ belong to the server's OS user (0700).
+ * A DIR an earlier version gave to the server's OS user is taken back.
+ */
 async function prepareDir(dir: string, user: OsUser | null, run: Runner): Promise<void> {
+  const paths = sandboxPaths(dir)
   if (!existsSync(dir)) {
     mkdirSync(dirname(dir), {recursive: true, mode: user ? 0o755 : 0o700})
     mkdirSync(dir, {mode: 0o700})
   }
+  const me = {uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0}
+  if (lstatSync(dir).uid !== me.uid) chownSync(dir, me.uid, me.gid)
+  chmodSync(dir, user ? 0o711 : 0o700)
+  for (const d of [paths.data, paths.socket, paths.logDir]) {
+    if (!existsSync(d)) mkdirSync(d, {mode: 0o700})
+    if (user) chownSync(d, user.uid, user.gid)
+    chmodSync(d, 0o700)
+  }
   if (!user) return
-  chownSync(dir, user.uid, user.gid)
-  chmodSync(dir, 0o700)
-  const reach = await run('test', ['-x', dir], {asUser: user.name})
+  const reach = await run('test', ['-x', paths.data], {asUser: user.name})
   if (reach.code !== 0) {
     throw new EnvironmentError(`the ${user.name} OS user cannot reach ${dir} (a parent directory is not traversable)`, {
       hint: `use the default (${ROOT_SANDBOX_DIR}) or a --dir whose parent directories others may traverse`,
     })
   }
+}
+
+/**
+ * The private installation tree (scripts/pg-private-tree.sh) in DIR/pg: the server programs copied, the
+ * rest of the server's files linked, and — unless `linkExtension`, which uses the extension installed in
+ * the server — room for the extension installed there. Returns the PostgreSQL of the tree.
+ */
+async function privateTree(info: PgConfigInfo, dir: string, linkExtension: boolean, run: Runner, progress: Progress): Promise<PgConfigInfo> {
+  const tree = sandboxPaths(dir).tree
+  const script = join(packageRoot(), 'scripts', 'pg-private-tree.sh')
+  const r = await progress.step(`Preparing a private PostgreSQL installation in ${tree}`, () =>
+    run('bash', [script, info.path, tree, ...(linkExtension ? ['--link-extension'] : [])], {timeoutMs: 120_000}),
+  )
+  if (r.code !== 0) throw new EnvironmentError(`could not prepare the private PostgreSQL installation ${tree}: ${tail(r.stderr || r.stdout)}`)
+  return {...info, bindir: r.stdout.trim()}
 }
 
 export async function sandboxStart(opts: SandboxOptions): Promise<SandboxStartResult> {
@@ -258,19 +347,20 @@ export async function sandboxStart(opts: SandboxOptions): Promise<SandboxStartRe
   // The directory first, before anything is built or run: ours, private, not someone else's cluster.
   const user = await serverOsUser(run)
   const dir = sandboxDir(opts.dir, user)
+  const paths = sandboxPaths(dir)
   const prior = readState(dir)
-  const dataDir = join(dir, 'data')
-  if (existsSync(dataDir) && !prior) {
+  if (existsSync(join(paths.data, 'PG_VERSION')) && !prior) {
     throw new UsageError(`${dir} holds a data directory that is not a hessra sandbox (no valid ${STATE_FILE})`, {hint: 'choose another --dir'})
   }
-  const socketPath = join(dir, `.s.PGSQL.${opts.port ?? DEFAULT_SANDBOX_PORT}`)
+  const socketPath = join(paths.socket, `.s.PGSQL.${opts.port ?? DEFAULT_SANDBOX_PORT}`)
   if (Buffer.byteLength(socketPath) > 100) {
     throw new UsageError(`${dir} is too long a path for a unix socket directory`, {hint: 'use a shorter --dir'})
   }
   await prepareDir(dir, user, run)
 
   const info = await findServerBinaries(opts.pgConfig, prior, run)
-  const configPath = join(dir, 'hessra.json')
+  const configPath = paths.config
+  const osUsers = [userInfo().username, user?.name ?? userInfo().username]
 
   // the server-side configuration from the CLI configuration (a sandbox without keys still starts)
   let configText: string | null = null
@@ -287,28 +377,32 @@ export async function sandboxStart(opts: SandboxOptions): Promise<SandboxStartRe
   for (const w of warnings) progress.warn(w)
 
   // already running: refresh the configuration, print the URL
-  if (prior && existsSync(join(dataDir, 'PG_VERSION'))) {
+  if (prior && existsSync(join(paths.data, 'PG_VERSION'))) {
     const st = await isRunning(info, dir, run)
+    if (st.running && !existsSync(join(paths.socket, `.s.PGSQL.${prior.port}`))) {
+      throw new UsageError(`the sandbox in ${dir} was started by an older hessra, which let every local user in`, {
+        hint: `restart it: hessra pg sandbox stop --keep --dir ${dir} && hessra pg sandbox start --dir ${dir}`,
+      })
+    }
     if (st.running) {
       if (configText !== null) writeServerConfig(configPath, configText)
-      const extensionVersion = await ensureExtension(prior.port, configText !== null ? configPath : null, info, progress, steps)
-      return {dir, port: prior.port, url: sandboxUrl(prior.port), alreadyRunning: true, created: false, configPath: configText !== null ? configPath : null, extensionVersion, postgres: {major: info.major, pg_config: info.path}, warnings}
+      const extensionVersion = await ensureExtension(dir, prior.port, configText !== null ? configPath : null, info, progress, steps)
+      return startResult(dir, prior.port, {alreadyRunning: true, created: false, configPath: configText !== null ? configPath : null, extensionVersion, info, warnings})
     }
   }
 
-  if (!opts.noInstall) await buildAndInstall({info, progress, dryRun: false, run, steps})
+  // the server runs from the private tree: its extension files are the ones installed there
+  const treeInfo = await privateTree(info, dir, Boolean(opts.noInstall), run, progress)
+  if (!opts.noInstall) await buildAndInstall({info, progress, dryRun: false, run, steps, buildDir: paths.build, destdir: paths.tree})
 
   let created = false
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+  if (!existsSync(join(paths.data, 'PG_VERSION'))) {
     await progress.step(`Creating the cluster (initdb, PostgreSQL ${info.major})`, async () => {
-      const r = await run(join(info.bindir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], {
-        asUser: user?.name,
-        cwd: dir,
-        timeoutMs: 180_000,
-      })
+      const args = ['-D', paths.data, '-U', 'postgres', '--auth-local=peer', '--auth-host=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync']
+      const r = await run(join(treeInfo.bindir, 'initdb'), args, {asUser: user?.name, cwd: dir, timeoutMs: 180_000})
       if (r.code !== 0) throw new EnvironmentError(`initdb failed: ${tail(r.stderr || r.stdout)}`)
     })
-    writeFileNoFollow(join(dataDir, 'postgresql.conf'), `\n# hessra sandbox\ninclude_if_exists '${SANDBOX_CONF}'\n`, {mode: 0o600, append: true})
+    writeFileNoFollow(join(paths.data, 'postgresql.conf'), `\n# hessra sandbox\ninclude_if_exists '${SANDBOX_CONF}'\n`, {mode: 0o600, append: true})
     created = true
   }
 
@@ -325,28 +419,72 @@ export async function sandboxStart(opts: SandboxOptions): Promise<SandboxStartRe
     created_at: prior?.created_at ?? new Date().toISOString(),
   }
   if (configText !== null) writeServerConfig(configPath, configText)
+  // authentication, rewritten on every start (an older sandbox had `trust` lines)
+  const owner = user ?? undefined
+  writeFileNoFollow(join(paths.data, 'pg_hba.conf'), sandboxHba(), {mode: 0o600, owner})
+  writeFileNoFollow(join(paths.data, 'pg_ident.conf'), sandboxIdent(osUsers), {mode: 0o600, owner})
+  const password = sandboxPassword(paths.password)
 
   for (let attempt = 0; ; attempt++) {
-    writeFileNoFollow(join(dataDir, SANDBOX_CONF), sandboxConf(dir, port), {mode: 0o644, owner: user ?? undefined})
+    writeFileNoFollow(join(paths.data, SANDBOX_CONF), sandboxConf(dir, port), {mode: 0o644, owner})
     state.port = port
     writeState(state)
-    const log = join(dir, 'server.log')
-    const r = await progress.step(`Starting PostgreSQL on 127.0.0.1:${port}`, async () => pgCtl(info, user, ['-D', dataDir, '-l', log, '-w', '-t', '60', 'start'], run, dir))
+    const r = await progress.step(`Starting PostgreSQL on 127.0.0.1:${port} and ${paths.socket}`, async () =>
+      pgCtl(treeInfo, user, ['-D', paths.data, '-l', paths.log, '-w', '-t', '60', 'start'], run, dir),
+    )
     if (r.code === 0) break
-    const logText = existsSync(log) ? readFileNoFollow(log) : ''
+    const logText = existsSync(paths.log) ? readFileNoFollow(paths.log) : ''
     if (explicit === undefined && attempt < 2 && /could not bind|Address already in use|could not create any TCP\/IP sockets/.test(logText + r.stderr)) {
       port = await pickPort({preferred: port + 1, avoid: [port]})
       continue
     }
-    throw new EnvironmentError(`the sandbox server did not start: ${tail(logText || r.stderr || r.stdout, 10)}`, {hint: `see ${log}`})
+    throw new EnvironmentError(`the sandbox server did not start: ${tail(logText || r.stderr || r.stdout, 10)}`, {hint: `see ${paths.log}`})
   }
-  const extensionVersion = await ensureExtension(port, configText !== null ? configPath : null, info, progress, steps)
-  return {dir, port, url: sandboxUrl(port), alreadyRunning: false, created, configPath: configText !== null ? configPath : null, extensionVersion, postgres: {major: info.major, pg_config: info.path}, warnings}
+  writeFileNoFollow(paths.pgpass, `127.0.0.1:${port}:*:postgres:${password}\n`, {mode: 0o600})
+  const extensionVersion = await ensureExtension(dir, port, configText !== null ? configPath : null, info, progress, steps, password)
+  return startResult(dir, port, {alreadyRunning: false, created, configPath: configText !== null ? configPath : null, extensionVersion, info, warnings})
 }
 
-async function ensureExtension(port: number, configPath: string | null, info: PgConfigInfo, progress: Progress, steps: PlannedStep[]): Promise<string | null> {
-  const client = await connect(sandboxTarget(port))
+function startResult(
+  dir: string,
+  port: number,
+  r: {alreadyRunning: boolean; created: boolean; configPath: string | null; extensionVersion: string | null; info: PgConfigInfo; warnings: string[]},
+): SandboxStartResult {
+  const paths = sandboxPaths(dir)
+  return {
+    dir,
+    port,
+    url: sandboxUrl(dir, port),
+    tcpUrl: sandboxTcpUrl(port),
+    passwordFile: paths.password,
+    pgpassFile: paths.pgpass,
+    alreadyRunning: r.alreadyRunning,
+    created: r.created,
+    configPath: r.configPath,
+    extensionVersion: r.extensionVersion,
+    postgres: {major: r.info.major, pg_config: r.info.path},
+    warnings: r.warnings,
+  }
+}
+
+/** The sandbox's password (DIR/password, 0600): made once, 24 random bytes. */
+function sandboxPassword(path: string): string {
+  if (existsSync(path)) {
+    checkOwnFile(path, 'the sandbox password')
+    const text = readFileSync(path, 'utf8').trim()
+    if (/^[\w-]{32}$/.test(text)) return text
+  }
+  const secret = randomBytes(24).toString('base64url')
+  writeFileNoFollow(path, `${secret}\n`, {mode: 0o600})
+  chmodSync(path, 0o600)
+  return secret
+}
+
+async function ensureExtension(dir: string, port: number, configPath: string | null, info: PgConfigInfo, progress: Progress, steps: PlannedStep[], password?: string): Promise<string | null> {
+  const client = await connect(sandboxTarget(dir, port))
   try {
+    // a literal (a utility statement takes no parameter); 32 base64url characters, logged nowhere
+    if (password) await client.query(`ALTER ROLE postgres PASSWORD ${quoteLiteral(password)}`)
     const r = await setupDatabase(client, {configPath, info, dryRun: false, progress, steps})
     return r.extensionVersion
   } finally {
@@ -421,8 +559,8 @@ export async function sandboxStatus(opts: {dir?: string; run?: Runner; pgConfig?
     running: st.running,
     pid: st.pid,
     port: state.port,
-    url: sandboxUrl(state.port),
-    configPath: existsSync(join(dir, 'hessra.json')) ? join(dir, 'hessra.json') : null,
+    url: sandboxUrl(dir, state.port),
+    configPath: existsSync(sandboxPaths(dir).config) ? sandboxPaths(dir).config : null,
     postgres: {major: info.major, pg_config: info.path},
   }
 }

@@ -1,8 +1,10 @@
 /**
  * The server-side configuration file: the CLI configuration reduced to what the extension needs —
  * public keys only (key files inlined, since the server may not be able to read them), domain,
- * service chains, leeway and limits — written atomically, mode 0644, never group/world-writable,
- * owned by root when we are root (the extension refuses files other users could have written).
+ * service chains, leeway, limits and revoked ids — merged into the file the server reads now
+ * (mergeServerConfig: no key it trusts and no revocation is dropped unless asked), written atomically,
+ * mode 0644, never group/world-writable, owned by root when we are root (the extension refuses files
+ * other users could have written).
  */
 import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, isAbsolute, resolve} from 'node:path'
@@ -18,7 +20,7 @@ export interface ServerConfigOptions {
   normalizeKey?: (spec: string, what: string) => string
 }
 
-const KEEP = ['domain', 'leeway_seconds', 'limits', 'cache_size'] as const
+const KEEP = ['domain', 'leeway_seconds', 'limits', 'cache_size', 'revoked_ids'] as const
 
 /** Builds the server-side JSON object. Throws ConfigError (exit 4) when there is no key to trust. */
 export function buildServerConfig(loaded: LoadedConfig, opts: ServerConfigOptions = {}): HessraConfig {
@@ -71,6 +73,88 @@ export function buildServerConfig(loaded: LoadedConfig, opts: ServerConfigOption
     if (Object.keys(chains).length > 0) out.service_chains = chains
   }
   return out
+}
+
+export interface MergeOptions {
+  /** write the configuration as built, dropping what only the existing file holds (listed in `changes`) */
+  replace?: boolean
+  /** whether two entries hold the same key (default: the same public_key text) */
+  sameKey?: (existing: KeyEntry, built: KeyEntry) => boolean
+  /** the existing file, for messages */
+  path?: string
+}
+
+export interface MergeResult {
+  config: HessraConfig
+  /** what writing `config` adds, changes or (with `replace`) drops, one line each */
+  changes: string[]
+}
+
+const SETTINGS = ['domain', 'leeway_seconds', 'limits', 'cache_size', 'service_chains'] as const
+
+/**
+ * The server-side configuration to write over `existing`, the file the server reads now (null: none):
+ * nothing the server trusts or refuses is dropped. Keys: the existing ones stay and new ids are added; an
+ * id whose key differs is a ConfigError (the server would stop trusting the key it has). The default key
+ * stays. Revocations: revoked_ids is the union, and the existing revocation_file stays. Settings (domain,
+ * leeway, limits, service chains): the new values. With `replace`, the built configuration, and what it
+ * drops is listed.
+ */
+export function mergeServerConfig(existing: HessraConfig | null, built: HessraConfig, opts: MergeOptions = {}): MergeResult {
+  const changes: string[] = []
+  const where = opts.path ?? 'the server-side configuration'
+  const sameKey = opts.sameKey ?? ((a: KeyEntry, b: KeyEntry) => typeof a.public_key === 'string' && a.public_key.trim() === b.public_key?.trim())
+  const oldKeys = existing?.keys ?? []
+  const newKeys = built.keys ?? []
+  const oldRevoked = new Set((existing?.revoked_ids ?? []).map((id) => id.toLowerCase()))
+  const newRevoked = (built.revoked_ids ?? []).map((id) => id.toLowerCase())
+  if (!existing) return {config: built, changes: [`creates ${where}`]}
+
+  if (opts.replace) {
+    for (const k of oldKeys) if (!newKeys.some((n) => n.id === k.id && sameKey(k, n))) changes.push(`drops key "${k.id}"`)
+    for (const k of newKeys) if (!oldKeys.some((o) => o.id === k.id && sameKey(o, k))) changes.push(`adds key "${k.id}"`)
+    const dropped = [...oldRevoked].filter((id) => !newRevoked.includes(id)).length
+    if (dropped > 0) changes.push(`drops ${dropped} revoked id${dropped === 1 ? '' : 's'}`)
+    if (existing.revocation_file) changes.push(`drops revocation_file ${existing.revocation_file}`)
+    if (existing.default_key !== built.default_key) changes.push(`sets the default key to "${built.default_key ?? ''}"`)
+    return {config: built, changes}
+  }
+
+  const keys: KeyEntry[] = [...oldKeys]
+  for (const k of newKeys) {
+    const old = oldKeys.find((o) => o.id === k.id)
+    if (!old) {
+      const clash = typeof k.root_key_id === 'number' ? oldKeys.find((o) => o.root_key_id === k.root_key_id) : undefined
+      if (clash) {
+        throw new ConfigError(`key "${k.id}" has root key id ${k.root_key_id}, which ${where} gives to key "${clash.id}"`, {
+          field: 'keys',
+          hint: 'give it another root key id, or pass --replace to write your configuration as it is',
+        })
+      }
+      keys.push(k)
+      changes.push(`adds key "${k.id}"`)
+    } else if (!sameKey(old, k)) {
+      throw new ConfigError(`key "${k.id}" differs from the key ${where} trusts under that id: writing it would stop trusting that key`, {
+        field: 'keys',
+        hint: 'give the new key another id (rotation: trust both, then remove the old one), or pass --replace to write your configuration as it is',
+      })
+    }
+  }
+  const config: HessraConfig = {...existing, version: 1, keys}
+  if (!config.default_key && keys.length > 0) config.default_key = keys[0].id
+  if (built.default_key && config.default_key !== built.default_key) {
+    changes.push(`keeps the default key "${config.default_key ?? ''}" (yours is "${built.default_key}"; --replace switches it)`)
+  }
+  for (const k of SETTINGS) {
+    const value = built[k]
+    if (value === undefined || value === null) continue
+    if (JSON.stringify(existing[k]) !== JSON.stringify(value)) changes.push(`sets ${k} to ${JSON.stringify(value)}`)
+    ;(config as Record<string, unknown>)[k] = value
+  }
+  const added = newRevoked.filter((id) => !oldRevoked.has(id))
+  if (added.length > 0 || oldRevoked.size > 0) config.revoked_ids = [...(existing.revoked_ids ?? []), ...[...new Set(added)]]
+  if (added.length > 0) changes.push(`adds ${added.length} revoked id${added.length === 1 ? '' : 's'}`)
+  return {config, changes}
 }
 
 export function serverConfigText(config: HessraConfig): string {

@@ -5,6 +5,7 @@
 import {mapPgError, type Queryable} from './connect.js'
 import {EXTENSION_NAME} from './install.js'
 import {POLICY_PREFIX} from './policy.js'
+import {extensionInfo, trustCounts, type TrustCounts} from './trust.js'
 
 export interface PolicyInfo {
   name: string
@@ -50,6 +51,8 @@ export interface StatusReport {
     defaultKey: string | null
   }
   stats: StatsInfo | null
+  /** the extension's tables (0.5.0): how many keys and revoked ids the database holds; null unknown (not a superuser, older version) */
+  trust: TrustCounts | null
   tables: TableStatus[]
 }
 
@@ -89,6 +92,10 @@ export async function gatherStatus(client: Queryable): Promise<StatusReport> {
   const path = pathRow.rows[0]?.p && pathRow.rows[0].p !== '' ? pathRow.rows[0].p : null
   const config: StatusReport['config'] = {path, loads: null, error: null, keys: null, defaultKey: null}
   let stats: StatsInfo | null = null
+  // ==== trust in the database (issue 22) ====
+  const trustTables = installed && server.superuser ? await extensionInfo(client) : null
+  const trust = trustTables ? await trustCounts(client, trustTables) : null
+  // ==== end trust in the database ====
 
   if (installed) {
     // does the configuration load? (a verification with a non-token loads it; a broken config is an ERROR)
@@ -167,7 +174,7 @@ export async function gatherStatus(client: Queryable): Promise<StatusReport> {
       otherPolicies: mine.length - hessra.length,
     }
   })
-  return {server, extension, config, stats, tables: tables.filter((x) => x.hessraPolicies.length > 0 || x.rlsEnabled)}
+  return {server, extension, config, stats, trust, tables: tables.filter((x) => x.hessraPolicies.length > 0 || x.rlsEnabled)}
 }
 
 function quoteSchema(s: string): string {

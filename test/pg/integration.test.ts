@@ -102,7 +102,7 @@ describe('pg end to end (throwaway cluster)', function () {
 
   it('installs the extension into a fresh cluster and configures it', async () => {
     assert.ok(sb.created)
-    assert.match(sb.url, /^postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/)
+    assert.equal(sb.url, `postgresql://postgres@${encodeURIComponent(join(sb.dir, 'socket'))}:${sb.port}/postgres`)
     const ext = await admin.query("SELECT extversion FROM pg_extension WHERE extname = 'hessra'")
     assert.equal(ext.rows.length, 1)
     const def = await admin.query("SELECT default_version FROM pg_available_extensions WHERE name = 'hessra'")

@@ -12,7 +12,7 @@ import {setupDatabase, withPreloadedExtension, type PlannedStep} from '../../src
 import type {PgConfigInfo} from '../../src/pg/pg-config.js'
 import {recordingProgress} from '../../src/pg/progress.js'
 import {buildServerConfig, permissionProblems, serverConfigText, writeServerConfig} from '../../src/pg/server-config.js'
-import {pickPort, sandboxConf, sandboxUrl} from '../../src/pg/sandbox.js'
+import {pickPort, sandboxConf, sandboxHba, sandboxIdent, sandboxTcpUrl, sandboxUrl} from '../../src/pg/sandbox.js'
 import {checksArePerStatement, judgeStatus, parseRoles, type StatusReport} from '../../src/pg/status.js'
 
 describe('pg connection', () => {
@@ -69,6 +69,7 @@ function report(over: Partial<StatusReport> = {}): StatusReport {
     extension: {available: true, installed: true, version: '0.2.0', defaultVersion: '0.2.0'},
     config: {path: '/etc/hessra/config.json', loads: true, error: null, keys: ['prod'], defaultKey: 'prod'},
     stats: null,
+    trust: null,
     tables: [],
     ...over,
   }
@@ -187,11 +188,25 @@ describe('server-side configuration', () => {
 
 describe('sandbox helpers', () => {
   it('connection string and settings', () => {
-    assert.equal(sandboxUrl(54_329), 'postgresql://postgres@127.0.0.1:54329/postgres')
+    // the private socket (peer authentication), never a password in it
+    assert.equal(sandboxUrl("/tmp/it's", 54_329), "postgresql://postgres@%2Ftmp%2Fit's%2Fsocket:54329/postgres")
+    assert.equal(sandboxTcpUrl(54_329), 'postgresql://postgres@127.0.0.1:54329/postgres')
     const conf = sandboxConf("/tmp/it's", 55_000)
     assert.match(conf, /^listen_addresses = '127\.0\.0\.1'$/m)
     assert.match(conf, /^port = 55000$/m)
-    assert.match(conf, /^unix_socket_directories = '\/tmp\/it''s'$/m)
+    assert.match(conf, /^unix_socket_directories = '\/tmp\/it''s\/socket'$/m)
+    assert.match(conf, /^unix_socket_permissions = 0700$/m)
+  })
+
+  it('admits no other local user: peer through the socket for the map, a password over TCP, no trust line (issue 23.3)', () => {
+    const hba = sandboxHba()
+    assert.doesNotMatch(hba, /\btrust\b/)
+    assert.deepEqual(
+      hba.split('\n').filter((l) => l && !l.startsWith('#')),
+      ['local all all peer map=hessra_sandbox', 'host all all 127.0.0.1/32 scram-sha-256'],
+    )
+    assert.equal(sandboxIdent(['ann', 'postgres', 'ann']), '# written by `hessra pg sandbox start` on every start\nhessra_sandbox "ann" postgres\nhessra_sandbox "postgres" postgres\n')
+    assert.throws(() => sandboxIdent(['a" b']), /cannot be written to pg_ident\.conf/)
   })
 
   it('picks the preferred port, the next free one, or fails on a busy --port', async () => {

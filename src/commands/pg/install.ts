@@ -18,7 +18,11 @@ owned by root), and with a database: CREATE EXTENSION hessra (or UPDATE), ALTER 
 hessra.config_path, pg_reload_conf(), and checks the server loads the file.
 
 The file goes to --server-config, else to the path the server already uses (hessra.config_path), else to
-${DEFAULT_SERVER_CONFIG_PATH}. Running it again is fine: unchanged files are left alone.`
+${DEFAULT_SERVER_CONFIG_PATH}. An existing file is merged, never silently replaced: every key and revocation
+it holds stays (a key id whose key differs is refused), new keys and revoked ids are added, and each change
+is printed; --replace writes your configuration as it is and lists what that drops. The database's own
+keys and revocations (its tables, \`hessra pg keys\`, \`hessra revoke --database\`) are never touched.
+Running it again is fine: unchanged files are left alone.`
 
   static override examples = [
     {description: 'Install and configure a local database', command: 'sudo <%= config.bin %> <%= command.id %> --database postgresql://postgres@localhost/app'},
@@ -34,6 +38,10 @@ ${DEFAULT_SERVER_CONFIG_PATH}. Running it again is fine: unchanged files are lef
     preload: Flags.boolean({
       description:
         'with --database: add hessra to session_preload_libraries (ALTER SYSTEM + reload), so that no session loads it first inside a parallel query, where its settings cannot be applied',
+      default: false,
+    }),
+    replace: Flags.boolean({
+      description: 'write the server-side configuration as built from your configuration, dropping the keys and revocations only the existing file holds (they are listed)',
       default: false,
     }),
     'dry-run': dryRunFlag,
@@ -53,6 +61,7 @@ ${DEFAULT_SERVER_CONFIG_PATH}. Running it again is fine: unchanged files are lef
       progress,
       skipBuild: flags['skip-build'],
       preload: flags.preload,
+      replaceServerConfig: flags.replace,
     })
     if (flags.json) {
       printJson({
@@ -80,7 +89,10 @@ ${DEFAULT_SERVER_CONFIG_PATH}. Running it again is fine: unchanged files are lef
       return
     }
     stdout(`${o.green('✔')} hessra extension installed for PostgreSQL ${r.pgConfig.major} (${r.pgConfig.path})`)
-    if (r.serverConfig) stdout(`  server config: ${r.serverConfig.path}${r.serverConfig.changed ? '' : o.dim(' (unchanged)')}`)
+    if (r.serverConfig) {
+      stdout(`  server config: ${r.serverConfig.path}${r.serverConfig.changed ? '' : o.dim(' (unchanged)')}`)
+      for (const change of r.serverConfig.changes) stdout(o.dim(`    ${change}`))
+    }
     if (r.database) {
       stdout(`  database:      ${r.database.target} — extension ${r.database.extensionVersion}${r.database.created ? ' (created)' : r.database.updated ? ' (updated)' : ''}, hessra.config_path set`)
     } else {

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {userInfo} from 'node:os'
 
 import {BaseCommand} from '../../base-command.js'
 import {ExitCode} from '../../errors.js'
@@ -9,13 +10,16 @@ import {DEFAULT_SANDBOX_PORT, ROOT_SANDBOX_DIR, sandboxStart, sandboxStatus, san
 
 export default class PgSandbox extends BaseCommand<typeof PgSandbox> {
   static override summary = 'Start, stop or check a throwaway local PostgreSQL cluster with hessra installed'
-  static override description = `start: initdb a cluster in --dir (default ~/.cache/hessra/sandbox; as root ${ROOT_SANDBOX_DIR}), listening on 127.0.0.1 only on --port
-(default ${DEFAULT_SANDBOX_PORT}, or a free one), builds and installs the extension, writes the server-side
-configuration from the hessra configuration (public keys only) and creates the extension. Prints the
-connection string on stdout (progress on stderr), so URL=$(hessra pg sandbox start) works. Running it again
-reuses the running cluster. Authentication is "trust" for local connections: never put real data in it.
-When run as root the server runs as the postgres OS user. A --dir (or its sandbox.json) that another user
-could have written is refused before anything is built or run.
+  static override description = `start: initdb a cluster in --dir (default ~/.cache/hessra/sandbox; as root ${ROOT_SANDBOX_DIR}), listening on a unix socket
+in DIR/socket and on 127.0.0.1 only, port --port (default ${DEFAULT_SANDBOX_PORT}, or a free one); builds the extension and
+installs it into a private PostgreSQL installation tree in DIR/pg, so nothing outside DIR is written (the
+server's own files, a packaged hessra.so included, stay untouched); writes the server-side configuration from
+the hessra configuration (public keys only) and creates the extension. Prints the connection string on
+stdout (progress on stderr), so URL=$(hessra pg sandbox start) works. Running it again reuses the running
+cluster. No other local user gets in: the socket (mode 0700) admits only the OS user who started it (peer
+authentication), and TCP needs the random password kept in DIR/password (PGPASSFILE=DIR/pgpass). Never put
+real data in it. When run as root the server runs as the postgres OS user. A --dir (or its sandbox.json) that
+another user could have written is refused before anything is built or run.
 
 stop: stops the server and deletes --dir (only if it is a hessra sandbox) unless --keep.
 status: exit 0 when running, 1 when not.`
@@ -46,10 +50,27 @@ status: exit 0 when running, 1 when not.`
       const loaded = await this.loadConfig()
       const r = await sandboxStart({dir: flags.dir, port: flags.port, pgConfig: flags['pg-config'], loaded, progress, noInstall: flags['skip-install']})
       if (flags.json) {
-        printJson({ok: true, running: true, url: r.url, port: r.port, dir: r.dir, already_running: r.alreadyRunning, created: r.created, config_path: r.configPath, extension_version: r.extensionVersion, postgres: r.postgres, warnings: r.warnings})
+        printJson({
+          ok: true,
+          running: true,
+          url: r.url,
+          tcp_url: r.tcpUrl,
+          password_file: r.passwordFile,
+          pgpass_file: r.pgpassFile,
+          port: r.port,
+          dir: r.dir,
+          already_running: r.alreadyRunning,
+          created: r.created,
+          config_path: r.configPath,
+          extension_version: r.extensionVersion,
+          postgres: r.postgres,
+          warnings: r.warnings,
+        })
         return
       }
       stderr(o.dim(`sandbox ${r.alreadyRunning ? 'already running' : 'running'} in ${r.dir} (PostgreSQL ${r.postgres.major}, hessra ${r.extensionVersion ?? '?'}${r.configPath ? `, config ${r.configPath}` : ''})`))
+      stderr(o.dim(`connect: psql "${r.url}"  (as ${userInfo().username}, through the private socket)`))
+      stderr(o.dim(`     or: PGPASSFILE=${r.pgpassFile} psql ${r.tcpUrl}  (TCP; the password is in ${r.passwordFile})`))
       stdout(r.url)
       return
     }

@@ -6,9 +6,10 @@ import {databaseFlag} from '../../pg/flags.js'
 import {getStatus, type Judgement, type StatusReport} from '../../pg/status.js'
 
 export default class PgStatus extends BaseCommand<typeof PgStatus> {
-  static override summary = 'Show whether a database is ready for hessra: extension, configuration, keys, policies'
+  static override summary = 'Show whether a database is ready for hessra: extension, configuration, keys, revocations, policies'
   static override description = `Reports the extension's version, hessra.config_path and whether the server loads it, the trusted key
-ids (as a superuser), this connection's cache statistics, and for each table with row level security the
+ids and how many keys and revoked ids the database's tables hold (as a superuser), this connection's cache
+statistics, and for each table with row level security the
 hessra policies on it (flagging disabled/not forced RLS and per-row calls).
 Exit status: 0 healthy · 1 unhealthy · 5 the database cannot be reached.`
 
@@ -40,6 +41,7 @@ function printHuman(target: string, r: StatusReport, j: Judgement): void {
     stdout(`  config path:   ${r.config.path ?? o.red('not set')}`)
     stdout(`  config loads:  ${yes(r.config.loads)}${r.config.error ? o.dim(` — ${r.config.error}`) : ''}`)
     stdout(`  keys:          ${r.config.keys === null ? o.dim('unknown (needs a superuser)') : r.config.keys.length === 0 ? o.red('none') : r.config.keys.map((k) => (k === r.config.defaultKey ? `${k} (default)` : k)).join(', ')}`)
+    stdout(`  database:      ${r.trust === null ? o.dim('keys and revocations unknown (needs a superuser and extension 0.5.0)') : `${r.trust.keys} trusted key${r.trust.keys === 1 ? '' : 's'}, ${r.trust.revocations} revoked id${r.trust.revocations === 1 ? '' : 's'} (tables hessra_trusted_keys, hessra_revocations)`}`)
     if (r.stats) {
       const s = r.stats
       stdout(`  cache:         ${s.verifications} verifications, ${s.cache_hits} hits / ${s.cache_misses} misses, ${s.cache_entries}/${s.cache_capacity} entries, config generation ${s.config_generation} ${o.dim('(this connection)')}`)
