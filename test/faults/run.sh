@@ -21,7 +21,10 @@
 #      log) and other sessions keep working;
 #   F. tokens never reach the server log nor pg_stat_activity when passed as a bind
 #      parameter; the SET LOCAL literal form does show in pg_stat_activity (to the
-#      same role and superusers only): documented, see SECURITY.md.
+#      same role and superusers only): documented, see SECURITY.md;
+#   G. trust in the database (trust.sh): a revocation or key committed on the primary
+#      counts at the next statement of open sessions, on the standby after replay and
+#      through PgBouncer; an unreadable revocation table fails closed.
 # Prints figures and "N passed, M failed"; exit status 0 only when all passed.
 # Environment: DURATION (seconds per load phase, default 6), KEEP=1 keeps the
 # work directory, PG_CONFIG picks the PostgreSQL.
@@ -486,6 +489,10 @@ elif grep -qF -- "${TOK_NEW[6]:20:40}" "$P_DIR/server.log"; then
 fi
 sql -c "ALTER ROLE app RESET hessra.token" >/dev/null
 
+# ---- G. trust in the database -------------------------------------------------------
+# shellcheck source=trust.sh
+source "$HERE/trust.sh"
+
 # ---- figures -----------------------------------------------------------------------
 echo
 echo "figures (PostgreSQL $PG_MAJOR, ${DURATION}s per load phase, $(nproc 2>/dev/null || echo '?') cores):"
@@ -494,6 +501,7 @@ echo "  B. PgBouncer:   $((NSUBJ * 2)) clients on 3 server connections, ${FIG_B:
 echo "  C. rotation:    ${FIG_ROT:-0} rotations under $((2 * NSUBJ)) clients, ${FIG_C:-0} transactions, 0 errors"
 echo "  D. standby:     $NSUBJ clients, ${FIG_D:-0} transactions with the standby's own key"
 echo "  E. faults:      ${FIG_TERM:-0} backends terminated mid-query + 1 cancelled, ${FIG_E:-0} concurrent transactions unaffected, 0 restarts"
+echo "  G. trust:       ${FIG_G:-not run}"
 echo "  total time:     $((SECONDS - T_START)) s"
 summary
 [[ $FAILED -eq 0 ]]
