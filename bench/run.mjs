@@ -3,7 +3,7 @@
 //
 //   npm run bench                      everything (engine, cache, koffi, CLI, PostgreSQL)
 //   npm run bench -- --quick           fewer repetitions / rows (smoke run)
-//   npm run bench -- --only=engine,cli,pg
+//   npm run bench -- --only=engine,cli,pg,trust
 //   npm run bench -- --rows=1000000 --pgbench-seconds=10
 //
 // Prints one table and writes the same rows to bench/results.json. Every ratio is against a
@@ -90,6 +90,12 @@ await section('pg', async (c) => (await import('./sections/pg.mjs')).pgSection(c
   ['pgbench TPS per-row policy / unsigned twin', '≥ 0.95'],
   ['pgbench TPS owner / unsigned owner', '≥ 0.85'],
   ['per-backend cache memory', '≤ 2 MB'],
+])
+await section('trust', async (c) => (await import('./sections/trust.mjs')).trustSection(c), [
+  ['uncached: 100000 revoked / none', '≤ 1.10'],
+  ['cached: 100000 revoked / none', '≤ 1.10'],
+  ['backend memory with 100000 revoked ids, beyond the cache', '≤ 1 MB'],
+  ['hessra revoke --database --from-file, 100000 ids', '≤ 10 s'],
 ])
 
 // ---- output

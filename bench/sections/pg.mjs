@@ -14,6 +14,7 @@ import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
 import {ROOT} from '../lib/native.mjs'
+import {processCpuNs, rssAnonKb} from '../lib/proc.mjs'
 import {median, quantile} from '../lib/stats.mjs'
 
 const require = createRequire(join(ROOT, 'package.json'))
@@ -57,29 +58,6 @@ function clusterCpuSeconds(dataDir) {
     }
   }
   return ticks / hz
-}
-
-/** CPU seconds (user + system) used so far by one process, at clock-tick resolution. */
-function processCpuSeconds(pid) {
-  const hz = Number(sh('getconf', ['CLK_TCK']).stdout.trim()) || 100
-  const txt = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = txt.slice(txt.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) / hz
-}
-
-/** On-CPU time of one process in nanoseconds (/proc/PID/schedstat), falling back to clock ticks. */
-function processCpuNs(pid) {
-  try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0])
-  } catch {
-    return processCpuSeconds(pid) * 1e9
-  }
-}
-
-function rssAnonKb(pid) {
-  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^RssAnon:\s+(\d+)\s+kB/m)
-  if (!m) throw new Error('no RssAnon in /proc/PID/status')
-  return Number(m[1])
 }
 
 export async function pgSection(ctx) {
