@@ -117,6 +117,26 @@ export function parsePublicKeySpec(spec: string, what = 'public key'): {key: Pub
   return {key: PublicKey.fromString(text.trim()), derivedFromPrivate: false}
 }
 
+/**
+ * The canonical text (ed25519/<hex>, secp256r1/<hex>) of a public key to trust under `id`, from key text
+ * or a file. A private key is refused (it does not belong where tokens are checked): the message names
+ * the file when it is one, never the key, and the hint shows `command` with its public half.
+ */
+export function trustedKeyText(spec: string, id: string, command: string): string {
+  const {key, derivedFromPrivate} = parsePublicKeySpec(spec, 'key')
+  let text: string
+  try {
+    text = key.toText()
+  } finally {
+    key.dispose()
+  }
+  if (derivedFromPrivate) {
+    const source = isShowableKeyPath(spec) ? spec : 'FILE'
+    throw new UsageError(`${keyArgLabel(spec, 'key')} holds a PRIVATE key; add its public key instead`, {hint: `hessra keys public ${source} | xargs ${command} ${id}`})
+  }
+  return text
+}
+
 /** Reads a private key (key pair) from a file or from text (PEM PKCS#8, ed25519-private/<hex>, ...). */
 export function loadKeyPair(spec: string, what = 'private key'): KeyPair {
   const kind = classifyKeyText(spec)

@@ -1,6 +1,6 @@
 /** Shared test helpers: spawning the CLI, temp dirs, and a loud failure when the native library is missing. */
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -91,5 +91,15 @@ export function newKeyPair(alg: Algorithm = 'ed25519'): {kp: KeyPair; pub: strin
     return {kp, pub: pk.toText()}
   } finally {
     pk.dispose()
+  }
+}
+
+/** A CLI configuration file trusting one key (the public half of `kp`) under `id`, as its default key. */
+export function writeKeyConfig(path: string, id: string, kp: KeyPair): void {
+  const pub = kp.publicKey()
+  try {
+    writeFileSync(path, JSON.stringify({version: 1, default_key: id, keys: [{id, public_key: pub.toText()}]}, null, 2))
+  } finally {
+    pub.dispose()
   }
 }

@@ -8,35 +8,16 @@
 import {spawnSync} from 'node:child_process'
 import {chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import net from 'node:net'
 import os from 'node:os'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
 import {ROOT} from '../lib/native.mjs'
-import {processCpuNs, rssAnonKb} from '../lib/proc.mjs'
+import {freePort, processCpuNs, rssAnonKb, sh} from '../lib/proc.mjs'
 import {median, quantile} from '../lib/stats.mjs'
 
 const require = createRequire(join(ROOT, 'package.json'))
 const CLUSTER = join(ROOT, 'scripts', 'pg-cluster.sh')
-
-function sh(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, {encoding: 'utf8', maxBuffer: 64 << 20, ...opts})
-  if (r.error) throw r.error
-  return r
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.unref()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /** CPU seconds used so far by the postmaster and its children (live ones + reaped ones). */
 function clusterCpuSeconds(dataDir) {

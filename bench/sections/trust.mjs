@@ -5,44 +5,24 @@
 // A throwaway cluster started from a private installation tree (scripts/pg-private-tree.sh), so the
 // build measured is this checkout's and nothing is installed into the system's PostgreSQL.
 
-import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import net from 'node:net'
 import os from 'node:os'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
 import {ROOT} from '../lib/native.mjs'
-import {processCpuNs, rssAnonKb} from '../lib/proc.mjs'
+import {freePort, processCpuNs, rssAnonKb, sh} from '../lib/proc.mjs'
 import {median} from '../lib/stats.mjs'
 
 const require = createRequire(join(ROOT, 'package.json'))
 const CLUSTER = join(ROOT, 'scripts', 'pg-cluster.sh')
 const REVOKED = 100_000
 
-function sh(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, {encoding: 'utf8', maxBuffer: 64 << 20, ...opts})
-  if (r.error) throw r.error
-  return r
-}
-
 function must(r, what) {
   if (r.status !== 0) throw new Error(`${what} failed: ${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-2).join(' | ')}`)
   return r
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.unref()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address()
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 /** n fake revocation ids (64-byte, like Ed25519 block signatures), none of them a real token's. */

@@ -1158,6 +1158,18 @@ mod tests {
         .unwrap()
     }
 
+    /// A token and the same token with one more (first-party) block.
+    fn token_and_attenuation(root: &PrivateKey) -> (Token, Token) {
+        let token = Token::from_base64(&mint(root, NOW + 60, None)).unwrap();
+        let attenuated = token
+            .append(
+                &root.public(),
+                &crate::parser::parse_block("check if operation(\"read\");").unwrap(),
+            )
+            .unwrap();
+        (token, attenuated)
+    }
+
     fn request(leeway: Option<i64>) -> Request {
         Request {
             subject: Some("alice".into()),
@@ -1315,13 +1327,7 @@ mod tests {
     #[test]
     fn revoked_tokens() {
         let root = key();
-        let token = Token::from_base64(&mint(&root, NOW + 60, None)).unwrap();
-        let attenuated = token
-            .append(
-                &root.public(),
-                &crate::parser::parse_block("check if operation(\"read\");").unwrap(),
-            )
-            .unwrap();
+        let (token, attenuated) = token_and_attenuation(&root);
         let ids = attenuated.revocation_ids();
         assert_eq!(ids.len(), 2);
         let cfg_listing = |id: &[u8]| {
@@ -1411,13 +1417,7 @@ mod tests {
             }
         }
         let root = key();
-        let token = Token::from_base64(&mint(&root, NOW + 60, None)).unwrap();
-        let attenuated = token
-            .append(
-                &root.public(),
-                &crate::parser::parse_block("check if operation(\"read\");").unwrap(),
-            )
-            .unwrap();
+        let (_, attenuated) = token_and_attenuation(&root);
         let ids = attenuated.revocation_ids();
         let text = attenuated.to_base64();
         let cfg = config(&root, 0);

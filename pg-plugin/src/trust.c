@@ -287,19 +287,28 @@ find_table(const char *table, Oid nsp, const Oid *types, int ntypes)
 	return relid;
 }
 
+/* The table's primary key index (the table is locked); raises without one. */
+static Oid
+primary_key_of(Oid relid, const char *table)
+{
+	Relation	rel = table_open(relid, NoLock);
+	Oid			indexid = RelationGetPrimaryKeyIndex(rel);
+
+	table_close(rel, NoLock);
+	if (!OidIsValid(indexid))
+		table_problem(table, "it has no primary key");
+	return indexid;
+}
+
 /* The revocations' primary key index: a valid btree on revocation_id with
  * bytea's equality (what trust_lookup probes), locked. */
 static Oid
 find_revocation_index(Oid relid)
 {
-	Relation	rel = table_open(relid, NoLock);
-	Oid			indexid = RelationGetPrimaryKeyIndex(rel);
+	Oid			indexid = primary_key_of(relid, REVOCATIONS_TABLE);
 	Relation	index;
 	bool		usable;
 
-	table_close(rel, NoLock);
-	if (!OidIsValid(indexid))
-		table_problem(REVOCATIONS_TABLE, "it has no primary key");
 	index = index_open(indexid, AccessShareLock);
 	usable = index->rd_rel->relam == BTREE_AM_OID &&
 		index->rd_index->indnkeyatts == 1 && index->rd_index->indkey.values[0] == 1 &&
@@ -315,14 +324,12 @@ find_revocation_index(Oid relid)
 static void
 add_database_keys(HessraConfig cfg)
 {
+	Oid			pkey = primary_key_of(keys_relid, KEYS_TABLE);
 	Relation	rel = table_open(keys_relid, NoLock);
-	Oid			pkey = RelationGetPrimaryKeyIndex(rel);
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	TupleDesc	desc = RelationGetDescr(rel);
 
-	if (!OidIsValid(pkey))
-		table_problem(KEYS_TABLE, "it has no primary key");
 	scan = systable_beginscan(rel, pkey, true, NULL, 0, NULL);
 	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
 	{

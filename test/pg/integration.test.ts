@@ -23,7 +23,7 @@ import {recordingProgress} from '../../src/pg/progress.js'
 import {sandboxStart, sandboxStatus, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
 import {getStatus} from '../../src/pg/status.js'
 import {delegateIdentityToken, mintFromDatalog, mintHessra, mintIdentityToken} from '../../src/tokens.js'
-import {cli, json, requireNative, tempDir} from '../helpers.js'
+import {cli, json, requireNative, tempDir, writeKeyConfig} from '../helpers.js'
 
 const APP = 'hessra_it_app'
 
@@ -47,9 +47,7 @@ describe('pg end to end (throwaway cluster)', function () {
     configPath = join(dir, 'hessra-cli.json')
     root = generateKeyPair('ed25519')
     other = generateKeyPair('ed25519')
-    const pub = root.publicKey()
-    writeFileSync(configPath, JSON.stringify({version: 1, default_key: 'it', keys: [{id: 'it', public_key: pub.toText()}]}, null, 2))
-    pub.dispose()
+    writeKeyConfig(configPath, 'it', root)
     const loaded = await loadConfig({configPath})
     sb = await sandboxStart({dir: join(dir, 'sandbox'), loaded, progress: recordingProgress()})
     admin = new pg.Client({connectionString: sb.url})

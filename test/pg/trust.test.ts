@@ -21,7 +21,7 @@ import {describePgConfig, discoverPgConfig} from '../../src/pg/pg-config.js'
 import {recordingProgress} from '../../src/pg/progress.js'
 import {sandboxStart, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
 import {inspectToken, mintHessra} from '../../src/tokens.js'
-import {cli, json, requireNative, ROOT, tempDir} from '../helpers.js'
+import {cli, json, requireNative, ROOT, tempDir, writeKeyConfig} from '../helpers.js'
 
 const isRoot = process.getuid?.() === 0
 
@@ -66,9 +66,7 @@ describe('pg trust in the database (throwaway cluster)', function () {
     configPath = join(dir, 'hessra-cli.json')
     root = generateKeyPair('ed25519')
     next = generateKeyPair('ed25519')
-    const pub = root.publicKey()
-    writeFileSync(configPath, JSON.stringify({version: 1, default_key: 'cli', keys: [{id: 'cli', public_key: pub.toText()}]}, null, 2))
-    pub.dispose()
+    writeKeyConfig(configPath, 'cli', root)
     const now = Math.floor(Date.now() / 1000)
     tokens.alice = mintHessra({privateKey: root, subject: 'alice', resource: 'documents', operation: 'read', expiresAt: now + 3600})
     tokens.alice2 = mintHessra({privateKey: root, subject: 'alice', resource: 'documents', operation: 'read', expiresAt: now + 3601})

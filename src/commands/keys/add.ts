@@ -5,7 +5,7 @@ import {resolve} from 'node:path'
 import {BaseCommand} from '../../base-command.js'
 import {openForEdit, saveEdited} from '../../config-edit.js'
 import {UsageError} from '../../errors.js'
-import {classifyKeyText, isShowableKeyPath, keyArgLabel, parsePublicKeySpec} from '../../keys.js'
+import {classifyKeyText, trustedKeyText} from '../../keys.js'
 import {ce, printJson, stderr, stdout} from '../../output.js'
 
 export default class KeysAdd extends BaseCommand<typeof KeysAdd> {
@@ -32,18 +32,7 @@ export default class KeysAdd extends BaseCommand<typeof KeysAdd> {
 
   async run(): Promise<void> {
     const {args, flags} = this
-    const {key, derivedFromPrivate} = parsePublicKeySpec(args.key, 'key')
-    let text: string
-    try {
-      text = key.toText()
-    } finally {
-      key.dispose()
-    }
-    if (derivedFromPrivate) {
-      // never echo the key: name the file when it is one, else say "the key given"
-      const source = isShowableKeyPath(args.key) ? args.key : 'FILE'
-      throw new UsageError(`${keyArgLabel(args.key, 'key')} holds a PRIVATE key; add its public key instead`, {hint: `hessra keys public ${source} | xargs hessra keys add ${args.id}`})
-    }
+    const text = trustedKeyText(args.key, args.id, 'hessra keys add')
     if (flags.file && (classifyKeyText(args.key) !== 'unknown' || !existsSync(args.key))) throw new UsageError('--file needs KEY to be a file')
     const ed = await openForEdit(this.flags.config)
     const existing = ed.config.keys ?? []

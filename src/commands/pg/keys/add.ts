@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../../base-command.js'
-import {UsageError} from '../../../errors.js'
-import {keyArgLabel, parsePublicKeySpec} from '../../../keys.js'
+import {trustedKeyText} from '../../../keys.js'
 import {printJson, stdout} from '../../../output.js'
 import {resolveConnection, withClient} from '../../../pg/connect.js'
 import {databaseFlag} from '../../../pg/flags.js'
@@ -34,14 +33,7 @@ Rotation: add the new key with --default, move the issuers over, then \`hessra p
 
   async run(): Promise<void> {
     const {args, flags} = this
-    const {key, derivedFromPrivate} = parsePublicKeySpec(args.key, 'key')
-    let text: string
-    try {
-      text = key.toText()
-    } finally {
-      key.dispose()
-    }
-    if (derivedFromPrivate) throw new UsageError(`${keyArgLabel(args.key, 'key')} holds a PRIVATE key; give its public key (\`hessra keys public\`)`)
+    const text = trustedKeyText(args.key, args.id, 'hessra pg keys add')
     const target = resolveConnection(flags.database)
     const r = await withClient(target, (client) =>
       addKey(client, {id: args.id, publicKey: text, rootKeyId: flags['root-key-id'], makeDefault: flags.default, replace: flags.force}),
