@@ -38,6 +38,8 @@ interface Queryable {
   query(text: string, values?: unknown[]): Promise<{command: string}>
   getTransactionStatus?: () => string | null
   release?: (err?: Error | boolean) => void
+  on?: (event: 'error', listener: (err: Error) => void) => unknown
+  removeListener?: (event: 'error', listener: (err: Error) => void) => unknown
 }
 
 interface PoolLike {
@@ -99,6 +101,10 @@ async function transaction<T>(
 ): Promise<T> {
   active.add(client)
   let broken: Error | undefined
+  // A connection that dies while checked out also emits 'error' on its client, which nothing listens to
+  // (the pool does only while the client is idle): unheard, it would end the process. The failing query
+  // rejects with the same error, so the listener only keeps it from being unhandled.
+  if (release) client.on?.('error', ignoreError)
   try {
     // A client its last user released inside a transaction (a bug elsewhere) would make our BEGIN a
     // no-op and our COMMIT theirs: that transaction belongs to no one any more, so it is rolled back.
@@ -120,9 +126,14 @@ async function transaction<T>(
     throw error
   } finally {
     active.delete(client)
-    release?.(broken)
+    if (release) {
+      client.removeListener?.('error', ignoreError)
+      release(broken)
+    }
   }
 }
+
+function ignoreError(): void {}
 
 function inTransaction(client: Queryable): boolean {
   const status = typeof client.getTransactionStatus === 'function' ? client.getTransactionStatus() : null
