@@ -10,23 +10,11 @@
 import {strict as assert} from 'node:assert'
 import {spawn} from 'node:child_process'
 import {chmodSync, readdirSync, readFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {join} from 'node:path'
 
 import {recordingProgress} from '../../src/pg/progress.js'
 import {sandboxStop} from '../../src/pg/sandbox.js'
-import {requireNative, ROOT, tempDir} from '../helpers.js'
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address() as {port: number}
-      s.close(() => resolve(port))
-    })
-  })
-}
+import {freePort, requireNative, ROOT, tempDir} from '../helpers.js'
 
 /** The README's sh block ("## Run it"). */
 function runBlock(): string {

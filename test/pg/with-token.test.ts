@@ -21,7 +21,6 @@
 import {strict as assert} from 'node:assert'
 import {spawnSync} from 'node:child_process'
 import {chmodSync, chownSync, existsSync, readFileSync, writeFileSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {join} from 'node:path'
 
 import pg from 'pg'
@@ -32,22 +31,11 @@ import {generateKeyPair} from '../../src/keys.js'
 import type {KeyPair} from '../../src/native/binding.js'
 import {generatePolicies} from '../../src/pg/policy.js'
 import {mintHessra, mintIdentityToken} from '../../src/tokens.js'
-import {requireNative, ROOT, tempDir} from '../helpers.js'
+import {freePort, requireNative, ROOT, tempDir} from '../helpers.js'
 
 const CLUSTER = join(ROOT, 'scripts', 'pg-cluster.sh')
 const ROWS = {alice: 3, bob: 5}
 const SERVER_POOL = 2 // PgBouncer's server connections: fewer than the application pool's 4
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address() as {port: number}
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
   const r = spawnSync(cmd, args, {encoding: 'utf8', env, timeout: 10 * 60_000})
