@@ -64,10 +64,10 @@ const active = new WeakSet<object>()
  * connection where someone ran a session-level `SET hessra.token`. Identity and authorization tokens
  * are passed alike: the policies decide what each proves.
  *
- * Throws UsageError, before anything is sent, when the token is not a string (or null/undefined), when
+ * Rejects with UsageError, before anything is sent, when the token is not a string (or null/undefined), when
  * `db` is neither a pool nor a client, or when the client is already in a transaction (its own, or an
  * enclosing withToken's: withToken runs its own transaction, and a COMMIT here would commit the outer
- * one). Database errors are node-postgres's own. TransactionAbortedError when fn swallowed a failed
+ * one). Database errors are node-postgres's own; TransactionAbortedError when fn swallowed a failed
  * statement (COMMIT then rolls back).
  */
 export function withToken<T>(pool: Pool, token: RequestToken, fn: (client: PoolClient) => Promise<T> | T, opts?: WithTokenOptions): Promise<T>

@@ -189,7 +189,9 @@ export async function appSection(ctx) {
     }
     const h = median(variants.hessra.rps)
     const p = median(variants.plain.rps)
-    const ratio = h / p
+    // each round runs both variants back to back, under the same load: the ratio is the median of the rounds' ratios
+    const ratio = median(variants.hessra.rps.map((x, i) => x / variants.plain.rps[i]))
+    const cpuRatio = median(variants.hessra.cpu.map((x, i) => variants.plain.cpu[i] / x))
     const cpuH = median(variants.hessra.cpu)
     const cpuP = median(variants.plain.cpu)
     const load1 = os.loadavg()[0].toFixed(1)
@@ -205,8 +207,8 @@ export async function appSection(ctx) {
         target: `≥ ${TARGET.toFixed(2)}`,
         status: ratio >= TARGET ? 'met' : 'missed',
         note:
-          `wall-clock (client, both servers and PostgreSQL share the machine); CPU per request, server + backends: ${cpuH.toFixed(0)} / ${cpuP.toFixed(0)} µs ` +
-          `(node server ${median(variants.hessra.serverCpu).toFixed(0)} / ${median(variants.plain.serverCpu).toFixed(0)} µs, backends the rest), so a CPU-bound server converges to ${(cpuP / cpuH).toFixed(2)}×`,
+          `median of the rounds' ratios, wall-clock (client, both servers and PostgreSQL share the machine); CPU per request, server + backends: ${cpuH.toFixed(0)} / ${cpuP.toFixed(0)} µs ` +
+          `(node server ${median(variants.hessra.serverCpu).toFixed(0)} / ${median(variants.plain.serverCpu).toFixed(0)} µs, backends the rest), so a CPU-bound server converges to ${cpuRatio.toFixed(2)}× (median of the rounds)`,
       },
     ]
   } finally {
