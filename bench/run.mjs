@@ -3,7 +3,7 @@
 //
 //   npm run bench                      everything (engine, cache, koffi, CLI, PostgreSQL)
 //   npm run bench -- --quick           fewer repetitions / rows (smoke run)
-//   npm run bench -- --only=engine,cli,pg,trust
+//   npm run bench -- --only=engine,cli,pg,app,trust
 //   npm run bench -- --rows=1000000 --pgbench-seconds=10
 //
 // Prints one table and writes the same rows to bench/results.json. Every ratio is against a
@@ -97,6 +97,7 @@ await section('trust', async (c) => (await import('./sections/trust.mjs')).trust
   ['backend memory with 100000 revoked ids, beyond the cache', '≤ 1 MB'],
   ['hessra revoke --database --from-file, 100000 ids', '≤ 10 s'],
 ])
+await section('app', async (c) => (await import('./sections/app.mjs')).appSection(c), [['example app req/s, Hessra / unsigned', '≥ 0.90']])
 
 // ---- output
 function fmtValue(r) {
