@@ -127,7 +127,8 @@ hessra pg policy apply --database "$url" --table documents --owner-column owner 
 
 # ---- 4. who sees what, through the example application ---------------------------------------------
 section "The example application (examples/documents/server.mjs), connected as documents_app"
-app_db="${url/postgres@/documents_app@}"
+# an application's role: over TCP with a random password (the sandbox's socket admits only its owner, as postgres)
+app_db=$(hessra pg sandbox url --dir "$sandbox" --role documents_app)
 DATABASE_URL="$app_db" PORT=0 node examples/documents/server.mjs >"$work/app.log" 2>&1 &
 app_pid=$!
 app=''

@@ -35,7 +35,7 @@ import {buildAndInstall, normalizeKeyText, setupDatabase, type PlannedStep} from
 import {describePgConfig, discoverPgConfig, type PgConfigInfo} from './pg-config.js'
 import type {Progress} from './progress.js'
 import {callerUid, checkOwnFile, checkPrivateDir, checkTrustedProgram, readFileNoFollow, writeFileNoFollow} from './safe-path.js'
-import {quoteLiteral} from './sql.js'
+import {displayValue, quoteIdent, quoteLiteral} from './sql.js'
 import {buildServerConfig, serverConfigText, writeServerConfig} from './server-config.js'
 
 export const DEFAULT_SANDBOX_PORT = 54_329
@@ -563,4 +563,34 @@ export async function sandboxStatus(opts: {dir?: string; run?: Runner; pgConfig?
     configPath: existsSync(sandboxPaths(dir).config) ? sandboxPaths(dir).config : null,
     postgres: {major: info.major, pg_config: info.path},
   }
+}
+
+/**
+ * `hessra pg sandbox url [--role ROLE]`: how to connect to a running sandbox. Without a role, the private
+ * socket's URL (peer authentication, as `postgres`). With one — an application's role, which peer
+ * authentication does not map — a TCP URL with a password: a new random one is given to the role and kept
+ * in DIR/pgpass (0600) beside `postgres`'s, so only whoever may read DIR can connect as it.
+ */
+export async function sandboxRoleUrl(opts: {dir?: string; role?: string; run?: Runner}): Promise<{url: string; role: string}> {
+  const st = await sandboxStatus({dir: opts.dir, run: opts.run})
+  if (!st.found || !st.running || st.port === null || st.url === null) {
+    throw new EnvironmentError(`no running sandbox in ${st.dir}`, {hint: `start it: hessra pg sandbox start --dir ${st.dir}`})
+  }
+  const role = opts.role
+  if (role === undefined || role === 'postgres') return {url: st.url, role: 'postgres'}
+  const paths = sandboxPaths(st.dir)
+  const secret = randomBytes(24).toString('base64url')
+  const client = await connect(sandboxTarget(st.dir, st.port))
+  try {
+    const r = await client.query<{rolcanlogin: boolean}>('SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = $1', [role])
+    if (!r.rows[0]) throw new UsageError(`no role ${displayValue(role)} in the sandbox`, {hint: 'create it first (CREATE ROLE … LOGIN)'})
+    if (!r.rows[0].rolcanlogin) throw new UsageError(`role ${displayValue(role)} cannot log in (NOLOGIN)`)
+    await client.query(`ALTER ROLE ${quoteIdent(role, 'role')} PASSWORD ${quoteLiteral(secret)}`)
+  } finally {
+    await client.end().catch(() => {})
+  }
+  const esc = (s: string) => s.replaceAll('\\', '\\\\').replaceAll(':', '\\:')
+  const kept = existsSync(paths.pgpass) ? readFileNoFollow(paths.pgpass).split('\n').filter((l) => l && !l.startsWith(`127.0.0.1:${st.port}:*:${esc(role)}:`)) : []
+  writeFileNoFollow(paths.pgpass, [...kept, `127.0.0.1:${st.port}:*:${esc(role)}:${secret}`].join('\n') + '\n', {mode: 0o600})
+  return {url: `postgresql://${encodeURIComponent(role)}:${secret}@127.0.0.1:${st.port}/postgres`, role: role}
 }

@@ -6,7 +6,7 @@ import {ExitCode} from '../../errors.js'
 import {c, printJson, stderr, stdout} from '../../output.js'
 import {pgConfigFlag} from '../../pg/flags.js'
 import {createProgress} from '../../pg/progress.js'
-import {DEFAULT_SANDBOX_PORT, ROOT_SANDBOX_DIR, sandboxStart, sandboxStatus, sandboxStop} from '../../pg/sandbox.js'
+import {DEFAULT_SANDBOX_PORT, ROOT_SANDBOX_DIR, sandboxRoleUrl, sandboxStart, sandboxStatus, sandboxStop} from '../../pg/sandbox.js'
 
 export default class PgSandbox extends BaseCommand<typeof PgSandbox> {
   static override summary = 'Start, stop or check a throwaway local PostgreSQL cluster with hessra installed'
@@ -22,16 +22,20 @@ real data in it. When run as root the server runs as the postgres OS user. A --d
 another user could have written is refused before anything is built or run.
 
 stop: stops the server and deletes --dir (only if it is a hessra sandbox) unless --keep.
-status: exit 0 when running, 1 when not.`
+status: exit 0 when running, 1 when not.
+url: the connection string of the running sandbox; with --role ROLE (an application's role, which the
+socket's peer authentication does not admit) a TCP one with a new random password for that role, kept
+in DIR/pgpass: DATABASE_URL=$(hessra pg sandbox url --role app) node app.js`
 
   static override examples = [
     {description: 'Start one and connect', command: 'URL=$(<%= config.bin %> <%= command.id %> start) && psql "$URL"'},
     {description: 'Somewhere else, on a given port', command: '<%= config.bin %> <%= command.id %> start --dir /var/tmp/hs --port 55432'},
+    {description: 'Connect an application as its own role', command: 'DATABASE_URL=$(<%= config.bin %> <%= command.id %> url --role app) node app.js'},
     {description: 'Stop it and delete its files', command: '<%= config.bin %> <%= command.id %> stop'},
   ]
 
   static override args = {
-    action: Args.string({description: 'start | stop | status', required: true, options: ['start', 'stop', 'status'], ignoreStdin: true}),
+    action: Args.string({description: 'start | stop | status | url', required: true, options: ['start', 'stop', 'status', 'url'], ignoreStdin: true}),
   }
 
   static override flags = {
@@ -40,6 +44,7 @@ status: exit 0 when running, 1 when not.`
     'pg-config': pgConfigFlag,
     'skip-install': Flags.boolean({description: 'start: do not build/install the extension (use the one already installed)', default: false}),
     keep: Flags.boolean({description: 'stop: keep the directory (data, logs) instead of deleting it', default: false}),
+    role: Flags.string({description: 'url: connect as this role, over TCP with a new random password (kept in DIR/pgpass)', helpValue: 'ROLE'}),
   }
 
   async run(): Promise<void> {
@@ -72,6 +77,12 @@ status: exit 0 when running, 1 when not.`
       stderr(o.dim(`connect: psql "${r.url}"  (as ${userInfo().username}, through the private socket)`))
       stderr(o.dim(`     or: PGPASSFILE=${r.pgpassFile} psql ${r.tcpUrl}  (TCP; the password is in ${r.passwordFile})`))
       stdout(r.url)
+      return
+    }
+    if (args.action === 'url') {
+      const r = await sandboxRoleUrl({dir: flags.dir, role: flags.role})
+      if (flags.json) printJson({url: r.url, role: r.role})
+      else stdout(r.url)
       return
     }
     if (args.action === 'stop') {
