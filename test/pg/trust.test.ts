@@ -124,6 +124,17 @@ describe('pg trust in the database (throwaway cluster)', function () {
       await ok.connect()
       assert.equal((await ok.query('SELECT 1 AS one')).rows[0].one, 1)
       await ok.end()
+      // an application's role: `url --role` gives it a random password, kept in DIR/pgpass
+      await admin.query('DROP ROLE IF EXISTS hessra_trust_url; CREATE ROLE hessra_trust_url LOGIN')
+      const u = cli(['pg', 'sandbox', 'url', '--dir', sb.dir, '--role', 'hessra_trust_url'])
+      assert.equal(u.status, 0, u.stderr)
+      const app = new pg.Client({connectionString: u.stdout.trim()})
+      await app.connect()
+      assert.equal((await app.query('SELECT current_user AS u')).rows[0].u, 'hessra_trust_url')
+      await app.end()
+      assert.match(readFileSync(sb.pgpassFile, 'utf8'), new RegExp(`^127\\.0\\.0\\.1:${sb.port}:\\*:hessra_trust_url:[\\w-]{32}$`, 'm'))
+      assert.equal(cli(['pg', 'sandbox', 'url', '--dir', sb.dir, '--role', 'no_such_role']).status, 2)
+      await admin.query('DROP ROLE hessra_trust_url')
       if (isRoot) {
         // another OS user (nobody): neither the socket nor TCP without the password
         const psql = (args: string[]) => spawnSync('runuser', ['-u', 'nobody', '--', 'psql', '-X', '-w', ...args, '-c', 'SELECT 1'], {encoding: 'utf8'})
