@@ -20,7 +20,7 @@ import {UsageError} from '../../src/errors.js'
 import {generatePolicies, parseOperationMap, type PolicyOptions} from '../../src/pg/policy.js'
 import {describePgConfig} from '../../src/pg/pg-config.js'
 import {recordingProgress} from '../../src/pg/progress.js'
-import {sandboxStart, sandboxStatus, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
+import {sandboxRoleUrl, sandboxStart, sandboxStatus, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
 import {getStatus} from '../../src/pg/status.js'
 import {delegateIdentityToken, mintFromDatalog, mintHessra, mintIdentityToken} from '../../src/tokens.js'
 import {cli, json, requireNative, tempDir, writeKeyConfig} from '../helpers.js'
@@ -397,7 +397,9 @@ describe('pg end to end (throwaway cluster)', function () {
       await su.query("INSERT INTO secrets VALUES (1, 'alice'), (2, 'bob')")
       await su.query(`GRANT SELECT ON secrets TO ${APP}`)
       // the owner of the database: schema "postgres" comes first in the superuser's default search_path
-      const evil = new pg.Client({connectionString: url('it_hijack').replace('postgres@', 'hessra_it_dbowner@')})
+      // over TCP with a password: the sandbox's socket admits only its owner, as postgres
+      const owner = await sandboxRoleUrl({dir: sb.dir, role: 'hessra_it_dbowner'})
+      const evil = new pg.Client({connectionString: owner.url.replace(/\/postgres$/, '/it_hijack')})
       await evil.connect()
       await evil.query('CREATE SCHEMA postgres')
       await evil.query('CREATE FUNCTION postgres.hessra_row_security(text, text, text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$')
