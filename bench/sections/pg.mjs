@@ -185,7 +185,7 @@ export async function pgSection(ctx) {
       return {via: 'dist/pg/policy.js generatePolicies()', statements: generatePolicies({table, operations: ['select'], ...opts}).statements}
     }
     const genWrapped = generated(tables.generated, {resource: 'orders'}, `(SELECT hessra_row_security(${tokenExpr}, 'orders', 'read'))`)
-    const genPerRow = generated(tables.row2, {resourceColumn: 'resource'}, "hessra_row_security(resource, 'read')")
+    const genPerRow = generated(tables.row2, {resourceColumn: 'resource', perRow: true}, "hessra_row_security(resource, 'read')")
     for (const s of [...genWrapped.statements, ...genPerRow.statements]) await admin.query(s)
     const policies = {
       true: 'USING (true)',

@@ -881,7 +881,8 @@ pg_hessra_explain(PG_FUNCTION_ARGS)
 
 /*
  * hessra_stats() RETURNS record: counters of this backend.
- *   calls                 SQL verification calls (verify/row_security/current_subject)
+ *   calls                 SQL verification calls (verify/row_security/current_subject/
+ *                         granted_resources/current_claims with a token)
  *   statement_cache_hits  calls answered by the per-statement memo
  *   verifications         engine verifications (time and checks evaluated)
  *   cache_hits            engine verifications that skipped the signature check
@@ -912,6 +913,7 @@ pg_hessra_stats(PG_FUNCTION_ARGS)
 	calls = stat_calls;
 	memo_hits = stat_memo_hits;
 	hessra_rowsec_counters(&calls, &memo_hits);
+	hessra_granted_counters(&calls, &memo_hits);
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum((int64) calls);
 	values[1] = Int64GetDatum((int64) memo_hits);

@@ -82,6 +82,17 @@ typedef struct Answer
 static Answer answers[ANSWER_SLOTS];
 static int	answers_next = 0;
 
+/* Backend-lifetime counters (reported by hessra_stats()). */
+static uint64 granted_calls = 0;
+static uint64 granted_memo_hits = 0;
+
+void
+hessra_granted_counters(uint64 *calls, uint64 *memo_hits)
+{
+	*calls += granted_calls;
+	*memo_hits += granted_memo_hits;
+}
+
 static int32
 field_len(const char *s)
 {
@@ -185,10 +196,12 @@ ask(Question question, const char *token, const char *const *fields, char **out_
 	char	   *json = NULL;
 	bool		use_memo = hessra_cache_size > 0;
 
+	granted_calls++;
 	memset(&req, 0, sizeof(req));
 	hessra_request_time(&req);
 	if (use_memo && (a = answer_lookup(question, token, fields, &req, gen)) != NULL)
 	{
+		granted_memo_hits++;
 		*out_json = a->json != NULL ? pstrdup(a->json) : NULL;
 		return a->allowed;
 	}

@@ -92,6 +92,11 @@ extern void hessra_token_assigned(void);
 /* Adds rowsec.c's call and memo-hit counters to *calls and *memo_hits. */
 extern void hessra_rowsec_counters(uint64 *calls, uint64 *memo_hits);
 
+/* ---- granted resources and claims (granted.c) ---- */
+
+/* Adds granted.c's engine questions and memo hits to *calls and *memo_hits. */
+extern void hessra_granted_counters(uint64 *calls, uint64 *memo_hits);
+
 /* ---- the session token (functions.c) ---- */
 
 /* hessra.token's value, or NULL when it is unset, empty or blank. */

@@ -219,6 +219,8 @@ export interface Expectation {
   op: '=' | '>' | '<'
   /** 'all': every row (SELECT, UPDATE, DELETE) or every sample row (INSERT) */
   value: number | 'all'
+  /** from `*`: only for the commands that were checked */
+  wildcard: boolean
 }
 
 export interface ExpectationOutcome {
@@ -252,7 +254,7 @@ export function parseExpectations(specs: readonly string[], labels: readonly str
       const [op, value]: [Expectation['op'], Expectation['value']] =
         raw === 'all' ? ['=', 'all'] : raw === 'none' ? ['=', 0] : raw === 'some' ? ['>', 0] : raw.startsWith('>') || raw.startsWith('<') ? [raw[0] as '>' | '<', Number(raw.slice(1))] : ['=', Number(raw)]
       const commands = m[1] === '*' ? COMMANDS : [m[1].toLowerCase() as SqlCommand]
-      for (const command of commands) out.push({spec, token, command, op, value})
+      for (const command of commands) out.push({spec, token, command, op, value, wildcard: m[1] === '*'})
     }
   }
   return out
@@ -275,6 +277,7 @@ function baseName(path: string): string {
 export function evaluateExpectations(result: CheckResult, expectations: readonly Expectation[]): ExpectationOutcome[] {
   const out: ExpectationOutcome[] = []
   for (const e of expectations) {
+    if (e.wildcard && !result.commands.includes(e.command)) continue
     for (const t of result.tokens.filter((x) => e.token === null || x.label === e.token)) {
       const cell = t.cells[e.command]
       const target = e.value === 'all' ? (cell?.of ?? null) : e.value

@@ -266,7 +266,8 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
   const template = opts.resource ?? '{table}'
   const kind = opts.as ?? 'permissive'
   const warnings: string[] = []
-  const functions: HessraFunction[] = opts.identityColumn === undefined ? [ROW_SECURITY] : []
+  // the functions the policies call, in the order they first appear
+  const functions: HessraFunction[] = opts.identityColumn === undefined && opts.resourceColumn === undefined ? [ROW_SECURITY] : []
 
   const indexSuggestions: string[] = []
   /**
