@@ -307,19 +307,12 @@ hessra_verify_uncached(HessraConfig cfg, const char *token, const char *subject,
 static void
 audit_verify(const CallArgs *a, const char *token, bool ok)
 {
-	HessraAuditDecision d;
-
-	memset(&d, 0, sizeof(d));
-	d.function = "hessra_verify_token";
-	d.token = token;
-	d.subject = arg_cstring(a, 1);
-	d.resource = token != NULL ? arg_cstring(a, 2) : NULL;	/* no token: any resource */
-	d.operation = arg_cstring(a, 3);
-	d.domain = arg_cstring(a, 4);
-	d.prefix = arg_cstring(a, 5);
-	d.component = arg_cstring(a, 6);
-	d.allowed = ok;
-	hessra_audit(&d);
+	hessra_audit(&(HessraAuditDecision) {
+		.function = "hessra_verify_token", .token = token, .subject = arg_cstring(a, 1),
+			.resource = token != NULL ? arg_cstring(a, 2) : NULL,	/* no token: any resource */
+			.operation = arg_cstring(a, 3), .domain = arg_cstring(a, 4), .prefix = arg_cstring(a, 5),
+			.component = arg_cstring(a, 6), .allowed = ok
+	});
 }
 
 /* Logs a decision about who the token is for (hessra.audit): the identity or subject asked for or found. */
@@ -327,15 +320,9 @@ static void
 audit_identity(const char *function, const char *token, const char *identity,
 			   const char *domain, bool ok)
 {
-	HessraAuditDecision d;
-
-	memset(&d, 0, sizeof(d));
-	d.function = function;
-	d.token = token;
-	d.subject = identity;
-	d.domain = domain;
-	d.allowed = ok;
-	hessra_audit(&d);
+	hessra_audit(&(HessraAuditDecision) {
+		.function = function, .token = token, .subject = identity, .domain = domain, .allowed = ok
+	});
 }
 
 /* The shared body of hessra_verify_token. */

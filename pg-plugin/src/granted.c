@@ -266,29 +266,27 @@ arg_or_null(FunctionCallInfo fcinfo, int argno)
 	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/* Logs a decision of this file (hessra.audit). */
+static void
+audit(const char *token, const char *const *fields, const char *function, const char *granted, bool allowed)
+{
+	hessra_audit(&(HessraAuditDecision) {
+		.function = function, .token = token, .operation = fields[F_OPERATION], .domain = fields[F_DOMAIN],
+			.prefix = fields[F_PREFIX], .component = fields[F_COMPONENT], .granted = granted, .allowed = allowed
+	});
+}
+
 /* The body of both forms: the token (NULL: none), the question's fields. */
 static Datum
 granted_resources(const char *token, const char *const *fields)
 {
-	HessraAuditDecision d;
 	char	   *json = NULL;
 	bool		granted = false;
 
 	if (token != NULL)
 		granted = ask(ASK_GRANTED, token, fields, &json);
 	if (hessra_audit_wanted(granted))
-	{
-		memset(&d, 0, sizeof(d));
-		d.function = "hessra_granted_resources";
-		d.token = token;
-		d.operation = fields[F_OPERATION];
-		d.domain = fields[F_DOMAIN];
-		d.prefix = fields[F_PREFIX];
-		d.component = fields[F_COMPONENT];
-		d.granted = json != NULL ? json : "[]";
-		d.allowed = granted;
-		hessra_audit(&d);
-	}
+		audit(token, fields, "hessra_granted_resources", json != NULL ? json : "[]", granted);
 	return PointerGetDatum(resources_array(granted ? json : NULL));
 }
 
@@ -344,23 +342,13 @@ pg_hessra_current_claims(PG_FUNCTION_ARGS)
 {
 	const char *token = hessra_session_token();
 	const char *fields[NFIELDS] = {NULL, arg_or_null(fcinfo, 0), arg_or_null(fcinfo, 1), arg_or_null(fcinfo, 2)};
-	HessraAuditDecision d;
 	char	   *json = NULL;
 	bool		holds = false;
 
 	if (token != NULL)
 		holds = ask(ASK_CLAIMS, token, fields, &json);
 	if (hessra_audit_wanted(holds))
-	{
-		memset(&d, 0, sizeof(d));
-		d.function = "hessra_current_claims";
-		d.token = token;
-		d.domain = fields[F_DOMAIN];
-		d.prefix = fields[F_PREFIX];
-		d.component = fields[F_COMPONENT];
-		d.allowed = holds;
-		hessra_audit(&d);
-	}
+		audit(token, fields, "hessra_current_claims", NULL, holds);
 	if (!holds || json == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(hessra_engine_jsonb(json));

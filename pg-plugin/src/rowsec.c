@@ -226,15 +226,10 @@ recent_store(const Question *q, bool allowed)
 static void
 audit_row(const char *token, const char *resource, const char *op, bool allowed)
 {
-	HessraAuditDecision d;
-
-	memset(&d, 0, sizeof(d));
-	d.function = "hessra_row_security";
-	d.token = token;
-	d.resource = resource;
-	d.operation = op;
-	d.allowed = allowed;
-	hessra_audit(&d);
+	hessra_audit(&(HessraAuditDecision) {
+		.function = "hessra_row_security", .token = token, .resource = resource, .operation = op,
+			.allowed = allowed
+	});
 }
 
 /* Logs this call site's "no token" denial once per statement (one decision,
