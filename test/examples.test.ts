@@ -20,6 +20,8 @@ const SKIPPED: [string, string][] = [
   ['pg policy apply', 'needs a running PostgreSQL: test/pg/integration.test.ts applies policies'],
   ['--database "$DATABASE_URL"', 'needs a running PostgreSQL: test/pg/trust.test.ts revokes in a database'],
   ['pg keys', 'needs a running PostgreSQL: test/pg/trust.test.ts runs pg keys list/add/remove'],
+  ['pg policy check', 'needs a running PostgreSQL: test/pg/policy-e2e.test.ts runs pg policy check'],
+  ['pg policy lint', 'needs a running PostgreSQL: test/pg/policy-e2e.test.ts runs pg policy lint'],
   ['psql "$DATABASE_URL"', 'needs a running PostgreSQL'],
   ['source <(', 'changes the calling shell: test/cli-conventions.test.ts runs the completion script'],
   ['$EDITOR', 'opens an editor'],

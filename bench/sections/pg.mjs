@@ -6,18 +6,13 @@
 // Run it under the shared lock: flock /tmp/hessra-pg.lock npm run bench -- --only=pg
 
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
-import os from 'node:os'
+import {chmodSync, existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
 import {ROOT} from '../lib/native.mjs'
-import {freePort, processCpuNs, rssAnonKb, sh} from '../lib/proc.mjs'
+import {processCpuNs, rssAnonKb, sh, withBenchCluster} from '../lib/pg.mjs'
 import {median, quantile} from '../lib/stats.mjs'
-
-const require = createRequire(join(ROOT, 'package.json'))
-const CLUSTER = join(ROOT, 'scripts', 'pg-cluster.sh')
 
 /** CPU seconds used so far by the postmaster and its children (live ones + reaped ones). */
 function clusterCpuSeconds(dataDir) {
@@ -50,46 +45,10 @@ export async function pgSection(ctx) {
   if (!binding) throw new Error(ctx.nativeError ?? 'native library unavailable')
   if (process.platform !== 'linux') throw new Error('the PostgreSQL benchmark needs Linux')
 
-  // 1. the extension
-  const inst = sh('make', ['-C', join(ROOT, 'pg-plugin'), 'install'])
-  if (inst.status !== 0) {
-    const tail = `${inst.stdout}\n${inst.stderr}`.trim().split('\n').slice(-3).join(' | ')
-    throw new Error(`make -C pg-plugin install failed (${tail})${process.getuid?.() !== 0 ? '; installing needs root' : ''}`)
-  }
-  const bindir = sh('bash', [CLUSTER, 'bindir']).stdout.trim()
-  const pgbenchBin = join(bindir, 'pgbench')
-
-  // 2. the cluster (stopped and removed whatever happens)
-  const dir = mkdtempSync(join(os.tmpdir(), 'hessra-bench-pg-'))
-  chmodSync(dir, 0o755)
-  const port = await freePort()
-  let started = false
-  const cleanup = () => {
-    if (started) sh('bash', [CLUSTER, 'stop', dir])
-    started = false
-    rmSync(dir, {recursive: true, force: true})
-  }
-  const onSignal = () => {
-    cleanup()
-    process.exit(130)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  process.on('exit', cleanup)
-
-  const pg = require('pg')
-  const clients = []
-  try {
-    const conf = ['shared_buffers = 512MB', 'max_parallel_workers_per_gather = 0', 'jit = off', 'max_connections = 40'].join('\n')
-    const st = sh('bash', [CLUSTER, 'start', dir, String(port)], {env: {...process.env, PG_CLUSTER_CONF: conf}})
-    if (st.status !== 0) throw new Error(`pg-cluster.sh start failed: ${(st.stderr || st.stdout).trim().split('\n').slice(-2).join(' | ')}`)
-    started = true
-    const connect = async (user = 'postgres') => {
-      const c = new pg.Client({host: dir, port, user, database: 'postgres'})
-      await c.connect()
-      clients.push(c)
-      return c
-    }
+  // 1. the extension, 2. the cluster (stopped and removed whatever happens)
+  const conf = ['shared_buffers = 512MB', 'max_parallel_workers_per_gather = 0', 'jit = off', 'max_connections = 40']
+  return withBenchCluster({prefix: 'hessra-bench-pg-', conf}, async ({dir, port, bindir, connect, forget}) => {
+    const pgbenchBin = join(bindir, 'pgbench')
     const admin = await connect()
     const version = (await admin.query('SHOW server_version')).rows[0].server_version
 
@@ -144,7 +103,7 @@ export async function pgSection(ctx) {
       return {via: 'dist/pg/policy.js generatePolicies()', statements: generatePolicies({table, operations: ['select'], ...opts}).statements}
     }
     const genWrapped = generated(tables.generated, {resource: 'orders'}, `(SELECT hessra_row_security(${tokenExpr}, 'orders', 'read'))`)
-    const genPerRow = generated(tables.row2, {resourceColumn: 'resource'}, "hessra_row_security(resource, 'read')")
+    const genPerRow = generated(tables.row2, {resourceColumn: 'resource', perRow: true}, "hessra_row_security(resource, 'read')")
     for (const s of [...genWrapped.statements, ...genPerRow.statements]) await admin.query(s)
     const policies = {
       true: 'USING (true)',
@@ -299,7 +258,7 @@ export async function pgSection(ctx) {
         const after = rssAnonKb(pid)
         const s = (await c.query('SELECT * FROM hessra_stats()')).rows[0]
         await c.end()
-        clients.splice(clients.indexOf(c), 1)
+        forget(c)
         if (ok !== K) throw new Error(`only ${ok} of ${K} tokens verified`)
         return {deltaKb: after - before, entries: Number(s.cache_entries), capacity: Number(s.cache_capacity)}
       }
@@ -320,11 +279,5 @@ export async function pgSection(ctx) {
     }
     ctx.progress('pg: memory done')
     return rows
-  } finally {
-    for (const c of clients) await c.end().catch(() => {})
-    cleanup()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-    process.off('exit', cleanup)
-  }
+  })
 }

@@ -1,23 +1,17 @@
 // Trust in the database (issue 22): what 100,000 revoked ids in the extension's table hessra_revocations
 // cost a verification, uncached and cached, against an empty table, in backend CPU time; the memory a
 // backend holds for them; and `hessra revoke --database --from-file` of 100,000 ids in one transaction.
-//
-// A throwaway cluster started from a private installation tree (scripts/pg-private-tree.sh), so the
-// build measured is this checkout's and nothing is installed into the system's PostgreSQL.
+// A throwaway cluster running this checkout's extension (bench/lib/pg.mjs: a private installation tree).
 
 import {createHash} from 'node:crypto'
-import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
-import os from 'node:os'
+import {chmodSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
 import {ROOT} from '../lib/native.mjs'
-import {freePort, processCpuNs, rssAnonKb, sh} from '../lib/proc.mjs'
+import {processCpuNs, rssAnonKb, sh, withBenchCluster} from '../lib/pg.mjs'
 import {median} from '../lib/stats.mjs'
 
-const require = createRequire(join(ROOT, 'package.json'))
-const CLUSTER = join(ROOT, 'scripts', 'pg-cluster.sh')
 const REVOKED = 100_000
 
 function must(r, what) {
@@ -35,35 +29,9 @@ export async function trustSection(ctx) {
   if (process.platform !== 'linux') throw new Error('the PostgreSQL benchmark needs Linux')
   const reps = ctx.quick ? 3 : 9
   const nTokens = ctx.quick ? 400 : 700 // fits the default cache (1024 entries, 2 MB): the cached runs hit
+  const conf = ['shared_buffers = 128MB', 'max_parallel_workers_per_gather = 0', 'jit = off']
 
-  const dir = mkdtempSync(join(os.tmpdir(), 'hessra-bench-trust-'))
-  chmodSync(dir, 0o755)
-  let started = false
-  const cleanup = () => {
-    if (started) sh('bash', [CLUSTER, 'stop', join(dir, 'cluster')])
-    started = false
-    rmSync(dir, {recursive: true, force: true})
-  }
-  process.on('exit', cleanup)
-  const pg = require('pg')
-  const clients = []
-  try {
-    // 1. this checkout's extension in a private tree, and a cluster running from it
-    const pgc = must(sh('bash', ['-c', `source '${join(ROOT, 'scripts', 'pg-find.sh')}' && find_pg_config`]), 'finding pg_config').stdout.trim()
-    must(sh('make', ['-C', join(ROOT, 'pg-plugin'), `PG_CONFIG=${pgc}`, '-s', 'all']), 'make -C pg-plugin')
-    const bindir = must(sh('bash', [join(ROOT, 'scripts', 'pg-private-tree.sh'), pgc, join(dir, 'tree')]), 'pg-private-tree.sh').stdout.trim()
-    must(sh('make', ['-C', join(ROOT, 'pg-plugin'), `PG_CONFIG=${pgc}`, `DESTDIR=${join(dir, 'tree')}`, '-s', 'install']), 'make install DESTDIR')
-    const port = await freePort()
-    const conf = ['shared_buffers = 128MB', 'max_parallel_workers_per_gather = 0', 'jit = off'].join('\n')
-    must(sh('bash', [CLUSTER, 'start', join(dir, 'cluster'), String(port)], {env: {...process.env, PG_BINDIR: bindir, PG_CLUSTER_CONF: conf}}), 'pg-cluster.sh start')
-    started = true
-    const url = `postgresql://postgres@${encodeURIComponent(join(dir, 'cluster'))}:${port}/postgres`
-    const connect = async () => {
-      const c = new pg.Client({host: join(dir, 'cluster'), port, user: 'postgres', database: 'postgres'})
-      await c.connect()
-      clients.push(c)
-      return c
-    }
+  return withBenchCluster({prefix: 'hessra-bench-trust-', conf}, async ({dir, url, connect, forget}) => {
     const admin = await connect()
     const version = (await admin.query('SHOW server_version')).rows[0].server_version
 
@@ -104,7 +72,7 @@ export async function trustSection(ctx) {
         }
         out[mode] = {cpu: median(cpu), wall: median(wall)}
         await c.end()
-        clients.splice(clients.indexOf(c), 1)
+        forget(c)
       }
       return out
     }
@@ -118,7 +86,7 @@ export async function trustSection(ctx) {
       await c.query(q)
       const after = rssAnonKb(pid)
       await c.end()
-      clients.splice(clients.indexOf(c), 1)
+      forget(c)
       return after - before
     }
 
@@ -183,9 +151,5 @@ export async function trustSection(ctx) {
       note: 'one transaction, the CLI process included (start, parse, connect, insert, commit)',
     })
     return rows
-  } finally {
-    for (const c of clients) await c.end().catch(() => {})
-    cleanup()
-    process.off('exit', cleanup)
-  }
+  })
 }

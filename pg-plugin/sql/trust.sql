@@ -99,14 +99,18 @@ SELECT hessra_verify_token(:'tok_other_kid9', 'alice', 'orders') AS removed_key;
 SET hessra.token = :'tok_alice';
 SELECT hessra_verify_token(:'tok_alice', 'alice', 'orders') AS alice,
        hessra_current_subject() AS subject,
-       hessra_row_security('orders', 'read') AS row_security;
+       hessra_row_security('orders', 'read') AS row_security,
+       hessra_granted_resources('read') AS granted,
+       hessra_current_claims()->>'subject' AS claims_subject;
 INSERT INTO hessra_revocations (revocation_id, reason) VALUES (decode(:'alice_id', 'hex'), 'lost laptop');
 -- the next statement refuses it, every memo included (same second)
 SELECT hessra_verify_token(:'tok_alice', 'alice', 'orders') AS alice_revoked,
        hessra_verify_token(:'tok_bob', 'bob', 'orders') AS bob,
        hessra_current_subject() IS NULL AS no_subject,
        hessra_row_security('orders', 'read') AS row_security,
-       hessra_row_security(:'tok_alice', 'orders', 'read') AS row_security_seed_form;
+       hessra_row_security(:'tok_alice', 'orders', 'read') AS row_security_seed_form,
+       hessra_granted_resources('read') AS granted,
+       hessra_current_claims() IS NULL AS no_claims;
 SELECT hessra_explain(:'tok_alice', 'alice', 'orders', 'read') LIKE 'denied (revoked): revoked: the revocation id of block 0 (' || :'alice_id' || ')%' AS explained;
 -- every role sees it, without any privilege on the table, whatever its search_path
 CREATE SCHEMA regress_trust_decoy;

@@ -59,8 +59,10 @@ impl HessraConfigHandle {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A verifier over this configuration, its cache and the host's lookup.
-    fn verifier<'a>(
+    /// A verifier over this configuration, its cache and the host's lookup:
+    /// every verification through a configuration handle asks for it this
+    /// way, so none misses the host's revocations.
+    pub(crate) fn verifier<'a>(
         &'a self,
         config: &'a Config,
         lookup: &'a Option<HostRevocationLookup>,

@@ -14,8 +14,9 @@
 //!
 //! Submodules: [`keys`] (public keys and key pairs), [`token`] (parse,
 //! verify, authorize, inspect), [`config`] (configuration and its cache),
-//! [`mint`] (the token dev kit), [`identity`] (identity tokens), [`trust`]
-//! (what a host adds: database keys, a revocation lookup, changed files).
+//! [`mint`] (the token dev kit), [`identity`] (identity tokens), [`granted`]
+//! (what a token grants, its claims), [`trust`] (what a host adds: database
+//! keys, a revocation lookup, changed files).
 //!
 //! # Safety
 //!
@@ -31,6 +32,7 @@ use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub mod config;
+pub mod granted;
 pub mod identity;
 pub mod keys;
 pub mod mint;
