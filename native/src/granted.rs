@@ -36,13 +36,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::cache::CheckedToken;
 use crate::classify::TokenKind;
 use crate::datalog::RunLimit;
 use crate::encoding::hex_encode;
 use crate::hessra::{self, HessraFailure, Right};
 use crate::identity::{domain_check, IdentityShape};
 use crate::json::Value;
-use crate::cache::CheckedToken;
 use crate::token::VerifiedToken;
 use crate::verifier::{
     rights_json, Failure, IdentityActor, IdentityRequest, KeyChoice, KeyUsed, ParsedToken, Request,
@@ -350,13 +350,7 @@ impl Verifier<'_> {
         &self,
         token: &ParsedToken,
         req: &Request,
-    ) -> Result<
-        (
-            crate::verifier::Outcome,
-            Result<Arc<CheckedToken>, Refusal>,
-        ),
-        VerifierError,
-    > {
+    ) -> Result<(crate::verifier::Outcome, Result<Arc<CheckedToken>, Refusal>), VerifierError> {
         let (outcome, verified) = self.open(
             TokenInput::Parsed(token),
             KeyChoice::Configured,
