@@ -229,8 +229,8 @@ HessraResult hessra_token_verify_with_config(HessraToken token, HessraConfig con
  * checks, policies). On HESSRA_SUCCESS *out_result_json is
  *   {"authorized":true|false,"policy":N|null,"policy_kind":"allow"|"deny"|null,
  *    "error":null|{"kind":..,"message":..,
- *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}]}}
- * ("kind" is one of "unauthorized", "no_matching_policy", "run_limit",
+ *    "failed_checks":[{"block":N|null,"check":N,"rule":"..","rule_bytes":N,"truncated":bool}]}}
+ * ("rule" as for hessra_verify's "failed_checks"; "kind" is one of "unauthorized", "no_matching_policy", "run_limit",
  * "execution", "invalid_block_rule", "interrupted"; "policy" is the index of the allow or
  * deny policy that matched, and "policy_kind" says which of the two it is:
  * "allow" when authorized, and when not authorized because an allow policy
@@ -246,8 +246,9 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
 
 /* Decodes without checking signatures. JSON:
  *   {"verified":false,"root_key_id":N|null,"sealed":bool,"revocation_ids":["hex",..],
- *    "blocks":[{"index":N,"code":"..","symbols":[..],"public_keys":[..],
- *               "external_key":"ed25519/.."|null,"version":N,"context":".."|null}],
+ *    "blocks":[{"index":N,"code":"..","code_bytes":N,"truncated":bool,"symbols":[..],
+ *               "public_keys":[..],"external_key":"ed25519/.."|null,"version":N,
+ *               "context":".."|null}],
  *    "rights":[{"subject":..,"resource":..,"operation":..}],"expires_at":N|null,
  *    "expires_at_rfc3339":".."|null,"service_nodes":[{"component":..,"public_key":..}],
  *    "classification":{"kind":"identity"|"authorization"|"other",
@@ -264,7 +265,16 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
  * holds subject(S) and an actor check, authorization when it holds right
  * facts; a delegation block restricts the actor, an attestation is a
  * third-party block holding service(R) or namespace(NS); "identity" is the
- * narrowest delegated identity (the base subject when not delegated). */
+ * narrowest delegated identity (the base subject when not delegated).
+ * "code" is kept up to 1 MiB for all the blocks together (each block gets
+ * what the earlier ones left): beyond, it is cut at a character boundary and
+ * ends with " ... [N bytes, truncated]", "truncated" is true and
+ * "code_bytes" is the size of the whole rendering. Rendering charges the
+ * engine's work meter: it stops with INTERRUPTED when the interrupt check
+ * asks (see hessra_set_interrupt_check) and with LIMIT_EXCEEDED after the
+ * default time limit. Errors: INVALID_TOKEN, LIMIT_EXCEEDED (also: the
+ * blocks decode to more than 32 times the token's size, and 16 MiB, of
+ * text), INTERRUPTED. */
 HessraResult hessra_token_inspect(HessraToken token, char** out_json);
 
 /* As hessra_token_inspect, after checking every signature with root_key
@@ -387,7 +397,7 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  *   {"status":"valid"|"denied"|"expired"|"invalid"|"malformed"|"revoked",
  *    "code":null|"denied"|"expired"|"limit_exceeded"|"invalid_signature"|"invalid_token"|"revoked",
  *    "reason":null|"..",
- *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}],
+ *    "failed_checks":[{"block":N|null,"check":N,"rule":"..","rule_bytes":N,"truncated":bool}],
  *    "expired_at":N|null,
  *    "key":{"id":".."|null,"origin":"given"|"key_id"|"root_key_id"|"default_key"}|null,
  *    "checked_at":N,"leeway_seconds":N,
@@ -400,7 +410,11 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  * revocation list (checked before the rules). More statuses may be added:
  * treat an unknown one as not valid. "reason" renders the
  * failure (the same text as out_error); "failed_checks" (block null: an
- * authorizer check) is empty unless denied or expired; "expired_at" is the
+ * authorizer check) is empty unless denied or expired; a check's "rule" text
+ * is kept up to 4 KiB, and up to 64 KiB for all the failed checks together:
+ * beyond, it is cut at a character boundary and ends with
+ * " ... [N bytes, truncated]", "truncated" is true and "rule_bytes" is the
+ * size of the whole rendering; "expired_at" is the
  * time bound that failed (expired only); "key" is null when the token did
  * not decode; "subject" is the subject the token is verified for (capability
  * mode: the one its rights name for the resource), null unless valid;
@@ -408,8 +422,9 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  * block's) are only given once the signatures verified (else null / []).
  * The return code follows the outcome: SUCCESS (valid), VERIFICATION_FAILED
  * (denied, invalid), REVOKED, EXPIRED, LIMIT_EXCEEDED (a Datalog limit, or a token
- * larger than limits.max_token_bytes: status "denied"), INVALID_TOKEN
- * (malformed). Errors without an outcome (*out_outcome_json NULL):
+ * larger than limits.max_token_bytes: status "denied"; a token whose blocks
+ * decode to more than 32 times its size, and 16 MiB, of text: status
+ * "malformed"), INVALID_TOKEN (malformed). Errors without an outcome (*out_outcome_json NULL):
  * INVALID_PARAMETER (bad arguments, an unknown component), CONFIG_INVALID
  * (no key to verify with, unknown key_id). */
 HessraResult hessra_verify(HessraConfig config, HessraPublicKey public_key, const char* key_id,
