@@ -145,6 +145,30 @@ HessraResult hessra_config_from_file_with_error(const char* file_path, HessraCon
 HessraResult hessra_config_from_trusted_file(const char* file_path, const uint32_t* owner_uids,
         size_t owner_count, HessraConfig* out_config, HessraError* out_error);
 
+/* The same trust rule for a caller that reads a configuration file itself
+ * (the CLI reads JSON, YAML and package.json): *out_text (free with
+ * hessra_string_free) receives the content of file_path, which must be a
+ * regular file owned by one of the owner_count uids in owner_uids and not
+ * writable by group or others, checked before it is opened (a FIFO or a
+ * device is never opened), opened without blocking, and checked again once
+ * open; at most max_bytes bytes of UTF-8 (a NUL byte reads as U+FFFD).
+ * Errors: INVALID_PARAMETER (owner_uids NULL or owner_count 0), IO (missing,
+ * unreadable, not a regular file, wrong owner or mode: the message names the
+ * file, what is wrong and the fix), CONFIG_INVALID (larger than max_bytes,
+ * not UTF-8). */
+HessraResult hessra_trusted_file_read(const char* file_path, const uint32_t* owner_uids,
+        size_t owner_count, uint64_t max_bytes, char** out_text, HessraError* out_error);
+
+/* As hessra_config_from_string, with every public_key_file and
+ * revocation_file the configuration names held to the trust rule of
+ * hessra_config_from_trusted_file (owner_uids). On failure *out_config is
+ * NULL and *out_problem_json (may be NULL: not wanted) is
+ * {"field":"..","message":".."} as for hessra_config_check. Errors:
+ * INVALID_PARAMETER, CONFIG_INVALID, IO (a named file is missing,
+ * unreadable or untrusted). */
+HessraResult hessra_config_from_string_trusted(const char* json, const uint32_t* owner_uids,
+        size_t owner_count, HessraConfig* out_config, char** out_problem_json);
+
 /* Adds or replaces the key stored under key_id (copied). The first key set
  * becomes the default key when the configuration names none. */
 HessraResult hessra_config_set_public_key(HessraConfig config, const char* key_id, HessraPublicKey key);
