@@ -346,7 +346,7 @@ pub fn read_text_file(path: &Path, max: u64, field: &str) -> Result<String, Conf
 /// `O_NONBLOCK` (Linux's generic value): opening a FIFO for reading returns
 /// at once instead of waiting for a writer. 0 elsewhere (the check before
 /// the open still refuses a FIFO there).
-#[cfg(all(
+const O_NONBLOCK: i32 = if cfg!(all(
     target_os = "linux",
     any(
         target_arch = "x86",
@@ -358,22 +358,11 @@ pub fn read_text_file(path: &Path, max: u64, field: &str) -> Result<String, Conf
         target_arch = "s390x",
         target_arch = "loongarch64"
     )
-))]
-const O_NONBLOCK: i32 = 0o4000;
-#[cfg(not(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "arm",
-        target_arch = "aarch64",
-        target_arch = "riscv64",
-        target_arch = "powerpc64",
-        target_arch = "s390x",
-        target_arch = "loongarch64"
-    )
-)))]
-const O_NONBLOCK: i32 = 0;
+)) {
+    0o4000
+} else {
+    0
+};
 
 /// Reads a file of at most `max` bytes as UTF-8 text after checking it
 /// against `trust`. The file is checked before it is opened (so that a FIFO

@@ -9,17 +9,9 @@
 \i test/tmp/vars.psql
 SET client_min_messages = warning;
 
--- Runs q (returning one value); bounded: whether it took less than 2 seconds.
-CREATE FUNCTION regress_timed(q text, OUT outcome text, OUT bounded boolean)
-LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp();
-BEGIN
-  EXECUTE q INTO outcome;
-  bounded := clock_timestamp() - t0 < interval '2 s';
-EXCEPTION WHEN query_canceled THEN
-  outcome := SQLSTATE || ': ' || SQLERRM;
-  bounded := clock_timestamp() - t0 < interval '2 s';
-END $$;
+-- regress_timed(q): q's value or the cancel's SQLSTATE, and whether it took
+-- less than 3 seconds.
+\i test/regress_timed.psql
 
 \set ECHO none
 SELECT set_config('hessra.token', :'tok_render_bomb', false) IS NOT NULL AS bomb_set;
