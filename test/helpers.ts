@@ -1,6 +1,7 @@
 /** Shared test helpers: spawning the CLI, temp dirs, and a loud failure when the native library is missing. */
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
+import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -94,4 +95,16 @@ export function newKeyPair(alg: Algorithm = 'ed25519'): {kp: KeyPair; pub: strin
   } finally {
     pk.dispose()
   }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (the system's choice). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.on('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const {port} = s.address() as {port: number}
+      s.close(() => resolve(port))
+    })
+  })
 }
