@@ -92,7 +92,7 @@ pub(crate) fn config_failure(e: ConfigError) -> Failure {
     Failure::new(code, e.to_string())
 }
 
-fn new_config_out(out_config: *mut *mut HessraConfigHandle, config: Config) {
+pub(crate) fn new_config_out(out_config: *mut *mut HessraConfigHandle, config: Config) {
     write_out(out_config, into_handle(HessraConfigHandle::new(config)));
 }
 

@@ -38,6 +38,7 @@ pub mod keys;
 pub mod mint;
 pub mod token;
 pub mod trust;
+pub mod trusted;
 
 pub use config::HessraConfigHandle;
 pub use keys::{HessraKeyPairHandle, HessraPublicKeyHandle};
