@@ -101,6 +101,7 @@ export {
   InputError,
   InternalError,
   InvalidKeyError,
+  InvalidSignatureError,
   InvalidTokenError,
   IoError,
   LimitExceededError,

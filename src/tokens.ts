@@ -152,7 +152,8 @@ export interface VerifyResult {
   reason: string | null
   /** Stable error kind when not valid: denied | expired | revoked | limit_exceeded */
   code: ErrorKind | null
-  mode: 'identity' | 'capability'
+  /** `subject`: a subject was given (called `identity` before 0.2); `capability`: whoever holds it. */
+  mode: 'subject' | 'capability'
   subject: string | null
   resource: string
   operation: string | null
@@ -173,6 +174,8 @@ export interface VerifyResult {
   rootKeyId: number | null
   /** For `revoked`: the first revoked block and its revocation id; else null. */
   revoked: {block: number; revocationId: string} | null
+  /** What the token is (the engine's reading of its authority block) once its signatures verified, else null. */
+  tokenKind: Classification['kind'] | null
 }
 
 /**
@@ -231,6 +234,7 @@ interface EngineOutcome {
   expires_at: number | null
   rights: Right[]
   revoked?: {block: number; revocation_id: string} | null
+  token_kind?: Classification['kind'] | null
 }
 
 const KNOWN_STATUSES: readonly string[] = ['valid', 'expired', 'invalid', 'revoked'] satisfies VerifyStatus[]
@@ -285,7 +289,7 @@ export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult
     const o = engineOutcome(given, () => nativeVerify(config, given?.key ?? null, given ? null : (opts.keyId ?? null), tokenBytes(token), request))
     return {
       ...verdict(o, given),
-      mode: opts.subject ? 'identity' : 'capability',
+      mode: opts.subject ? 'subject' : 'capability',
       subject: opts.subject ?? null,
       resource: opts.resource,
       operation: opts.operation ?? null,
@@ -339,6 +343,7 @@ function verdict(o: EngineOutcome, given: ReturnType<typeof givenKey>) {
     key: o.key ? {origin: keyLabel(o.key, given?.label ?? null), id: o.key.id} : {origin: given?.label ?? 'configuration', id: null},
     rootKeyId: o.root_key_id,
     revoked: o.revoked ? {block: o.revoked.block, revocationId: o.revoked.revocation_id} : null,
+    tokenKind: o.token_kind ?? null,
   }
 }
 
@@ -702,6 +707,8 @@ export interface IdentityVerifyResult {
   rootKeyId: number | null
   /** For `revoked`: the first revoked block and its revocation id; else null. */
   revoked: {block: number; revocationId: string} | null
+  /** What the token is (the engine's reading of its authority block) once its signatures verified, else null. */
+  tokenKind: Classification['kind'] | null
 }
 
 /**

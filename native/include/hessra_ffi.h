@@ -271,6 +271,12 @@ HessraResult hessra_token_inspect(HessraToken token, char** out_json);
  * ("verified":true). Errors: VERIFICATION_FAILED, INVALID_TOKEN. */
 HessraResult hessra_token_inspect_verified(HessraToken token, HessraPublicKey root_key, char** out_json);
 
+/* As hessra_token_inspect_verified, saying in out_error why it failed: for
+ * VERIFICATION_FAILED the verifier's reason for status "invalid" (which
+ * block's signature, never the token). */
+HessraResult hessra_token_inspect_verified_with_error(HessraToken token, HessraPublicKey root_key,
+        char** out_json, HessraError* out_error);
+
 void hessra_string_free(char* s);
 
 /* The token as URL-safe base64 with padding. */

@@ -9,7 +9,7 @@ const base: VerifyResult = {
   status: 'valid',
   reason: null,
   code: null,
-  mode: 'identity',
+  mode: 'subject',
   subject: 'alice',
   resource: 'documents',
   operation: 'read',
@@ -22,6 +22,7 @@ const base: VerifyResult = {
   key: {origin: '--key', id: null},
   rootKeyId: null,
   revoked: null,
+  tokenKind: 'authorization',
 }
 
 describe('human output', () => {

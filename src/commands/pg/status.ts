@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../base-command.js'
 import {ExitCode} from '../../errors.js'
-import {c, printJson, stdout} from '../../output.js'
+import {c, printJson, snakeCaseKeys, stdout} from '../../output.js'
 import {resolveConnection, withClient} from '../../pg/connect.js'
 import {databaseFlag} from '../../pg/flags.js'
 import {getStatus, type Judgement, type StatusReport} from '../../pg/status.js'
@@ -24,7 +24,7 @@ Exit status: 0 healthy · 1 unhealthy · 5 the database cannot be reached.`
   async run(): Promise<void> {
     const target = resolveConnection(this.flags.database)
     const {report, judgement} = await withClient(target, (client) => getStatus(client))
-    if (this.flags.json) printJson({healthy: judgement.healthy, problems: judgement.problems, warnings: judgement.warnings, target: target.display, ...report})
+    if (this.flags.json) printJson(snakeCaseKeys({healthy: judgement.healthy, problems: judgement.problems, warnings: judgement.warnings, target: target.display, ...report}))
     else printHuman(target.display, report, judgement)
     this.setExitCode(judgement.healthy ? ExitCode.OK : ExitCode.DENIED)
   }
@@ -39,7 +39,7 @@ function printHuman(target: string, r: StatusReport, j: Judgement): void {
   if (r.extension.installed) {
     stdout(`  config path:   ${r.config.path ?? o.red('not set')}`)
     stdout(`  config loads:  ${yes(r.config.loads)}${r.config.error ? o.dim(` — ${r.config.error}`) : ''}`)
-    stdout(`  keys:          ${r.config.keys === null ? o.dim('unknown (needs a superuser)') : r.config.keys.length === 0 ? o.red('none') : r.config.keys.map((k) => (k === r.config.defaultKey ? `${k} (default)` : k)).join(', ')}`)
+    stdout(`  keys:          ${r.config.keys === null ? o.dim(r.server.superuser ? `unknown (${r.config.keysError ?? 'the configuration was not read'})` : 'unknown (needs a superuser)') : r.config.keys.length === 0 ? o.red('none') : r.config.keys.map((k) => (k === r.config.defaultKey ? `${k} (default)` : k)).join(', ')}`)
     if (r.stats) {
       const s = r.stats
       stdout(`  cache:         ${s.verifications} verifications, ${s.cache_hits} hits / ${s.cache_misses} misses, ${s.cache_entries}/${s.cache_capacity} entries, config generation ${s.config_generation} ${o.dim('(this connection)')}`)
