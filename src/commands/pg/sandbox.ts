@@ -9,15 +9,10 @@ import {DEFAULT_SANDBOX_PORT, ROOT_SANDBOX_DIR, sandboxStart, sandboxStatus, san
 
 export default class PgSandbox extends BaseCommand<typeof PgSandbox> {
   static override summary = 'Start, stop or check a throwaway local PostgreSQL cluster with hessra installed'
-  static override description = `start: initdb a cluster in --dir (default ~/.cache/hessra/sandbox; as root ${ROOT_SANDBOX_DIR}), listening on 127.0.0.1 only on --port
-(default ${DEFAULT_SANDBOX_PORT}, or a free one), builds and installs the extension, writes the server-side
-configuration from the hessra configuration (public keys only) and creates the extension. Prints the
-connection string on stdout (progress on stderr), so URL=$(hessra pg sandbox start) works. Running it again
-reuses the running cluster. Authentication is "trust" for local connections: never put real data in it.
-When run as root the server runs as the postgres OS user. A --dir (or its sandbox.json) that another user
-could have written is refused before anything is built or run.
+  static override description = `start: initdb a cluster in --dir (default ~/.cache/hessra/sandbox; as root ${ROOT_SANDBOX_DIR}), listening on 127.0.0.1 only on --port (default ${DEFAULT_SANDBOX_PORT}, or a free one), builds and installs the extension, writes the server-side configuration from the hessra configuration (public keys only) and creates the extension. Prints the connection string on stdout (progress on stderr), so URL=$(hessra pg sandbox start) works. Running it again reuses the running cluster. Authentication is "trust" for local connections: never put real data in it. When run as root the server runs as the postgres OS user. A --dir (or its sandbox.json) that another user could have written is refused before anything is built or run.
 
 stop: stops the server and deletes --dir (only if it is a hessra sandbox) unless --keep.
+
 status: exit 0 when running, 1 when not.`
 
   static override examples = [

@@ -7,9 +7,8 @@ import {getStatus, type Judgement, type StatusReport} from '../../pg/status.js'
 
 export default class PgStatus extends BaseCommand<typeof PgStatus> {
   static override summary = 'Show whether a database is ready for hessra: extension, configuration, keys, policies'
-  static override description = `Reports the extension's version, hessra.config_path and whether the server loads it, the trusted key
-ids (as a superuser), this connection's cache statistics, and for each table with row level security the
-hessra policies on it (flagging disabled/not forced RLS and per-row calls).
+  static override description = `Reports the extension's version, hessra.config_path and whether the server loads it, the trusted key ids (as a superuser), this connection's cache statistics, and for each table with row level security the hessra policies on it (flagging disabled/not forced RLS and per-row calls).
+
 Exit status: 0 healthy · 1 unhealthy · 5 the database cannot be reached.`
 
   static override examples = [
