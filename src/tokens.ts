@@ -59,6 +59,8 @@ export interface InspectBlock {
   external_key: string | null
   version: number
   context: string | null
+  /** The earliest time bound of this block's checks (unix seconds), null without one. */
+  expires_at: number | null
 }
 
 export interface InspectResult {

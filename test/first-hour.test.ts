@@ -138,4 +138,17 @@ describe('first hour (issue 26)', function () {
       assert.match(w.stderr, /could be replaced by another user \(anyone may write it\)/)
     })
   })
+
+  describe('13, 14. inspect: dates next to time bounds, rights labelled as the authority block grants', () => {
+    it('shows the date of a time bound next to it, and says later blocks narrow the rights', () => {
+      const att = cli(['token', 'attenuate', token, '--key', pub, '--check', 'operation("read")'])
+      assert.equal(att.status, 0, att.stderr)
+      const r = cli(['inspect', att.stdout.trim()])
+      assert.equal(r.status, 0, r.stderr)
+      assert.match(r.stdout, /check if time\(\$t\), \$t < \d+; {3}\/\/ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(expires in \d+ minutes\)/)
+      assert.match(r.stdout, /rights granted by the authority block:\n {2}alice may read documents\n {2}\(the block after it narrows them: `hessra verify` says what a request gets\)/)
+      const j = json<{blocks: {expires_at: number | null}[]; expires_at: number}>(cli(['inspect', token, '--json']).stdout)
+      assert.equal(j.blocks[0].expires_at, j.expires_at, "the engine's per-block bound")
+    })
+  })
 })

@@ -247,7 +247,8 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
 /* Decodes without checking signatures. JSON:
  *   {"verified":false,"root_key_id":N|null,"sealed":bool,"revocation_ids":["hex",..],
  *    "blocks":[{"index":N,"code":"..","symbols":[..],"public_keys":[..],
- *               "external_key":"ed25519/.."|null,"version":N,"context":".."|null}],
+ *               "external_key":"ed25519/.."|null,"version":N,"context":".."|null,
+ *               "expires_at":N|null}],
  *    "rights":[{"subject":..,"resource":..,"operation":..}],"expires_at":N|null,
  *    "expires_at_rfc3339":".."|null,"service_nodes":[{"component":..,"public_key":..}],
  *    "classification":{"kind":"identity"|"authorization"|"other",
@@ -259,7 +260,8 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
  *                 "identity"|"service"|"namespace"|"prefix":..  (by role)}],
  *      "base_identity":".."|null,"identity":".."|null,"delegatable":bool|null,"domain":".."|null}}
  * rights and service_nodes come from the authority block; expires_at is the
- * earliest `check if time($t), $t < N` bound of any block. "classification"
+ * earliest `check if time($t), $t < N` bound of any block (a block's own
+ * expires_at: of its checks). "classification"
  * is read from the blocks' Datalog: "kind" identity when the authority block
  * holds subject(S) and an actor check, authorization when it holds right
  * facts; a delegation block restricts the actor, an attestation is a

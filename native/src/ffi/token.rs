@@ -502,6 +502,7 @@ pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> V
             ),
             ("version", Value::from(b.version)),
             ("context", Value::from(b.context.clone())),
+            ("expires_at", Value::from(hessra::block_expiry(b))),
         ])
     });
     let expires_at = hessra::expiry(blocks);
