@@ -508,7 +508,10 @@ impl Outcome {
             ("root_key_id", Value::from(self.root_key_id)),
             ("expires_at", Value::from(self.expires_at)),
             ("rights", rights_json(&self.rights)),
-            ("token_kind", Value::from(self.token_kind.map(TokenKind::as_str))),
+            (
+                "token_kind",
+                Value::from(self.token_kind.map(TokenKind::as_str)),
+            ),
             (
                 "revoked",
                 self.revoked()

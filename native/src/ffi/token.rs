@@ -580,7 +580,9 @@ pub unsafe extern "C" fn hessra_token_inspect_verified_with_error(
     out_error: *mut HessraError,
 ) -> HessraResult {
     clear_out(out_json);
-    guard_with_error(out_error, || inspect_verified_body(token, root_key, out_json))
+    guard_with_error(out_error, || {
+        inspect_verified_body(token, root_key, out_json)
+    })
 }
 
 unsafe fn inspect_verified_body(
