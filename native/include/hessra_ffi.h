@@ -401,6 +401,7 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  *    "checked_at":N,"leeway_seconds":N,
  *    "subject":".."|null,"root_key_id":N|null,"expires_at":N|null,
  *    "rights":[{"subject":..,"resource":..,"operation":..}],
+ *    "token_kind":null|"identity"|"authorization"|"other",
  *    "revoked":null|{"block":N,"revocation_id":"hex"}}
  * status "invalid": a signature does not verify with the key (forged, or the
  * wrong key); "malformed": not a token; "revoked": the signatures verify but
@@ -412,8 +413,11 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  * time bound that failed (expired only); "key" is null when the token did
  * not decode; "subject" is the subject the token is verified for (capability
  * mode: the one its rights name for the resource), null unless valid;
- * "expires_at" (the token's earliest time bound) and "rights" (the authority
- * block's) are only given once the signatures verified (else null / []).
+ * "expires_at" (the token's earliest time bound), "rights" (the authority
+ * block's) and "token_kind" (what the authority block makes it) are only
+ * given once the signatures verified (else null / [] / null). An identity
+ * token verified here is denied with the reason "not an authorization
+ * token" (its actor check refuses any subject).
  * The return code follows the outcome: SUCCESS (valid), VERIFICATION_FAILED
  * (denied, invalid), REVOKED, EXPIRED, LIMIT_EXCEEDED (a Datalog limit, or a token
  * larger than limits.max_token_bytes: status "denied"), INVALID_TOKEN
