@@ -7,7 +7,7 @@ import {spawnSync} from 'node:child_process'
 import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {BIN, cli, json, requireNative, tempDir} from './helpers.js'
+import {BIN, cli, cliKeyAndToken, json, requireNative} from './helpers.js'
 
 describe('first hour (issue 26)', function () {
   this.timeout(120_000)
@@ -18,14 +18,7 @@ describe('first hour (issue 26)', function () {
 
   before(() => {
     requireNative()
-    dir = tempDir()
-    rootPem = join(dir, 'root.pem')
-    const g = cli(['keys', 'generate', '--out', rootPem])
-    assert.equal(g.status, 0, g.stderr)
-    pub = g.stdout.trim()
-    const m = cli(['token', 'mint', '--private-key', rootPem, '--subject', 'alice', '--resource', 'documents', '--operation', 'read'])
-    assert.equal(m.status, 0, m.stderr)
-    token = m.stdout.trim()
+    ;({dir, rootPem, pub, token} = cliKeyAndToken())
   })
 
   describe('1. did you mean, everywhere', () => {

@@ -93,3 +93,17 @@ export function newKeyPair(alg: Algorithm = 'ed25519'): {kp: KeyPair; pub: strin
     pk.dispose()
   }
 }
+
+/**
+ * A key pair made and a token minted through the CLI, as a new user would (`keys generate --out`,
+ * `token mint`): alice may read documents. In a fresh temporary directory.
+ */
+export function cliKeyAndToken(): {dir: string; rootPem: string; pub: string; token: string} {
+  const dir = tempDir()
+  const rootPem = join(dir, 'root.pem')
+  const g = cli(['keys', 'generate', '--out', rootPem])
+  if (g.status !== 0) throw new Error(`keys generate failed: ${g.stderr}`)
+  const m = cli(['token', 'mint', '--private-key', rootPem, '--subject', 'alice', '--resource', 'documents', '--operation', 'read'])
+  if (m.status !== 0) throw new Error(`token mint failed: ${m.stderr}`)
+  return {dir, rootPem, pub: g.stdout.trim(), token: m.stdout.trim()}
+}
