@@ -11,7 +11,7 @@ export default class Completion extends BaseCommand<typeof Completion> {
   static override examples = [
     {description: 'bash, for this shell', command: 'source <(<%= config.bin %> <%= command.id %> bash)'},
     {description: 'zsh, for this shell', command: 'source <(<%= config.bin %> <%= command.id %> zsh)'},
-    {description: 'fish, for good', command: '<%= config.bin %> <%= command.id %> fish > ~/.config/fish/completions/<%= config.bin %>.fish'},
+    {description: 'fish, for good', command: 'mkdir -p ~/.config/fish/completions && <%= config.bin %> <%= command.id %> fish > ~/.config/fish/completions/<%= config.bin %>.fish'},
   ]
 
   static override args = {shell: Args.string({description: 'the shell', options: [...SHELLS], default: 'bash', ignoreStdin: true})}
