@@ -3,7 +3,7 @@
 //
 //   npm run bench                      everything (engine, cache, koffi, CLI, PostgreSQL)
 //   npm run bench -- --quick           fewer repetitions / rows (smoke run)
-//   npm run bench -- --only=engine,cli,pg
+//   npm run bench -- --only=engine,cli,pg,app
 //   npm run bench -- --rows=1000000 --pgbench-seconds=10
 //
 // Prints one table and writes the same rows to bench/results.json. Every ratio is against a
@@ -91,6 +91,7 @@ await section('pg', async (c) => (await import('./sections/pg.mjs')).pgSection(c
   ['pgbench TPS owner / unsigned owner', '≥ 0.85'],
   ['per-backend cache memory', '≤ 2 MB'],
 ])
+await section('app', async (c) => (await import('./sections/app.mjs')).appSection(c), [['example app req/s, Hessra / unsigned', '≥ 0.90']])
 
 // ---- output
 function fmtValue(r) {

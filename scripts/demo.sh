@@ -3,8 +3,10 @@
 #
 #   system packages → npm ci → native engine + CLI build → a root key → tokens for alice (read),
 #   bob (read + write), an expired one and a forged one → `hessra verify` each → a throwaway PostgreSQL
-#   (`hessra pg sandbox start`) → `hessra pg install` → a demo table → generated RLS policies applied →
-#   which rows each token sees and whether it may insert → `hessra pg sandbox stop`, clean up.
+#   (`hessra pg sandbox start`) → `hessra pg install` → the example application's table
+#   (examples/documents) → generated RLS policies applied → the example's node:http server, which hands
+#   each request's Bearer token to the database with withToken → which rows each token sees and whether
+#   it may insert, over HTTP → `hessra pg sandbox stop`, clean up.
 #
 # Everything happens in a temporary directory with its own configuration (HESSRA_CONFIG): your own
 # ~/.config/hessra is never read or written. Exit status 0 only when every step behaved as expected.
@@ -54,8 +56,10 @@ chmod 0755 "$work" # the sandbox server (the postgres OS user when we are root) 
 sandbox="$work/sb"
 export HESSRA_CONFIG="$work/hessra.json"
 export NO_COLOR="${NO_COLOR:-}"
+app_pid=''
 cleanup() {
   local rc=$?
+  [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null
   hessra pg sandbox stop --dir "$sandbox" ${KEEP:+--keep} >/dev/null 2>&1 || true
   if [[ "${KEEP:-}" == 1 ]]; then echo "${D}kept $work${N}" >&2; else rm -rf "$work"; fi
   exit $rc
@@ -111,46 +115,49 @@ source "$root/scripts/pg-find.sh"
 psql_bin="$(command -v psql || echo "$(find_pg_bindir)/psql")"
 psql() { "$psql_bin" "$url" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
-section "A demo table: documents owned by alice and bob, used through the role demo_app"
-psql <<'SQL'
-SET client_min_messages = warning;
-DROP TABLE IF EXISTS documents;
-CREATE TABLE documents (id int PRIMARY KEY, owner text NOT NULL, title text NOT NULL);
-INSERT INTO documents VALUES
-  (1, 'alice', 'alice: quarterly report'),
-  (2, 'alice', 'alice: travel plans'),
-  (3, 'bob',   'bob: design notes'),
-  (4, 'bob',   'bob: budget');
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'demo_app') THEN CREATE ROLE demo_app; END IF;
-END $$;
-GRANT SELECT, INSERT, UPDATE, DELETE ON documents TO demo_app;
-SQL
+section "The example application's table (examples/documents/schema.sql): documents of alice and bob"
+psql -f examples/documents/schema.sql
 psql -c 'TABLE documents'
 
-section "hessra pg policy generate --table documents --owner-column owner --role demo_app"
-hessra pg policy generate --table documents --owner-column owner --role demo_app
+section "hessra pg policy generate --table documents --owner-column owner --role documents_app"
+hessra pg policy generate --table documents --owner-column owner --role documents_app
 
 section "hessra pg policy apply (one transaction)"
-hessra pg policy apply --database "$url" --table documents --owner-column owner --role demo_app
+hessra pg policy apply --database "$url" --table documents --owner-column owner --role documents_app
 
-# ---- 4. who sees what -----------------------------------------------------------------------------
-section "What each token sees, as demo_app (SET hessra.token = ...)"
-visible() { # rows the token sees, as "1,2" or "none"
-  psql -At -v tok="$1" <<'SQL'
-SET ROLE demo_app;
-SET hessra.token = :'tok';
-SELECT coalesce(string_agg(id::text, ',' ORDER BY id), 'none') FROM documents;
-SQL
+# ---- 4. who sees what, through the example application ---------------------------------------------
+section "The example application (examples/documents/server.mjs), connected as documents_app"
+app_db="${url/postgres@/documents_app@}"
+DATABASE_URL="$app_db" PORT=0 node examples/documents/server.mjs >"$work/app.log" 2>&1 &
+app_pid=$!
+app=''
+for _ in $(seq 1 100); do
+  app=$(sed -nE 's/^listening on (http:[^ ]+)$/\1/p' "$work/app.log")
+  [[ -n "$app" ]] && break
+  kill -0 "$app_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[[ -n "$app" ]] || { cat "$work/app.log" >&2; echo "demo: the example application did not start" >&2; exit 1; }
+echo "  $app — each request's Authorization: Bearer token goes to PostgreSQL with withToken(),"
+echo "  as a bind parameter for that request's transaction only; the policies decide"
+# request TOKEN [BODY]: GET /documents (POST BODY) with the token (none when empty); prints the visible
+# ids ("1,2" or "none"), or for a POST "yes" (201) or "no". The token goes through the environment, not argv.
+request() {
+  TOKEN="$1" BODY="${2:-}" node -e '
+    const {TOKEN, BODY} = process.env
+    const headers = TOKEN ? {authorization: `Bearer ${TOKEN}`} : {}
+    const init = BODY ? {method: "POST", headers: {...headers, "content-type": "application/json"}, body: BODY} : {headers}
+    fetch(process.argv[1], init).then(async (r) => {
+      const body = await r.json()
+      if (BODY) console.log(r.status === 201 ? "yes" : "no")
+      else if (r.status !== 200) throw new Error(`GET answered ${r.status}`)
+      else console.log(body.documents.map((d) => d.id).join(",") || "none")
+    }).catch((e) => { console.error(`demo: ${e.message}`); process.exit(1) })' "$app"
 }
-can_insert() { # tries to insert a row owned by SUBJECT; "yes" or "no"
-  if psql -At -v tok="$1" -v subject="$2" -v id="$3" >/dev/null 2>&1 <<'SQL'
-SET ROLE demo_app;
-SET hessra.token = :'tok';
-INSERT INTO documents VALUES (:id, :'subject', 'new');
-SQL
-  then echo yes; else echo no; fi
-}
+visible() { request "$1"; }
+can_insert() { request "$1" "{\"id\": $3, \"owner\": \"$2\", \"title\": \"new\"}"; }
+
+section "What each token sees, through the example application"
 printf '\n  %s%-8s %-28s %-14s %s%s\n' "$B" "token" "rows visible" "insert own" "insert as other" "$N"
 row() { # row NAME TOKEN SUBJECT OTHER ID WANT_ROWS WANT_OWN WANT_OTHER
   local rows own other
@@ -167,19 +174,22 @@ row alice "$tok_alice" alice bob 10 "1,2" no no
 row bob "$tok_bob" bob alice 20 "3,4" yes no
 row expired "$tok_expired" bob alice 30 none no no
 row forged "$tok_forged" bob alice 40 none no no
-row none "" bob alice 50 none no no
+row garbage "not-a-token" bob alice 50 none no no
+row none "" bob alice 60 none no no
 echo
 echo "  ${D}(rows listed before the insert attempts; bob's own insert added row 20.)"
 echo "  superusers are not subject to RLS; the table now holds:${N}"
 psql -At -c "SELECT '  ' || string_agg(id || ' ' || owner, ', ' ORDER BY id) FROM documents"
 
-section "EXPLAIN: the token is checked once per statement (InitPlan), not per row"
-plan=$(psql -At -v tok="$tok_bob" <<'SQL'
-SET ROLE demo_app;
-SET hessra.token = :'tok';
-EXPLAIN (COSTS OFF) SELECT * FROM documents;
-SQL
-)
+section "EXPLAIN, through withToken: the token is checked once per statement (InitPlan), not per row"
+plan=$(TOKEN="$tok_bob" DATABASE_URL="$app_db" node --input-type=module -e '
+  import pg from "pg"
+  import {withToken} from "hessra"
+  const client = new pg.Client({connectionString: process.env.DATABASE_URL})
+  await client.connect()
+  const r = await withToken(client, process.env.TOKEN, (c) => c.query("EXPLAIN (COSTS OFF) SELECT * FROM documents"))
+  for (const row of r.rows) console.log(row["QUERY PLAN"])
+  await client.end()')
 echo "$plan" | sed 's/^/    /'
 if grep -q InitPlan <<<"$plan"; then expect "hessra check runs as an InitPlan" yes yes; else expect "hessra check runs as an InitPlan" yes no; fi
 

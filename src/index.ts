@@ -6,6 +6,11 @@
  *   const r = verifyToken(token, {config, subject: 'alice', resource: 'documents', operation: 'read'})
  *   if (!r.valid) console.log(r.status, r.reason)
  *
+ * A request's queries under its token, through a node-postgres pool (the database's policies decide):
+ *
+ *   import {withToken} from 'hessra'
+ *   const rows = await withToken(pool, bearerToken, async (client) => (await client.query('SELECT * FROM documents')).rows)
+ *
  * Native handles (PublicKey, KeyPair, Token, Config) hold memory in the engine: call dispose() when done
  * (a FinalizationRegistry frees forgotten ones eventually).
  */
@@ -30,6 +35,9 @@ export {
   tokenToString,
   verifyToken,
 } from './tokens.js'
+// PostgreSQL: a token per request, through a pool (docs/pg.md, "From an application")
+export {TransactionAbortedError, withToken} from './db.js'
+export type {RequestToken, WithTokenOptions} from './db.js'
 // identity tokens
 export {delegateIdentityToken, jitIdentityToken, mintIdentityToken, tokenKind, verifyIdentityToken} from './tokens.js'
 export type {

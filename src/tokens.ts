@@ -4,7 +4,7 @@
  * only chooses keys, shapes requests and turns native outcomes into typed results and errors.
  */
 import {type LoadedConfig, type ServiceNode} from './config/index.js'
-import {ConfigError, DeniedError, ExpiredError, InputError, InvalidTokenError, LimitExceededError, NativeCode, RevokedError, UsageError, type ErrorKind} from './errors.js'
+import {ConfigError, DeniedError, ExpiredError, InputError, InvalidSignatureError, InvalidTokenError, LimitExceededError, NativeCode, RevokedError, UsageError, type HessraError, type ErrorKind} from './errors.js'
 import {type TokenInput} from './input/token.js'
 import {nowSeconds} from './input/time.js'
 import {choosePublicKey, loadKeyPair, nativeConfig, parsePublicKeySpec, type ResolvedPublicKey} from './keys.js'
@@ -13,6 +13,13 @@ import {Config, createThirdPartyBlock, KeyPair, mintHessraToken as nativeMintHes
 /** A token as accepted by the library API: base64url text, raw bytes, or a resolved CLI input. */
 export type TokenLike = string | Uint8Array | TokenInput
 
+const NOT_A_TOKEN_HINT = 'check that the whole token was copied; `hessra inspect` shows what a token holds'
+
+/**
+ * Decodes a token (signatures not checked), for the functions that read or change one. Throws
+ * InvalidTokenError for input that is not a token: those functions need a token to work on (a verdict on
+ * untrusted input is verifyToken's, as a result).
+ */
 export function openToken(token: TokenLike): Token {
   try {
     if (typeof token === 'string') return Token.parse(token)
@@ -22,9 +29,7 @@ export function openToken(token: TokenLike): Token {
     if (error instanceof InvalidTokenError) {
       // the engine says why (base64 position, protobuf field), never quoting the token
       const why = /^invalid token$/i.test(error.message) ? 'the input does not decode as a Biscuit token (base64url or raw bytes)' : error.message
-      throw new InvalidTokenError(`not a token: ${why}`, {
-        hint: 'check that the whole token was copied; `hessra inspect` shows what a token holds',
-      })
+      throw new InvalidTokenError(`not a token: ${why}`, {hint: NOT_A_TOKEN_HINT})
     }
     throw error
   }
@@ -136,10 +141,12 @@ export interface VerifyOptions extends KeyOptions {
 }
 
 /**
- * `invalid`: a signature does not verify with the key (forged, or the wrong key). `revoked`: authentic,
- * but a block's revocation id is in the configuration's revocation list (revoked_ids, revocation_file).
+ * The engine's verdict. `invalid`: a signature does not verify with the key (forged, or the wrong key).
+ * `revoked`: authentic, but a block's revocation id is in the configuration's revocation list
+ * (revoked_ids, revocation_file). `malformed`: not a token at all (bad encoding, truncated, empty, or
+ * larger than the configured limit) — `code` says `invalid_token` or `limit_exceeded`.
  */
-export type VerifyStatus = 'valid' | 'denied' | 'expired' | 'invalid' | 'revoked'
+export type VerifyStatus = 'valid' | 'denied' | 'expired' | 'invalid' | 'revoked' | 'malformed'
 
 export interface Right {
   subject: string
@@ -152,7 +159,7 @@ export interface VerifyResult {
   status: VerifyStatus
   /** Why it is not valid (the failing check, the expiry bound); null when valid. */
   reason: string | null
-  /** Stable error kind when not valid: denied | expired | revoked | limit_exceeded */
+  /** Stable error kind when not valid: denied | expired | revoked | limit_exceeded | invalid_token (malformed) */
   code: ErrorKind | null
   /** `subject`: a subject was given (called `identity` before 0.2); `capability`: whoever holds it. */
   mode: 'subject' | 'capability'
@@ -239,12 +246,14 @@ interface EngineOutcome {
   token_kind?: Classification['kind'] | null
 }
 
-const KNOWN_STATUSES: readonly string[] = ['valid', 'expired', 'invalid', 'revoked'] satisfies VerifyStatus[]
+const KNOWN_STATUSES: readonly string[] = ['valid', 'expired', 'invalid', 'revoked', 'malformed'] satisfies VerifyStatus[]
+
+/** koffi passes an empty buffer as a NULL pointer (a parameter error); a zero-length view of a real one is the empty token the engine judges. */
+const EMPTY_TOKEN = Buffer.alloc(1).subarray(0, 0)
 
 function tokenBytes(token: TokenLike): Uint8Array {
-  if (typeof token === 'string') return Buffer.from(token, 'utf8')
-  if (token instanceof Uint8Array) return token
-  return token.kind === 'text' ? Buffer.from(token.text, 'utf8') : token.bytes
+  const bytes = typeof token === 'string' ? Buffer.from(token, 'utf8') : token instanceof Uint8Array ? token : token.kind === 'text' ? Buffer.from(token.text, 'utf8') : token.bytes
+  return bytes.length === 0 ? EMPTY_TOKEN : bytes
 }
 
 /** A key given by the caller (--key, a PublicKey, else HESSRA_PUBLIC_KEY unless --key-id), with its label. */
@@ -268,10 +277,12 @@ const NO_KEY_HINT = 'pass --key KEY|FILE or --key-id ID, set HESSRA_PUBLIC_KEY, 
 
 /**
  * Verifies a Hessra token: one engine call (hessra_verify), which chooses the key, applies the
- * configuration's defaults and classifies the answer. Returns the outcome for valid, denied, expired and
- * invalid (bad signature) tokens; throws for malformed tokens or keys (InvalidTokenError,
- * InvalidKeyError), configuration problems (ConfigError) and environment problems
- * (NativeLibraryMissingError).
+ * configuration's defaults and classifies the answer. Every verdict about the token is the result's
+ * `status` — valid, denied, expired, invalid (bad signature), revoked, malformed (not a token: garbage,
+ * empty, truncated, too large) — so untrusted input (an Authorization header) needs no try/catch.
+ * Throws only for the caller's mistakes and the environment: bad options (UsageError; a malformed
+ * --key: InvalidKeyError), configuration problems (ConfigError, e.g. no key to verify with) and the
+ * engine missing (NativeLibraryMissingError). assertValid() throws for every verdict but valid.
  */
 export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult {
   if (!opts.resource) throw new UsageError('a resource is required (--resource)')
@@ -311,7 +322,7 @@ function withGivenKey<T>(opts: KeyOptions, f: (given: ReturnType<typeof givenKey
   }
 }
 
-/** Calls the verifier and reads its outcome; a missing key gets the hint, a malformed token throws. */
+/** Calls the verifier and reads its outcome (every verdict, `malformed` included); a missing key gets the hint. */
 function engineOutcome(given: ReturnType<typeof givenKey>, call: () => {json: string}): EngineOutcome {
   let r
   try {
@@ -320,12 +331,26 @@ function engineOutcome(given: ReturnType<typeof givenKey>, call: () => {json: st
     if (error instanceof ConfigError && !given) throw new ConfigError(error.message, {hint: NO_KEY_HINT, nativeCode: error.nativeCode})
     throw error
   }
-  const o = JSON.parse(r.json) as EngineOutcome
-  if (o.status === 'malformed') {
-    if (o.code === 'limit_exceeded') throw new LimitExceededError(o.reason ?? 'token too large')
-    throw new InvalidTokenError(o.reason ?? 'not a token', {hint: 'check that the whole token was copied; `hessra inspect` shows what a token holds'})
+  return JSON.parse(r.json) as EngineOutcome
+}
+
+/**
+ * The typed error for a verdict that is not `valid` (assertValid, and the CLI, whose exit code follows
+ * from it: 3 for a malformed token, 1 for the others).
+ */
+export function verdictError(r: Pick<VerifyResult, 'status' | 'reason' | 'code' | 'expiresAt'>): HessraError {
+  switch (r.status) {
+    case 'malformed':
+      return r.code === 'limit_exceeded' ? new LimitExceededError(r.reason ?? 'token too large') : new InvalidTokenError(r.reason ?? 'not a token', {hint: NOT_A_TOKEN_HINT})
+    case 'expired':
+      return new ExpiredError(r.reason ?? 'token expired', r.expiresAt ?? undefined)
+    case 'revoked':
+      return new RevokedError(r.reason ?? 'token revoked')
+    case 'invalid':
+      return new InvalidSignatureError(r.reason ?? 'signature verification failed')
+    default:
+      return new DeniedError(r.reason ?? 'denied')
   }
-  return o
 }
 
 /** The fields every verification result has, from the engine's outcome. */
@@ -337,7 +362,7 @@ function verdict(o: EngineOutcome, given: ReturnType<typeof givenKey>) {
     valid,
     status,
     reason: o.reason,
-    code: valid ? null : o.code === 'expired' || o.code === 'limit_exceeded' || o.code === 'revoked' ? o.code : ('denied' as ErrorKind),
+    code: valid ? null : verdictCode(status, o.code),
     checkedAt: o.checked_at,
     leewaySeconds: o.leeway_seconds,
     expiresAt: o.expired_at ?? o.expires_at,
@@ -349,12 +374,19 @@ function verdict(o: EngineOutcome, given: ReturnType<typeof givenKey>) {
   }
 }
 
-/** As verifyToken, but throws DeniedError / ExpiredError / RevokedError unless the token is valid. */
+/** The stable error kind of a verdict that is not valid. */
+function verdictCode(status: VerifyStatus, engineCode: string | null): ErrorKind {
+  if (status === 'malformed') return engineCode === 'limit_exceeded' ? 'limit_exceeded' : 'invalid_token'
+  return engineCode === 'expired' || engineCode === 'limit_exceeded' || engineCode === 'revoked' ? engineCode : 'denied'
+}
+
+/**
+ * As verifyToken, but throws unless the token is valid: DeniedError (denied, invalid), ExpiredError,
+ * RevokedError, InvalidTokenError (malformed; LimitExceededError when too large).
+ */
 export function assertValid(token: TokenLike, opts: VerifyOptions): VerifyResult {
   const r = verifyToken(token, opts)
-  if (r.status === 'expired') throw new ExpiredError(r.reason ?? 'token expired', r.expiresAt ?? undefined)
-  if (r.status === 'revoked') throw new RevokedError(r.reason ?? 'token revoked')
-  if (!r.valid) throw new DeniedError(r.reason ?? 'denied')
+  if (!r.valid) throw verdictError(r)
   return r
 }
 
@@ -379,7 +411,8 @@ export interface AuthorizeResult {
   policy: number | null
   /** The kind of the policy `policy` indexes; null when `policy` is null. */
   policy_kind: PolicyKind | null
-  error: null | {kind: string; message: string; failed_checks?: FailedCheck[]}
+  /** `code`, for kind `malformed` only: invalid_token, or limit_exceeded (too large). */
+  error: null | {kind: string; message: string; failed_checks?: FailedCheck[]; code?: ErrorKind}
 }
 
 export interface AuthorizeOptions extends KeyOptions {
@@ -393,11 +426,21 @@ export function authorizerAt(authorizer: string, at: number): string {
 }
 
 /**
- * General Biscuit authorization. Returns {authorized:false,...} when the token is denied (including a bad
- * signature); throws InputError when the authorizer does not parse, InvalidTokenError for garbage.
+ * General Biscuit authorization. Every verdict about the token is a result: {authorized:false} with
+ * `error.kind` `signature` (a bad signature), `malformed` (not a token) or the engine's kind for a
+ * denial. Throws for the caller's mistakes: InputError when the authorizer does not parse, key and
+ * configuration errors.
  */
 export function authorize(token: TokenLike, opts: AuthorizeOptions): AuthorizeResult {
-  const t = openToken(token)
+  let t: Token
+  try {
+    t = openToken(token)
+  } catch (error) {
+    if (error instanceof InvalidTokenError || error instanceof LimitExceededError) {
+      return {authorized: false, policy: null, policy_kind: null, error: {kind: 'malformed', message: error.message, code: error.kind}}
+    }
+    throw error
+  }
   try {
     const k = resolveKey(opts, t)
     try {
@@ -447,7 +490,7 @@ function withKeyPair<T>(k: PrivateKeyLike, what: string, f: (kp: KeyPair) => T):
 }
 
 /** Runs `f` with the decoded token, disposing it afterwards. */
-function withToken<T>(token: TokenLike, f: (t: Token) => T): T {
+function withOpenToken<T>(token: TokenLike, f: (t: Token) => T): T {
   const t = openToken(token)
   try {
     return f(t)
@@ -559,7 +602,7 @@ export interface AttenuateOptions extends KeyOptions {
 }
 
 export function attenuateToken(token: TokenLike, opts: AttenuateOptions): string {
-  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.attenuate(key, opts.datalog, opts.params ? JSON.stringify(opts.params) : null)))
+  return withOpenToken(token, (t) => withPublicKey(opts, t, (key) => t.attenuate(key, opts.datalog, opts.params ? JSON.stringify(opts.params) : null)))
 }
 
 export interface AttestOptions extends KeyOptions {
@@ -613,7 +656,7 @@ export interface AttestNamespaceOptions extends KeyOptions {
 
 /** A party's attestation of a multi-party token: the third-party block `namespace(NS)` signed by its key. */
 export function attestNamespace(token: TokenLike, opts: AttestNamespaceOptions): string {
-  return withToken(token, (t) => withKeyPair(opts.nodeKey, 'party key', (party) => withPublicKey(opts, t, (key) => t.attestNamespace(key, party, opts.namespace))))
+  return withOpenToken(token, (t) => withKeyPair(opts.nodeKey, 'party key', (party) => withPublicKey(opts, t, (key) => t.attestNamespace(key, party, opts.namespace))))
 }
 
 export interface RestrictPrefixOptions extends KeyOptions {
@@ -625,17 +668,17 @@ export interface RestrictPrefixOptions extends KeyOptions {
 
 /** Narrows a prefix-restricted token: the third-party block `check if prefix(P); prefix_added(true);`. */
 export function restrictPrefix(token: TokenLike, opts: RestrictPrefixOptions): string {
-  return withToken(token, (t) => withKeyPair(opts.prefixPrivateKey, 'prefix private key', (kp) => withPublicKey(opts, t, (key) => t.restrictPrefix(key, kp, opts.prefix))))
+  return withOpenToken(token, (t) => withKeyPair(opts.prefixPrivateKey, 'prefix private key', (kp) => withPublicKey(opts, t, (key) => t.restrictPrefix(key, kp, opts.prefix))))
 }
 
 /** Seals the token: no block can be appended afterwards. */
 export function sealToken(token: TokenLike, opts: KeyOptions = {}): string {
-  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.seal(key)))
+  return withOpenToken(token, (t) => withPublicKey(opts, t, (key) => t.seal(key)))
 }
 
 /** Third-party blocks, step by step: the request for the token's last block. */
 export function thirdPartyRequest(token: TokenLike): string {
-  return withToken(token, (t) => t.thirdPartyRequest())
+  return withOpenToken(token, (t) => t.thirdPartyRequest())
 }
 
 /** Signs a third-party block for a request with a node key. */
@@ -645,12 +688,12 @@ export function createThirdPartyBlockFor(request: string, nodeKey: PrivateKeyLik
 
 /** Appends a signed third-party block. */
 export function appendThirdPartyBlock(token: TokenLike, block: string, opts: KeyOptions = {}): string {
-  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.appendThirdParty(key, block)))
+  return withOpenToken(token, (t) => withPublicKey(opts, t, (key) => t.appendThirdParty(key, block)))
 }
 
 /** The canonical base64url form of a token. */
 export function tokenToString(token: TokenLike): string {
-  return withToken(token, (t) => t.toBase64())
+  return withOpenToken(token, (t) => t.toBase64())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -659,7 +702,7 @@ export function tokenToString(token: TokenLike): string {
 
 /** The kind of a token, read from its authority block by the engine (signatures not checked). */
 export function tokenKind(token: TokenLike): Classification['kind'] {
-  return withToken(token, (t) => (JSON.parse(t.inspect()) as InspectResult).classification.kind)
+  return withOpenToken(token, (t) => (JSON.parse(t.inspect()) as InspectResult).classification.kind)
 }
 
 /**
@@ -771,7 +814,7 @@ export interface IdentityDelegateOptions extends KeyOptions {
 /** Delegates an identity token to a sub-identity (a third-party block signed by an ephemeral key). */
 export function delegateIdentityToken(token: TokenLike, opts: IdentityDelegateOptions): string {
   if (!opts.to) throw new UsageError('an identity to delegate to is required (--to)')
-  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.delegateIdentity(key, opts.to, opts.expiresAt)))
+  return withOpenToken(token, (t) => withPublicKey(opts, t, (key) => t.delegateIdentity(key, opts.to, opts.expiresAt)))
 }
 
 export interface IdentityJitOptions extends KeyOptions {
@@ -781,5 +824,5 @@ export interface IdentityJitOptions extends KeyOptions {
 
 /** A just-in-time identity token: the token, limited to a short life (a third-party time block). */
 export function jitIdentityToken(token: TokenLike, opts: IdentityJitOptions): string {
-  return withToken(token, (t) => withPublicKey(opts, t, (key) => t.jitIdentity(key, opts.expiresAt)))
+  return withOpenToken(token, (t) => withPublicKey(opts, t, (key) => t.jitIdentity(key, opts.expiresAt)))
 }

@@ -1,6 +1,7 @@
 /** Shared test helpers: spawning the CLI, temp dirs, and a loud failure when the native library is missing. */
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
+import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -106,4 +107,16 @@ export function cliKeyAndToken(): {dir: string; rootPem: string; pub: string; to
   const m = cli(['token', 'mint', '--private-key', rootPem, '--subject', 'alice', '--resource', 'documents', '--operation', 'read'])
   if (m.status !== 0) throw new Error(`token mint failed: ${m.stderr}`)
   return {dir, rootPem, pub: g.stdout.trim(), token: m.stdout.trim()}
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (the system's choice). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.on('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const {port} = s.address() as {port: number}
+      s.close(() => resolve(port))
+    })
+  })
 }

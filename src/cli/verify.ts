@@ -15,7 +15,7 @@ import {resolveTokenInput, type TokenInput} from '../input/token.js'
 import {isoDate, parseAt} from '../input/time.js'
 import {c, ce, printJson, stderr, stdout} from '../output.js'
 import {parseServiceChain} from '../service-chain.js'
-import {requestedKind, verifyIdentityToken, verifyToken, type VerifyResult} from '../tokens.js'
+import {requestedKind, verdictError, verifyIdentityToken, verifyToken, type VerifyResult} from '../tokens.js'
 
 export const verifyArgs = {token: tokenArg}
 
@@ -58,6 +58,8 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
     serviceChain: flags['service-chain'] ? parseServiceChain(flags['service-chain']) : null,
     component: flags.component ?? null,
   })
+  // not a token: an error (exit 3, in the --json error format), as for every malformed input
+  if (result.status === 'malformed') throw verdictError(result)
   if (flags.json) {
     printJson({
       valid: result.valid,
@@ -120,6 +122,7 @@ async function runVerifyIdentity(flags: VerifyFlags, input: TokenInput, loaded: 
     domain: flags.domain ?? null,
     subjectInDomain: flags['subject-in-domain'],
   })
+  if (result.status === 'malformed') throw verdictError(result)
   if (flags.json) {
     printJson({
       valid: result.valid,

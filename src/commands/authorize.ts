@@ -8,7 +8,7 @@ import {formatAuthorize} from '../format.js'
 import {dateLiteralTimeHint, parseAt} from '../input/time.js'
 import {readAllStdin, resolveTokenInput} from '../input/token.js'
 import {c, ce, printJson, stderr, stdout} from '../output.js'
-import {authorize, authorizerAt} from '../tokens.js'
+import {authorize, authorizerAt, verdictError} from '../tokens.js'
 
 export default class Authorize extends BaseCommand<typeof Authorize> {
   static override summary = 'General Biscuit authorization: run your own Datalog authorizer against a token'
@@ -63,6 +63,8 @@ export default class Authorize extends BaseCommand<typeof Authorize> {
     })
     const loaded = await this.loadConfig()
     const result = authorize(input, {key: flags.key, keyId: flags['key-id'], config: loaded, authorizer: code})
+    // not a token: an error (exit 3), as for every malformed input
+    if (result.error?.kind === 'malformed') throw verdictError({status: 'malformed', reason: result.error.message, code: result.error.code ?? null, expiresAt: null})
     if (flags.json) printJson(result)
     else for (const line of formatAuthorize(result, c())) stdout(line)
     if (!result.authorized) {
