@@ -18,6 +18,8 @@ const SKIPPED: [string, string][] = [
   ['pg sandbox', 'starts a PostgreSQL cluster: test/pg/integration.test.ts runs the sandbox (under the lock)'],
   ['pg status', 'needs a running PostgreSQL: test/pg/integration.test.ts runs pg status'],
   ['pg policy apply', 'needs a running PostgreSQL: test/pg/integration.test.ts applies policies'],
+  ['pg policy check', 'needs a running PostgreSQL: test/pg/policy-e2e.test.ts runs pg policy check'],
+  ['pg policy lint', 'needs a running PostgreSQL: test/pg/policy-e2e.test.ts runs pg policy lint'],
   ['psql "$DATABASE_URL"', 'needs a running PostgreSQL'],
   ['source <(', 'changes the calling shell: test/cli-conventions.test.ts runs the completion script'],
   ['$EDITOR', 'opens an editor'],

@@ -6,36 +6,13 @@
 // Run it under the shared lock: flock /tmp/hessra-pg.lock npm run bench -- --only=pg
 
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
-import net from 'node:net'
-import os from 'node:os'
+import {chmodSync, existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
 import {ROOT} from '../lib/native.mjs'
+import {processCpuNs, sh, withBenchCluster} from '../lib/pg.mjs'
 import {median, quantile} from '../lib/stats.mjs'
-
-const require = createRequire(join(ROOT, 'package.json'))
-const CLUSTER = join(ROOT, 'scripts', 'pg-cluster.sh')
-
-function sh(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, {encoding: 'utf8', maxBuffer: 64 << 20, ...opts})
-  if (r.error) throw r.error
-  return r
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.unref()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const {port} = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /** CPU seconds used so far by the postmaster and its children (live ones + reaped ones). */
 function clusterCpuSeconds(dataDir) {
@@ -59,23 +36,6 @@ function clusterCpuSeconds(dataDir) {
   return ticks / hz
 }
 
-/** CPU seconds (user + system) used so far by one process, at clock-tick resolution. */
-function processCpuSeconds(pid) {
-  const hz = Number(sh('getconf', ['CLK_TCK']).stdout.trim()) || 100
-  const txt = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const f = txt.slice(txt.lastIndexOf(')') + 2).split(' ')
-  return (Number(f[11]) + Number(f[12])) / hz
-}
-
-/** On-CPU time of one process in nanoseconds (/proc/PID/schedstat), falling back to clock ticks. */
-function processCpuNs(pid) {
-  try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0])
-  } catch {
-    return processCpuSeconds(pid) * 1e9
-  }
-}
-
 function rssAnonKb(pid) {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^RssAnon:\s+(\d+)\s+kB/m)
   if (!m) throw new Error('no RssAnon in /proc/PID/status')
@@ -91,46 +51,10 @@ export async function pgSection(ctx) {
   if (!binding) throw new Error(ctx.nativeError ?? 'native library unavailable')
   if (process.platform !== 'linux') throw new Error('the PostgreSQL benchmark needs Linux')
 
-  // 1. the extension
-  const inst = sh('make', ['-C', join(ROOT, 'pg-plugin'), 'install'])
-  if (inst.status !== 0) {
-    const tail = `${inst.stdout}\n${inst.stderr}`.trim().split('\n').slice(-3).join(' | ')
-    throw new Error(`make -C pg-plugin install failed (${tail})${process.getuid?.() !== 0 ? '; installing needs root' : ''}`)
-  }
-  const bindir = sh('bash', [CLUSTER, 'bindir']).stdout.trim()
-  const pgbenchBin = join(bindir, 'pgbench')
-
-  // 2. the cluster (stopped and removed whatever happens)
-  const dir = mkdtempSync(join(os.tmpdir(), 'hessra-bench-pg-'))
-  chmodSync(dir, 0o755)
-  const port = await freePort()
-  let started = false
-  const cleanup = () => {
-    if (started) sh('bash', [CLUSTER, 'stop', dir])
-    started = false
-    rmSync(dir, {recursive: true, force: true})
-  }
-  const onSignal = () => {
-    cleanup()
-    process.exit(130)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
-  process.on('exit', cleanup)
-
-  const pg = require('pg')
-  const clients = []
-  try {
-    const conf = ['shared_buffers = 512MB', 'max_parallel_workers_per_gather = 0', 'jit = off', 'max_connections = 40'].join('\n')
-    const st = sh('bash', [CLUSTER, 'start', dir, String(port)], {env: {...process.env, PG_CLUSTER_CONF: conf}})
-    if (st.status !== 0) throw new Error(`pg-cluster.sh start failed: ${(st.stderr || st.stdout).trim().split('\n').slice(-2).join(' | ')}`)
-    started = true
-    const connect = async (user = 'postgres') => {
-      const c = new pg.Client({host: dir, port, user, database: 'postgres'})
-      await c.connect()
-      clients.push(c)
-      return c
-    }
+  // 1. the extension, 2. the cluster (stopped and removed whatever happens)
+  const conf = ['shared_buffers = 512MB', 'max_parallel_workers_per_gather = 0', 'jit = off', 'max_connections = 40']
+  return withBenchCluster({prefix: 'hessra-bench-pg-', conf}, async ({dir, port, bindir, connect, forget}) => {
+    const pgbenchBin = join(bindir, 'pgbench')
     const admin = await connect()
     const version = (await admin.query('SHOW server_version')).rows[0].server_version
 
@@ -185,7 +109,7 @@ export async function pgSection(ctx) {
       return {via: 'dist/pg/policy.js generatePolicies()', statements: generatePolicies({table, operations: ['select'], ...opts}).statements}
     }
     const genWrapped = generated(tables.generated, {resource: 'orders'}, `(SELECT hessra_row_security(${tokenExpr}, 'orders', 'read'))`)
-    const genPerRow = generated(tables.row2, {resourceColumn: 'resource'}, "hessra_row_security(resource, 'read')")
+    const genPerRow = generated(tables.row2, {resourceColumn: 'resource', perRow: true}, "hessra_row_security(resource, 'read')")
     for (const s of [...genWrapped.statements, ...genPerRow.statements]) await admin.query(s)
     const policies = {
       true: 'USING (true)',
@@ -340,7 +264,7 @@ export async function pgSection(ctx) {
         const after = rssAnonKb(pid)
         const s = (await c.query('SELECT * FROM hessra_stats()')).rows[0]
         await c.end()
-        clients.splice(clients.indexOf(c), 1)
+        forget(c)
         if (ok !== K) throw new Error(`only ${ok} of ${K} tokens verified`)
         return {deltaKb: after - before, entries: Number(s.cache_entries), capacity: Number(s.cache_capacity)}
       }
@@ -361,11 +285,5 @@ export async function pgSection(ctx) {
     }
     ctx.progress('pg: memory done')
     return rows
-  } finally {
-    for (const c of clients) await c.end().catch(() => {})
-    cleanup()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
-    process.off('exit', cleanup)
-  }
+  })
 }

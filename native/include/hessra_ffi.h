@@ -447,6 +447,69 @@ HessraResult hessra_verify(HessraConfig config, HessraPublicKey public_key, cons
 HessraResult hessra_config_verified_subject(HessraConfig config, const char* token_string,
         const HessraVerifyRequest* request, char** out_subject, HessraError* out_error);
 
+/* ---- what a token grants, and its claims ---- */
+
+/* The resources the token verifies for request->operation now, through the
+ * configuration's keys, defaults, limits and cache. Candidates are the
+ * right(subject, resource, operation) facts of the authority block (what the
+ * root key signed; rights in later blocks or derived by rules are never
+ * candidates), those of request->operation (NULL: any operation) and, when
+ * request->subject is given, of that subject (NULL: capability mode, any
+ * subject, as hessra_row_security). Each candidate resource is then verified
+ * in full as hessra_verify verifies it (time with leeway, revocation, every
+ * block's checks: an attenuated copy narrowed to one resource grants only
+ * that one; domain, prefix, component; service_chain_json NULL: the
+ * configuration's chain of that resource — a component not in a
+ * resource's chain makes that resource not granted). request->resource is
+ * ignored (may be NULL); now and leeway_seconds as for hessra_verify.
+ * Bounded: at most limits.max_facts candidates (LIMIT_EXCEEDED beyond), one
+ * limits.max_time deadline for all the runs (LIMIT_EXCEEDED, nothing
+ * granted), a host interrupt stops it (INTERRUPTED, nothing written).
+ * When the token was judged, *out_resources_json is a JSON array of the
+ * granted resources, sorted by their bytes, each once: ["r1","r2"], and []
+ * when nothing is granted. The return code: SUCCESS when at least one
+ * resource is granted; otherwise why none is (out_error says it in words):
+ * VERIFICATION_FAILED (no candidate right for the operation, every candidate
+ * denied, or a forged signature), EXPIRED (the first candidate expired),
+ * REVOKED, LIMIT_EXCEEDED, INVALID_TOKEN (not a token: nothing is written
+ * when the text does not decode at all).
+ * Errors without an answer: INVALID_PARAMETER, CONFIG_INVALID (no key to
+ * verify with). Each candidate verified counts as a verification in
+ * HessraCacheStats. The hessra_granted_resources() of the PostgreSQL
+ * extension. */
+HessraResult hessra_config_granted_resources(HessraConfig config, const char* token_string,
+        const HessraVerifyRequest* request, char** out_resources_json, HessraError* out_error);
+
+/* What the token says once verified with the configured key: an
+ * authorization token holds when a right of its authority block verifies
+ * now (each right for its own subject, resource and operation; request's
+ * domain, prefix, service chain, component, now and leeway_seconds as for
+ * hessra_verify; its subject, resource and operation are ignored), an
+ * identity token when it proves its narrowest delegated identity
+ * (request->domain applies, as for hessra_identity_verify). When the token
+ * decoded, *out_claims_json is
+ *   {"status":"valid"|"denied"|"expired"|"invalid"|"malformed"|"revoked",
+ *    "kind":"authorization"|"identity"|"other"|null,
+ *    "subject":".."|null, "identity":".."|null,
+ *    "rights":[{"subject":..,"resource":..,"operation":..}],
+ *    "expires_at":N|null, "root_key_id":N|null, "key_id":".."|null,
+ *    "domain":".."|null, "revocation_ids":["hex",..], "blocks":N}
+ * "subject" (authorization: the one subject the verified rights name, null
+ * when several; identity: the token's subject), "identity" (identity tokens:
+ * the identity proven) and "rights" (the rights that verify now) are only
+ * given when valid; "kind", "expires_at" (the earliest time bound) and
+ * "domain" (the authority block's `check if domain(D)`) once the signatures
+ * verified; the key used, "root_key_id", "revocation_ids" (each block's,
+ * authority first, as hessra inspect shows them) and "blocks" whatever the
+ * status. The return code follows "status" as hessra_verify's does
+ * (SUCCESS, VERIFICATION_FAILED, EXPIRED, REVOKED, LIMIT_EXCEEDED; a token
+ * that holds no right or is of no Hessra kind is VERIFICATION_FAILED,
+ * malformed INVALID_TOKEN); text that does not decode at all (INVALID_TOKEN),
+ * INTERRUPTED, INVALID_PARAMETER and CONFIG_INVALID write nothing. The hessra_current_claims() of the
+ * PostgreSQL extension, and its audit log's subject and revocation id. */
+HessraResult hessra_config_claims(HessraConfig config, const char* token_string,
+        const HessraVerifyRequest* request, char** out_claims_json, HessraError* out_error);
+
 /* ---- token dev kit ---- */
 
 /* Mints a token whose authority block is `authority_datalog`. params_json

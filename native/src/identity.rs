@@ -200,7 +200,7 @@ pub fn actor_rules(code: &BlockCode) -> Vec<ActorRule> {
 }
 
 /// `D` of a check `check if domain(D)`.
-fn domain_check(check: &Check) -> Option<&str> {
+pub(crate) fn domain_check(check: &Check) -> Option<&str> {
     let [query] = check.queries.as_slice() else {
         return None;
     };

@@ -16,6 +16,8 @@
 //! - [`cache`]: the bounded cache of signature-checked tokens.
 //! - [`config`]: the JSON configuration shared with the CLI and extension.
 //! - [`verifier`]: configuration + cache + request in, one outcome out.
+//! - [`granted`]: what a verified token grants (resources for an operation)
+//!   and claims, each answer a set of full verifications.
 //! - [`ffi`]: the C ABI, the only place raw pointers cross.
 
 pub mod cache;
@@ -26,6 +28,7 @@ pub mod datalog;
 pub mod encoding;
 pub mod ffi;
 pub mod format;
+pub mod granted;
 pub mod hessra;
 pub mod identity;
 pub mod json;

@@ -732,7 +732,7 @@ impl<'a> Verifier<'a> {
         Verifier { config, cache }
     }
 
-    fn limits(&self) -> RunLimits {
+    pub(crate) fn limits(&self) -> RunLimits {
         self.config
             .map(|c| c.limits)
             .unwrap_or_default()
@@ -791,6 +791,14 @@ impl<'a> Verifier<'a> {
         }
     }
 
+    /// The leeway applied: a given one wins (an explicit 0 included), else
+    /// the configuration's (0 without one); never negative.
+    pub(crate) fn leeway(&self, given: Option<i64>) -> i64 {
+        given
+            .unwrap_or_else(|| self.config.map_or(0, |c| c.leeway_seconds))
+            .max(0)
+    }
+
     /// The request with the configuration's defaults applied, its component
     /// checked against the chain.
     pub fn effective_request(&self, req: &Request) -> Result<VerifyRequest, VerifierError> {
@@ -812,10 +820,7 @@ impl<'a> Verifier<'a> {
                 .or_else(|| config.and_then(|c| c.domain.clone())),
             prefix: req.prefix.clone(),
             now: req.now,
-            leeway_seconds: req
-                .leeway_seconds
-                .unwrap_or_else(|| config.map_or(0, |c| c.leeway_seconds))
-                .max(0),
+            leeway_seconds: self.leeway(req.leeway_seconds),
             service_chain,
             component: req.component.clone(),
         };
@@ -868,7 +873,7 @@ impl<'a> Verifier<'a> {
     /// key, applies the size limit and checks every signature. The outcome
     /// is final (malformed, too large, invalid, revoked) when no verified token comes
     /// back with it.
-    fn open(
+    pub(crate) fn open(
         &self,
         token: TokenInput<'_>,
         key: KeyChoice<'_>,
@@ -1044,10 +1049,7 @@ impl Verifier<'_> {
         key: KeyChoice<'_>,
         req: &IdentityRequest,
     ) -> Result<Outcome, VerifierError> {
-        let leeway_seconds = req
-            .leeway_seconds
-            .unwrap_or_else(|| self.config.map_or(0, |c| c.leeway_seconds))
-            .max(0);
+        let leeway_seconds = self.leeway(req.leeway_seconds);
         let (mut outcome, verified) = self.open(token, key, req.now, leeway_seconds)?;
         let Some(verified) = verified else {
             return Ok(outcome);

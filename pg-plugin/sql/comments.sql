@@ -2,7 +2,9 @@
 -- so that \df+ and obj_description() explain it. A function added without
 -- one is listed here, and this test fails. (install leaves the extension at
 -- an older version on purpose: the tests from here on use the default one.)
+SET client_min_messages = warning; -- (no NOTICE when it is there already)
 ALTER EXTENSION hessra UPDATE;
+RESET client_min_messages;
 SELECT extversion = default_version AS at_default_version
   FROM pg_catalog.pg_extension JOIN pg_catalog.pg_available_extensions ON name = extname
  WHERE extname = 'hessra';

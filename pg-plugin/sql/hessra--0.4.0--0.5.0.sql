@@ -36,3 +36,75 @@ COMMENT ON FUNCTION hessra_verify_identity(text, text) IS
 COMMENT ON FUNCTION hessra_current_identity() IS
     'The identity hessra.token proves now (the base subject, or the narrowest delegated identity), NULL when none';
 -- ==== end function comments ====
+
+-- ==== index-usable RLS, claims, request parity (issue 24) ====
+-- What the session's token grants, as data the planner can use: a policy
+--   USING (col = ANY ((SELECT hessra_granted_resources('read'))))
+-- runs the call once per statement (an InitPlan) and compares the column with
+-- its result in an Index Cond. The engine verifies every candidate right of the
+-- token's authority block in full; a token that grants nothing (none, expired,
+-- revoked, forged, malformed) gives '{}', never an error.
+CREATE FUNCTION hessra_granted_resources(operation text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'pg_hessra_granted_resources_session'
+LANGUAGE C STABLE PARALLEL SAFE COST 200;
+COMMENT ON FUNCTION hessra_granted_resources(text) IS
+  'The resources hessra.token verifies for the operation now (NULL: any operation), sorted; ''{}'' when none. Call it wrapped, col = ANY ((SELECT hessra_granted_resources(''read''))), so an index serves the comparison.';
+
+-- The same for a given token, with the request fields of `hessra verify`
+-- (domain, prefix, component). No other overload has two or more arguments,
+-- so its defaults make no call ambiguous.
+CREATE FUNCTION hessra_granted_resources(token text, operation text, domain text DEFAULT NULL,
+                                         prefix text DEFAULT NULL, component text DEFAULT NULL)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'pg_hessra_granted_resources'
+LANGUAGE C STABLE PARALLEL SAFE COST 200;
+COMMENT ON FUNCTION hessra_granted_resources(text, text, text, text, text) IS
+  'The resources the token verifies for the operation now, with the request''s domain, prefix and service-chain component (NULL: not given); ''{}'' when none.';
+
+-- The verified token in SQL (NULL unless hessra.token verifies now).
+CREATE FUNCTION hessra_current_claims(domain text DEFAULT NULL, prefix text DEFAULT NULL,
+                                      component text DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pg_hessra_current_claims'
+LANGUAGE C STABLE PARALLEL SAFE COST 300;
+COMMENT ON FUNCTION hessra_current_claims(text, text, text) IS
+  'What hessra.token says once verified now: kind, subject or identity, the rights that verify, expires_at, root_key_id, key_id, domain, revocation_ids, blocks. NULL when it is unset or does not verify.';
+
+-- Request parity for hessra_verify_token as named arguments, the seed's
+-- (token, subject, resource) and (token, subject, resource, operation) left as
+-- they are: each overload starts with one required field and defaults the
+-- ones after it, so no call of the seed's forms can match two functions, and
+-- any combination of named fields matches exactly one, e.g.
+--   hessra_verify_token(tok, 'alice', 'orders', 'read', prefix => 'tenants/acme')
+-- (a positional call with five or six arguments is ambiguous: name them).
+CREATE FUNCTION hessra_verify_token(token text, subject text, resource text, operation text,
+                                    domain text, prefix text DEFAULT NULL, component text DEFAULT NULL)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_hessra_verify_token_domain'
+LANGUAGE C STABLE PARALLEL SAFE COST 100;
+COMMENT ON FUNCTION hessra_verify_token(text, text, text, text, text, text, text) IS
+  'hessra_verify_token with domain => (and prefix =>, component =>): the request fields of hessra verify. NULL operation: any; NULL field: not given.';
+CREATE FUNCTION hessra_verify_token(token text, subject text, resource text, operation text,
+                                    prefix text, component text DEFAULT NULL)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_hessra_verify_token_prefix'
+LANGUAGE C STABLE PARALLEL SAFE COST 100;
+COMMENT ON FUNCTION hessra_verify_token(text, text, text, text, text, text) IS
+  'hessra_verify_token with prefix => (and component =>), no domain.';
+CREATE FUNCTION hessra_verify_token(token text, subject text, resource text, operation text,
+                                    component text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_hessra_verify_token_component'
+LANGUAGE C STABLE PARALLEL SAFE COST 100;
+COMMENT ON FUNCTION hessra_verify_token(text, text, text, text, text) IS
+  'hessra_verify_token with component => only: the service-chain component verifying.';
+
+-- Identity tokens: the domain, as `hessra verify --identity ID --domain D`.
+CREATE FUNCTION hessra_verify_identity(token text, identity text, domain text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_hessra_verify_identity'
+LANGUAGE C STABLE PARALLEL SAFE COST 200;
+COMMENT ON FUNCTION hessra_verify_identity(text, text, text) IS
+  'hessra_verify_identity with the domain the identity token is checked for (NULL: the configuration''s).';
+-- ==== end index-usable RLS, claims, request parity ====

@@ -82,12 +82,23 @@ FROM pg_proc WHERE oid = 'hessra_row_security(text,text,text)'::regprocedure;
 SELECT count(*) AS same_functions_as_fresh_install FROM (
   SELECT * FROM regress_hessra_functions INTERSECT SELECT * FROM regress_updated) s;
 -- ==== end 0.3.0 to 0.4.0 ====
+-- ==== 0.4.0 to 0.5.0: granted resources, claims, request parity (issue 24) ====
+SELECT to_regprocedure('hessra_granted_resources(text)') IS NULL AS no_granted_resources_in_0_4_0;
+ALTER EXTENSION hessra UPDATE TO '0.5.0';
+SELECT extversion,
+       to_regprocedure('hessra_granted_resources(text)') IS NOT NULL AS granted_resources,
+       to_regprocedure('hessra_granted_resources(text,text,text,text,text)') IS NOT NULL AS granted_resources_for_a_token,
+       to_regprocedure('hessra_current_claims(text,text,text)') IS NOT NULL AS current_claims
+FROM pg_extension WHERE extname = 'hessra';
+SELECT count(*) = (SELECT count(*) FROM regress_updated) AS updated_equals_fresh_install FROM (
+  SELECT * FROM regress_hessra_functions INTERSECT SELECT * FROM regress_updated) s;
+-- ==== end 0.4.0 to 0.5.0 (issue 24) ====
 SELECT * FROM pg_available_extension_versions WHERE name = 'hessra' ORDER BY version;
 
 -- Never IMMUTABLE; every verification function STABLE PARALLEL SAFE.
 SELECT count(*) AS immutable_functions FROM regress_hessra_functions WHERE volatile = 'i';
 SELECT function FROM regress_hessra_functions
-WHERE function ~ '^hessra_(verify_token|row_security|current_subject|current_token|inspect|explain|verify_identity|current_identity)\('
+WHERE function ~ '^hessra_(verify_token|row_security|current_subject|current_token|inspect|explain|verify_identity|current_identity|granted_resources|current_claims)\('
   AND NOT (volatile = 's' AND parallel = 's') ORDER BY 1;
 SELECT count(*) AS security_definer FROM regress_hessra_functions WHERE secdef;
 

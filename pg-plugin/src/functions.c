@@ -60,7 +60,7 @@ static uint64 stat_memo_hits = 0;
 
 #define MEMO_SLOTS 8
 #define MEMO_MAX_KEY (64 * 1024)
-#define NARGS 4
+#define NARGS 7
 
 typedef struct MemoSlot
 {
@@ -80,7 +80,8 @@ static int	memo_last = 0;		/* the slot that answered or was stored last */
 
 typedef struct CallArgs
 {
-	const char *ptr[NARGS];		/* token, subject, resource, operation (not NUL-terminated) */
+	const char *ptr[NARGS];		/* token, subject, resource, operation, domain, prefix,
+								 * component (not NUL-terminated) */
 	int32		len[NARGS];		/* -1: NULL */
 } CallArgs;
 
@@ -245,13 +246,14 @@ contains_nul(const CallArgs *a)
 }
 
 /* One engine verification (no memo): hessra_verify, the verifier every front
- * end asks. Denials give false; configuration and engine failures raise an
+ * end asks. `fields` (NULL: none) are the request's domain, prefix and
+ * component. Denials give false; configuration and engine failures raise an
  * ERROR with the engine's explanation, which comes with the same call. When
  * out_rc/out_msg are given, the result code and the explanation (palloc'd,
  * may be NULL) are returned. */
 static bool
 engine_verify(HessraConfig cfg, const char *token, const char *subject,
-			  const char *resource, const char *operation,
+			  const char *resource, const char *operation, const char *const *fields,
 			  HessraResult *out_rc, char **out_msg)
 {
 	HessraVerifyRequest req;
@@ -263,6 +265,12 @@ engine_verify(HessraConfig cfg, const char *token, const char *subject,
 	req.subject = subject;
 	req.resource = resource;
 	req.operation = operation;
+	if (fields != NULL)
+	{
+		req.domain = fields[0];
+		req.prefix = fields[1];
+		req.component = fields[2];
+	}
 	hessra_request_time(&req);
 
 	err.code = HESSRA_SUCCESS;
@@ -292,7 +300,29 @@ bool
 hessra_verify_uncached(HessraConfig cfg, const char *token, const char *subject,
 					   const char *resource, const char *operation)
 {
-	return engine_verify(cfg, token, subject, resource, operation, NULL, NULL);
+	return engine_verify(cfg, token, subject, resource, operation, NULL, NULL, NULL);
+}
+
+/* Logs a hessra_verify_token decision (hessra.audit); `token` NULL: none. */
+static void
+audit_verify(const CallArgs *a, const char *token, bool ok)
+{
+	hessra_audit(&(HessraAuditDecision) {
+		.function = "hessra_verify_token", .token = token, .subject = arg_cstring(a, 1),
+			.resource = token != NULL ? arg_cstring(a, 2) : NULL,	/* no token: any resource */
+			.operation = arg_cstring(a, 3), .domain = arg_cstring(a, 4), .prefix = arg_cstring(a, 5),
+			.component = arg_cstring(a, 6), .allowed = ok
+	});
+}
+
+/* Logs a decision about who the token is for (hessra.audit): the identity or subject asked for or found. */
+static void
+audit_identity(const char *function, const char *token, const char *identity,
+			   const char *domain, bool ok)
+{
+	hessra_audit(&(HessraAuditDecision) {
+		.function = function, .token = token, .subject = identity, .domain = domain, .allowed = ok
+	});
 }
 
 /* The shared body of hessra_verify_token. */
@@ -308,14 +338,22 @@ verify_call(const CallArgs *a)
 	char	   *subject;
 	char	   *resource;
 	char	   *operation;
+	char	   *fields[3];
 	bool		ok;
 	bool		use_memo;
+	int			i;
 
 	stat_calls++;
 
 	/* token_is_empty stops at the first non-space byte: O(1) for a token */
 	if (token_is_empty(a) || a->len[2] < 0)
+	{
+		/* no token: logged without consulting anything (a NULL resource with a
+		 * token is no decision about the token) */
+		if (token_is_empty(a) && hessra_audit_wanted(false))
+			audit_verify(a, NULL, false);
 		return false;
+	}
 
 	cfg = hessra_get_config();
 	ts = GetCurrentStatementStartTimestamp();
@@ -324,7 +362,8 @@ verify_call(const CallArgs *a)
 	use_memo = hessra_cache_size > 0;
 
 	/* Only arguments without NUL bytes are ever stored, so a hit needs no
-	 * scan for them. */
+	 * scan for them. A hit answers a call of this statement (the memo is
+	 * keyed on its start), whose decision the audit log has already seen. */
 	if (use_memo && (m = memo_lookup(a, ts, gen, leeway)) != NULL)
 	{
 		stat_memo_hits++;
@@ -337,8 +376,12 @@ verify_call(const CallArgs *a)
 	subject = arg_cstring(a, 1);
 	resource = arg_cstring(a, 2);
 	operation = arg_cstring(a, 3);
+	for (i = 0; i < 3; i++)
+		fields[i] = arg_cstring(a, 4 + i);
 
-	ok = engine_verify(cfg, token, subject, resource, operation, NULL, NULL);
+	ok = engine_verify(cfg, token, subject, resource, operation, (const char *const *) fields, NULL, NULL);
+	if (hessra_audit_wanted(ok))
+		audit_verify(a, token, ok);
 
 	pfree(token);
 	if (subject)
@@ -346,6 +389,9 @@ verify_call(const CallArgs *a)
 	pfree(resource);
 	if (operation)
 		pfree(operation);
+	for (i = 0; i < 3; i++)
+		if (fields[i])
+			pfree(fields[i]);
 
 	if (use_memo)
 		memo_store(a, ts, gen, leeway, ok);
@@ -406,6 +452,23 @@ pg_hessra_reload_config(PG_FUNCTION_ARGS)
 /* Verification                                                             */
 /* ------------------------------------------------------------------------ */
 
+/* The arguments of a hessra_verify_token form: its first `given` arguments
+ * fill the first slots, its next ones the request fields from slot
+ * `first_field` on (domain 4, prefix 5, component 6); the rest are NULL. */
+static void
+verify_token_args(FunctionCallInfo fcinfo, CallArgs *a, int given, int first_field)
+{
+	int			slot;
+
+	for (slot = 0; slot < NARGS; slot++)
+	{
+		int			argno = slot < given ? slot
+			: slot >= first_field ? given + slot - first_field : -1;
+
+		arg_text(fcinfo, argno < PG_NARGS() ? argno : -1, a, slot);
+	}
+}
+
 /* hessra_verify_token(token, subject, resource): identity mode when subject is
  * given, capability mode when it is NULL; any operation the token grants. */
 Datum
@@ -413,10 +476,7 @@ pg_hessra_verify_token(PG_FUNCTION_ARGS)
 {
 	CallArgs	a;
 
-	arg_text(fcinfo, 0, &a, 0);
-	arg_text(fcinfo, 1, &a, 1);
-	arg_text(fcinfo, 2, &a, 2);
-	arg_text(fcinfo, -1, &a, 3);
+	verify_token_args(fcinfo, &a, 3, NARGS);
 	PG_RETURN_BOOL(verify_call(&a));
 }
 
@@ -426,10 +486,53 @@ pg_hessra_verify_token_operation(PG_FUNCTION_ARGS)
 {
 	CallArgs	a;
 
-	arg_text(fcinfo, 0, &a, 0);
-	arg_text(fcinfo, 1, &a, 1);
-	arg_text(fcinfo, 2, &a, 2);
-	arg_text(fcinfo, 3, &a, 3);
+	verify_token_args(fcinfo, &a, 4, NARGS);
+	PG_RETURN_BOOL(verify_call(&a));
+}
+
+/*
+ * The request fields of `hessra verify --domain --prefix --component` as
+ * named arguments (issue 24), leaving the seed's two forms as they are: a
+ * DEFAULT on a new overload would make their calls ambiguous (PostgreSQL
+ * cannot choose between f(a, b, c, d) and f(a, b, c, d, e DEFAULT NULL)). So
+ * each overload starts with one required field and defaults only the ones
+ * after it, and every combination of named fields reaches exactly one:
+ *
+ *   hessra_verify_token(token, subject, resource, operation, domain, prefix DEFAULT NULL, component DEFAULT NULL)
+ *   hessra_verify_token(token, subject, resource, operation, prefix, component DEFAULT NULL)
+ *   hessra_verify_token(token, subject, resource, operation, component)
+ *
+ * NULL operation: any operation; a NULL field: not given (the configuration's
+ * domain, the resource's service chain apply).
+ */
+PG_FUNCTION_INFO_V1(pg_hessra_verify_token_domain);
+PG_FUNCTION_INFO_V1(pg_hessra_verify_token_prefix);
+PG_FUNCTION_INFO_V1(pg_hessra_verify_token_component);
+
+Datum
+pg_hessra_verify_token_domain(PG_FUNCTION_ARGS)
+{
+	CallArgs	a;
+
+	verify_token_args(fcinfo, &a, 4, 4);
+	PG_RETURN_BOOL(verify_call(&a));
+}
+
+Datum
+pg_hessra_verify_token_prefix(PG_FUNCTION_ARGS)
+{
+	CallArgs	a;
+
+	verify_token_args(fcinfo, &a, 4, 5);
+	PG_RETURN_BOOL(verify_call(&a));
+}
+
+Datum
+pg_hessra_verify_token_component(PG_FUNCTION_ARGS)
+{
+	CallArgs	a;
+
+	verify_token_args(fcinfo, &a, 4, 6);
 	PG_RETURN_BOOL(verify_call(&a));
 }
 
@@ -469,6 +572,12 @@ current_token_or_null(void)
 		if (!isspace((unsigned char) *p))
 			return t;
 	return NULL;
+}
+
+const char *
+hessra_session_token(void)
+{
+	return current_token_or_null();
 }
 
 /* hessra_current_token() RETURNS text: hessra.token, NULL when unset/empty. */
@@ -556,7 +665,11 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 
 	stat_calls++;
 	if (token == NULL)
+	{
+		if (hessra_audit_wanted(false))
+			audit_identity("hessra_current_subject", NULL, NULL, NULL, false);
 		PG_RETURN_NULL();
+	}
 
 	cfg = hessra_get_config();
 	gen = hessra_config_generation();	/* covers the file's leeway */
@@ -568,6 +681,9 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 		strcmp(subject_memo.token, token) == 0)
 	{
 		stat_memo_hits++;
+		if (hessra_audit_wanted(subject_memo.subject != NULL))
+			audit_identity("hessra_current_subject", token, subject_memo.subject, NULL,
+						   subject_memo.subject != NULL);
 		if (subject_memo.subject == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_TEXT_P(cstring_to_text(subject_memo.subject));
@@ -607,6 +723,8 @@ pg_hessra_current_subject(PG_FUNCTION_ARGS)
 	subject_memo.gen = gen;
 	subject_memo.valid = true;
 
+	if (hessra_audit_wanted(found != NULL))
+		audit_identity("hessra_current_subject", token, found, NULL, found != NULL);
 	if (found == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(found));
@@ -722,10 +840,7 @@ pg_hessra_explain(PG_FUNCTION_ARGS)
 	char	   *operation;
 	bool		ok;
 
-	arg_text(fcinfo, 0, &a, 0);
-	arg_text(fcinfo, 1, &a, 1);
-	arg_text(fcinfo, 2, &a, 2);
-	arg_text(fcinfo, 3, &a, 3);
+	verify_token_args(fcinfo, &a, 4, NARGS);
 
 	if (token_is_empty(&a))
 		PG_RETURN_TEXT_P(cstring_to_text("denied (no_token): no token was given"));
@@ -740,7 +855,7 @@ pg_hessra_explain(PG_FUNCTION_ARGS)
 	resource = arg_cstring(&a, 2);
 	operation = arg_cstring(&a, 3);
 
-	ok = engine_verify(cfg, token, subject, resource, operation, &rc, &msg);
+	ok = engine_verify(cfg, token, subject, resource, operation, NULL, &rc, &msg);
 	if (ok)
 		PG_RETURN_TEXT_P(cstring_to_text("allowed"));
 
@@ -753,7 +868,8 @@ pg_hessra_explain(PG_FUNCTION_ARGS)
 
 /*
  * hessra_stats() RETURNS record: counters of this backend.
- *   calls                 SQL verification calls (verify/row_security/current_subject)
+ *   calls                 SQL verification calls (verify/row_security/current_subject/
+ *                         granted_resources/current_claims with a token)
  *   statement_cache_hits  calls answered by the per-statement memo
  *   verifications         engine verifications (time and checks evaluated)
  *   cache_hits            engine verifications that skipped the signature check
@@ -784,6 +900,7 @@ pg_hessra_stats(PG_FUNCTION_ARGS)
 	calls = stat_calls;
 	memo_hits = stat_memo_hits;
 	hessra_rowsec_counters(&calls, &memo_hits);
+	hessra_granted_counters(&calls, &memo_hits);
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum((int64) calls);
 	values[1] = Int64GetDatum((int64) memo_hits);
@@ -817,10 +934,12 @@ identity_request_time(HessraIdentityRequest *req)
 
 /*
  * hessra_verify_identity(token text, identity text) RETURNS boolean
+ * hessra_verify_identity(token text, identity text, domain text) RETURNS boolean
  *
  * True when the token is an identity token that proves `identity` now (its
  * delegations narrow it: a token delegated to alice:laptop proves neither
- * alice nor alice:phone), with the configured key, domain and leeway. Every
+ * alice nor alice:phone), with the configured key and leeway, and the
+ * domain given (NULL or the two-argument form: the configuration's). Every
  * refusal is false, never an error; a NULL or empty token or a NULL identity
  * is false.
  */
@@ -836,28 +955,31 @@ pg_hessra_verify_identity(PG_FUNCTION_ARGS)
 	char	   *msg;
 
 	stat_calls++;
-	arg_text(fcinfo, 0, &a, 0);
-	arg_text(fcinfo, 1, &a, 1);
-	a.len[2] = a.len[3] = -1;
+	verify_token_args(fcinfo, &a, 2, 4);	/* a third argument is the domain */
 	if (token_is_empty(&a) || a.len[1] < 0 || contains_nul(&a))
+	{
+		if (token_is_empty(&a) && hessra_audit_wanted(false))
+			audit_identity("hessra_verify_identity", NULL, arg_cstring(&a, 1), arg_cstring(&a, 4), false);
 		PG_RETURN_BOOL(false);
+	}
 
 	cfg = hessra_get_config();
 	token = arg_cstring(&a, 0);
 	memset(&req, 0, sizeof(req));
 	req.actor = HESSRA_IDENTITY_GIVEN;
 	req.identity = arg_cstring(&a, 1);
+	req.domain = arg_cstring(&a, 4);
 	identity_request_time(&req);
 	rc = hessra_identity_verify(cfg, NULL, NULL, (const uint8 *) token, strlen(token), &req,
 								NULL, &err);
 	msg = err.message ? pstrdup(err.message) : NULL;
 	hessra_error_free(err.message);
+	if (rc != HESSRA_SUCCESS && !hessra_result_is_denial(rc))
+		hessra_report_engine_error(rc, msg, "verify an identity token");
+	if (hessra_audit_wanted(rc == HESSRA_SUCCESS))
+		audit_identity("hessra_verify_identity", token, req.identity, req.domain, rc == HESSRA_SUCCESS);
 	pfree(token);
-	if (rc == HESSRA_SUCCESS)
-		PG_RETURN_BOOL(true);
-	if (hessra_result_is_denial(rc))
-		PG_RETURN_BOOL(false);
-	hessra_report_engine_error(rc, msg, "verify an identity token");
+	PG_RETURN_BOOL(rc == HESSRA_SUCCESS);
 }
 
 /*
@@ -882,7 +1004,11 @@ pg_hessra_current_identity(PG_FUNCTION_ARGS)
 
 	stat_calls++;
 	if (token == NULL)
+	{
+		if (hessra_audit_wanted(false))
+			audit_identity("hessra_current_identity", NULL, NULL, NULL, false);
 		PG_RETURN_NULL();
+	}
 	memset(&req, 0, sizeof(req));
 	req.actor = HESSRA_IDENTITY_DELEGATED;
 	identity_request_time(&req);
@@ -892,13 +1018,17 @@ pg_hessra_current_identity(PG_FUNCTION_ARGS)
 		char	   *msg = err.message ? pstrdup(err.message) : NULL;
 
 		hessra_error_free(err.message);
-		if (hessra_result_is_denial(rc))
-			PG_RETURN_NULL();
-		hessra_report_engine_error(rc, msg, "find the identity of a token");
+		if (!hessra_result_is_denial(rc))
+			hessra_report_engine_error(rc, msg, "find the identity of a token");
+		if (hessra_audit_wanted(false))
+			audit_identity("hessra_current_identity", token, NULL, NULL, false);
+		PG_RETURN_NULL();
 	}
 	hessra_error_free(err.message);
 	found = pstrdup(identity);
 	hessra_string_free(identity);
+	if (hessra_audit_wanted(true))
+		audit_identity("hessra_current_identity", token, found, NULL, true);
 	PG_RETURN_TEXT_P(cstring_to_text(found));
 }
 

@@ -29,6 +29,14 @@ char	   *hessra_config_path = NULL;
 char	   *hessra_token_setting = NULL;
 int			hessra_leeway_seconds = -1;
 int			hessra_cache_size = 1024;
+int			hessra_audit_level = HESSRA_AUDIT_OFF;
+
+static const struct config_enum_entry audit_levels[] = {
+	{"off", HESSRA_AUDIT_OFF, false},
+	{"denials", HESSRA_AUDIT_DENIALS, false},
+	{"all", HESSRA_AUDIT_ALL, false},
+	{NULL, 0, false}
+};
 
 /* Whether the settings above are defined (see the top of this file). */
 static bool settings_defined = false;
@@ -124,6 +132,20 @@ define_settings(void)
 							NULL,
 							assign_cache_size,
 							NULL);
+
+	DefineCustomEnumVariable("hessra.audit",
+							 "Logs hessra decisions: off, denials, or all.",
+							 "One server log line per distinct decision and statement (role, subject or identity, "
+							 "resource, operation, verdict, the token's last revocation id), never the token. "
+							 "Only superusers may change it.",
+							 &hessra_audit_level,
+							 HESSRA_AUDIT_OFF,
+							 audit_levels,
+							 PGC_SUSET,
+							 0,
+							 NULL,
+							 NULL,
+							 NULL);
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("hessra");

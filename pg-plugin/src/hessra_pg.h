@@ -19,6 +19,7 @@ extern char *hessra_config_path;   /* hessra.config_path (PGC_SUSET) */
 extern char *hessra_token_setting; /* hessra.token (PGC_USERSET) */
 extern int	hessra_leeway_seconds; /* hessra.leeway_seconds (PGC_SUSET), -1 = config's */
 extern int	hessra_cache_size;     /* hessra.cache_size (PGC_SUSET) */
+extern int	hessra_audit_level;    /* hessra.audit (PGC_SUSET): a HessraAuditLevel */
 
 /* Defines the settings if loading the library inside a parallel operation
  * left them undefined (hessra.c); raises an ERROR while still inside it.
@@ -90,5 +91,51 @@ extern void hessra_token_assigned(void);
 
 /* Adds rowsec.c's call and memo-hit counters to *calls and *memo_hits. */
 extern void hessra_rowsec_counters(uint64 *calls, uint64 *memo_hits);
+
+/* ---- granted resources and claims (granted.c) ---- */
+
+/* Adds granted.c's engine questions and memo hits to *calls and *memo_hits. */
+extern void hessra_granted_counters(uint64 *calls, uint64 *memo_hits);
+
+/* ---- the session token (functions.c) ---- */
+
+/* hessra.token's value, or NULL when it is unset, empty or blank. */
+extern const char *hessra_session_token(void);
+
+/* ---- audit log (audit.c) ---- */
+
+typedef enum HessraAuditLevel
+{
+	HESSRA_AUDIT_OFF,
+	HESSRA_AUDIT_DENIALS,
+	HESSRA_AUDIT_ALL
+} HessraAuditLevel;
+
+/* Whether a decision with this verdict goes to the audit log: test it before
+ * gathering anything for hessra_audit(), it costs one comparison. */
+static inline bool
+hessra_audit_wanted(bool allowed)
+{
+	return hessra_audit_level == HESSRA_AUDIT_ALL ||
+		(hessra_audit_level == HESSRA_AUDIT_DENIALS && !allowed);
+}
+
+/* One decision. Strings are NUL-terminated, NULL when absent. */
+typedef struct HessraAuditDecision
+{
+	const char *function;		/* the SQL function */
+	const char *token;			/* NULL: no token */
+	const char *subject;		/* asked for; NULL: the token's verified one */
+	const char *resource;
+	const char *operation;		/* NULL: any */
+	const char *domain;			/* request fields, NULL: not given */
+	const char *prefix;
+	const char *component;
+	const char *granted;		/* hessra_granted_resources: the JSON array */
+	bool		allowed;
+} HessraAuditDecision;
+
+/* Logs the decision unless this statement logged it already (audit.c). */
+extern void hessra_audit(const HessraAuditDecision *d);
 
 #endif							/* HESSRA_PG_H */

@@ -122,6 +122,9 @@ typedef struct RowsecMemo
 
 	int			last;			/* slot that answered last */
 	ResourceSlot slots[RESOURCE_SLOTS];
+
+	/* hessra.audit: the statement whose "no token" denial this site logged */
+	TimestampTz no_token_audited;
 } RowsecMemo;
 
 /*
@@ -219,6 +222,30 @@ recent_store(const Question *q, bool allowed)
 	r->valid = true;
 }
 
+/* Logs a decision of hessra_row_security (hessra.audit); `token` NULL: none. */
+static void
+audit_row(const char *token, const char *resource, const char *op, bool allowed)
+{
+	hessra_audit(&(HessraAuditDecision) {
+		.function = "hessra_row_security", .token = token, .resource = resource, .operation = op,
+			.allowed = allowed
+	});
+}
+
+/* Logs this call site's "no token" denial once per statement (one decision,
+ * whatever the resource), at the cost of one comparison per row. */
+static void
+audit_no_token(FunctionCallInfo fcinfo, RowsecMemo *memo, int operation_arg)
+{
+	TimestampTz ts = GetCurrentStatementStartTimestamp();
+
+	if (memo->no_token_audited == ts)
+		return;
+	memo->no_token_audited = ts;
+	audit_row(NULL, NULL, PG_ARGISNULL(operation_arg) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(operation_arg)),
+			  false);
+}
+
 /* The engine's answer, or a recent statement's answer to the same question. */
 static bool
 engine_answer(HessraConfig cfg, const char *token, const char *rp, int32 rlen,
@@ -244,17 +271,23 @@ engine_answer(HessraConfig cfg, const char *token, const char *rp, int32 rlen,
 	q.now = times.now;
 	q.leeway_seconds = times.leeway_seconds;
 	q.config_gen = config_gen;
+	resource_str = pnstrdup(rp, rlen);
 	if (use_memo && (r = recent_lookup(&q)) != NULL)
 	{
 		rowsec_memo_hits++;
-		return r->allowed;
+		allowed = r->allowed;
 	}
-
-	resource_str = pnstrdup(rp, rlen);
-	allowed = hessra_verify_uncached(cfg, token, NULL, resource_str, op);
+	else
+	{
+		allowed = hessra_verify_uncached(cfg, token, NULL, resource_str, op);
+		if (use_memo)
+			recent_store(&q, allowed);
+	}
+	/* Each resource reaches here once per statement and call site (the
+	 * site's memo is per statement); the audit log keeps one line each. */
+	if (hessra_audit_wanted(allowed))
+		audit_row(token, resource_str, op, allowed);
 	pfree(resource_str);
-	if (use_memo)
-		recent_store(&q, allowed);
 	return allowed;
 }
 
@@ -502,7 +535,11 @@ pg_hessra_row_security_session(PG_FUNCTION_ARGS)
 	if (unlikely(!session_token_current(memo)))
 		take_session_token(memo);
 	if (!memo->token_usable || PG_ARGISNULL(0))
+	{
+		if (!memo->token_usable && unlikely(hessra_audit_wanted(false)))
+			audit_no_token(fcinfo, memo, 1);
 		PG_RETURN_BOOL(false);
+	}
 	PG_RETURN_BOOL(resource_answer(fcinfo, memo, memo->token_setting, 0, 1));
 }
 
@@ -520,7 +557,11 @@ pg_hessra_row_security(PG_FUNCTION_ARGS)
 
 	rowsec_calls++;
 	if (PG_ARGISNULL(0))
+	{
+		if (unlikely(hessra_audit_wanted(false)))
+			audit_no_token(fcinfo, get_memo(fcinfo, true), 2);
 		PG_RETURN_BOOL(false);
+	}
 
 	if (memo->source != TOKEN_CONSTANT_ARG || unlikely(!memo->token_known))
 	{
@@ -532,7 +573,11 @@ pg_hessra_row_security(PG_FUNCTION_ARGS)
 	}
 
 	if (!memo->token_usable || PG_ARGISNULL(1))
+	{
+		if (!memo->token_usable && unlikely(hessra_audit_wanted(false)))
+			audit_no_token(fcinfo, memo, 2);
 		PG_RETURN_BOOL(false);
+	}
 	PG_RETURN_BOOL(resource_answer(fcinfo, memo, memo->token, 1, 2));
 }
 

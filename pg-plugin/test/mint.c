@@ -14,6 +14,10 @@
  *   mint identity KEYFILE SUBJECT TTL [DELEGATE_TO...]
  *       prints a delegatable identity token for SUBJECT expiring TTL seconds
  *       from now, delegated in turn to each DELEGATE_TO (same expiry)
+ *   mint identity-in-domain KEYFILE SUBJECT TTL DOMAIN
+ *       prints an identity token for SUBJECT restricted to DOMAIN
+ *   mint attenuate KEYFILE TOKEN DATALOG
+ *       prints TOKEN (minted with KEYFILE's key) with a block DATALOG appended
  *
  * Everything goes through the engine's C ABI (hessra_ffi.h).
  */
@@ -143,10 +147,52 @@ main(int argc, char **argv)
 		hessra_keypair_free(kp);
 		return 0;
 	}
+	if (argc >= 6 && strcmp(argv[1], "identity-in-domain") == 0)
+	{
+		HessraKeyPair kp = load_key(argv[2]);
+		HessraIdentityMintRequest req;
+
+		memset(&req, 0, sizeof(req));
+		req.subject = argv[3];
+		req.domain = argv[5];
+		req.expires_at = (int64_t) time(NULL) + atoll(argv[4]);
+		req.root_key_id = -1;
+		rc = hessra_identity_mint(kp, &req, &out, &err);
+		if (rc != HESSRA_SUCCESS)
+			die("mint identity-in-domain", rc, &err);
+		printf("%s\n", out);
+		hessra_string_free(out);
+		hessra_keypair_free(kp);
+		return 0;
+	}
+	if (argc >= 5 && strcmp(argv[1], "attenuate") == 0)
+	{
+		HessraKeyPair kp = load_key(argv[2]);
+		HessraPublicKey pk = NULL;
+		HessraToken t = NULL;
+
+		rc = hessra_keypair_public_key(kp, &pk);
+		if (rc != HESSRA_SUCCESS)
+			die("public key", rc, NULL);
+		rc = hessra_token_parse(argv[3], &t);
+		if (rc != HESSRA_SUCCESS)
+			die("parse", rc, NULL);
+		rc = hessra_token_attenuate(t, pk, argv[4], NULL, &out, &err);
+		if (rc != HESSRA_SUCCESS)
+			die("attenuate", rc, &err);
+		printf("%s\n", out);
+		hessra_string_free(out);
+		hessra_token_free(t);
+		hessra_public_key_free(pk);
+		hessra_keypair_free(kp);
+		return 0;
+	}
 	fprintf(stderr,
 			"usage: mint pubkey KEYFILE\n"
 			"       mint token KEYFILE SUBJECT RESOURCE OPERATION TTL [ROOT_KEY_ID]\n"
 			"       mint datalog KEYFILE DATALOG [ROOT_KEY_ID [PARAMS_JSON]]\n"
-			"       mint identity KEYFILE SUBJECT TTL [DELEGATE_TO...]\n");
+			"       mint identity KEYFILE SUBJECT TTL [DELEGATE_TO...]\n"
+			"       mint identity-in-domain KEYFILE SUBJECT TTL DOMAIN\n"
+			"       mint attenuate KEYFILE TOKEN DATALOG\n");
 	return 2;
 }

@@ -56,6 +56,7 @@ write_conf good.json 0644 "$JSON_GOOD"
 write_conf alt.json 0644 "$JSON_ALT"
 write_conf leeway.json 0644 "${JSON_GOOD%\}}, \"leeway_seconds\": 3600}"
 write_conf slow.json 0644 "${JSON_GOOD%\}}, \"limits\": {\"max_time_ms\": 600000}}"
+write_conf chain.json 0644 "${JSON_GOOD%\}}, \"service_chains\": {\"orders\": [{\"component\": \"edge\", \"public_key\": \"$PUB_EDGE\"}]}}"
 write_conf writable.json 0666 "$JSON_GOOD"
 write_conf bad.json 0644 '{ "version": 1, "keys": [ this is not json'
 write_conf nokeys.json 0644 '{"version": 1, "keys": []}'
@@ -96,7 +97,20 @@ TOK_ID_LAPTOP="$("$MINT" identity "$ROOTKEY" urn:hessra:alice 3600 urn:hessra:al
     || fatal "minting a test token failed: identity laptop"
 TOK_ID_EXPIRED="$("$MINT" identity "$ROOTKEY" urn:hessra:alice -60)" || fatal "minting a test token failed: identity expired"
 TOK_ID_UNTRUSTED="$("$MINT" identity "$OTHERKEY" urn:hessra:alice 3600)" || fatal "minting a test token failed: identity untrusted"
-ALL_TOKENS=("$TOK_ID_ALICE" "$TOK_ID_LAPTOP" "$TOK_ID_EXPIRED" "$TOK_ID_UNTRUSTED" "$TOK_BOMB" "$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
+# What a token grants (issue 24): one and two resources, a copy narrowed to
+# one of them, expired; a token restricted to a domain and a prefix.
+RIGHTS_CHECK='check if subject($s), resource($r), operation($o), right($s, $r, $o); check if time($t), $t < {exp};'
+mint_rights() { # EXP DATALOG-FACTS
+    "$MINT" datalog "$ROOTKEY" "$2 $RIGHTS_CHECK" -1 "{\"exp\": $1}" || fatal "minting a test token failed: $2"
+}
+IN_AN_HOUR=$(( $(date +%s) + 3600 ))
+TOK_ONE="$(mint_rights "$IN_AN_HOUR" 'right("alice", "r1", "read");')"
+TOK_TWO="$(mint_rights "$IN_AN_HOUR" 'right("alice", "r1", "read"); right("alice", "r2", "read"); right("alice", "r1", "write");')"
+TOK_TWO_NARROWED="$("$MINT" attenuate "$ROOTKEY" "$TOK_TWO" 'check if resource("r2");')" || fatal "attenuating a test token failed"
+TOK_TWO_EXPIRED="$(mint_rights $(( $(date +%s) - 60 )) 'right("alice", "r1", "read"); right("alice", "r2", "read");')"
+TOK_SCOPED="$(mint_rights "$IN_AN_HOUR" 'right("alice", "orders", "read"); check if domain("example.com"); check if prefix("tenants/acme");')"
+TOK_ID_DOMAIN="$("$MINT" identity-in-domain "$ROOTKEY" urn:hessra:carol 3600 example.com)" || fatal "minting a test token failed: identity in domain"
+ALL_TOKENS=("$TOK_ID_DOMAIN" "$TOK_ONE" "$TOK_TWO" "$TOK_TWO_NARROWED" "$TOK_TWO_EXPIRED" "$TOK_SCOPED" "$TOK_ID_ALICE" "$TOK_ID_LAPTOP" "$TOK_ID_EXPIRED" "$TOK_ID_UNTRUSTED" "$TOK_BOMB" "$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
             "$TOK_NOEXP" "$TOK_UNTRUSTED" "$TOK_EDGE" "$TOK_EDGE_NOKID" "$TOK_MULTI" "$TOK_NUL")
 
 # psql variables for the tests (never echoed: ECHO is off while they are set)
@@ -122,6 +136,14 @@ q() { printf "'%s'" "${1//\'/\'\'}"; }
     echo "\\set tok_id_laptop $(q "$TOK_ID_LAPTOP")"
     echo "\\set tok_id_expired $(q "$TOK_ID_EXPIRED")"
     echo "\\set tok_id_untrusted $(q "$TOK_ID_UNTRUSTED")"
+    echo "\\set tok_one $(q "$TOK_ONE")"
+    echo "\\set tok_two $(q "$TOK_TWO")"
+    echo "\\set tok_two_narrowed $(q "$TOK_TWO_NARROWED")"
+    echo "\\set tok_two_expired $(q "$TOK_TWO_EXPIRED")"
+    echo "\\set tok_scoped $(q "$TOK_SCOPED")"
+    echo "\\set tok_id_domain $(q "$TOK_ID_DOMAIN")"
+    echo "\\set cfg_chain $(q "$CONF/chain.json")"
+    echo "\\set server_log $(q "$PGDIR/server.log")"
     echo "\\set cfgdir $(q "$WORK")"
     echo "\\set cfg_good $(q "$CONF/good.json")"
     echo "\\set cfg_alt $(q "$CONF/alt.json")"

@@ -3,10 +3,12 @@
  *
  * Everything — the checks and the statements — runs inside that transaction with search_path pinned to
  * pg_catalog, so nothing a database owner puts on the search_path is ever called by the (usually
- * superuser) session applying the policies. The extension's schema and the owner column's type are read
- * from the catalogs and the SQL is generated for them.
+ * superuser) session applying the policies. The extension's schema, the compared columns' types and which
+ * of them an index serves are read from the catalogs and the SQL is generated for them (an index is only
+ * suggested where none serves the comparison).
  */
 import {EnvironmentError, HessraError, UsageError} from '../errors.js'
+import {indexedColumns, tableColumns, type ColumnInfo} from './columns.js'
 import {mapPgError, type Queryable} from './connect.js'
 import {EXTENSION_NAME} from './install.js'
 import {functionSignature, generatePolicies, PINNED_SEARCH_PATH, POLICY_PREFIX, type GeneratedPolicies, type PolicyOptions} from './policy.js'
@@ -60,22 +62,19 @@ async function extensionSchemaOf(client: Queryable): Promise<string> {
   return r.rows[0].nspname
 }
 
-/** Whether the owner (or identity) column is a string type; a clear error when it is missing or of an unusable type. */
-async function ownerColumnIsText(client: Queryable, qualified: string, column: string): Promise<boolean> {
-  const r = await client.query<{category: string; type: string}>(
-    `SELECT t.typcategory AS category, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
-       FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-      WHERE a.attrelid = $1::pg_catalog.regclass AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped`,
-    [qualified, column],
-  )
-  const row = r.rows[0]
-  if (!row) throw new UsageError(`column ${displayValue(column)} does not exist in ${qualified}`, {hint: 'check --owner-column / --identity-column'})
-  if (!OWNER_COLUMN_CATEGORIES.has(row.category)) {
-    throw new UsageError(`owner column ${displayValue(column)} is of type ${row.type}, which cannot hold a token subject or identity`, {
-      hint: 'use a text, integer or uuid column: its text form is compared with the subject',
+/**
+ * Whether a compared column is a string type; a clear error when it is missing or of a type whose text
+ * form cannot be a subject, identity or resource.
+ */
+function compareColumnIsText(columns: Map<string, ColumnInfo>, qualified: string, column: string, flag: string): boolean {
+  const c = columns.get(column)
+  if (!c) throw new UsageError(`column ${displayValue(column)} does not exist in ${qualified}`, {hint: `check --${flag}`})
+  if (!OWNER_COLUMN_CATEGORIES.has(c.category)) {
+    throw new UsageError(`${flag.replace('-', ' ')} ${displayValue(column)} is of type ${c.type}, which cannot hold a token ${flag === 'resource-column' ? 'resource' : 'subject or identity'}`, {
+      hint: 'use a text, integer or uuid column: its text form is compared',
     })
   }
-  return row.category === 'S'
+  return c.category === 'S'
 }
 
 export async function applyPolicies(client: Queryable, options: PolicyOptions, opts: {dryRun?: boolean} = {}): Promise<ApplyResult> {
@@ -94,9 +93,16 @@ export async function applyPolicies(client: Queryable, options: PolicyOptions, o
         hint: 'omit --extension-schema: apply uses the schema the extension is in',
       })
     }
+    const columns = await tableColumns(client, qualified)
     const compared = options.ownerColumn ?? options.identityColumn
-    const isText = compared === undefined ? undefined : await ownerColumnIsText(client, qualified, compared)
-    const gen = generatePolicies({...options, extensionSchema, ownerColumnIsText: isText})
+    const gen = generatePolicies({
+      ...options,
+      extensionSchema,
+      ownerColumnIsText: compared === undefined ? undefined : compareColumnIsText(columns, qualified, compared, options.ownerColumn !== undefined ? 'owner-column' : 'identity-column'),
+      // the per-row form passes the column as it is (a text argument)
+      resourceColumnIsText: options.resourceColumn === undefined || options.perRow ? undefined : compareColumnIsText(columns, qualified, options.resourceColumn, 'resource-column'),
+      indexedColumns: indexedColumns(columns),
+    })
     for (const fn of gen.functions) {
       const sig = functionSignature(extensionSchema, fn)
       const f = await client.query<{oid: number | null}>('SELECT pg_catalog.to_regprocedure($1)::pg_catalog.oid AS oid', [sig])

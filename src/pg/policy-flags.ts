@@ -13,7 +13,11 @@ export const policyFlags = {
     helpValue: 'CMD=OP,...',
   }),
   resource: Flags.string({description: 'resource the token must grant: a template with {table}, {schema}, {command}, {operation} (default {table})', helpValue: 'TEMPLATE'}),
-  'resource-column': Flags.string({description: "per-row resources: the resource is this column's value, checked per row with hessra_row_security(COLUMN, OPERATION)", helpValue: 'COLUMN'}),
+  'resource-column': Flags.string({
+    description: "per-row resources: the resource is this column's value, which must be one of hessra_granted_resources(OPERATION) (once per statement; an index on the column serves it)",
+    helpValue: 'COLUMN',
+  }),
+  'per-row': Flags.boolean({description: 'with --resource-column: check every row with hessra_row_security(COLUMN, OPERATION) instead (the 0.4 form; no index can serve it)', default: false}),
   'owner-column': Flags.string({description: "only rows whose column equals the token's subject (hessra_current_subject())", helpValue: 'COLUMN'}),
   'identity-column': Flags.string({description: 'identity tokens: only rows whose column equals the identity the token proves (hessra_current_identity()); no resource check', helpValue: 'COLUMN'}),
   role: Flags.string({description: 'roles the policies apply to (repeatable or comma separated; default PUBLIC): one policy per command and role', helpValue: 'ROLE', ...repeatable}),
@@ -32,6 +36,7 @@ export interface PolicyFlagValues {
   'operation-map'?: string
   resource?: string
   'resource-column'?: string
+  'per-row'?: boolean
   'owner-column'?: string
   'identity-column'?: string
   role?: string[]
@@ -48,6 +53,7 @@ export function policyOptionsFromFlags(flags: PolicyFlagValues): PolicyOptions {
     operationMap: parseOperationMap(flags['operation-map']),
     resource: flags.resource,
     resourceColumn: flags['resource-column'],
+    perRow: flags['per-row'],
     ownerColumn: flags['owner-column'],
     identityColumn: flags['identity-column'],
     roles: parseRoles(flags.role),

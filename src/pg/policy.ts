@@ -3,10 +3,14 @@
  *
  * What the generator rules out (the common RLS mistakes):
  *  - per-row evaluation: every hessra call is wrapped in `(SELECT ...)`, an uncorrelated scalar subquery
- *    that PostgreSQL runs once per statement (an InitPlan), not once per row — except a resource read
- *    from a column (--resource-column), which differs per row: that check is
- *    `hessra_row_security(column, operation)`, which reads hessra.token itself and answers a repeated
- *    resource from a per-statement memo;
+ *    that PostgreSQL runs once per statement (an InitPlan), not once per row. A resource read from a
+ *    column (--resource-column) is compared with the resources the token grants,
+ *    `column = ANY ((SELECT hessra_granted_resources(operation))::text[])`: the planner hands the
+ *    InitPlan's array to an index scan (an Index Cond), so a query costs what the granted rows cost. The
+ *    cast is what makes it an array expression: PostgreSQL reads `ANY ((SELECT ...))` as `ANY (subquery)`.
+ *    `--per-row` keeps the per-row check `hessra_row_security(column, operation)` (rights derived by
+ *    rules, which no list of resources can hold, need it);
+ *  - comparisons no index serves: the columns compared are indexed, or the output says how to index them;
  *  - table owners bypassing the policies: `ENABLE` and `FORCE ROW LEVEL SECURITY`;
  *  - writes that escape the check: INSERT and UPDATE get a `WITH CHECK`;
  *  - re-applying piling up or clobbering policies: every generated policy is named `hessra_*`, and the
@@ -51,6 +55,10 @@ export const ROW_SECURITY_SESSION: HessraFunction = {name: 'hessra_row_security'
 export const CURRENT_SUBJECT: HessraFunction = {name: 'hessra_current_subject', argTypes: []}
 /** The identity the session's identity token proves (extension 0.4.0). */
 export const CURRENT_IDENTITY: HessraFunction = {name: 'hessra_current_identity', argTypes: []}
+/** The resources hessra.token verifies for an operation (extension 0.5.0). */
+export const GRANTED_RESOURCES: HessraFunction = {name: 'hessra_granted_resources', argTypes: ['text']}
+/** The same for a token given as an argument, with the request's domain, prefix, component (0.5.0). */
+export const GRANTED_RESOURCES_FOR_TOKEN: HessraFunction = {name: 'hessra_granted_resources', argTypes: ['text', 'text', 'text', 'text', 'text']}
 
 /** schema.fn(args): the call, qualified by the extension's schema. */
 function callIn(schema: string, fn: HessraFunction, args: readonly string[]): string {
@@ -75,6 +83,11 @@ export interface PolicyOptions {
   resource?: string
   /** Per-row resources: the resource is this column's value (instead of the --resource template). */
   resourceColumn?: string
+  /**
+   * With resourceColumn: check each row with hessra_row_security(column, operation) instead of comparing
+   * the column with hessra_granted_resources(operation) (the default, which an index serves).
+   */
+  perRow?: boolean
   /** Owner-column mode: rows whose column equals the token's subject. */
   ownerColumn?: string
   /**
@@ -95,6 +108,13 @@ export interface PolicyOptions {
    * compared by its text form, and the suggested index is then an expression index on that text form.
    */
   ownerColumnIsText?: boolean
+  /** Whether the resource column's type is a string type (known at apply; as ownerColumnIsText). */
+  resourceColumnIsText?: boolean
+  /**
+   * Columns an index serves (apply reads them from the catalog): no index is suggested for them.
+   * Undefined (generate, offline): unknown, so every compared column gets a suggestion.
+   */
+  indexedColumns?: readonly string[]
 }
 
 export interface GeneratedPolicy {
@@ -121,8 +141,10 @@ export interface GeneratedPolicies {
   sql: string
   /** Things the user should know (also in the script as comments). */
   warnings: string[]
-  /** Suggested index on the owner column (not executed). */
+  /** The first of indexSuggestions, or null. */
   indexSuggestion: string | null
+  /** Indexes the comparisons need, for the compared columns not known to have one (not executed). */
+  indexSuggestions: string[]
   /** Schema the calls are qualified with. */
   extensionSchema: string
   /** The extension functions the policies call (apply checks they exist before running anything). */
@@ -244,31 +266,41 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
   const template = opts.resource ?? '{table}'
   const kind = opts.as ?? 'permissive'
   const warnings: string[] = []
-  const functions: HessraFunction[] = opts.identityColumn === undefined ? [ROW_SECURITY] : []
+  // the functions the policies call, in the order they first appear
+  const functions: HessraFunction[] = opts.identityColumn === undefined && opts.resourceColumn === undefined ? [ROW_SECURITY] : []
 
+  const indexSuggestions: string[] = []
   /**
-   * `column::text = (SELECT schema.fn())` and the index that serves it. The column's text form is
-   * compared: a no-op for text columns (an index on the column still serves it), and for
-   * integer/uuid/... columns a value that is not a valid one simply matches no row instead of raising an
-   * error (casting the function's text to the column type would).
+   * A column's text form, as every comparison here uses it: a no-op for text columns (an index on the
+   * column still serves it), and for integer/uuid/... columns a value that is not a valid one simply
+   * matches no row instead of raising an error (casting the function's text to the column type would).
+   * The index that serves the comparison is suggested unless the column is known to have one: on the
+   * column, or for another type on its text form.
    */
-  const columnEquals = (column: string, flag: string, fn: HessraFunction): {expr: string; index: string} => {
+  const comparedColumn = (column: string, what: string, isText: boolean | undefined): string => {
+    const col = quoteIdent(column, what)
+    const columnText = `${col}::pg_catalog.text`
+    if (!opts.indexedColumns?.includes(column)) {
+      const idxName = quoteIdent(truncateIdent(`${table}_${column}_idx`), 'index name')
+      const indexed = isText === false ? `((${columnText}))` : `(${col})`
+      indexSuggestions.push(`CREATE INDEX IF NOT EXISTS ${idxName} ON ${qualified} ${indexed};`)
+    }
+    return columnText
+  }
+
+  /** `column::text = (SELECT schema.fn())` (see comparedColumn). */
+  const columnEquals = (column: string, flag: string, fn: HessraFunction): string => {
     if (tokenSetting !== DEFAULT_TOKEN_SETTING) {
       throw new UsageError(`--${flag} compares with ${fn.name}(), which reads ${DEFAULT_TOKEN_SETTING}; it cannot be combined with --token-setting ${tokenSetting}`, {
         hint: `keep the token in ${DEFAULT_TOKEN_SETTING} (SET hessra.token / hessra_set_token()) to use --${flag}`,
       })
     }
-    const col = quoteIdent(column, flag.replace('-', ' '))
-    const columnText = `${col}::pg_catalog.text`
     functions.push(fn)
-    const idxName = quoteIdent(truncateIdent(`${table}_${column}_idx`), 'index name')
-    const indexed = opts.ownerColumnIsText === false ? `((${columnText}))` : `(${col})`
-    return {expr: `${columnText} = (SELECT ${callIn(extensionSchema, fn, [])})`, index: `CREATE INDEX IF NOT EXISTS ${idxName} ON ${qualified} ${indexed};`}
+    return `${comparedColumn(column, flag.replace('-', ' '), opts.ownerColumnIsText)} = (SELECT ${callIn(extensionSchema, fn, [])})`
   }
 
   let ownerExpr: string | null = null
   let identityExpr: string | null = null
-  let indexSuggestion: string | null = null
   if (opts.identityColumn !== undefined) {
     const clash = (
       [
@@ -282,30 +314,32 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
         hint: 'use --identity-column for identity tokens, --owner-column/--resource for authorization tokens',
       })
     }
-    const c = columnEquals(opts.identityColumn, 'identity-column', CURRENT_IDENTITY)
-    identityExpr = c.expr
-    indexSuggestion = c.index
+    identityExpr = columnEquals(opts.identityColumn, 'identity-column', CURRENT_IDENTITY)
   }
-  if (opts.ownerColumn !== undefined) {
-    const c = columnEquals(opts.ownerColumn, 'owner-column', CURRENT_SUBJECT)
-    ownerExpr = c.expr
-    indexSuggestion = c.index
-  }
+  if (opts.ownerColumn !== undefined) ownerExpr = columnEquals(opts.ownerColumn, 'owner-column', CURRENT_SUBJECT)
 
   const tokenExpression = `pg_catalog.current_setting(${quoteLiteral(tokenSetting)}, true)`
   let resourceColumn: string | null = null
+  const perRow = opts.perRow === true
   if (opts.resourceColumn !== undefined) {
     if (opts.resource !== undefined) throw new UsageError('--resource and --resource-column both name the resource: give one of them')
     resourceColumn = quoteIdent(opts.resourceColumn, 'resource column')
-    functions.push(tokenSetting === DEFAULT_TOKEN_SETTING ? ROW_SECURITY_SESSION : ROW_SECURITY)
+    const sessionToken = tokenSetting === DEFAULT_TOKEN_SETTING
+    functions.push(perRow ? (sessionToken ? ROW_SECURITY_SESSION : ROW_SECURITY) : sessionToken ? GRANTED_RESOURCES : GRANTED_RESOURCES_FOR_TOKEN)
+  } else if (perRow) {
+    throw new UsageError('--per-row applies to --resource-column (a resource read from each row)', {hint: 'add --resource-column COLUMN, or drop --per-row'})
   }
+  const resourceColumnText = opts.resourceColumn !== undefined && !perRow ? comparedColumn(opts.resourceColumn, 'resource column', opts.resourceColumnIsText) : null
   const policies: GeneratedPolicy[] = []
   for (const command of commands) {
     const operation = opMap[command]
     const resource = resourceColumn ?? renderResource(template, {table, schema, command, operation})
-    const check = resourceColumn === null
-      ? `(SELECT ${callIn(extensionSchema, ROW_SECURITY, [tokenExpression, textLiteral(resource), textLiteral(operation)])})`
-      : perRowCheck(extensionSchema, tokenSetting, tokenExpression, resourceColumn, operation)
+    const check =
+      resourceColumn === null
+        ? `(SELECT ${callIn(extensionSchema, ROW_SECURITY, [tokenExpression, textLiteral(resource), textLiteral(operation)])})`
+        : resourceColumnText === null
+          ? perRowCheck(extensionSchema, tokenSetting, tokenExpression, resourceColumn, operation)
+          : `${resourceColumnText} = ANY (${grantedResources(extensionSchema, tokenSetting, tokenExpression, operation)})`
     const expr = identityExpr ?? (ownerExpr ? `${check} AND ${ownerExpr}` : check)
     const using = command === 'insert' ? null : expr
     const withCheck = command === 'insert' || command === 'update' ? expr : null
@@ -348,8 +382,10 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
     identityExpr !== null
       ? `identity tokens: ${quoteIdent(opts.identityColumn!)} (as text) must equal the identity ${DEFAULT_TOKEN_SETTING} proves (hessra_current_identity(): its subject or narrowest delegated identity), once per statement (an InitPlan)`
       : resourceColumn === null
-      ? `token: ${tokenExpression}; each check is wrapped in (SELECT ...) so it runs once per statement (an InitPlan)`
-      : `token: ${tokenExpression}; the resource differs per row, so the check runs per row (a repeated resource is answered from a per-statement memo)`,
+        ? `token: ${tokenExpression}; each check is wrapped in (SELECT ...) so it runs once per statement (an InitPlan)`
+        : perRow
+          ? `token: ${tokenExpression}; --per-row: the check runs for every row (a repeated resource is answered from a per-statement memo); no index can serve it`
+          : `token: ${tokenExpression}; the row's resource must be one the token grants: hessra_granted_resources() runs once per statement (an InitPlan) and an index on the column serves the comparison`,
     identityExpr !== null
       ? `commands: ${commands.join(', ')}`
       : `operations: ${commands.map((c) => `${c}=${opMap[c]}`).join(', ')}; resource ${resourceColumn !== null ? `column ${resourceColumn}` : template === '{table}' ? quoteLiteral(table) : `template ${quoteLiteral(template)}`}`,
@@ -360,10 +396,14 @@ export function generatePolicies(opts: PolicyOptions): GeneratedPolicies {
   header.push('superusers and roles with BYPASSRLS are not subject to row-level security.')
   for (const w of warnings) header.push(`WARNING: ${w}`)
   const trailer: string[] = []
-  if (indexSuggestion) trailer.push('', sqlComment(`Suggested: index the ${identityExpr !== null ? 'identity' : 'owner'} column so the comparison can use it:`), sqlComment(`  ${indexSuggestion}`))
+  if (indexSuggestions.length > 0) {
+    const known = opts.indexedColumns !== undefined
+    trailer.push('', sqlComment(`Suggested: ${known ? 'no index serves the compared column; create one' : 'unless the compared column has an index, create one'} so the comparison can use it${known ? '' : ' (`hessra pg policy apply` and `hessra pg policy lint` check)'}:`))
+    for (const s of indexSuggestions) trailer.push(sqlComment(`  ${s}`))
+  }
   const sql = [...header.map(sqlComment), 'BEGIN;', ...statements, 'COMMIT;', ...trailer].join('\n') + '\n'
 
-  return {schema, table, qualified, tokenExpression, policies, statements, sql, warnings, indexSuggestion, extensionSchema, functions}
+  return {schema, table, qualified, tokenExpression, policies, statements, sql, warnings, indexSuggestion: indexSuggestions[0] ?? null, indexSuggestions, extensionSchema, functions}
 }
 
 /**
@@ -391,6 +431,19 @@ export function extensionSchemaCheck(schema: string): string {
 function perRowCheck(extensionSchema: string, tokenSetting: string, tokenExpression: string, column: string, operation: string): string {
   if (tokenSetting === DEFAULT_TOKEN_SETTING) return callIn(extensionSchema, ROW_SECURITY_SESSION, [column, textLiteral(operation)])
   return callIn(extensionSchema, ROW_SECURITY, [tokenExpression, column, textLiteral(operation)])
+}
+
+/**
+ * The granted resources as an array expression, once per statement: `(SELECT fn(...))::text[]` (the cast
+ * keeps PostgreSQL from reading `ANY ((SELECT ...))` as a subquery). A custom token setting is read
+ * with current_setting() and passed to the token form.
+ */
+function grantedResources(extensionSchema: string, tokenSetting: string, tokenExpression: string, operation: string): string {
+  const call =
+    tokenSetting === DEFAULT_TOKEN_SETTING
+      ? callIn(extensionSchema, GRANTED_RESOURCES, [textLiteral(operation)])
+      : callIn(extensionSchema, GRANTED_RESOURCES_FOR_TOKEN, [tokenExpression, textLiteral(operation), 'NULL::pg_catalog.text', 'NULL::pg_catalog.text', 'NULL::pg_catalog.text'])
+  return `(SELECT ${call})::pg_catalog.text[]`
 }
 
 /** A DO block dropping the table's policies named hessra_* (and no others). */

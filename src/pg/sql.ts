@@ -19,7 +19,7 @@ const UNSAFE_CHAR = new RegExp(UNSAFE_CLASS, 'u')
 const UNSAFE_CHARS = new RegExp(UNSAFE_CLASS, 'gu')
 
 /** Each unsafe character as a visible \uXXXX escape. */
-function escapeUnsafe(text: string): string {
+export function escapeUnsafe(text: string): string {
   return text.replace(UNSAFE_CHARS, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`)
 }
 

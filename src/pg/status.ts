@@ -5,6 +5,7 @@
 import {mapPgError, type Queryable} from './connect.js'
 import {EXTENSION_NAME} from './install.js'
 import {POLICY_PREFIX} from './policy.js'
+import {hessraCalls, unwrappedCalls} from './policy-lint.js'
 
 export interface PolicyInfo {
   name: string
@@ -189,41 +190,12 @@ export function parseRoles(v: string[] | string | null | undefined): string[] {
 }
 
 /**
- * Every hessra_* call in a policy expression (as pg_get_expr prints it) sits inside a scalar subquery,
- * i.e. follows "(SELECT ". Per-row calls are the classic RLS performance bug — except the two-argument
- * hessra_row_security(resource, operation), made for resources that differ per row: it costs about as
- * much as comparing a column with a setting.
+ * Every hessra_* call in a policy expression (as pg_get_expr prints it) sits inside a scalar subquery —
+ * except the two-argument hessra_row_security(resource, operation), made for resources that differ per
+ * row (the rule is policy-lint.ts's unwrappedCalls, shared with `pg policy lint`).
  */
 export function checksArePerStatement(expr: string): boolean {
-  const re = /(\(\s*SELECT\s+)?(?:[\w"]+\.)?hessra_(row_security|verify_token|current_subject|current_token)\s*\(/gi
-  let m: RegExpExecArray | null
-  let any = false
-  while ((m = re.exec(expr)) !== null) {
-    any = true
-    if (!m[1] && !(m[2].toLowerCase() === 'row_security' && topLevelArguments(expr, re.lastIndex) === 2)) return false
-  }
-  return any
-}
-
-/** Arguments of the call whose "(" ends just before `from` (string literals and nested parentheses skipped). */
-function topLevelArguments(expr: string, from: number): number {
-  let depth = 0
-  let args = 1
-  let empty = true
-  for (let i = from; i < expr.length; i++) {
-    const c = expr[i]
-    if (c === "'") {
-      i = expr.indexOf("'", i + 1)
-      while (i !== -1 && expr[i + 1] === "'") i = expr.indexOf("'", i + 2)
-      if (i === -1) return -1
-    } else if (c === '(') depth++
-    else if (c === ')') {
-      if (depth === 0) return empty ? 0 : args
-      depth--
-    } else if (c === ',' && depth === 0) args++
-    if (!/\s/.test(c)) empty = false
-  }
-  return -1
+  return hessraCalls(expr).length > 0 && unwrappedCalls(expr).length === 0
 }
 
 export function judgeStatus(r: StatusReport): Judgement {

@@ -115,8 +115,8 @@ describe('pg policy generation', () => {
     assert.ok(g.warnings.some((w) => /RESTRICTIVE/.test(w)))
   })
 
-  it('--resource-column checks the row\'s resource per row with the two-argument form', () => {
-    const g = generatePolicies({table: 'tasks', resourceColumn: 'Project Id', operations: ['select', 'update']})
+  it('--resource-column --per-row checks the row\'s resource per row with the two-argument form', () => {
+    const g = generatePolicies({table: 'tasks', resourceColumn: 'Project Id', perRow: true, operations: ['select', 'update']})
     const check = (op: string) => `"public".hessra_row_security("Project Id", '${op}'::pg_catalog.text)`
     assert.deepEqual(
       g.policies.map((p) => p.sql),
@@ -127,12 +127,12 @@ describe('pg policy generation', () => {
     )
     assert.equal(g.policies[0].resource, '"Project Id"')
     assert.ok(g.sql.includes('resource column "Project Id"'))
-    assert.ok(g.sql.includes('the check runs per row'))
+    assert.ok(g.sql.includes('--per-row: the check runs for every row'))
     for (const p of g.policies) assert.ok(checksArePerStatement(`${p.using ?? ''} ${p.withCheck ?? ''}`), 'not flagged by pg status')
   })
 
-  it('--resource-column with a custom --token-setting uses the three-argument form; not with --resource', () => {
-    const g = generatePolicies({table: 'tasks', resourceColumn: 'project', operations: ['select'], tokenSetting: 'app.token'})
+  it('--resource-column --per-row with a custom --token-setting uses the three-argument form; not with --resource', () => {
+    const g = generatePolicies({table: 'tasks', resourceColumn: 'project', perRow: true, operations: ['select'], tokenSetting: 'app.token'})
     assert.equal(g.policies[0].using, `"public".hessra_row_security(pg_catalog.current_setting('app.token', true), "project", 'read'::pg_catalog.text)`)
     assert.throws(() => generatePolicies({table: 't', resourceColumn: 'p', resource: '{table}'}), (e: Error) => e instanceof UsageError && /--resource-column/.test(e.message))
     assert.throws(() => generatePolicies({table: 't', resourceColumn: ''}), UsageError)

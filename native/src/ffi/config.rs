@@ -35,7 +35,7 @@ impl HessraConfigHandle {
         }
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, Config> {
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Config> {
         // A panic while holding the write lock leaves a complete Config
         // (set_key only pushes or assigns), so poisoning can be ignored.
         self.config.read().unwrap_or_else(|p| p.into_inner())

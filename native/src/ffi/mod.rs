@@ -14,7 +14,8 @@
 //!
 //! Submodules: [`keys`] (public keys and key pairs), [`token`] (parse,
 //! verify, authorize, inspect), [`config`] (configuration and its cache),
-//! [`mint`] (the token dev kit), [`identity`] (identity tokens).
+//! [`mint`] (the token dev kit), [`identity`] (identity tokens), [`granted`]
+//! (what a token grants, its claims).
 //!
 //! # Safety
 //!
@@ -30,6 +31,7 @@ use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub mod config;
+pub mod granted;
 pub mod identity;
 pub mod keys;
 pub mod mint;

@@ -2165,6 +2165,135 @@ static void test_identity_round_trip(void) {
     hessra_keypair_free(kp);
 }
 
+/* What a token grants (hessra_config_granted_resources) and its claims
+ * (hessra_config_claims): candidates from the authority block, each verified
+ * in full; nothing granted for tokens that do not verify; JSON as data. */
+static void test_granted_and_claims(void) {
+    HessraKeyPair kp = NULL, other = NULL;
+    HessraPublicKey pk = NULL;
+    HessraConfig cfg = NULL, tight = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    HessraToken tok = NULL;
+    HessraCacheStats before, after;
+    char *key = NULL, *two = NULL, *narrowed = NULL, *old = NULL, *forged = NULL, *json = NULL;
+    char config_json[1024];
+    int64_t now = now_s();
+    HessraVerifyRequest r = request(NULL, NULL, "read");
+    const char* rights = "right(\"alice\", \"r2\", \"read\"); right(\"alice\", \"r1\", \"read\");"
+                         "right(\"alice\", \"r1\", \"write\");"
+                         "check if subject($s), resource($r), operation($o), right($s, $r, $o);"
+                         "check if time($t), $t < {exp};";
+    char params[64];
+
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &kp);
+    hessra_keypair_generate(HESSRA_ALGORITHM_ED25519, &other);
+    hessra_keypair_public_key(kp, &pk);
+    hessra_public_key_to_string(pk, &key);
+    snprintf(config_json, sizeof config_json, "{\"version\":1,\"keys\":[{\"id\":\"dev\",\"public_key\":\"%s\"}]}", key);
+    CHECK_CODE(hessra_config_from_string(config_json, &cfg), HESSRA_SUCCESS, "granted: config");
+    snprintf(params, sizeof params, "{\"exp\": %lld}", (long long)(now + 600));
+    CHECK_CODE(hessra_token_mint(kp, rights, params, -1, &two, NULL), HESSRA_SUCCESS, "granted: mint");
+    CHECK_CODE(hessra_token_mint(other, rights, params, -1, &forged, NULL), HESSRA_SUCCESS, "granted: mint forged");
+    snprintf(params, sizeof params, "{\"exp\": %lld}", (long long)(now - 5));
+    CHECK_CODE(hessra_token_mint(kp, rights, params, -1, &old, NULL), HESSRA_SUCCESS, "granted: mint expired");
+    tok = parse_or_null(two);
+    CHECK_CODE(hessra_token_attenuate(tok, pk, "check if resource(\"r2\");", NULL, &narrowed, NULL), HESSRA_SUCCESS,
+               "granted: attenuate");
+
+    CHECK_CODE(hessra_config_cache_stats(cfg, &before), HESSRA_SUCCESS, "granted: stats");
+    CHECK_CODE(hessra_config_granted_resources(cfg, two, &r, &json, &err), HESSRA_SUCCESS, "granted: two resources");
+    CHECK(json != NULL && strcmp(json, "[\"r1\",\"r2\"]") == 0, "granted: sorted array");
+    hessra_string_free(json);
+    json = NULL;
+    hessra_config_cache_stats(cfg, &after);
+    CHECK(after.verifications == before.verifications + 2, "granted: one verification per candidate");
+    CHECK_CODE(hessra_config_granted_resources(cfg, narrowed, &r, &json, NULL), HESSRA_SUCCESS, "granted: narrowed");
+    CHECK(json != NULL && strcmp(json, "[\"r2\"]") == 0, "granted: attenuation narrows");
+    hessra_string_free(json);
+    json = NULL;
+    r.operation = "write";
+    CHECK_CODE(hessra_config_granted_resources(cfg, narrowed, &r, &json, &err), HESSRA_ERROR_VERIFICATION_FAILED,
+               "granted: narrowed away from write");
+    CHECK(json != NULL && strcmp(json, "[]") == 0 && err.message != NULL, "granted: [] and a reason");
+    hessra_string_free(json);
+    json = NULL;
+    hessra_error_free(err.message);
+    err.message = NULL;
+    r.operation = "delete";
+    CHECK_CODE(hessra_config_granted_resources(cfg, two, &r, &json, &err), HESSRA_ERROR_VERIFICATION_FAILED,
+               "granted: no right for the operation");
+    CHECK(contains(err.message, "\"delete\""), "granted: the reason names the operation");
+    hessra_string_free(json);
+    json = NULL;
+    hessra_error_free(err.message);
+    err.message = NULL;
+    r.operation = "read";
+    CHECK_CODE(hessra_config_granted_resources(cfg, old, &r, &json, NULL), HESSRA_ERROR_EXPIRED, "granted: expired");
+    CHECK(json != NULL && strcmp(json, "[]") == 0, "granted: expired grants nothing");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_config_granted_resources(cfg, forged, &r, &json, NULL), HESSRA_ERROR_VERIFICATION_FAILED,
+               "granted: forged");
+    CHECK(json != NULL && strcmp(json, "[]") == 0, "granted: forged grants nothing");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_config_granted_resources(cfg, "garbage!", &r, &json, &err), HESSRA_ERROR_INVALID_TOKEN,
+               "granted: garbage");
+    CHECK(json == NULL && !contains(err.message, "garbage"), "granted: nothing written, token not echoed");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    snprintf(config_json, sizeof config_json,
+             "{\"version\":1,\"keys\":[{\"id\":\"dev\",\"public_key\":\"%s\"}],\"limits\":{\"max_facts\":1}}", key);
+    CHECK_CODE(hessra_config_from_string(config_json, &tight), HESSRA_SUCCESS, "granted: tight config");
+    CHECK_CODE(hessra_config_granted_resources(tight, two, &r, &json, NULL), HESSRA_ERROR_LIMIT_EXCEEDED,
+               "granted: more candidates than max_facts");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_config_granted_resources(NULL, two, &r, &json, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "granted: NULL config");
+    CHECK_CODE(hessra_config_granted_resources(cfg, NULL, &r, &json, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "granted: NULL token");
+    CHECK_CODE(hessra_config_granted_resources(cfg, two, NULL, &json, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "granted: NULL request");
+    CHECK_CODE(hessra_config_granted_resources(cfg, two, &r, NULL, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "granted: NULL out");
+    CHECK(json == NULL, "granted: NULL on errors");
+
+    /* claims */
+    CHECK_CODE(hessra_config_claims(cfg, narrowed, &r, &json, &err), HESSRA_SUCCESS, "claims: narrowed");
+    CHECK(contains(json, "{\"status\":\"valid\",\"kind\":\"authorization\",\"subject\":\"alice\",\"identity\":null,"
+                         "\"rights\":[{\"subject\":\"alice\",\"resource\":\"r2\",\"operation\":\"read\"}]") &&
+              contains(json, "\"key_id\":\"dev\"") && contains(json, "\"blocks\":2"),
+          "claims: JSON of the verified rights");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_config_claims(cfg, old, &r, &json, NULL), HESSRA_ERROR_EXPIRED, "claims: expired");
+    CHECK(contains(json, "\"status\":\"expired\"") && contains(json, "\"subject\":null") &&
+              contains(json, "\"rights\":[]") && contains(json, "\"revocation_ids\":[\""),
+          "claims: expired claims nothing, describes the container");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_config_claims(cfg, forged, &r, &json, NULL), HESSRA_ERROR_VERIFICATION_FAILED, "claims: forged");
+    CHECK(contains(json, "\"status\":\"invalid\"") && contains(json, "\"kind\":null"), "claims: forged JSON");
+    hessra_string_free(json);
+    json = NULL;
+    CHECK_CODE(hessra_config_claims(cfg, "garbage!", &r, &json, NULL), HESSRA_ERROR_INVALID_TOKEN, "claims: garbage");
+    CHECK_CODE(hessra_config_claims(cfg, two, &r, NULL, NULL), HESSRA_ERROR_INVALID_PARAMETER, "claims: NULL out");
+    CHECK(json == NULL, "claims: NULL on errors");
+
+    hessra_string_free(key);
+    hessra_string_free(two);
+    hessra_string_free(narrowed);
+    hessra_string_free(old);
+    hessra_string_free(forged);
+    hessra_token_free(tok);
+    hessra_config_free(cfg);
+    hessra_config_free(tight);
+    hessra_public_key_free(pk);
+    hessra_keypair_free(kp);
+    hessra_keypair_free(other);
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && strcmp(argv[1], "--mint") == 0) {
         return mint_mode(argc, argv);
@@ -2183,6 +2312,7 @@ int main(int argc, char** argv) {
     test_config();
     test_verifier();
     test_revocation();
+    test_granted_and_claims();
     test_restrictions();
     test_identity_arguments();
     test_identity_round_trip();

@@ -33,12 +33,12 @@ export default class PgPolicyApply extends BaseCommand<typeof PgPolicyApply> {
       return
     }
     if (this.flags.json) {
-      printJson({ok: true, table: r.table, created: r.created, replaced: r.dropped, untouched: r.untouched, warnings, index_suggestion: gen.indexSuggestion})
+      printJson({ok: true, table: r.table, created: r.created, replaced: r.dropped, untouched: r.untouched, warnings, index_suggestion: gen.indexSuggestion, index_suggestions: gen.indexSuggestions})
       return
     }
     const o = c()
     stdout(`${o.green('✔')} ${r.table}: row level security enabled and forced; ${r.created.length} hessra polic${r.created.length === 1 ? 'y' : 'ies'} ${r.dropped.length > 0 ? 'replaced' : 'created'} (${r.created.join(', ')})`)
     if (r.untouched.length > 0) stdout(o.dim(`  other policies left as they were: ${r.untouched.join(', ')}`))
-    if (gen.indexSuggestion) stdout(o.dim(`  suggested: ${gen.indexSuggestion}`))
+    for (const s of gen.indexSuggestions) stdout(o.dim(`  no index serves the comparison; suggested: ${s}`))
   }
 }
