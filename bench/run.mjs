@@ -3,7 +3,7 @@
 //
 //   npm run bench                      everything (engine, cache, koffi, CLI, PostgreSQL)
 //   npm run bench -- --quick           fewer repetitions / rows (smoke run)
-//   npm run bench -- --only=engine,cli,pg,app,rls
+//   npm run bench -- --only=engine,cli,pg,app,rls,render
 //   npm run bench -- --rows=1000000 --pgbench-seconds=10
 //
 // Prints one table and writes the same rows to bench/results.json. Every ratio is against a
@@ -92,6 +92,10 @@ await section('pg', async (c) => (await import('./sections/pg.mjs')).pgSection(c
   ['per-backend cache memory', '≤ 2 MB'],
 ])
 await section('app', async (c) => (await import('./sections/app.mjs')).appSection(c), [['example app req/s, Hessra / unsigned', '≥ 0.90']])
+await section('render', async (c) => (await import('./sections/render.mjs')).renderSection(c), [
+  ['  verify, 4× the repetitions, same text', '≤ 1.5'],
+  ['  inspect, 4× the repetitions, same text', '≤ 1.5'],
+])
 await section('rls', async (c) => (await import('./sections/rls-index.mjs')).rlsIndexSection(c), [
   ['generated policy / no-RLS floor', '≤ 1.5'],
   ['per-row check / generated policy', '≥ 50'],

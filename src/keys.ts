@@ -7,7 +7,7 @@ import {chmodSync, closeSync, existsSync, openSync, readFileSync, readSync, stat
 import {dirname} from 'node:path'
 import {mkdirSync} from 'node:fs'
 
-import {engineJson, type LoadedConfig} from './config/index.js'
+import {engineConfig, type LoadedConfig} from './config/index.js'
 import {validateConfig} from './config/validate.js'
 import {ConfigError, InvalidKeyError, IoError, UsageError} from './errors.js'
 import {Config, KeyPair, PublicKey, Token, type Algorithm} from './native/binding.js'
@@ -191,14 +191,10 @@ export function nativeConfig(loaded: LoadedConfig): Config {
   if (first) {
     throw new ConfigError(`${where}: ${first.field}: ${first.message}`, {file: loaded.filepath ?? undefined, field: first.field, hint: 'run `hessra config validate`'})
   }
-  try {
-    return Config.fromString(engineJson(loaded.config, loaded.filepath))
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      throw new ConfigError(`${where}: ${error.message}`, {file: loaded.filepath ?? undefined, field: error.field, hint: 'run `hessra config validate`'})
-    }
-    throw error
-  }
+  const built = engineConfig(loaded.config, loaded.filepath)
+  if ('config' in built) return built.config
+  const {field, message} = built.problem
+  throw new ConfigError(`${where}: ${field === '' ? '' : `${field}: `}${message}`, {file: loaded.filepath ?? undefined, field, hint: 'run `hessra config validate`'})
 }
 
 /** The configured key the engine chooses (its hessra_config_select_key: the verifier's rule). */

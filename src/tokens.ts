@@ -58,7 +58,11 @@ function resolveKey(opts: KeyOptions, token: Token | null): ResolvedPublicKey & 
 
 export interface InspectBlock {
   index: number
+  /** The block's Datalog; cut (ending with ` ... [N bytes, truncated]`) when `truncated`: a token's code is shown up to 1 MiB in all. */
   code: string
+  /** Bytes of the whole rendering of the block's code. */
+  code_bytes: number
+  truncated: boolean
   symbols: string[]
   public_keys: string[]
   external_key: string | null
@@ -397,7 +401,11 @@ export function assertValid(token: TokenLike, opts: VerifyOptions): VerifyResult
 export interface FailedCheck {
   block: number | null
   check: number
+  /** The check's text; cut (ending with ` ... [N bytes, truncated]`) when `truncated`: 4 KiB per check, 64 KiB for all. */
   rule: string
+  /** Bytes of the whole rendering of the check. */
+  rule_bytes: number
+  truncated: boolean
 }
 
 export type PolicyKind = 'allow' | 'deny'

@@ -54,6 +54,8 @@ export function cli(args: string[], opts: {input?: string | Buffer; env?: Record
     input: opts.input ?? '',
     encoding: 'utf8',
     timeout: 60_000,
+    // room for a test to see how much a command printed (the default, 1 MiB, fails with ENOBUFS)
+    maxBuffer: 64 * 1024 * 1024,
   })
   if (r.error) throw r.error
   return {status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}

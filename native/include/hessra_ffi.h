@@ -145,6 +145,30 @@ HessraResult hessra_config_from_file_with_error(const char* file_path, HessraCon
 HessraResult hessra_config_from_trusted_file(const char* file_path, const uint32_t* owner_uids,
         size_t owner_count, HessraConfig* out_config, HessraError* out_error);
 
+/* The same trust rule for a caller that reads a configuration file itself
+ * (the CLI reads JSON, YAML and package.json): *out_text (free with
+ * hessra_string_free) receives the content of file_path, which must be a
+ * regular file owned by one of the owner_count uids in owner_uids and not
+ * writable by group or others, checked before it is opened (a FIFO or a
+ * device is never opened), opened without blocking, and checked again once
+ * open; at most max_bytes bytes of UTF-8 (a NUL byte reads as U+FFFD).
+ * Errors: INVALID_PARAMETER (owner_uids NULL or owner_count 0), IO (missing,
+ * unreadable, not a regular file, wrong owner or mode: the message names the
+ * file, what is wrong and the fix), CONFIG_INVALID (larger than max_bytes,
+ * not UTF-8). */
+HessraResult hessra_trusted_file_read(const char* file_path, const uint32_t* owner_uids,
+        size_t owner_count, uint64_t max_bytes, char** out_text, HessraError* out_error);
+
+/* As hessra_config_from_string, with every public_key_file and
+ * revocation_file the configuration names held to the trust rule of
+ * hessra_config_from_trusted_file (owner_uids). On failure *out_config is
+ * NULL and *out_problem_json (may be NULL: not wanted) is
+ * {"field":"..","message":".."} as for hessra_config_check. Errors:
+ * INVALID_PARAMETER, CONFIG_INVALID, IO (a named file is missing,
+ * unreadable or untrusted). */
+HessraResult hessra_config_from_string_trusted(const char* json, const uint32_t* owner_uids,
+        size_t owner_count, HessraConfig* out_config, char** out_problem_json);
+
 /* Adds or replaces the key stored under key_id (copied). The first key set
  * becomes the default key when the configuration names none. */
 HessraResult hessra_config_set_public_key(HessraConfig config, const char* key_id, HessraPublicKey key);
@@ -229,8 +253,8 @@ HessraResult hessra_token_verify_with_config(HessraToken token, HessraConfig con
  * checks, policies). On HESSRA_SUCCESS *out_result_json is
  *   {"authorized":true|false,"policy":N|null,"policy_kind":"allow"|"deny"|null,
  *    "error":null|{"kind":..,"message":..,
- *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}]}}
- * ("kind" is one of "unauthorized", "no_matching_policy", "run_limit",
+ *    "failed_checks":[{"block":N|null,"check":N,"rule":"..","rule_bytes":N,"truncated":bool}]}}
+ * ("rule" as for hessra_verify's "failed_checks"; "kind" is one of "unauthorized", "no_matching_policy", "run_limit",
  * "execution", "invalid_block_rule", "interrupted"; "policy" is the index of the allow or
  * deny policy that matched, and "policy_kind" says which of the two it is:
  * "allow" when authorized, and when not authorized because an allow policy
@@ -246,9 +270,9 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
 
 /* Decodes without checking signatures. JSON:
  *   {"verified":false,"root_key_id":N|null,"sealed":bool,"revocation_ids":["hex",..],
- *    "blocks":[{"index":N,"code":"..","symbols":[..],"public_keys":[..],
- *               "external_key":"ed25519/.."|null,"version":N,"context":".."|null,
- *               "expires_at":N|null}],
+ *    "blocks":[{"index":N,"code":"..","code_bytes":N,"truncated":bool,"symbols":[..],
+ *               "public_keys":[..],"external_key":"ed25519/.."|null,"version":N,
+ *               "context":".."|null,"expires_at":N|null}],
  *    "rights":[{"subject":..,"resource":..,"operation":..}],"expires_at":N|null,
  *    "expires_at_rfc3339":".."|null,"service_nodes":[{"component":..,"public_key":..}],
  *    "classification":{"kind":"identity"|"authorization"|"other",
@@ -266,7 +290,16 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
  * holds subject(S) and an actor check, authorization when it holds right
  * facts; a delegation block restricts the actor, an attestation is a
  * third-party block holding service(R) or namespace(NS); "identity" is the
- * narrowest delegated identity (the base subject when not delegated). */
+ * narrowest delegated identity (the base subject when not delegated).
+ * "code" is kept up to 1 MiB for all the blocks together (each block gets
+ * what the earlier ones left): beyond, it is cut at a character boundary and
+ * ends with " ... [N bytes, truncated]", "truncated" is true and
+ * "code_bytes" is the size of the whole rendering. Rendering charges the
+ * engine's work meter: it stops with INTERRUPTED when the interrupt check
+ * asks (see hessra_set_interrupt_check) and with LIMIT_EXCEEDED after the
+ * default time limit. Errors: INVALID_TOKEN, LIMIT_EXCEEDED (also: the
+ * blocks decode to more than 32 times the token's size, and 16 MiB, of
+ * text), INTERRUPTED. */
 HessraResult hessra_token_inspect(HessraToken token, char** out_json);
 
 /* As hessra_token_inspect, after checking every signature with root_key
@@ -395,7 +428,7 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  *   {"status":"valid"|"denied"|"expired"|"invalid"|"malformed"|"revoked",
  *    "code":null|"denied"|"expired"|"limit_exceeded"|"invalid_signature"|"invalid_token"|"revoked",
  *    "reason":null|"..",
- *    "failed_checks":[{"block":N|null,"check":N,"rule":".."}],
+ *    "failed_checks":[{"block":N|null,"check":N,"rule":"..","rule_bytes":N,"truncated":bool}],
  *    "expired_at":N|null,
  *    "key":{"id":".."|null,"origin":"given"|"key_id"|"root_key_id"|"default_key"}|null,
  *    "checked_at":N,"leeway_seconds":N,
@@ -409,7 +442,11 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  * revocation list (checked before the rules). More statuses may be added:
  * treat an unknown one as not valid. "reason" renders the
  * failure (the same text as out_error); "failed_checks" (block null: an
- * authorizer check) is empty unless denied or expired; "expired_at" is the
+ * authorizer check) is empty unless denied or expired; a check's "rule" text
+ * is kept up to 4 KiB, and up to 64 KiB for all the failed checks together:
+ * beyond, it is cut at a character boundary and ends with
+ * " ... [N bytes, truncated]", "truncated" is true and "rule_bytes" is the
+ * size of the whole rendering; "expired_at" is the
  * time bound that failed (expired only); "key" is null when the token did
  * not decode; "subject" is the subject the token is verified for (capability
  * mode: the one its rights name for the resource), null unless valid;
@@ -420,8 +457,9 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  * token" (its actor check refuses any subject).
  * The return code follows the outcome: SUCCESS (valid), VERIFICATION_FAILED
  * (denied, invalid), REVOKED, EXPIRED, LIMIT_EXCEEDED (a Datalog limit, or a token
- * larger than limits.max_token_bytes: status "denied"), INVALID_TOKEN
- * (malformed). Errors without an outcome (*out_outcome_json NULL):
+ * larger than limits.max_token_bytes: status "denied"; a token whose blocks
+ * decode to more than 32 times its size, and 16 MiB, of text: status
+ * "malformed"), INVALID_TOKEN (malformed). Errors without an outcome (*out_outcome_json NULL):
  * INVALID_PARAMETER (bad arguments, an unknown component), CONFIG_INVALID
  * (no key to verify with, unknown key_id). */
 HessraResult hessra_verify(HessraConfig config, HessraPublicKey public_key, const char* key_id,

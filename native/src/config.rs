@@ -343,10 +343,32 @@ pub fn read_text_file(path: &Path, max: u64, field: &str) -> Result<String, Conf
     read_trusted_text_file(path, max, field, &FileTrust::Any)
 }
 
+/// `O_NONBLOCK` (Linux's generic value): opening a FIFO for reading returns
+/// at once instead of waiting for a writer. 0 elsewhere (the check before
+/// the open still refuses a FIFO there).
+const O_NONBLOCK: i32 = if cfg!(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "arm",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "powerpc64",
+        target_arch = "s390x",
+        target_arch = "loongarch64"
+    )
+)) {
+    0o4000
+} else {
+    0
+};
+
 /// Reads a file of at most `max` bytes as UTF-8 text after checking it
 /// against `trust`. The file is checked before it is opened (so that a FIFO
-/// cannot block the open) and the opened file is checked again: what is
-/// read is what passed.
+/// or a device is never opened), opened without blocking (a file swapped
+/// for a FIFO in between cannot hang the open) and checked again once open:
+/// what is read is what passed, a regular file, read with a size bound.
 pub fn read_trusted_text_file(
     path: &Path,
     max: u64,
@@ -360,10 +382,17 @@ pub fn read_trusted_text_file(
             format!("cannot open {}: {}", path.display(), io_reason(&e)),
         )
     };
-    if *trust != FileTrust::Any {
+    let file = if *trust == FileTrust::Any {
+        std::fs::File::open(path).map_err(open_error)?
+    } else {
+        use std::os::unix::fs::OpenOptionsExt;
         trust.check(&std::fs::metadata(path).map_err(open_error)?, path, field)?;
-    }
-    let file = std::fs::File::open(path).map_err(open_error)?;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(path)
+            .map_err(open_error)?
+    };
     if *trust != FileTrust::Any {
         trust.check(&file.metadata().map_err(open_error)?, path, field)?;
     }
@@ -504,6 +533,14 @@ impl Config {
     /// against `base` when given.
     pub fn from_json_with_base(text: &str, base: Option<&Path>) -> Result<Config, ConfigError> {
         Config::parse(text, base, &FileTrust::Any)
+    }
+
+    /// Parses configuration JSON whose `public_key_file` and
+    /// `revocation_file` must pass `trust` (the CLI: files owned by the
+    /// user or root, issue 23); relative ones resolve against the working
+    /// directory.
+    pub fn from_json_trusted(text: &str, trust: &FileTrust) -> Result<Config, ConfigError> {
+        Config::parse(text, None, trust)
     }
 
     fn parse(text: &str, base: Option<&Path>, trust: &FileTrust) -> Result<Config, ConfigError> {
@@ -1139,6 +1176,52 @@ mod tests {
             let e = read_public_key_file(&fifo, "k", &mine).unwrap_err();
             assert!(e.message.contains("not a regular file"), "{}", e);
         }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// What the CLI reads with its trust rule (issue 23): a revocation file
+    /// or key file named by a configuration given as JSON must be a regular
+    /// file (a FIFO hung `hessra verify`), owned by an allowed user and not
+    /// writable by group or others.
+    #[test]
+    fn files_named_by_a_configuration_string() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = std::env::temp_dir().join(format!("hessra-named-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let me = std::fs::metadata(&dir).unwrap().uid();
+        let mine = FileTrust::OwnedBy(vec![me, 0]);
+        let revoked = dir.join("revoked.txt");
+        std::fs::write(&revoked, format!("{}\n", "ab".repeat(64))).unwrap();
+        let json =
+            |file: &Path| format!(r#"{{"version":1,"revocation_file":"{}"}}"#, file.display());
+        std::fs::set_permissions(&revoked, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(
+            Config::from_json_trusted(&json(&revoked), &mine)
+                .unwrap()
+                .revocations
+                .len(),
+            1
+        );
+        std::fs::set_permissions(&revoked, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let e = Config::from_json_trusted(&json(&revoked), &mine).unwrap_err();
+        assert_eq!(
+            (e.kind.clone(), e.field.as_str()),
+            (ConfigErrorKind::Untrusted, "revocation_file")
+        );
+        assert!(
+            Config::from_json(&json(&revoked)).is_ok(),
+            "FileTrust::Any reads it"
+        );
+        let other = FileTrust::OwnedBy(vec![me.wrapping_add(1)]);
+        std::fs::set_permissions(&revoked, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = Config::from_json_trusted(&json(&revoked), &other).unwrap_err();
+        assert!(e.message.contains("owned by uid"), "{}", e);
+        let fifo = dir.join("fifo.txt");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.map(|s| s.success()).unwrap_or(false), "mkfifo");
+        let e = Config::from_json_trusted(&json(&fifo), &mine).unwrap_err();
+        assert_eq!(e.kind, ConfigErrorKind::Untrusted);
+        assert!(e.message.contains("not a regular file"), "{}", e);
         std::fs::remove_dir_all(&dir).ok();
     }
 

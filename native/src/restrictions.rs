@@ -381,7 +381,9 @@ mod tests {
             Err(HessraFailure::Denied { failed }) => failed
                 .into_iter()
                 .map(|c| match c {
-                    FailedCheck::Block { rule, .. } | FailedCheck::Authorizer { rule, .. } => rule,
+                    FailedCheck::Block { rule, .. } | FailedCheck::Authorizer { rule, .. } => {
+                        rule.text
+                    }
                 })
                 .collect(),
             other => panic!("expected a denial, got {:?}", other),

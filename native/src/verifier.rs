@@ -450,12 +450,12 @@ impl Outcome {
     /// bound, malformed or not), `invalid_signature`, `invalid_token`.
     pub fn code(&self) -> Option<&'static str> {
         Some(match self.failure.as_ref()? {
-            // the container bounds (size, block count) are limits
+            // the container bounds (size, block count, decoded text) are limits
             Failure::Malformed(TokenInputError::TooLarge { .. })
             | Failure::Malformed(TokenInputError::Token(
                 TokenError::TooLarge { .. }
                 | TokenError::Format {
-                    error: FormatError::TooManyBlocks { .. },
+                    error: FormatError::TooManyBlocks { .. } | FormatError::TextTooLarge,
                     ..
                 },
             ))
@@ -527,7 +527,9 @@ impl Outcome {
     }
 }
 
-/// `[{"block":N|null,"check":N,"rule":".."}]`
+/// `[{"block":N|null,"check":N,"rule":"..","rule_bytes":N,"truncated":bool}]`:
+/// `rule` is cut to the authorizer's budgets when `truncated`, and
+/// `rule_bytes` is the size of the whole rendering.
 pub fn failed_checks_json(checks: &[FailedCheck]) -> Value {
     Value::Array(
         checks
@@ -544,7 +546,9 @@ pub fn failed_checks_json(checks: &[FailedCheck]) -> Value {
                 Value::object([
                     ("block", block),
                     ("check", Value::from(*check_id)),
-                    ("rule", Value::from(rule.as_str())),
+                    ("rule", Value::from(rule.text.as_str())),
+                    ("rule_bytes", Value::from(rule.bytes)),
+                    ("truncated", Value::from(rule.truncated)),
                 ])
             })
             .collect(),

@@ -11,18 +11,9 @@ SET client_min_messages = warning;
 SELECT set_config('hessra.token', :'tok_bomb', false) IS NOT NULL AS bomb_set;
 \set ECHO all
 
--- Runs q (returning one value); the outcome is the value or the cancel's
--- SQLSTATE and message, bounded whether it took less than 3 seconds.
-CREATE FUNCTION regress_timed(q text, OUT outcome text, OUT bounded boolean)
-LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp();
-BEGIN
-  EXECUTE q INTO outcome;
-  bounded := clock_timestamp() - t0 < interval '3 s';
-EXCEPTION WHEN query_canceled THEN
-  outcome := SQLSTATE || ': ' || SQLERRM;
-  bounded := clock_timestamp() - t0 < interval '3 s';
-END $$;
+-- regress_timed(q): q's value or the cancel's SQLSTATE, and whether it took
+-- less than 3 seconds.
+\i test/regress_timed.psql
 
 -- The engine's own time limit (1 s by default) refuses the token.
 SELECT * FROM regress_timed($$SELECT hessra_verify_token(current_setting('hessra.token'), 'alice', 'orders')$$);

@@ -405,6 +405,9 @@ hessra_get_config(void)
 	TimestampTz now = GetCurrentStatementStartTimestamp();
 	const char *path;
 
+	/* every verification goes through here: one token per statement */
+	hessra_statement_token_use();
+
 	if (loaded_config != NULL && !config_dirty &&
 		last_check_valid && last_check_ts == now)
 	{

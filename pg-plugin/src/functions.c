@@ -560,6 +560,8 @@ current_token_or_null(void)
 	const char *t = hessra_token_setting;
 	const char *p;
 
+	hessra_statement_token_use();
+
 	if (t == NULL)
 	{
 		/* settings not defined yet: the library was loaded in a parallel operation */

@@ -40,6 +40,9 @@ static const struct config_enum_entry audit_levels[] = {
 
 /* Whether the settings above are defined (see the top of this file). */
 static bool settings_defined = false;
+/* True while define_settings() turns hessra.token's placeholder into the
+ * setting: its value is applied again, which changes nothing. */
+static bool settings_defining = false;
 
 void		_PG_init(void);
 
@@ -71,6 +74,16 @@ assign_token(const char *newval, void *extra)
 	(void) newval;
 	(void) extra;
 	hessra_token_assigned();
+	if (!settings_defining)
+		hessra_statement_token_assigned();
+}
+
+/* current_setting('hessra.token') and SHOW read the token (statement.c). */
+static const char *
+show_token(void)
+{
+	hessra_statement_token_read();
+	return hessra_token_setting != NULL ? hessra_token_setting : "";
 }
 
 static void
@@ -96,16 +109,25 @@ define_settings(void)
 							   assign_config_path,
 							   NULL);
 
-	DefineCustomStringVariable("hessra.token",
-							   "The hessra token of the current session or transaction.",
-							   "Any role may set it: the token is signed, so setting it grants nothing by itself.",
-							   &hessra_token_setting,
-							   "",
-							   PGC_USERSET,
-							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
-							   NULL,
-							   assign_token,
-							   NULL);
+	settings_defining = true;
+	PG_TRY();
+	{
+		DefineCustomStringVariable("hessra.token",
+								   "The hessra token of the current session or transaction.",
+								   "Any role may set it: the token is signed, so setting it grants nothing by itself.",
+								   &hessra_token_setting,
+								   "",
+								   PGC_USERSET,
+								   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+								   NULL,
+								   assign_token,
+								   show_token);
+	}
+	PG_FINALLY();
+	{
+		settings_defining = false;
+	}
+	PG_END_TRY();
 
 	DefineCustomIntVariable("hessra.leeway_seconds",
 							"Tolerated clock skew, in seconds, on token time bounds.",
@@ -181,4 +203,5 @@ _PG_init(void)
 		define_settings();
 	hessra_set_interrupt_check(hessra_interrupt_pending);
 	hessra_config_init();
+	hessra_statement_init();
 }

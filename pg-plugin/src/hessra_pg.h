@@ -138,4 +138,19 @@ typedef struct HessraAuditDecision
 /* Logs the decision unless this statement logged it already (audit.c). */
 extern void hessra_audit(const HessraAuditDecision *d);
 
+/* ---- one token per statement (statement.c) ---- */
+
+/* Installs the executor hooks that delimit statements (_PG_init). */
+extern void hessra_statement_init(void);
+
+/* hessra.token was assigned (GUC assign hook: no I/O, no errors). */
+extern void hessra_statement_token_assigned(void);
+
+/* The statement read hessra.token (its show hook: never raises). */
+extern void hessra_statement_token_read(void);
+
+/* A hessra call is about to use the token: raises an ERROR (55P02) when the
+ * running statement read hessra.token and then assigned it again. */
+extern void hessra_statement_token_use(void);
+
 #endif							/* HESSRA_PG_H */

@@ -532,6 +532,7 @@ pg_hessra_row_security_session(PG_FUNCTION_ARGS)
 	RowsecMemo *memo = get_memo(fcinfo, false);
 
 	rowsec_calls++;
+	hessra_statement_token_use();
 	if (unlikely(!session_token_current(memo)))
 		take_session_token(memo);
 	if (!memo->token_usable || PG_ARGISNULL(0))

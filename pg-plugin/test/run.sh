@@ -91,6 +91,12 @@ TOK_NUL="$("$MINT" datalog "$ROOTKEY" 'right({s}, "orders", "read");' -1 '{"s": 
 # Quadratic work per element of an 8,000-element set (issue 18; 43 KB).
 TOK_BOMB="$("$MINT" datalog "$ROOTKEY" "right(\"alice\", \"orders\", \"read\"); big({$(seq -s ', ' 0 7999)}); check if big(\$x), \$x.all(\$a -> \$x.contains(\$x));")" \
     || fatal "minting a test token failed: bomb"
+# Rendering cost (issue 23): a check repeating a 24 KB string 600 times (14 MB of text, 43 KB).
+TOK_RENDER_BOMB="$("$MINT" datalog "$ROOTKEY" "right(\"alice\", \"orders\", \"read\"); check if nosuch(\$x), $(printf '{s} + %.0s' $(seq 1 599)){s} == {s};" -1 "{\"s\": \"$(printf 'A%.0s' $(seq 1 24000))\"}")" \
+    || fatal "minting a test token failed: render bomb"
+# One token per statement (issue 23): mallory may read notes; a token naming bob, for another resource.
+TOK_MALLORY_NOTES="$(mint "$ROOTKEY" mallory notes read 3600)"
+TOK_BOB_CALENDAR="$(mint "$ROOTKEY" bob calendar read 3600)"
 # Identity tokens (issue 12): delegatable alice, delegated to alice:laptop, expired.
 TOK_ID_ALICE="$("$MINT" identity "$ROOTKEY" urn:hessra:alice 3600)" || fatal "minting a test token failed: identity"
 TOK_ID_LAPTOP="$("$MINT" identity "$ROOTKEY" urn:hessra:alice 3600 urn:hessra:alice:laptop)" \
@@ -110,7 +116,7 @@ TOK_TWO_NARROWED="$("$MINT" attenuate "$ROOTKEY" "$TOK_TWO" 'check if resource("
 TOK_TWO_EXPIRED="$(mint_rights $(( $(date +%s) - 60 )) 'right("alice", "r1", "read"); right("alice", "r2", "read");')"
 TOK_SCOPED="$(mint_rights "$IN_AN_HOUR" 'right("alice", "orders", "read"); check if domain("example.com"); check if prefix("tenants/acme");')"
 TOK_ID_DOMAIN="$("$MINT" identity-in-domain "$ROOTKEY" urn:hessra:carol 3600 example.com)" || fatal "minting a test token failed: identity in domain"
-ALL_TOKENS=("$TOK_ID_DOMAIN" "$TOK_ONE" "$TOK_TWO" "$TOK_TWO_NARROWED" "$TOK_TWO_EXPIRED" "$TOK_SCOPED" "$TOK_ID_ALICE" "$TOK_ID_LAPTOP" "$TOK_ID_EXPIRED" "$TOK_ID_UNTRUSTED" "$TOK_BOMB" "$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
+ALL_TOKENS=("$TOK_RENDER_BOMB" "$TOK_MALLORY_NOTES" "$TOK_BOB_CALENDAR" "$TOK_ID_DOMAIN" "$TOK_ONE" "$TOK_TWO" "$TOK_TWO_NARROWED" "$TOK_TWO_EXPIRED" "$TOK_SCOPED" "$TOK_ID_ALICE" "$TOK_ID_LAPTOP" "$TOK_ID_EXPIRED" "$TOK_ID_UNTRUSTED" "$TOK_BOMB" "$TOK_ALICE" "$TOK_BOB" "$TOK_ALICE_WRITE" "$TOK_ALICE_DOCS" "$TOK_EXPIRED" "$TOK_RECENT"
             "$TOK_NOEXP" "$TOK_UNTRUSTED" "$TOK_EDGE" "$TOK_EDGE_NOKID" "$TOK_MULTI" "$TOK_NUL")
 
 # psql variables for the tests (never echoed: ECHO is off while they are set)
@@ -132,6 +138,9 @@ q() { printf "'%s'" "${1//\'/\'\'}"; }
     echo "\\set tok_multi $(q "$TOK_MULTI")"
     echo "\\set tok_nul $(q "$TOK_NUL")"
     echo "\\set tok_bomb $(q "$TOK_BOMB")"
+    echo "\\set tok_render_bomb $(q "$TOK_RENDER_BOMB")"
+    echo "\\set tok_mallory_notes $(q "$TOK_MALLORY_NOTES")"
+    echo "\\set tok_bob_calendar $(q "$TOK_BOB_CALENDAR")"
     echo "\\set tok_id_alice $(q "$TOK_ID_ALICE")"
     echo "\\set tok_id_laptop $(q "$TOK_ID_LAPTOP")"
     echo "\\set tok_id_expired $(q "$TOK_ID_EXPIRED")"
@@ -185,21 +194,27 @@ if [[ $rc -ne 0 ]]; then
 fi
 
 # pg_cancel_backend / pg_terminate_backend from another session stop a
-# verification of the bomb token (engine limit 10 minutes) within 2 seconds.
+# verification of the bomb token (engine limit 10 minutes) within 2 seconds,
+# and a statement rendering the render bomb's failed check over and over.
+bomb_sql() { # FILE TOKEN QUERY
+    {
+        echo "CREATE EXTENSION IF NOT EXISTS hessra;"
+        echo "SELECT hessra_init($(q "$CONF/slow.json")) \\g /dev/null"
+        echo "SELECT set_config('hessra.token', $(q "$2"), false) \\g /dev/null"
+        echo "$3"
+    } > "$1"
+}
 BOMB_SQL="$WORK/bomb.sql"
-{
-    echo "CREATE EXTENSION IF NOT EXISTS hessra;"
-    echo "SELECT hessra_init($(q "$CONF/slow.json")) \\g /dev/null"
-    echo "SELECT set_config('hessra.token', $(q "$TOK_BOMB"), false) \\g /dev/null"
-    echo "SELECT hessra_verify_token(current_setting('hessra.token'), 'alice', 'orders');"
-} > "$BOMB_SQL"
-interrupt_case() { # NAME SIGNAL_FUNCTION EXPECTED_MESSAGE
+bomb_sql "$BOMB_SQL" "$TOK_BOMB" "SELECT hessra_verify_token(current_setting('hessra.token'), 'alice', 'orders');"
+RENDER_SQL="$WORK/render-bomb.sql"
+bomb_sql "$RENDER_SQL" "$TOK_RENDER_BOMB" "SELECT count(*) FROM generate_series(1, 10000000) g WHERE hessra_explain(current_setting('hessra.token'), 'alice', 'orders', 'read') <> '';"
+interrupt_case() { # NAME SIGNAL_FUNCTION EXPECTED_MESSAGE [SQL_FILE]
     local out="$WORK/$1.out" bg started=0 t0 ms i
-    PGAPPNAME="hessra_$1" psql -X -q -At -h "$PGDIR" -p "$PORT" -U postgres -d postgres -f "$BOMB_SQL" >"$out" 2>&1 &
+    PGAPPNAME="hessra_$1" psql -X -q -At -h "$PGDIR" -p "$PORT" -U postgres -d postgres -f "${4:-$BOMB_SQL}" >"$out" 2>&1 &
     bg=$!
     for i in $(seq 1 100); do
         if [[ "$(psql -X -At -h "$PGDIR" -p "$PORT" -U postgres -d postgres -c \
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hessra_$1' AND state = 'active' AND query LIKE '%hessra_verify_token%'")" == 1 ]]; then
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hessra_$1' AND state = 'active' AND query LIKE '%hessra_%(current_setting%'")" == 1 ]]; then
             started=1; break
         fi
         sleep 0.1
@@ -218,6 +233,7 @@ interrupt_case() { # NAME SIGNAL_FUNCTION EXPECTED_MESSAGE
 }
 interrupt_case cancel pg_cancel_backend "canceling statement due to user request"
 interrupt_case terminate pg_terminate_backend "terminating connection due to administrator command"
+interrupt_case render_cancel pg_cancel_backend "canceling statement due to user request" "$RENDER_SQL"
 
 # The server log must never contain a token.
 leak=0

@@ -1,15 +1,17 @@
 /**
- * Configuration: finding it (cosmiconfig + ~/.config/hessra/config.json, --config, HESSRA_CONFIG),
- * validating it (structure here, semantics by the engine's hessra_config_from_string, whose errors
- * name the offending field) and editing it (JSON files and package.json#hessra).
+ * Configuration: finding it (--config, HESSRA_CONFIG, a search bounded by the home directory or the
+ * repository, ~/.config/hessra/config.json; see loadConfig), reading it under the engine's trust rule,
+ * validating it (structure here, semantics by the engine's hessra_config_from_string_trusted, whose
+ * errors name the offending field) and editing it (JSON files and package.json#hessra).
  *
  * The format is docs/DESIGN.md's "Configuration" (JSON, "version": 1).
  */
-import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
+import {closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {homedir} from 'node:os'
-import {basename, dirname, isAbsolute, join, relative, resolve} from 'node:path'
+import {basename, dirname, extname, isAbsolute, join, resolve} from 'node:path'
 
-import {ConfigError} from '../errors.js'
+import {ConfigError, HessraError} from '../errors.js'
+import {Config, readTrustedFile} from '../native/binding.js'
 
 export interface KeyEntry {
   id: string
@@ -63,39 +65,50 @@ export type ConfigFormat = 'json' | 'package.json' | 'yaml' | 'js'
 
 export const MODULE_NAME = 'hessra'
 
-export const SEARCH_PLACES = [
-  'package.json',
-  '.hessrarc',
-  '.hessrarc.json',
-  '.hessrarc.yaml',
-  '.hessrarc.yml',
-  'hessra.config.js',
-  'hessra.config.cjs',
-  'hessra.config.mjs',
-  'hessra.config.json',
-]
+/**
+ * The file names the search looks for in each directory, in this order (cosmiconfig's names for
+ * "hessra"). JavaScript configurations (JS_CONFIG_NAMES, between .hessrarc.yml and hessra.config.json)
+ * are never run when found by the search: they are refused with a hint to name them with --config.
+ */
+export const SEARCH_PLACES = ['package.json', '.hessrarc', '.hessrarc.json', '.hessrarc.yaml', '.hessrarc.yml', 'hessra.config.json']
+export const JS_CONFIG_NAMES = ['hessra.config.js', 'hessra.config.cjs', 'hessra.config.mjs']
+/** Every name of a directory's candidates, in precedence order. */
+const CANDIDATES = [...SEARCH_PLACES.slice(0, 5), ...JS_CONFIG_NAMES, ...SEARCH_PLACES.slice(5)]
+
+/** Largest configuration file read (the engine's limit for the JSON it parses). */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024
 
 /** ~/.config/hessra/config.json ($XDG_CONFIG_HOME respected). */
 export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(env.HOME || homedir(), '.config')
+  const base = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(homeDir(env), '.config')
   return join(base, 'hessra', 'config.json')
 }
 
-export function formatOf(filepath: string): ConfigFormat {
+function homeDir(env: NodeJS.ProcessEnv): string {
+  return env.HOME || homedir()
+}
+
+export function formatOf(filepath: string, text?: string): ConfigFormat {
   const name = basename(filepath)
   if (name === 'package.json') return 'package.json'
   if (/\.(ya?ml)$/.test(name)) return 'yaml'
   if (/\.(c|m)?js$/.test(name)) return 'js'
   if (name === '.hessrarc') {
     // .hessrarc may be JSON or YAML: JSON when it parses as JSON
-    try {
-      JSON.parse(readFileSync(filepath, 'utf8'))
-      return 'json'
-    } catch {
-      return 'yaml'
-    }
+    return parseJson(text ?? readRegularFile(filepath) ?? '') === undefined ? 'yaml' : 'json'
   }
   return 'json'
+}
+
+/**
+ * Who may own a configuration file, or a file one names (public_key_file, revocation_file): the user
+ * running hessra, and root. The engine applies the rule (hessra_trusted_file_read,
+ * hessra_config_from_string_trusted): a regular file, owned by one of them, not writable by group or
+ * others — the rule the extension applies to its configuration and key files.
+ */
+export function trustedOwners(): number[] {
+  const me = process.getuid?.() ?? 0
+  return me === 0 ? [0] : [me, 0]
 }
 
 export interface LoadOptions {
@@ -105,19 +118,17 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv
 }
 
-// cosmiconfig is imported only when a file has to be searched or loaded through it: importing it and
-// searching costs ~10 ms at every start, and most runs have no configuration file in the search path.
-async function explorer() {
-  const {cosmiconfig} = await import('cosmiconfig')
-  return cosmiconfig(MODULE_NAME, {
-    searchPlaces: SEARCH_PLACES,
-    searchStrategy: 'global',
-    stopDir: '/',
-    cache: false,
-  })
-}
-
-/** Finds and loads the configuration. Never validates; throws ConfigError when a named file is unusable. */
+/**
+ * Finds and loads the configuration (docs/DESIGN.md, "Finding the configuration"). Never validates;
+ * throws ConfigError when a named file is unusable, when the search meets a JavaScript configuration, or
+ * when a file found is not trusted.
+ *   1. --config PATH, else HESSRA_CONFIG: that file (JSON, YAML, package.json#hessra, or JavaScript —
+ *      run only when named this way);
+ *   2. else the search: from the working directory up to the first of the home directory, a repository
+ *      root (a directory holding .git) and the root, each directory's SEARCH_PLACES (JSON and YAML);
+ *   3. else ~/.config/hessra/config.json.
+ * Every file read must pass the trust rule of trustedOwners(); so must the files it names.
+ */
 export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> {
   const env = opts.env ?? process.env
   const cwd = opts.cwd ?? process.cwd()
@@ -131,82 +142,73 @@ export async function loadConfig(opts: LoadOptions = {}): Promise<LoadedConfig> 
         hint: `create it with \`hessra config init --config ${explicit}\``,
       })
     }
-    const config = await loadFile(filepath)
-    return {config, filepath, source, format: formatOf(filepath)}
+    const {config, format} = await loadFile(filepath, true)
+    return {config, filepath, source, format}
   }
-
-  let found: {config: unknown; filepath: string} | null = null
-  try {
-    if (searchMayFind(cwd)) found = await (await explorer()).search(cwd)
-  } catch (error) {
-    throw new ConfigError(`cannot read configuration: ${(error as Error).message.split('\n')[0]}`)
-  }
-  // cosmiconfig's last step looks in its own global directory: only accept files from cwd and its parents
-  if (found && isAncestorOrSelf(dirname(found.filepath), resolve(cwd))) {
-    return {config: asConfigObject(found.config, found.filepath), filepath: found.filepath, source: 'search', format: formatOf(found.filepath)}
+  const found = searchConfig(resolve(cwd), env)
+  if (found) {
+    const {config, format} = await loadFile(found, false)
+    return {config, filepath: found, source: 'search', format}
   }
   const user = userConfigPath(env)
   if (existsSync(user)) {
-    return {config: await loadFile(user), filepath: user, source: 'user', format: 'json'}
+    const {config} = await loadFile(user, false)
+    return {config, filepath: user, source: 'user', format: 'json'}
   }
   return {config: null, filepath: null, source: 'none', format: null}
 }
 
-/** cosmiconfig's global directory: env-paths' config dir, read from process.env (not opts.env). */
-const COSMICONFIG_GLOBAL_PLACES = ['config', 'config.json', 'config.yaml', 'config.yml', 'config.js', 'config.ts', 'config.cjs', 'config.mjs']
-/** Where cosmiconfig looks for its own options ("meta configuration"): in process.cwd(), whatever the search starts from. */
-const COSMICONFIG_META_PLACES = ['package.json', 'package.yaml', '.config/config.json', '.config/config.yaml', '.config/config.yml', '.config/config.js', '.config/config.ts', '.config/config.cjs', '.config/config.mjs']
-
 /**
- * False only when cosmiconfig's search (as configured by explorer()) certainly finds nothing that
- * loadConfig would accept and certainly does not fail, so that it can be skipped: no meta
- * configuration in process.cwd() (a package.json there without a "cosmiconfig" field is fine), no
- * search place in cwd or any parent (a package.json that parses and has no "hessra" field is fine),
- * and cosmiconfig's global directory, when it is not an ancestor of cwd, holding nothing but a
- * config.json that is empty or parses without "$import" (found there, it is rejected by loadConfig,
- * which then reads the user configuration itself). In every other case the real search runs, so what
- * is found, and every error, is exactly cosmiconfig's.
+ * The configuration file the search finds from `from`, or null. In each directory the first
+ * candidate present wins (a package.json counts only with a "hessra" field, an empty file not at all,
+ * as with cosmiconfig); a JavaScript one is refused (searching never runs code). The search ends after the home directory, after a repository
+ * root, or at the root: a parent directory shared with other users (/tmp, /srv, a colleague's home)
+ * is not a place to take configuration from. Files found are held to the trust rule when read.
  */
-export function searchMayFind(cwd: string): boolean {
-  const from = resolve(cwd)
-  const meta = process.cwd()
-  for (const place of COSMICONFIG_META_PLACES) {
-    const file = join(meta, place)
-    if (!existsSync(file)) continue
-    if (place !== 'package.json') return true
-    const pkg = jsonObject(file)
-    if (pkg === undefined || Object.hasOwn(pkg, 'cosmiconfig')) return true
-  }
+export function searchConfig(from: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  const home = resolve(homeDir(env))
   for (let dir = from; ; dir = dirname(dir)) {
-    for (const place of SEARCH_PLACES) {
-      const file = join(dir, place)
+    for (const name of CANDIDATES) {
+      const file = join(dir, name)
       if (!existsSync(file)) continue
-      if (place !== 'package.json') return true
-      const pkg = jsonObject(file)
-      if (pkg === undefined || Object.hasOwn(pkg, MODULE_NAME)) return true
+      if (name === 'package.json' ? !packageHasHessra(file) : readRegularFile(file)?.trim() === '') continue
+      if (JS_CONFIG_NAMES.includes(name)) {
+        throw new ConfigError(`found ${file}: a JavaScript configuration is not run when it is found by searching`, {
+          file,
+          hint: `if it is yours, name it: \`--config ${file}\` (or HESSRA_CONFIG); or use a JSON or YAML configuration`,
+        })
+      }
+      return file
     }
-    if (dirname(dir) === dir) break
+    if (dir === home || existsSync(join(dir, '.git')) || dirname(dir) === dir) return null
   }
-  const global = resolve(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), MODULE_NAME)
-  if (isAncestorOrSelf(global, from)) return true
-  for (const place of COSMICONFIG_GLOBAL_PLACES) {
-    const file = join(global, place)
-    if (!existsSync(file)) continue
-    if (place !== 'config.json') return true
-    const text = readText(file)
-    if (text === undefined) return true
-    if (text.trim() === '') continue
-    const value = parseJson(text)
-    if (value === undefined || (value !== null && typeof value === 'object' && Object.hasOwn(value, '$import'))) return true
-  }
-  return false
 }
 
-/** The file as a JSON object, or undefined when it cannot be read or parsed or is not an object. */
-function jsonObject(file: string): object | undefined {
-  const text = readText(file)
-  const value = text === undefined ? undefined : parseJson(text)
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined
+/**
+ * Whether a package.json holds a "hessra" field. Read without trusting it (nothing in it is used
+ * unless it has the field, and then it is read again under the trust rule), but safely: a regular
+ * file only, opened without blocking, at most MAX_CONFIG_FILE_BYTES (readRegularFile); anything else
+ * counts as "yes", so that the trusted read reports the problem.
+ */
+function packageHasHessra(file: string): boolean {
+  const text = readRegularFile(file)
+  if (text === undefined) return true
+  const pkg = parseJson(text)
+  return pkg === undefined || (pkg !== null && typeof pkg === 'object' && Object.hasOwn(pkg, MODULE_NAME))
+}
+
+function readRegularFile(file: string): string | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
+    const st = fstatSync(fd)
+    if (!st.isFile() || st.size > MAX_CONFIG_FILE_BYTES) return undefined
+    return readFileSync(fd, 'utf8')
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
 }
 
 function parseJson(text: string): unknown {
@@ -217,43 +219,42 @@ function parseJson(text: string): unknown {
   }
 }
 
-function readText(file: string): string | undefined {
+/**
+ * A configuration file's text, or a file it names (`field`), under the trust rule (see trustedOwners);
+ * its problems as ConfigError.
+ */
+export function readConfigText(filepath: string, opts: {field?: string; maxBytes?: number} = {}): string {
   try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
+    return readTrustedFile(filepath, trustedOwners(), opts.maxBytes ?? MAX_CONFIG_FILE_BYTES)
+  } catch (error) {
+    if (!(error instanceof HessraError) || error.kind === 'native_library_missing') throw error
+    throw new ConfigError(opts.field ? `${opts.field}: ${error.message}` : error.message, {
+      file: filepath,
+      field: opts.field,
+      hint: 'hessra only reads configuration files, and the files they name, that you or root own and nobody else can write',
+    })
   }
 }
 
-function isAncestorOrSelf(dir: string, of: string): boolean {
-  const rel = relative(dir, of)
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
-}
-
-async function loadFile(filepath: string): Promise<HessraConfig> {
-  const format = formatOf(filepath)
-  if (format === 'json') {
-    let text: string
-    try {
-      text = readFileSync(filepath, 'utf8')
-    } catch (error) {
-      throw new ConfigError(`cannot read configuration file ${filepath} (${(error as {code?: string}).code ?? 'error'})`, {file: filepath})
-    }
-    try {
-      return asConfigObject(JSON.parse(text), filepath)
-    } catch (error) {
-      if (error instanceof ConfigError) throw error
-      throw new ConfigError(`${filepath} is not valid JSON: ${(error as Error).message}`, {file: filepath})
-    }
-  }
+async function loadFile(filepath: string, named: boolean): Promise<{config: HessraConfig; format: ConfigFormat}> {
+  const text = readConfigText(filepath)
+  const format = formatOf(filepath, text)
+  let value: unknown
   try {
-    const r = await (await explorer()).load(filepath)
-    if (!r) throw new ConfigError(`${filepath} holds no hessra configuration`, {file: filepath})
-    return asConfigObject(r.config, filepath)
+    if (format === 'json') value = JSON.parse(text)
+    else if (format === 'package.json') value = (JSON.parse(text) as Record<string, unknown>)[MODULE_NAME]
+    else if (format === 'yaml') value = (await import('cosmiconfig')).defaultLoaders['.yaml'](filepath, text)
+    else if (named) value = await (await import('cosmiconfig')).defaultLoaders[extname(filepath) as '.js'](filepath, text)
+    else throw new ConfigError(`${filepath}: a JavaScript configuration is run only when named with --config or HESSRA_CONFIG`, {file: filepath})
   } catch (error) {
     if (error instanceof ConfigError) throw error
-    throw new ConfigError(`cannot load configuration file ${filepath}: ${(error as Error).message.split('\n')[0]}`, {file: filepath})
+    const what = format === 'json' || format === 'package.json' ? 'is not valid JSON' : format === 'yaml' ? 'is not valid YAML' : 'cannot be loaded'
+    // cosmiconfig's loaders prefix "YAML Error in FILE:" on a line of its own
+    const why = (error as Error).message.replace(/^\w+ Error in [^\n]*:\n/, '').split('\n')[0]
+    throw new ConfigError(`${filepath} ${what}: ${why}`, {file: filepath})
   }
+  if (value === undefined && format === 'package.json') throw new ConfigError(`${filepath} holds no "hessra" field`, {file: filepath})
+  return {config: asConfigObject(value, filepath), format}
 }
 
 function asConfigObject(value: unknown, filepath: string): HessraConfig {
@@ -380,6 +381,14 @@ function revocationProblems(c: Record<string, unknown>, err: (field: string, mes
   }
   if (c.revocation_file !== undefined && c.revocation_file !== null && (!isStr(c.revocation_file) || c.revocation_file === ''))
     err('revocation_file', 'must be a path string or null')
+}
+
+/**
+ * The engine's configuration for a loaded one (engineJson), the files it names held to the trust rule
+ * of trustedOwners(): the native Config, or the first problem (field, message) as data.
+ */
+export function engineConfig(config: HessraConfig, filepath: string | null): ReturnType<typeof Config.fromStringTrusted> {
+  return Config.fromStringTrusted(engineJson(config, filepath), trustedOwners())
 }
 
 /**

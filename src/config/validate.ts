@@ -1,9 +1,7 @@
-/** Full validation: structure (exact field paths) then the engine (keys, semantics). */
-import {dirname, isAbsolute, resolve} from 'node:path'
-
+/** Full validation: structure (exact field paths) then the engine (keys, files, semantics). */
 import {HessraError} from '../errors.js'
-import {Config, PublicKey} from '../native/binding.js'
-import {checkConfigShape, engineJson, type ConfigProblem, type HessraConfig} from './index.js'
+import {PublicKey} from '../native/binding.js'
+import {checkConfigShape, engineConfig, type ConfigProblem, type HessraConfig} from './index.js'
 
 export interface ValidationReport {
   valid: boolean
@@ -16,16 +14,16 @@ export interface ValidationReport {
 export function validateConfig(config: unknown, filepath: string | null = null): ValidationReport {
   const problems = checkConfigShape(config)
   if (problems.some((p) => p.severity === 'error')) return {valid: false, problems, summary: null}
-  keyProblems(config as HessraConfig, filepath, problems)
+  keyProblems(config as HessraConfig, problems)
   if (problems.some((p) => p.severity === 'error')) return {valid: false, problems, summary: null}
-  const json = engineJson(config as HessraConfig, filepath)
-  // the engine's verdict, its field as data
-  const problem = Config.check(json)
-  if (problem) {
+  // the engine's verdict (the files it names read under the trust rule), its field as data
+  const built = engineConfig(config as HessraConfig, filepath)
+  if ('problem' in built) {
+    const problem = built.problem
     problems.push({field: problem.field === '' ? '(engine)' : problem.field, message: problem.message, severity: 'error'})
     return {valid: false, problems, summary: null}
   }
-  const handle = Config.fromString(json)
+  const handle = built.config
   try {
     return {valid: true, problems, summary: JSON.parse(handle.describe()) as unknown}
   } finally {
@@ -33,9 +31,11 @@ export function validateConfig(config: unknown, filepath: string | null = null):
   }
 }
 
-/** Parses every key with the engine, so a bad key is reported at its own field. */
-function keyProblems(config: HessraConfig, filepath: string | null, problems: ConfigProblem[]): void {
-  const base = filepath ? dirname(filepath) : process.cwd()
+/**
+ * Parses every key text with the engine, so a bad key is reported at its own field (key files are
+ * read by the engine, under the trust rule, and reported at theirs).
+ */
+function keyProblems(config: HessraConfig, problems: ConfigProblem[]): void {
   const tryKey = (field: string, parse: () => PublicKey) => {
     try {
       parse().dispose()
@@ -46,10 +46,6 @@ function keyProblems(config: HessraConfig, filepath: string | null, problems: Co
   }
   ;(config.keys ?? []).forEach((k, i) => {
     if (typeof k.public_key === 'string') tryKey(`keys[${i}].public_key`, () => PublicKey.fromString(k.public_key as string))
-    else if (typeof k.public_key_file === 'string') {
-      const file = isAbsolute(k.public_key_file) ? k.public_key_file : resolve(base, k.public_key_file)
-      tryKey(`keys[${i}].public_key_file`, () => PublicKey.fromFile(file))
-    }
   })
   for (const [name, nodes] of Object.entries(config.service_chains ?? {})) {
     nodes.forEach((n, i) => tryKey(`service_chains.${name}[${i}].public_key`, () => PublicKey.fromString(n.public_key)))

@@ -217,6 +217,10 @@ export const PROTOTYPES = {
   hessra_config_get_public_key: 'int hessra_config_get_public_key(HessraConfig config, const char *key_id, _Out_ HessraPublicKey *out)',
   hessra_config_describe: 'int hessra_config_describe(HessraConfig config, _Out_ void **out_json)',
   hessra_config_check: 'int hessra_config_check(const char *json, _Out_ void **out_problem_json)',
+  hessra_config_from_string_trusted:
+    'int hessra_config_from_string_trusted(const char *json, const uint32_t *owner_uids, size_t owner_count, _Out_ HessraConfig *out, _Out_ void **out_problem_json)',
+  hessra_trusted_file_read:
+    'int hessra_trusted_file_read(const char *path, const uint32_t *owner_uids, size_t owner_count, uint64_t max_bytes, _Out_ void **out_text, _Out_ HessraError *out_error)',
   hessra_config_select_key:
     'int hessra_config_select_key(HessraConfig config, int64_t root_key_id, const char *key_id, _Out_ HessraPublicKey *out_key, _Out_ void **out_key_id, _Out_ HessraError *out_error)',
   hessra_config_cache_stats: 'int hessra_config_cache_stats(HessraConfig config, _Out_ HessraCacheStats *out_stats)',
@@ -330,6 +334,15 @@ export function ensureLoaded(): void {
 
 export function version(): string {
   return fn('hessra_version')() as string
+}
+
+/**
+ * A file's text read under the engine's trust rule for configuration files (hessra_trusted_file_read):
+ * a regular file owned by one of `owners`, not writable by group or others, opened without blocking,
+ * at most `maxBytes` bytes. Throws IoError (missing, unreadable, untrusted) or ConfigError (too large).
+ */
+export function readTrustedFile(path: string, owners: readonly number[], maxBytes: number): string {
+  return callStringWithError('hessra_trusted_file_read', [path, Uint32Array.from(owners), owners.length, maxBytes], path)
 }
 
 export function nativeErrorText(code: number): string {
@@ -650,6 +663,22 @@ export class Config extends NativeHandle {
   /** Reads the JSON configuration format from a file; errors name the offending field. */
   static fromFile(path: string): Config {
     return new Config(callHandleWithError('hessra_config_from_file_with_error', 'hessra_config_from_file', [path], `configuration file ${path}`))
+  }
+
+  /**
+   * As fromString, every public_key_file and revocation_file the configuration names held to the trust
+   * rule (a regular file owned by one of `owners`, not writable by group or others): the configuration,
+   * or its first problem as data ({field, message, code}) as check() gives it.
+   */
+  static fromStringTrusted(json: string, owners: readonly number[]): {config: Config} | {problem: {field: string; message: string; code: number}} {
+    const out: unknown[] = [null]
+    const problemOut: unknown[] = [null]
+    const code = fn('hessra_config_from_string_trusted')(json, Uint32Array.from(owners), owners.length, out, problemOut) as number
+    const problem = takeString(problemOut[0])
+    if (code === NativeCode.SUCCESS && out[0]) return {config: new Config(out[0])}
+    if (out[0]) releaseOrphan('hessra_config_from_string_trusted', out[0])
+    if (problem === null) fail(code, null, 'configuration')
+    return {problem: {...(JSON.parse(problem) as {field: string; message: string}), code}}
   }
 
   /** The configuration's first problem as data ({field, message}; field "" for the document), or null when usable. */

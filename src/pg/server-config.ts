@@ -7,7 +7,7 @@
 import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, isAbsolute, resolve} from 'node:path'
 
-import type {HessraConfig, KeyEntry, LoadedConfig, ServiceNode} from '../config/index.js'
+import {readConfigText, type HessraConfig, type KeyEntry, type LoadedConfig, type ServiceNode} from '../config/index.js'
 import {ConfigError, EnvironmentError, HessraError} from '../errors.js'
 
 /** Where `pg install` writes the server-side configuration unless told (or the server already points elsewhere). */
@@ -46,7 +46,9 @@ export function buildServerConfig(loaded: LoadedConfig, opts: ServerConfigOption
     } else if (typeof k.public_key_file === 'string' && k.public_key_file !== '') {
       const file = isAbsolute(k.public_key_file) ? k.public_key_file : resolve(base, k.public_key_file)
       if (!existsSync(file)) throw new ConfigError(`${where}: keys[${i}].public_key_file ${file} does not exist`, {field: `keys[${i}].public_key_file`})
-      text = opts.normalizeKey ? norm(file, `keys[${i}].public_key_file`) : readFileSync(file, 'utf8').trim()
+      const field = `keys[${i}].public_key_file`
+      // under the trust rule, like every file a configuration names (a key anyone can write is anyone's)
+      text = norm(readConfigText(file, {field, maxBytes: 64 * 1024}), field)
     } else {
       throw new ConfigError(`${where}: keys[${i}] has neither public_key nor public_key_file`, {field: `keys[${i}]`})
     }

@@ -4,7 +4,11 @@
  *   - every URL starts with /SECRET/, a random per-run secret compared in constant time, so another
  *     local user or a page in the browser cannot reach it without being given the URL;
  *   - the Host header must name the loopback address and port (a DNS-rebinding page sends its own
- *     name), and an Origin header, when sent, must be this server's;
+ *     name), and an Origin header, when sent, must be this server's; a request sending either header
+ *     twice is refused (node keeps one of the two, which another hop may read differently);
+ *   - at most LIMITS.connections connections at a time, and bounded wall time for a slow client: the
+ *     headers within LIMITS.headersMs, the whole request within LIMITS.requestMs (checked every
+ *     LIMITS.checkMs), idle sockets closed, so that another local user cannot hold the server;
  *   - the endpoints take POSTed JSON only (bounded size): a token or key never appears in a URL, and a
  *     cross-site form cannot post JSON without a CORS preflight, which is never granted;
  *   - a strict Content-Security-Policy: the page loads its one script and one style sheet from here
@@ -26,6 +30,24 @@ export const LOOPBACK = '127.0.0.1'
 
 /** Largest request body accepted: a token at the engine's size ceiling (1 MiB) as base64, with room for a policy. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024
+
+/**
+ * Bounds for slow or many clients. A browser opens a handful of connections to a page's server; a
+ * request over loopback (2 MiB at most) takes milliseconds. Node's own defaults (headers 60 s, checked
+ * every 30 s; no connection cap) let 500 connections sending partial headers stay open for ~32 s.
+ */
+export const LIMITS = {
+  /** Concurrent connections; more are closed as they arrive. */
+  connections: 32,
+  /** Time to receive a request's headers. */
+  headersMs: 5_000,
+  /** Time to receive a whole request. */
+  requestMs: 10_000,
+  /** How often those two are checked (so a late client is closed within this much of its limit). */
+  checkMs: 500,
+  /** A socket with no traffic at all. */
+  idleMs: 15_000,
+}
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -135,6 +157,13 @@ async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknow
   return parsed as Record<string, unknown>
 }
 
+/** How many times a header was sent (req.headers joins or drops repeats: rawHeaders has them all). */
+function headerCount(req: IncomingMessage, name: string): number {
+  let n = 0
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i].toLowerCase() === name) n++
+  return n
+}
+
 /** Starts the server; resolves once it listens. */
 export async function startPlayground(opts: PlaygroundOptions): Promise<Playground> {
   const dir = opts.assetsDir ?? defaultAssetsDir()
@@ -145,6 +174,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
   let origins = new Set<string>()
 
   function guard(req: IncomingMessage): string {
+    if (headerCount(req, 'host') > 1 || headerCount(req, 'origin') > 1) throw new Refusal(400, 'duplicated Host or Origin header')
     if (!hosts.has(req.headers.host ?? '')) throw new Refusal(403, 'forbidden host')
     const origin = req.headers.origin
     if (origin !== undefined && !origins.has(origin)) throw new Refusal(403, 'forbidden origin')
@@ -187,7 +217,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
     send(res, 200, asset.type, req.method === 'HEAD' ? '' : asset.body)
   }
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({connectionsCheckingInterval: LIMITS.checkMs}, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy()
       if (error instanceof Refusal) {
@@ -198,9 +228,11 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<Playgrou
       sendJson(res, 500, {error: {code: 'internal', message: errorMessage(error)}})
     })
   })
-  // Bounded wall time for a slow or stalled client.
-  server.requestTimeout = 30_000
-  server.headersTimeout = 10_000
+  // Bounded wall time for a slow or stalled client, and a bounded number of them.
+  server.headersTimeout = LIMITS.headersMs
+  server.requestTimeout = LIMITS.requestMs
+  server.maxConnections = LIMITS.connections
+  server.setTimeout(LIMITS.idleMs, (socket) => socket.destroy())
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {

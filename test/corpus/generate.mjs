@@ -522,6 +522,19 @@ signedBad('utf8-overlong-symbol', 'symbol with an overlong "/" (c0 af)', B(fByte
   add('int-time-bound-min', 'integer-overflow', 'check if time($t), $t < -9223372036854775808: expired', tok(mint([{block: hessraAuthority('alice', 'orders', 'read', {checks: [[{body: [['time', [{v: 't'}]]], exprs: [[opValue({v: 't'}), opValue({i: -(2n ** 63n)}), opBinary(BIN.lt)]]}]]})}]).bytes), 'EXPIRED')
 }
 
+// --- rendering bombs (issue 23): a symbol is stored once and referenced by an index, so a small token
+// can name a long string thousands of times; decoding and rendering must stay bounded ----------------
+{
+  // check if nosuch($x), S + S + ... (n times) == S: nosuch has no facts, so the check fails and is rendered
+  const chain = (n, text) => [opValue({s: text}), ...Array.from({length: n - 1}, () => [opValue({s: text}), opBinary(BIN.add)]).flat(), opValue({s: text}), opBinary(21)]
+  const bombCheck = (n, text) => [[{body: [['nosuch', [{v: 'x'}]]], exprs: [chain(n, text)]}]]
+  const attenuated = (checks) => tok(mint([{block: hessraAuthority('alice', 'orders', 'read')}, {block: {checks, version: 6}}]).bytes)
+  add('render-bomb-issue23', 'rendering', 'the issue 23 recipe: an attenuation check repeating a 24 KB string 2,600 times (58 KB token, 62 MB of text; ~60 s and 523 MB in `hessra verify` before): decoding refuses it', attenuated(bombCheck(2600, 'A'.repeat(24_000))), 'LIMIT_EXCEEDED', {maxMs: 2000})
+  add('render-bomb-600', 'rendering', 'the same check with 600 repetitions (14 MB of text): decodes, is denied, and the failed check is shown cut to 4 KiB', attenuated(bombCheck(600, 'A'.repeat(24_000))), 'VERIFICATION_FAILED', {maxMs: 2000})
+  add('render-bomb-700-checks', 'rendering', '700 failing checks each naming one 20 KB string (14 MB of text): denied, 64 KiB of failed-check text in all', attenuated(Array.from({length: 700}, () => [{body: [['nosuch', [{s: 'B'.repeat(20_000)}]]]}])), 'VERIFICATION_FAILED', {maxMs: 2000})
+  add('render-bomb-200mb', 'rendering', 'a 100 KB string named 2,000 times (126 KB token, 200 MB of text; what inspection decodes without a size limit): decoding refuses it', attenuated(bombCheck(2000, 'C'.repeat(100_000))), 'LIMIT_EXCEEDED', {maxMs: 2000, valgrind: false})
+}
+
 // --- regex bombs ------------------------------------------------------------------------------
 {
   const rx = (name, desc, subject, pattern, expect = 'VERIFICATION_FAILED', o = {}) =>

@@ -1,9 +1,9 @@
 import {strict as assert} from 'node:assert'
-import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 
 import {Config} from '../../src/native/binding.js'
-import {checkConfigShape, defaultConfig, engineJson, getPath, loadConfig, parseValue, searchMayFind, setPath, userConfigPath, writeConfig} from '../../src/config/index.js'
+import {checkConfigShape, defaultConfig, engineJson, getPath, loadConfig, parseValue, setPath, userConfigPath, writeConfig} from '../../src/config/index.js'
 import {ConfigError} from '../../src/errors.js'
 import {tempDir} from '../helpers.js'
 
@@ -18,7 +18,7 @@ function fields(c: unknown): string[] {
 
 describe('configuration', () => {
   describe('discovery', () => {
-    it('searches cwd and parents, in cosmiconfig order, before the user file', async () => {
+    it('searches cwd and parents, in cosmiconfig\'s order of names, before the user file', async () => {
       const home = tempDir()
       const project = join(home, 'project')
       const sub = join(project, 'src', 'deep')
@@ -63,48 +63,120 @@ describe('configuration', () => {
       assert.equal(r.source, 'flag')
     })
 
-    it('cosmiconfig is skipped only when it cannot find anything or fail', async () => {
+    it('the search stops after the home directory and after a repository root', async () => {
+      const top = tempDir()
+      const home = join(top, 'home')
+      const repo = join(home, 'work', 'repo')
+      const sub = join(repo, 'src')
+      mkdirSync(sub, {recursive: true})
+      const env = {HOME: home}
+      // above the home directory: not searched
+      writeFileSync(join(top, '.hessrarc.json'), JSON.stringify({...good, domain: 'above-home'}))
+      assert.equal((await loadConfig({cwd: sub, env})).source, 'none')
+      // the home directory itself is
+      writeFileSync(join(home, '.hessrarc.json'), JSON.stringify({...good, domain: 'home'}))
+      assert.equal((await loadConfig({cwd: sub, env})).config?.domain, 'home')
+      // a repository root ends the search (its own files count)
+      mkdirSync(join(repo, '.git'))
+      assert.equal((await loadConfig({cwd: sub, env})).source, 'none')
+      writeFileSync(join(repo, 'hessra.config.json'), JSON.stringify({...good, domain: 'repo'}))
+      assert.equal((await loadConfig({cwd: sub, env})).config?.domain, 'repo')
+      // outside the home directory and any repository: up to the root
+      const outside = join(top, 'srv', 'app')
+      mkdirSync(outside, {recursive: true})
+      assert.equal((await loadConfig({cwd: outside, env})).config?.domain, 'above-home')
+    })
+
+    it('package.json without "hessra", and empty files, are passed over; a broken package.json is an error', async () => {
       const dir = tempDir()
       const sub = join(dir, 'a', 'b')
       mkdirSync(sub, {recursive: true})
       const env = {HOME: dir}
-      const saved = {HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME}
-      process.env.HOME = dir // cosmiconfig's global directory is under process.env's HOME
-      delete process.env.XDG_CONFIG_HOME
-      try {
-        assert.equal(searchMayFind(sub), false)
-        writeFileSync(join(dir, 'a', 'package.json'), JSON.stringify({name: 'x'}))
-        assert.equal(searchMayFind(sub), false, 'a package.json without "hessra" cannot be found')
-        writeFileSync(join(dir, 'a', 'package.json'), '{"name": ')
-        assert.equal(searchMayFind(sub), true, 'a broken package.json makes cosmiconfig fail: it must run')
-        await assert.rejects(loadConfig({cwd: sub, env}), /cannot read configuration/)
-        writeFileSync(join(dir, 'a', 'package.json'), JSON.stringify({name: 'x', hessra: good}))
-        assert.equal(searchMayFind(sub), true)
-        assert.equal((await loadConfig({cwd: sub, env})).source, 'search')
-        writeFileSync(join(dir, 'a', 'package.json'), JSON.stringify({name: 'x'}))
-        writeFileSync(join(sub, '.hessrarc'), 'version: 1\n')
-        assert.equal(searchMayFind(sub), true)
-        assert.equal((await loadConfig({cwd: sub, env})).format, 'yaml')
-        writeFileSync(join(sub, '.hessrarc'), '')
-        assert.equal((await loadConfig({cwd: sub, env})).source, 'none', 'cosmiconfig ignores an empty file')
-        rmSync(join(sub, '.hessrarc'))
-        // the user file (cosmiconfig's global directory): a JSON file there is read by loadConfig itself
-        mkdirSync(join(dir, '.config', 'hessra'), {recursive: true})
-        writeFileSync(userConfigPath(env), JSON.stringify(good))
-        assert.equal(searchMayFind(sub), false)
-        assert.equal((await loadConfig({cwd: sub, env})).source, 'user')
-        writeFileSync(userConfigPath(env), '{"version": 1,,}')
-        // (cosmiconfig reports a broken file there itself; which HOME it uses is fixed when it is first loaded)
-        assert.equal(searchMayFind(sub), true, 'a broken user file is left to cosmiconfig')
-        writeFileSync(userConfigPath(env), JSON.stringify(good))
-        writeFileSync(join(dir, '.config', 'hessra', 'config.yaml'), 'version: 1\n')
-        assert.equal(searchMayFind(sub), true)
-      } finally {
-        for (const [k, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[k]
-          else process.env[k] = v
-        }
+      writeFileSync(join(dir, 'a', 'package.json'), JSON.stringify({name: 'x'}))
+      assert.equal((await loadConfig({cwd: sub, env})).source, 'none')
+      writeFileSync(join(dir, 'a', 'package.json'), '{"name": ')
+      await assert.rejects(loadConfig({cwd: sub, env}), /package\.json is not valid JSON/)
+      writeFileSync(join(dir, 'a', 'package.json'), JSON.stringify({name: 'x', hessra: good}))
+      assert.equal((await loadConfig({cwd: sub, env})).format, 'package.json')
+      writeFileSync(join(sub, '.hessrarc'), 'version: 1\n')
+      assert.equal((await loadConfig({cwd: sub, env})).format, 'yaml')
+      writeFileSync(join(sub, '.hessrarc'), ' \n')
+      assert.equal((await loadConfig({cwd: sub, env})).format, 'package.json', 'an empty file is passed over')
+      writeFileSync(join(sub, '.hessrarc'), 'version: [1\n')
+      await assert.rejects(loadConfig({cwd: sub, env}), /\.hessrarc is not valid YAML: /)
+    })
+
+    it('a JavaScript configuration found by the search is never run; named with --config it is', async () => {
+      const dir = tempDir()
+      const sub = join(dir, 'project')
+      mkdirSync(sub)
+      const marker = join(dir, 'ran')
+      writeFileSync(join(dir, 'hessra.config.mjs'), `import {writeFileSync} from 'node:fs'\nwriteFileSync(${JSON.stringify(marker)}, 'ran')\nexport default ${JSON.stringify({...good, domain: 'js'})}\n`)
+      await assert.rejects(loadConfig({cwd: sub, env: {HOME: dir}}), (e: unknown) => {
+        assert.ok(e instanceof ConfigError && e.exitCode === 4, String(e))
+        assert.match(e.message, /hessra\.config\.mjs: a JavaScript configuration is not run when it is found by searching/)
+        assert.match(e.hint ?? '', /--config/)
+        return true
+      })
+      assert.equal(existsSync(marker), false, 'the module did not run')
+      const r = await loadConfig({cwd: sub, env: {HOME: dir}, configPath: join(dir, 'hessra.config.mjs')})
+      assert.equal(r.config?.domain, 'js')
+      assert.equal(r.format, 'js')
+      assert.equal(existsSync(marker), true)
+    })
+
+    it('a configuration anyone else can write is not read, whether found or named', async () => {
+      const dir = tempDir()
+      const sub = join(dir, 'project')
+      mkdirSync(sub)
+      const rc = join(dir, '.hessrarc.json')
+      writeFileSync(rc, JSON.stringify(good))
+      chmodSync(rc, 0o666)
+      for (const opts of [{}, {configPath: rc}]) {
+        await assert.rejects(loadConfig({cwd: sub, env: {HOME: dir}, ...opts}), (e: unknown) => {
+          assert.ok(e instanceof ConfigError && e.exitCode === 4, String(e))
+          assert.match(e.message, /\.hessrarc\.json is writable by group or others \(mode 0666\)/)
+          return true
+        })
       }
+      chmodSync(rc, 0o644)
+      assert.equal((await loadConfig({cwd: sub, env: {HOME: dir}})).source, 'search')
+      // the user file too
+      const user = userConfigPath({HOME: sub})
+      mkdirSync(dirname(user), {recursive: true})
+      writeFileSync(user, JSON.stringify(good))
+      chmodSync(user, 0o620)
+      await assert.rejects(loadConfig({cwd: sub, env: {HOME: sub}}), /config\.json is writable by group or others/)
+    })
+
+    it('files planted by another user in a parent directory are neither run nor trusted (root: chown to nobody)', async function () {
+      if (process.getuid?.() !== 0) this.skip() // only root can make a file another user owns
+      const base = tempDir()
+      chmodSync(base, 0o755)
+      const shared = join(base, 'shared') // like /tmp: anyone may add files
+      mkdirSync(shared)
+      chmodSync(shared, 0o1777)
+      const project = join(shared, 'work', 'project')
+      mkdirSync(project, {recursive: true})
+      const env = {HOME: join(base, 'home')}
+      const marker = join(base, 'ran')
+      const mjs = join(shared, 'hessra.config.mjs')
+      writeFileSync(mjs, `import {writeFileSync} from 'node:fs'\nwriteFileSync(${JSON.stringify(marker)}, 'ran')\nexport default {version: 1}\n`)
+      chownSync(mjs, 65534, 65534)
+      await assert.rejects(loadConfig({cwd: project, env}), /JavaScript configuration is not run/)
+      assert.equal(existsSync(marker), false, 'the planted module did not run')
+      rmSync(mjs)
+      const rc = join(shared, '.hessrarc')
+      writeFileSync(rc, JSON.stringify({...good, domain: 'planted'}))
+      chmodSync(rc, 0o644)
+      chownSync(rc, 65534, 65534)
+      await assert.rejects(loadConfig({cwd: project, env}), (e: unknown) => {
+        assert.ok(e instanceof ConfigError, String(e))
+        assert.match(e.message, /\.hessrarc is owned by uid 65534; only uid 0 may own it/)
+        return true
+      })
+      // named explicitly: still not trusted
+      await assert.rejects(loadConfig({cwd: project, env, configPath: rc}), /owned by uid 65534/)
     })
 
     it('a missing or broken named file is a configuration error (exit 4)', async () => {

@@ -54,11 +54,11 @@ describe('human output', () => {
   })
   it('authorize', () => {
     assert.match(formatAuthorize({authorized: true, policy: 0, policy_kind: 'allow', error: null}).join('\n'), /authorized {2}by allow policy #0/)
-    const out = formatAuthorize({authorized: false, policy: null, policy_kind: null, error: {kind: 'failed_logic', message: 'checks failed', failed_checks: [{block: 0, check: 1, rule: 'check if time($t), $t < 5'}]}}).join('\n')
+    const out = formatAuthorize({authorized: false, policy: null, policy_kind: null, error: {kind: 'failed_logic', message: 'checks failed', failed_checks: [{block: 0, check: 1, rule: 'check if time($t), $t < 5', rule_bytes: 25, truncated: false}]}}).join('\n')
     assert.match(out, /failed check in block 0 #1: check if time/)
   })
   it('authorize does not call an allow policy with failed checks a deny', () => {
-    const out = formatAuthorize({authorized: false, policy: 0, policy_kind: 'allow', error: {kind: 'unauthorized', message: 'allow policy 0 matched but checks failed: block 0 check 0 failed: check if a(1)', failed_checks: [{block: 0, check: 0, rule: 'check if a(1)'}]}}).join('\n')
+    const out = formatAuthorize({authorized: false, policy: 0, policy_kind: 'allow', error: {kind: 'unauthorized', message: 'allow policy 0 matched but checks failed: block 0 check 0 failed: check if a(1)', failed_checks: [{block: 0, check: 0, rule: 'check if a(1)', rule_bytes: 13, truncated: false}]}}).join('\n')
     assert.doesNotMatch(out, /deny/)
     assert.match(out, /matched allow policy #0/)
     const denied = formatAuthorize({authorized: false, policy: 1, policy_kind: 'deny', error: {kind: 'unauthorized', message: 'deny policy 1 matched'}}).join('\n')
@@ -66,7 +66,7 @@ describe('human output', () => {
   })
   it('inspect says loudly when nothing was verified', () => {
     const out = formatInspect(
-      {verified: false, root_key_id: 7, sealed: false, revocation_ids: ['ab'], blocks: [{index: 0, code: 'right("a", "b", "c");\n', symbols: [], public_keys: [], external_key: null, version: 3, context: null, expires_at: null}], rights: [{subject: 'a', resource: 'b', operation: 'c'}], expires_at: null, service_nodes: [], classification: {kind: 'authorization', structure: {type: 'base'}, blocks: [{index: 0, role: 'authority'}], base_identity: null, identity: null, delegatable: null, domain: null}},
+      {verified: false, root_key_id: 7, sealed: false, revocation_ids: ['ab'], blocks: [{index: 0, code: 'right("a", "b", "c");\n', code_bytes: 22, truncated: false, symbols: [], public_keys: [], external_key: null, version: 3, context: null, expires_at: null}], rights: [{subject: 'a', resource: 'b', operation: 'c'}], expires_at: null, service_nodes: [], classification: {kind: 'authorization', structure: {type: 'base'}, blocks: [{index: 0, role: 'authority'}], base_identity: null, identity: null, delegatable: null, domain: null}},
       undefined,
       NOW,
     ).join('\n')

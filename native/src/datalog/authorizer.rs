@@ -9,7 +9,16 @@ use std::time::Instant;
 use super::ast::{AuthorizerCode, Block, Check, CheckKind, PolicyKind, Predicate, Rule, Scope};
 use super::engine::{CompiledRule, Halt, Names, Origin, RunLimit, RunLimits, World};
 use super::expr::{EvalContext, ExprError, ExternFunctions};
+use super::print::{self, Rendered};
 use super::regex::RegexCache;
+
+/// Bytes kept of one failed check's text (and of an invalid rule's): real
+/// checks are a few hundred bytes; a longer one is shown cut, with its size.
+pub const FAILED_CHECK_BUDGET: usize = 4 * 1024;
+/// Bytes kept of all the failed checks of one authorization together: a
+/// token holding thousands of long failing checks yields at most this much
+/// text, plus a short `... [N bytes, truncated]` per check beyond it.
+pub const FAILED_CHECKS_BUDGET: usize = 64 * 1024;
 
 /// The block id of the authorizer in fact origins.
 pub const AUTHORIZER_ID: usize = usize::MAX;
@@ -45,11 +54,11 @@ pub enum FailedCheck {
     Block {
         block_id: u32,
         check_id: u32,
-        rule: String,
+        rule: Rendered,
     },
     Authorizer {
         check_id: u32,
-        rule: String,
+        rule: Rendered,
     },
 }
 
@@ -79,14 +88,6 @@ impl From<Halt> for AuthError {
             Halt::Limit(l) => AuthError::RunLimit(l),
         }
     }
-}
-
-fn print_check(check: &Check) -> String {
-    check.to_string()
-}
-
-fn print_rule(rule: &Rule) -> String {
-    rule.to_string()
 }
 
 /// Trusted origins of a rule, check or policy (§4.2): an empty scope list
@@ -158,6 +159,15 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
     };
     let base = trust.base();
 
+    // One work budget and one deadline for everything from here on,
+    // rendering included.
+    let regex = RegexCache::new();
+    let ctx = EvalContext::new(
+        input.externs,
+        &regex,
+        Some(Instant::now() + limits.max_time),
+    );
+
     // Rule safety of every block, before anything is evaluated.
     for block in blocks {
         for rule in &block.code.rules {
@@ -175,8 +185,12 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
                 |t| matches!(t, super::ast::Term::Variable(v) if !body_vars.contains(v.as_str())),
             );
             if unsafe_head {
+                let result = match print::rule_text(rule, FAILED_CHECK_BUDGET, &ctx.meter) {
+                    Ok(text) => Err(AuthError::InvalidBlockRule(0, text.text)),
+                    Err(stop) => Err(AuthError::from(Halt::from(stop))),
+                };
                 return Authorization {
-                    result: Err(AuthError::InvalidBlockRule(0, print_rule(rule))),
+                    result,
                     facts: Vec::new(),
                 };
             }
@@ -189,14 +203,6 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
         .map(|(i, b)| trust.origins(&b.code.scopes, &base, i))
         .collect();
     let authorizer_trust = trust.origins(&[], &base, a);
-
-    // One work budget and one deadline for everything from here on.
-    let regex = RegexCache::new();
-    let ctx = EvalContext::new(
-        input.externs,
-        &regex,
-        Some(Instant::now() + limits.max_time),
-    );
 
     // The world: facts, then rules (blocks in order, then the authorizer).
     let mut names = Names::default();
@@ -245,6 +251,7 @@ fn authorize_impl(input: &AuthorizeInput<'_>, with_facts: bool) -> Authorization
                 world: &world,
                 names: &names,
                 ctx: &ctx,
+                text_left: FAILED_CHECKS_BUDGET,
             };
             phase
                 .evaluate(blocks, code, &trust, &block_trust, &authorizer_trust)
@@ -278,9 +285,20 @@ struct CheckPhase<'w, 'n> {
     world: &'w World,
     names: &'w Names<'n>,
     ctx: &'w EvalContext<'w>,
+    /// What is left of [`FAILED_CHECKS_BUDGET`].
+    text_left: usize,
 }
 
 impl CheckPhase<'_, '_> {
+    /// A failed check's text, within its share of the budgets, charging
+    /// the authorization's meter.
+    fn failed(&mut self, check: &Check) -> Result<Rendered, Halt> {
+        let budget = self.text_left.min(FAILED_CHECK_BUDGET);
+        let text = print::check_text(check, budget, &self.ctx.meter)?;
+        self.text_left -= text.bytes.min(budget);
+        Ok(text)
+    }
+
     fn query(
         &mut self,
         rule: &Rule,
@@ -331,7 +349,7 @@ impl CheckPhase<'_, '_> {
             if !self.check(check, a, trust, authorizer_trust)? {
                 failed.push(FailedCheck::Authorizer {
                     check_id: i as u32,
-                    rule: print_check(check),
+                    rule: self.failed(check)?,
                 });
             }
         }
@@ -341,7 +359,7 @@ impl CheckPhase<'_, '_> {
                     failed.push(FailedCheck::Block {
                         block_id: 0,
                         check_id: j as u32,
-                        rule: print_check(check),
+                        rule: self.failed(check)?,
                     });
                 }
             }
@@ -365,7 +383,7 @@ impl CheckPhase<'_, '_> {
                     failed.push(FailedCheck::Block {
                         block_id: i as u32,
                         check_id: j as u32,
-                        rule: print_check(check),
+                        rule: self.failed(check)?,
                     });
                 }
             }
@@ -516,6 +534,73 @@ mod tests {
     }
 
     #[test]
+    fn failed_checks_are_rendered_within_the_budgets() {
+        // 40 failing checks of 10 KB each: 4 KiB kept of each of the first
+        // 16 (64 KiB), only the size of the others
+        let long = s(&"x".repeat(10_000));
+        let checks = (0..40)
+            .map(|_| check_if(vec![p("nosuch", vec![long.clone()])]))
+            .collect();
+        let blocks = vec![block(vec![], vec![], checks)];
+        let code = authz(vec![], vec![], vec![], vec![allow_if_true()]);
+        let Err(AuthError::Unauthorized { checks, .. }) = run(&blocks, &code).result else {
+            panic!("expected the checks to fail");
+        };
+        assert_eq!(checks.len(), 40);
+        let full = "check if nosuch(\"".len() + 10_000 + "\")".len();
+        let mut kept = 0;
+        for (i, c) in checks.iter().enumerate() {
+            let FailedCheck::Block { rule, .. } = c else {
+                panic!("a block check")
+            };
+            assert!(
+                rule.truncated && rule.bytes == full,
+                "check {i}: {:?}",
+                rule.bytes
+            );
+            let marker = format!(" ... [{} bytes, truncated]", full);
+            assert!(rule.text.ends_with(&marker));
+            let prefix = rule.text.len() - marker.len();
+            assert_eq!(
+                prefix,
+                if i < 16 { FAILED_CHECK_BUDGET } else { 0 },
+                "check {i}"
+            );
+            kept += prefix;
+        }
+        assert_eq!(kept, FAILED_CHECKS_BUDGET);
+    }
+
+    #[test]
+    fn a_failed_check_of_62_mb_is_shown_cut() {
+        // the issue 23 bomb: one check whose text is 62 MB (that rendering
+        // charges the meter: print::tests::rendering_charges_the_meter)
+        let big = s(&"A".repeat(24_000));
+        let mut ops = vec![Op::Value(big.clone())];
+        for _ in 0..2600 {
+            ops.extend([Op::Value(big.clone()), Op::Binary(Binary::Add)]);
+        }
+        let bomb = with_expr(q(vec![p("nosuch", vec![var("x")])]), ops);
+        let blocks = vec![block(
+            vec![],
+            vec![],
+            vec![Check {
+                queries: vec![bomb],
+                kind: CheckKind::One,
+            }],
+        )];
+        let code = authz(vec![], vec![], vec![], vec![allow_if_true()]);
+        let Err(AuthError::Unauthorized { checks, .. }) = run(&blocks, &code).result else {
+            panic!("expected the check to fail");
+        };
+        let FailedCheck::Block { rule, .. } = &checks[0] else {
+            panic!("a block check")
+        };
+        assert!(rule.truncated && rule.bytes > 62_000_000);
+        assert!(rule.text.len() < FAILED_CHECK_BUDGET + 40);
+    }
+
+    #[test]
     fn basic_token_unauthorized_then_allowed() {
         let blocks = basic_blocks();
         let code = authz(
@@ -532,8 +617,7 @@ mod tests {
                 checks: vec![FailedCheck::Block {
                     block_id: 1,
                     check_id: 0,
-                    rule: "check if resource($0), operation(\"read\"), right($0, \"read\")"
-                        .to_string(),
+                    rule: "check if resource($0), operation(\"read\"), right($0, \"read\")".into(),
                 }],
             })
         );

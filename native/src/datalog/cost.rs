@@ -179,6 +179,32 @@ pub fn compare(a: &Term, b: &Term) -> u64 {
     }
 }
 
+/// The interrupt hook of the unit tests: one hook for every test that
+/// needs it (the hook is process-global), reading a per-thread flag so that
+/// the tests running meanwhile in other threads are never interrupted.
+#[cfg(test)]
+pub(crate) mod test_interrupt {
+    use std::cell::Cell;
+    use std::ffi::c_int;
+
+    thread_local! {
+        static INTERRUPT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    extern "C" fn flag() -> c_int {
+        c_int::from(INTERRUPT.with(Cell::get))
+    }
+
+    pub fn install() {
+        super::set_interrupt_check(Some(flag));
+    }
+
+    /// Asks (or stops asking) this thread's authorizations to stop.
+    pub fn request(on: bool) {
+        INTERRUPT.with(|f| f.set(on));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,21 +230,12 @@ mod tests {
         assert_eq!(Meter::new(None).check(), Ok(()));
     }
 
-    thread_local! {
-        /// Per thread, so that the other tests running in this process
-        /// while the hook is installed are never interrupted.
-        static INTERRUPT: Cell<bool> = const { Cell::new(false) };
-    }
-    extern "C" fn interrupt_flag() -> c_int {
-        c_int::from(INTERRUPT.with(Cell::get))
-    }
-
     #[test]
     fn the_interrupt_hook_stops_at_the_next_look() {
-        set_interrupt_check(Some(interrupt_flag));
+        test_interrupt::install();
         let meter = Meter::new(None);
         assert_eq!(meter.charge(UNITS_PER_CHECK), Ok(()));
-        INTERRUPT.with(|f| f.set(true));
+        test_interrupt::request(true);
         assert_eq!(
             meter.charge(UNITS_PER_CHECK - 1),
             Ok(()),
@@ -226,7 +243,7 @@ mod tests {
         );
         assert_eq!(meter.charge(1), Err(Stop::Interrupted));
         assert_eq!(meter.charge(0), Err(Stop::Interrupted));
-        INTERRUPT.with(|f| f.set(false));
+        test_interrupt::request(false);
         assert_eq!(Meter::new(None).check(), Ok(()));
     }
 

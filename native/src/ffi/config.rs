@@ -56,7 +56,7 @@ pub struct HessraCacheStats {
     pub cache_capacity: u64,
 }
 
-fn config_failure(e: ConfigError) -> Failure {
+pub(crate) fn config_failure(e: ConfigError) -> Failure {
     let code = match e.kind {
         // A file refused for its type, owner or mode cannot be used, like
         // one that cannot be read; the message says which and why.
@@ -66,7 +66,7 @@ fn config_failure(e: ConfigError) -> Failure {
     Failure::new(code, e.to_string())
 }
 
-fn new_config_out(out_config: *mut *mut HessraConfigHandle, config: Config) {
+pub(crate) fn new_config_out(out_config: *mut *mut HessraConfigHandle, config: Config) {
     write_out(out_config, into_handle(HessraConfigHandle::new(config)));
 }
 

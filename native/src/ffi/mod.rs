@@ -36,6 +36,7 @@ pub mod identity;
 pub mod keys;
 pub mod mint;
 pub mod token;
+pub mod trusted;
 
 pub use config::HessraConfigHandle;
 pub use keys::{HessraKeyPairHandle, HessraPublicKeyHandle};

@@ -2,11 +2,13 @@
 //! inspect.
 
 use std::ffi::c_char;
+use std::time::Instant;
 
 use super::keys::HessraPublicKeyHandle;
 use super::*;
 use crate::classify::Classification;
 use crate::config::{node_json, parse_service_chain_json};
+use crate::datalog::cost::{Meter, Stop};
 use crate::datalog::{self, AuthError, AuthorizeInput, Block, RunLimit, RunLimits};
 use crate::encoding::{base64url_encode, hex_encode};
 use crate::hessra;
@@ -58,11 +60,13 @@ pub(crate) fn token_failure(e: TokenError) -> Failure {
 fn token_error_code(e: &TokenError) -> HessraResult {
     use TokenError::*;
     match e {
-        // Both container bounds (size and block count) are limits, as the
-        // header documents for hessra_token_parse.
+        // The container bounds (size, block count, decoded text) are
+        // limits, as the header documents for hessra_token_parse.
         TooLarge { .. }
         | Format {
-            error: crate::format::FormatError::TooManyBlocks { .. },
+            error:
+                crate::format::FormatError::TooManyBlocks { .. }
+                | crate::format::FormatError::TextTooLarge,
             ..
         } => HESSRA_ERROR_LIMIT_EXCEEDED,
         SignatureFormat { .. } | InvalidSignature { .. } | InvalidProof => {
@@ -477,36 +481,47 @@ pub unsafe extern "C" fn hessra_token_authorize(
 
 // ---- inspect ----------------------------------------------------------------
 
-/// The inspection JSON (see the header).
-pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> Value {
-    let block_values = blocks.iter().enumerate().map(|(i, b)| {
-        Value::object([
-            ("index", Value::from(i)),
-            ("code", Value::from(datalog::print::block_source(&b.code))),
-            (
-                "symbols",
-                Value::Array(b.symbols.iter().map(|s| Value::from(s.as_str())).collect()),
-            ),
-            (
-                "public_keys",
-                Value::Array(
-                    b.public_keys
-                        .iter()
-                        .map(|k| Value::from(k.to_text()))
-                        .collect(),
+/// The inspection JSON (see the header). Rendering the blocks' code is
+/// bounded by the print module's budget and charges a meter with the
+/// default time limit and the host's interrupt hook.
+pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> FfiResult<Value> {
+    let meter = Meter::new(Some(Instant::now() + default_run_limits().max_time));
+    let sources = datalog::print::sources_text(blocks.iter().map(|b| &b.code), &meter)
+        .map_err(stop_failure)?;
+    let block_values = blocks
+        .iter()
+        .zip(sources)
+        .enumerate()
+        .map(|(i, (b, code))| {
+            Value::object([
+                ("index", Value::from(i)),
+                ("code", Value::from(code.text)),
+                ("code_bytes", Value::from(code.bytes)),
+                ("truncated", Value::from(code.truncated)),
+                (
+                    "symbols",
+                    Value::Array(b.symbols.iter().map(|s| Value::from(s.as_str())).collect()),
                 ),
-            ),
-            (
-                "external_key",
-                Value::from(b.external_key.as_ref().map(|k| k.to_text())),
-            ),
-            ("version", Value::from(b.version)),
-            ("context", Value::from(b.context.clone())),
-            ("expires_at", Value::from(hessra::block_expiry(b))),
-        ])
-    });
+                (
+                    "public_keys",
+                    Value::Array(
+                        b.public_keys
+                            .iter()
+                            .map(|k| Value::from(k.to_text()))
+                            .collect(),
+                    ),
+                ),
+                (
+                    "external_key",
+                    Value::from(b.external_key.as_ref().map(|k| k.to_text())),
+                ),
+                ("version", Value::from(b.version)),
+                ("context", Value::from(b.context.clone())),
+                ("expires_at", Value::from(hessra::block_expiry(b))),
+            ])
+        });
     let expires_at = hessra::expiry(blocks);
-    Value::object([
+    Ok(Value::object([
         ("verified", Value::from(verified)),
         ("root_key_id", Value::from(token.root_key_id())),
         ("sealed", Value::from(token.is_sealed())),
@@ -537,7 +552,16 @@ pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> V
             ),
         ),
         ("classification", Classification::of(blocks).to_json()),
-    ])
+    ]))
+}
+
+/// A meter that stopped outside an authorization: the host's interrupt, or
+/// the time limit.
+fn stop_failure(stop: Stop) -> Failure {
+    match stop {
+        Stop::Interrupted => Failure::new(HESSRA_ERROR_INTERRUPTED, "interrupted by the host"),
+        Stop::Timeout => Failure::new(HESSRA_ERROR_LIMIT_EXCEEDED, "rendering the token timed out"),
+    }
 }
 
 /// `hessra_token_inspect`: decodes without a key.
@@ -553,7 +577,7 @@ pub unsafe extern "C" fn hessra_token_inspect(
         let blocks = token.token.decode_unverified().map_err(token_failure)?;
         write_out_string(
             out_json,
-            inspect_json(&token.token, &blocks, false).to_string(),
+            inspect_json(&token.token, &blocks, false)?.to_string(),
         )
     })
 }
@@ -596,7 +620,7 @@ unsafe fn inspect_verified_body(
     let vt = token.verify(&key.key, None).map_err(token_failure)?;
     write_out_string(
         out_json,
-        inspect_json(&token.token, &vt.blocks, true).to_string(),
+        inspect_json(&token.token, &vt.blocks, true)?.to_string(),
     )
 }
 

@@ -12,6 +12,7 @@
 //! does, writes only the new symbols and keys, and picks the smallest block
 //! version covering the features used.
 
+use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::schema::{
@@ -301,8 +302,34 @@ pub fn decode_block(
     keys: &KeyTable,
     external_key: Option<PublicKey>,
 ) -> Result<Block, FormatError> {
+    let mut text_left = decoded_text_limit(data.len());
+    decode_block_within(data, symbols, keys, external_key, &mut text_left)
+}
+
+/// The most symbol text decoding may materialise for `encoded_bytes` of
+/// blocks: 32 times their size, and at least 16 MiB.
+///
+/// A symbol is stored once and referenced by a one- or two-byte index, but
+/// every reference decodes to its own string: a 58 KB token whose check
+/// names a 24 KB string 2,600 times decodes to 62 MB, a 1 MiB one to
+/// hundreds of GB (an allocation failure aborts the process: a PostgreSQL
+/// backend, and with it the server). Real tokens name short symbols a few
+/// times and stay far below either bound.
+pub fn decoded_text_limit(encoded_bytes: usize) -> usize {
+    encoded_bytes.saturating_mul(32).max(16 << 20)
+}
+
+/// As [`decode_block`], charging the symbol text it materialises to
+/// `text_left` (what is left of a whole token's [`decoded_text_limit`]).
+pub fn decode_block_within(
+    data: &[u8],
+    symbols: &SymbolTable,
+    keys: &KeyTable,
+    external_key: Option<PublicKey>,
+    text_left: &mut usize,
+) -> Result<Block, FormatError> {
     let proto = BlockProto::decode(data)?;
-    block_from_proto(&proto, symbols, keys, external_key)
+    block_from_proto(&proto, symbols, keys, external_key, text_left)
 }
 
 fn unsupported(version: u32, feature: &'static str) -> FormatError {
@@ -310,11 +337,12 @@ fn unsupported(version: u32, feature: &'static str) -> FormatError {
 }
 
 /// Converts a decoded `Block` message (see [`decode_block`]).
-pub fn block_from_proto(
+fn block_from_proto(
     proto: &BlockProto,
     symbols: &SymbolTable,
     keys: &KeyTable,
     external_key: Option<PublicKey>,
+    text_left: &mut usize,
 ) -> Result<Block, FormatError> {
     let version = proto.version.unwrap_or(0);
     if !(MIN_SCHEMA_VERSION..=MAX_SCHEMA_VERSION).contains(&version) {
@@ -359,6 +387,7 @@ pub fn block_from_proto(
         own_symbols: &proto.symbols,
         keys,
         own_keys: &own_keys,
+        text_left: Cell::new(*text_left),
     };
     let code = BlockCode {
         facts: proto
@@ -382,6 +411,8 @@ pub fn block_from_proto(
             .map(|s| r.scope(s))
             .collect::<Result<_, _>>()?,
     };
+
+    *text_left = r.text_left.get();
 
     let features = Features::scan(&code);
     if version < DATALOG_3_1 {
@@ -410,12 +441,25 @@ struct Resolver<'a> {
     own_symbols: &'a [String],
     keys: &'a KeyTable,
     own_keys: &'a [PublicKey],
+    /// Bytes of symbol text this decoding may still materialise.
+    text_left: Cell<usize>,
 }
 
 impl Resolver<'_> {
     fn symbol(&self, index: u64) -> Result<String, FormatError> {
+        let s = self.symbol_ref(index)?;
+        let left = self
+            .text_left
+            .get()
+            .checked_sub(s.len())
+            .ok_or(FormatError::TextTooLarge)?;
+        self.text_left.set(left);
+        Ok(s.to_owned())
+    }
+
+    fn symbol_ref(&self, index: u64) -> Result<&str, FormatError> {
         if let Some(s) = self.symbols.get(index) {
-            return Ok(s.to_owned());
+            return Ok(s);
         }
         if index >= SYMBOL_OFFSET {
             let i = index - SYMBOL_OFFSET;
@@ -425,7 +469,7 @@ impl Resolver<'_> {
                     .ok()
                     .and_then(|j| self.own_symbols.get(j))
                 {
-                    return Ok(s.clone());
+                    return Ok(s);
                 }
             }
         }
@@ -1096,6 +1140,32 @@ mod tests {
             expressions: vec![crate::format::schema::ExpressionV2 { ops: expr }],
             scopes: vec![],
         }
+    }
+
+    #[test]
+    fn decoded_text_is_bounded() {
+        // a 100 KB symbol named by 160 facts decodes to 16 MB: within the
+        // limit (16 MiB for a block this size); named by 200, past it
+        let mut b = block(3);
+        b.symbols.push("A".repeat(100_000));
+        let f = fact(0, vec![TermV2::Str(SYMBOL_OFFSET)]);
+        b.facts = vec![f.clone(); 160];
+        assert_eq!(decode(&b).unwrap().code.facts.len(), 160);
+        b.facts = vec![f; 200];
+        assert_eq!(decode(&b), Err(FormatError::TextTooLarge));
+        assert_eq!(decoded_text_limit(1 << 20), 32 << 20);
+        // the caller's limit is shared by the blocks of a token
+        let mut b = block(3);
+        b.symbols.push("B".repeat(600));
+        b.facts = vec![fact(0, vec![TermV2::Str(SYMBOL_OFFSET)])];
+        let bytes = b.encode();
+        let mut left = 1000;
+        let decode_within = |left: &mut usize| {
+            decode_block_within(&bytes, &SymbolTable::new(), &KeyTable::new(), None, left)
+        };
+        assert!(decode_within(&mut left).is_ok());
+        assert_eq!(left, 1000 - 600 - "read".len(), "every name counts");
+        assert_eq!(decode_within(&mut left), Err(FormatError::TextTooLarge));
     }
 
     #[test]

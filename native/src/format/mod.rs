@@ -10,8 +10,9 @@ pub mod schema;
 use std::fmt;
 
 pub use convert::{
-    decode_block, detect_version, encode_block, encode_block_full, EncodedBlock, KeyTable,
-    SymbolTable, DEFAULT_SYMBOLS, MAX_SCHEMA_VERSION, MIN_SCHEMA_VERSION, SYMBOL_OFFSET,
+    decode_block, decode_block_within, decoded_text_limit, detect_version, encode_block,
+    encode_block_full, EncodedBlock, KeyTable, SymbolTable, DEFAULT_SYMBOLS, MAX_SCHEMA_VERSION,
+    MIN_SCHEMA_VERSION, SYMBOL_OFFSET,
 };
 pub use proto::ProtoErrorKind;
 pub use schema::{
@@ -60,6 +61,9 @@ pub enum FormatError {
     UnknownPublicKey(i64),
     /// A public key with an unknown algorithm or invalid bytes.
     InvalidKey { field: &'static str, reason: String },
+    /// The blocks reference their symbols so often that decoding would
+    /// materialise more text than [`convert::decoded_text_limit`] allows.
+    TextTooLarge,
 }
 
 impl fmt::Display for FormatError {
@@ -113,6 +117,11 @@ impl fmt::Display for FormatError {
             FormatError::InvalidKey { field, reason } => {
                 write!(f, "invalid public key in {}: {}", field, reason)
             }
+            FormatError::TextTooLarge => write!(
+                f,
+                "the blocks reference their symbols so often that they decode to more than \
+                 32 times the token's size (and 16 MiB) of text"
+            ),
         }
     }
 }

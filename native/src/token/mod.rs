@@ -23,7 +23,7 @@ use crate::datalog::{
 use crate::encoding::{base64url_decode, base64url_encode};
 use crate::format::convert::key_from_proto;
 use crate::format::schema::{Biscuit, Proof, SignedBlock};
-use crate::format::{decode_block, FormatError, KeyTable, SymbolTable};
+use crate::format::{decode_block_within, decoded_text_limit, FormatError, KeyTable, SymbolTable};
 
 pub use third_party::create_third_party_block;
 
@@ -304,18 +304,23 @@ impl Token {
         let mut symbols = SymbolTable::new();
         let mut keys = KeyTable::new();
         let mut blocks = Vec::with_capacity(self.block_count());
+        // one limit for the text of all the blocks together
+        let mut text_left = decoded_text_limit(self.signed_blocks().map(|b| b.block.len()).sum());
         for (i, (signed, bk)) in self.signed_blocks().zip(self.keys.iter()).enumerate() {
             let err = format_err(Some(i));
             let block = match &bk.external_key {
-                Some(ext) => decode_block(
+                Some(ext) => decode_block_within(
                     &signed.block,
                     &SymbolTable::new(),
                     &KeyTable::new(),
                     Some(ext.clone()),
+                    &mut text_left,
                 )
                 .map_err(err)?,
                 None => {
-                    let block = decode_block(&signed.block, &symbols, &keys, None).map_err(&err)?;
+                    let block =
+                        decode_block_within(&signed.block, &symbols, &keys, None, &mut text_left)
+                            .map_err(&err)?;
                     symbols.extend(&block.symbols).map_err(&err)?;
                     keys.extend(&block.public_keys).map_err(&err)?;
                     block

@@ -1300,6 +1300,86 @@ static void test_trusted_config_files(const char* pktext) {
     remove_temp(key);
 }
 
+/* hessra_trusted_file_read and hessra_config_from_string_trusted: the same
+ * rule for a caller that reads configurations itself (the CLI, issue 23),
+ * a FIFO refused without hanging. */
+static void test_trusted_reads(void) {
+    HessraConfig cfg = NULL;
+    HessraError err = {HESSRA_SUCCESS, NULL};
+    uint32_t owners[2] = {(uint32_t) geteuid(), 0};
+    uint32_t someone_else = (uint32_t) geteuid() + 1;
+    char* text = NULL;
+    char* problem = NULL;
+    char cfgtext[512];
+    char fifo[64];
+    char* revoked = temp_file("# revoked\nabababababababababababababababababababababababababababababababababab\n");
+    char* plain = temp_file("{\"version\": 1}");
+
+    chmod(plain, 0644);
+    CHECK_CODE(hessra_trusted_file_read(plain, owners, 2, 1024, &text, &err), HESSRA_SUCCESS, "trusted read: own file");
+    CHECK(text != NULL && strcmp(text, "{\"version\": 1}") == 0, "trusted read: the content");
+    hessra_string_free(text);
+    text = NULL;
+    CHECK_CODE(hessra_trusted_file_read(plain, owners, 2, 4, &text, &err), HESSRA_ERROR_CONFIG_INVALID,
+               "trusted read: over max_bytes");
+    CHECK(text == NULL && contains(err.message, "larger than 4 bytes"), "trusted read: says the bound");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    chmod(plain, 0664);
+    CHECK_CODE(hessra_trusted_file_read(plain, owners, 2, 1024, &text, &err), HESSRA_ERROR_IO,
+               "trusted read: group-writable refused");
+    CHECK(text == NULL && contains(err.message, "mode 0664"), "trusted read: names the mode");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    chmod(plain, 0644);
+    CHECK_CODE(hessra_trusted_file_read(plain, &someone_else, 1, 1024, &text, &err), HESSRA_ERROR_IO,
+               "trusted read: another owner refused");
+    hessra_error_free(err.message);
+    err.message = NULL;
+    CHECK_CODE(hessra_trusted_file_read(plain, NULL, 1, 1024, &text, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "trusted read: NULL owners");
+    snprintf(fifo, sizeof fifo, "/tmp/hessra-ffi-fifo-%d", (int) getpid());
+    if (mkfifo(fifo, 0644) == 0) {
+        CHECK_CODE(hessra_trusted_file_read(fifo, owners, 2, 1024, &text, &err), HESSRA_ERROR_IO,
+                   "trusted read: a FIFO refused, no hang");
+        CHECK(contains(err.message, "not a regular file"), "trusted read: says why");
+        hessra_error_free(err.message);
+        err.message = NULL;
+        snprintf(cfgtext, sizeof cfgtext, "{\"version\":1,\"revocation_file\":\"%s\"}", fifo);
+        CHECK_CODE(hessra_config_from_string_trusted(cfgtext, owners, 2, &cfg, &problem), HESSRA_ERROR_IO,
+                   "string trusted: a FIFO revocation file refused, no hang");
+        CHECK(cfg == NULL && contains(problem, "\"field\":\"revocation_file\""), "string trusted: the field");
+        hessra_string_free(problem);
+        problem = NULL;
+        unlink(fifo);
+    } else {
+        CHECK(0, "mkfifo");
+    }
+
+    snprintf(cfgtext, sizeof cfgtext, "{\"version\":1,\"revocation_file\":\"%s\"}", revoked);
+    chmod(revoked, 0644);
+    CHECK_CODE(hessra_config_from_string_trusted(cfgtext, owners, 2, &cfg, &problem), HESSRA_SUCCESS,
+               "string trusted: own revocation file");
+    CHECK(cfg != NULL && problem == NULL, "string trusted: a configuration, no problem");
+    hessra_config_free(cfg);
+    cfg = NULL;
+    chmod(revoked, 0646);
+    CHECK_CODE(hessra_config_from_string_trusted(cfgtext, owners, 2, &cfg, &problem), HESSRA_ERROR_IO,
+               "string trusted: world-writable revocation file refused");
+    CHECK(cfg == NULL && contains(problem, "mode 0646"), "string trusted: the problem");
+    hessra_string_free(problem);
+    problem = NULL;
+    CHECK_CODE(hessra_config_from_string_trusted(cfgtext, owners, 2, &cfg, NULL), HESSRA_ERROR_IO,
+               "string trusted: problem not wanted");
+    CHECK_CODE(hessra_config_from_string(cfgtext, &cfg), HESSRA_SUCCESS, "the untrusted loader still reads it");
+    hessra_config_free(cfg);
+    cfg = NULL;
+    CHECK_CODE(hessra_config_from_string_trusted(cfgtext, owners, 0, &cfg, NULL), HESSRA_ERROR_INVALID_PARAMETER,
+               "string trusted: no owner");
+    remove_temp(revoked);
+    remove_temp(plain);
+}
+
 static void test_with_error(void) {
     HessraError err = {HESSRA_ERROR_INTERNAL, NULL};
     HessraToken t = (HessraToken)1;
@@ -1434,6 +1514,7 @@ static void test_with_error(void) {
     hessra_error_free(err.message);
 
     test_trusted_config_files(pktext);
+    test_trusted_reads();
 
     hessra_string_free(pktext);
     hessra_public_key_free(pk);
