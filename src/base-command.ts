@@ -44,6 +44,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async catch(err: ReportableError): Promise<void> {
-    reportError(err, {json: this.jsonMode, id: this.id})
+    reportError(err, {json: this.jsonMode, id: this.id, flags: Object.keys({...this.ctor.baseFlags, ...this.ctor.flags})})
   }
 }

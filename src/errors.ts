@@ -38,6 +38,7 @@ export type NativeCode = (typeof NativeCode)[keyof typeof NativeCode]
 /** Stable machine-readable error kinds (the "code" field of --json errors). */
 export type ErrorKind =
   | 'denied'
+  | 'invalid'
   | 'expired'
   | 'revoked'
   | 'limit_exceeded'
@@ -73,6 +74,17 @@ export class HessraError extends Error {
 export class DeniedError extends HessraError {
   constructor(message: string, opts: {nativeCode?: number; hint?: string} = {}) {
     super('denied', ExitCode.DENIED, message, opts)
+  }
+}
+
+/**
+ * A signature does not verify with the key (forged, or the wrong key): the verifier's status `invalid`,
+ * with its reason. A DeniedError (exit 1) for callers that catch those.
+ */
+export class InvalidSignatureError extends DeniedError {
+  override readonly kind: ErrorKind = 'invalid'
+  constructor(message: string) {
+    super(message, {nativeCode: NativeCode.VERIFICATION_FAILED})
   }
 }
 
@@ -183,7 +195,9 @@ export function errorFromNative(
     case NativeCode.INVALID_KEY:
       return new InvalidKeyError(text)
     case NativeCode.VERIFICATION_FAILED:
-      return new DeniedError(text, {nativeCode: code})
+      // Functions that judge a token (hessra_verify, hessra_token_authorize) return their verdict as
+      // data; thrown, this code means the signatures did not verify.
+      return new InvalidSignatureError(text)
     case NativeCode.CONFIG_INVALID:
       return new ConfigError(text, {nativeCode: code, field: context.field})
     case NativeCode.MEMORY:

@@ -77,8 +77,13 @@ export function formatInspect(r: InspectResult, ch: ChalkInstance = plain, now: 
   lines.push(`blocks:         ${r.blocks.length}`)
   lines.push(`expires:        ${r.expires_at === null ? 'never (no time bound)' : describeExpiry(r.expires_at, now)}`)
   if (r.rights.length > 0) {
-    lines.push('rights:')
+    // what the authority block grants; later blocks only narrow it, so say so rather than imply the token has them all
+    lines.push('rights granted by the authority block:')
     for (const x of r.rights) lines.push(`  ${x.subject} may ${x.operation} ${x.resource}`)
+    const narrowing = r.blocks.length - 1
+    if (narrowing > 0) {
+      lines.push(ch.dim(`  (the ${narrowing === 1 ? 'block after it narrows' : `${narrowing} blocks after it narrow`} them: \`hessra verify\` says what a request gets)`))
+    }
   }
   const k = r.classification
   if (k) {
@@ -101,10 +106,20 @@ export function formatInspect(r: InspectResult, ch: ChalkInstance = plain, now: 
     const ext = b.external_key ? ` (third-party, signed by ${b.external_key})` : ''
     lines.push(ch.bold(`── ${title}${ext}`) + (b.context ? ch.dim(`  context: ${b.context}`) : ''))
     const code = b.code.trimEnd()
-    lines.push(code === '' ? ch.dim('  (empty)') : code.split('\n').map((l) => `  ${l}`).join('\n'))
+    lines.push(code === '' ? ch.dim('  (empty)') : code.split('\n').map((l) => `  ${l}${timeBoundNote(l, b.expires_at, ch, now)}`).join('\n'))
   }
   lines.push('')
   lines.push('revocation ids:')
   r.revocation_ids.forEach((id, i) => lines.push(`  ${i}: ${id}`))
   return lines
+}
+
+/**
+ * The date of a block's time bound (the engine's `expires_at` of the block), next to the line of
+ * Datalog that holds it (`$t < N`, or `$t <= N - 1`): raw unix seconds say nothing to a reader.
+ */
+export function timeBoundNote(line: string, bound: number | null | undefined, ch: ChalkInstance = plain, now: number = nowSeconds()): string {
+  if (bound === null || bound === undefined || !/\btime\(/.test(line)) return ''
+  if (!new RegExp(`\\b(?:${bound}|${bound - 1})\\b`).test(line)) return ''
+  return ch.dim(`   // ${describeExpiry(bound, now)}`)
 }

@@ -73,10 +73,26 @@ class HessraCommandHelp extends CommandHelp {
 export default class HessraHelp extends Help {
   protected override CommandHelpClass = HessraCommandHelp
 
-  /** oclif leaves a command's summary (the first line of its help) unwrapped. */
+  /** True while oclif renders a list of commands, which wraps each summary in its column itself. */
+  private listing = false
+
+  protected override formatCommands(commands: Command.Loadable[]): string {
+    this.listing = true
+    try {
+      return super.formatCommands(commands)
+    } finally {
+      this.listing = false
+    }
+  }
+
+  /**
+   * oclif leaves a command's summary unwrapped as the first line of its help, and wraps it in the
+   * commands list: wrapped here for the first line only (wrapped twice, the list showed "revocation"
+   * then "ids" on a line of its own).
+   */
   protected override summary(c: Command.Loadable): string | undefined {
     const text = super.summary(c)
-    return text === undefined ? undefined : wrapWords(text, this.opts.maxWidth).join('\n')
+    return text === undefined || this.listing ? text : wrapWords(text, this.opts.maxWidth).join('\n')
   }
 
   /** oclif leaves the package description (the first line) unwrapped. */

@@ -109,6 +109,7 @@ export {
   InputError,
   InternalError,
   InvalidKeyError,
+  InvalidSignatureError,
   InvalidTokenError,
   IoError,
   LimitExceededError,

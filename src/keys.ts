@@ -3,14 +3,14 @@
  * verification key (--key, --key-id, HESSRA_PUBLIC_KEY, configuration), writing private key files
  * (mode 0600, never overwriting without force).
  */
-import {chmodSync, closeSync, existsSync, openSync, readFileSync, statSync, writeSync} from 'node:fs'
+import {chmodSync, closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {mkdirSync} from 'node:fs'
 
 import {engineConfig, type LoadedConfig} from './config/index.js'
 import {validateConfig} from './config/validate.js'
 import {ConfigError, InvalidKeyError, IoError, UsageError} from './errors.js'
-import {Config, KeyPair, PublicKey, type Algorithm} from './native/binding.js'
+import {Config, KeyPair, PublicKey, Token, type Algorithm} from './native/binding.js'
 import {ce, stderr} from './output.js'
 
 export type KeyTextKind = 'public-pem' | 'private-pem' | 'public-text' | 'private-text' | 'hex' | 'unknown'
@@ -41,6 +41,11 @@ export function keyArgLabel(spec: string, what: string): string {
   return isShowableKeyPath(spec) ? `${what} file ${spec}` : `the ${what} given`
 }
 
+/**
+ * Reads a key file: a regular file that no other user can write, or a pipe (`--private-key <(pass show
+ * hessra/root)`: a secret that never touches the disk), at most MAX_KEY_FILE bytes. Directories, devices,
+ * sockets and files another user could replace are refused.
+ */
 function readKeyFile(path: string, what: string): string {
   let st
   try {
@@ -48,9 +53,30 @@ function readKeyFile(path: string, what: string): string {
   } catch (error) {
     throw new IoError(`cannot read ${what} file ${path} (${(error as {code?: string}).code ?? 'error'})`)
   }
-  if (!st.isFile()) throw new IoError(`${what} file ${path} is not a regular file`)
+  if (st.isFIFO()) return readPipe(path, what)
+  if (!st.isFile()) throw new IoError(`${what} file ${path} is ${st.isDirectory() ? 'a directory' : 'not a regular file'} (a file or a pipe is expected)`)
+  const uid = process.getuid?.()
+  if ((st.mode & 0o002) !== 0 || (uid !== undefined && st.uid !== uid && st.uid !== 0)) {
+    throw new IoError(`${what} file ${path} could be replaced by another user (${(st.mode & 0o002) !== 0 ? 'anyone may write it' : `it belongs to uid ${st.uid}`}): refusing it`, {
+      hint: `keep key files owned by you and not world-writable: chmod o-w ${path}`,
+    })
+  }
   if (st.size > MAX_KEY_FILE) throw new InvalidKeyError(`${what} file ${path} is too large to be a key (${st.size} bytes)`)
   return readFileSync(path, 'utf8')
+}
+
+/** A pipe's contents, refusing more than MAX_KEY_FILE bytes (a pipe has no size to check first). */
+function readPipe(path: string, what: string): string {
+  const fd = openSync(path, 'r')
+  try {
+    const buf = Buffer.alloc(MAX_KEY_FILE + 1)
+    let n = 0
+    for (let got; n < buf.length && (got = readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += got
+    if (n > MAX_KEY_FILE) throw new InvalidKeyError(`${what} pipe ${path} holds more than ${MAX_KEY_FILE} bytes: too large to be a key`)
+    return buf.subarray(0, n).toString('utf8')
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /**
@@ -150,7 +176,20 @@ export function loadKeyPair(spec: string, what = 'private key'): KeyPair {
   if (k === 'public-pem' || k === 'public-text' || k === 'hex') {
     throw new InvalidKeyError(`${spec} holds a public key; a private key is needed here`, {hint: 'generate one with `hessra keys generate --out FILE`'})
   }
+  if (k === 'unknown' && isToken(text)) {
+    throw new InvalidKeyError(`${spec} holds a token, not a private key`, {hint: `${what === 'private key' ? 'this flag takes' : `the ${what} is`} the key that signs tokens: the PEM file \`hessra keys generate --out FILE\` writes`})
+  }
   return KeyPair.fromString(text.trim())
+}
+
+/** Whether the engine reads `text` as a token (for a clearer error than "invalid key"). */
+function isToken(text: string): boolean {
+  try {
+    Token.parse(text.trim()).dispose()
+    return true
+  } catch {
+    return false
+  }
 }
 
 export interface KeyChoice {

@@ -27,6 +27,17 @@ export function ce(): ChalkInstance {
   return err
 }
 
+/**
+ * `value` with every object key in snake_case (`defaultKey` → `default_key`), as every --json document
+ * spells its fields (docs/cli-json.md), for reports built from camelCase TypeScript objects. Only for
+ * objects whose keys are field names, never for user data keyed by name.
+ */
+export function snakeCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeCaseKeys)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase(), snakeCaseKeys(v)]))
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n')
 }

@@ -52,3 +52,40 @@ export function suggestCommand(typed: readonly string[], commands: readonly stri
   }
   return best
 }
+
+/**
+ * Every command meant by a mistyped one, best first: the typo of a full command (`verfy`) when there is
+ * one, else the commands whose last word is the typed word or close to it, so that another tool's verb
+ * (biscuit-cli's `attenuate`, `generate`, `seal`; `mint`) finds `token attenuate`, `keys generate`, ….
+ * Ties go to the topic listed first in `topics` (the project's own order: keys and token before
+ * identity and pg).
+ */
+export function suggestCommands(typed: readonly string[], commands: readonly string[], topics: readonly string[]): string[] {
+  const typo = suggestCommand(typed, commands)
+  if (typo) return [typo]
+  const word = typed[0]?.toLowerCase()
+  if (!word) return []
+  const rank = (cmd: string) => {
+    const topic = cmd.split(' ').slice(0, -1).join(' ')
+    const i = topics.indexOf(topic)
+    return i === -1 ? topics.length : i
+  }
+  return commands
+    .map((cmd) => ({cmd, verb: cmd.split(' ').at(-1)!}))
+    .filter(({cmd, verb}) => cmd.includes(' ') && closest(word, [verb]) !== undefined)
+    .map(({cmd, verb}) => ({cmd, dist: editDistance(word, verb), rank: rank(cmd)}))
+    .sort((a, b) => a.dist - b.dist || a.rank - b.rank)
+    .map((s) => s.cmd)
+}
+
+/**
+ * The flag meant by a mistyped long flag (`--subjet` → `--subject`), among `flags` (names without
+ * dashes); undefined for a short flag or nothing close. A value given with `=` is ignored (and so never
+ * echoed).
+ */
+export function suggestFlag(typed: string, flags: readonly string[]): string | undefined {
+  if (!typed.startsWith('--')) return undefined
+  const name = typed.slice(2).split('=')[0]
+  const best = closest(name, flags)
+  return best === undefined ? undefined : `--${best}`
+}

@@ -4,7 +4,7 @@
  * only chooses keys, shapes requests and turns native outcomes into typed results and errors.
  */
 import {type LoadedConfig, type ServiceNode} from './config/index.js'
-import {ConfigError, DeniedError, ExpiredError, type HessraError, InputError, InvalidTokenError, LimitExceededError, NativeCode, RevokedError, UsageError, type ErrorKind} from './errors.js'
+import {ConfigError, DeniedError, ExpiredError, InputError, InvalidSignatureError, InvalidTokenError, LimitExceededError, NativeCode, RevokedError, UsageError, type HessraError, type ErrorKind} from './errors.js'
 import {type TokenInput} from './input/token.js'
 import {nowSeconds} from './input/time.js'
 import {choosePublicKey, loadKeyPair, nativeConfig, parsePublicKeySpec, type ResolvedPublicKey} from './keys.js'
@@ -68,6 +68,8 @@ export interface InspectBlock {
   external_key: string | null
   version: number
   context: string | null
+  /** The earliest time bound of this block's checks (unix seconds), null without one. */
+  expires_at: number | null
 }
 
 export interface InspectResult {
@@ -163,7 +165,8 @@ export interface VerifyResult {
   reason: string | null
   /** Stable error kind when not valid: denied | expired | revoked | limit_exceeded | invalid_token (malformed) */
   code: ErrorKind | null
-  mode: 'identity' | 'capability'
+  /** `subject`: a subject was given (called `identity` before 0.2); `capability`: whoever holds it. */
+  mode: 'subject' | 'capability'
   subject: string | null
   resource: string
   operation: string | null
@@ -184,6 +187,8 @@ export interface VerifyResult {
   rootKeyId: number | null
   /** For `revoked`: the first revoked block and its revocation id; else null. */
   revoked: {block: number; revocationId: string} | null
+  /** What the token is (the engine's reading of its authority block) once its signatures verified, else null. */
+  tokenKind: Classification['kind'] | null
 }
 
 /**
@@ -242,6 +247,7 @@ interface EngineOutcome {
   expires_at: number | null
   rights: Right[]
   revoked?: {block: number; revocation_id: string} | null
+  token_kind?: Classification['kind'] | null
 }
 
 const KNOWN_STATUSES: readonly string[] = ['valid', 'expired', 'invalid', 'revoked', 'malformed'] satisfies VerifyStatus[]
@@ -300,7 +306,7 @@ export function verifyToken(token: TokenLike, opts: VerifyOptions): VerifyResult
     const o = engineOutcome(given, () => nativeVerify(config, given?.key ?? null, given ? null : (opts.keyId ?? null), tokenBytes(token), request))
     return {
       ...verdict(o, given),
-      mode: opts.subject ? 'identity' : 'capability',
+      mode: opts.subject ? 'subject' : 'capability',
       subject: opts.subject ?? null,
       resource: opts.resource,
       operation: opts.operation ?? null,
@@ -344,6 +350,8 @@ export function verdictError(r: Pick<VerifyResult, 'status' | 'reason' | 'code' 
       return new ExpiredError(r.reason ?? 'token expired', r.expiresAt ?? undefined)
     case 'revoked':
       return new RevokedError(r.reason ?? 'token revoked')
+    case 'invalid':
+      return new InvalidSignatureError(r.reason ?? 'signature verification failed')
     default:
       return new DeniedError(r.reason ?? 'denied')
   }
@@ -366,6 +374,7 @@ function verdict(o: EngineOutcome, given: ReturnType<typeof givenKey>) {
     key: o.key ? {origin: keyLabel(o.key, given?.label ?? null), id: o.key.id} : {origin: given?.label ?? 'configuration', id: null},
     rootKeyId: o.root_key_id,
     revoked: o.revoked ? {block: o.revoked.block, revocationId: o.revoked.revocation_id} : null,
+    tokenKind: o.token_kind ?? null,
   }
 }
 
@@ -751,6 +760,8 @@ export interface IdentityVerifyResult {
   rootKeyId: number | null
   /** For `revoked`: the first revoked block and its revocation id; else null. */
   revoked: {block: number; revocationId: string} | null
+  /** What the token is (the engine's reading of its authority block) once its signatures verified, else null. */
+  tokenKind: Classification['kind'] | null
 }
 
 /**

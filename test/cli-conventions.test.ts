@@ -210,7 +210,7 @@ describe('hessra CLI: commands, help, version, completion', function () {
     const s = spawnSync('bash', ['-c', `${r.stdout}\nCOMP_WORDS=(hessra keys gen); COMP_CWORD=2; _hessra_complete; echo "\${COMPREPLY[@]}"`], {encoding: 'utf8'})
     assert.equal(s.stdout.trim(), 'generate')
     assert.equal(cli(['autocomplete', 'zsh']).status, 0)
-    assert.equal(cli(['completion', 'fish']).status, 2)
+    assert.equal(cli(['completion', 'tcsh']).status, 2)
   })
 })
 

@@ -107,6 +107,20 @@ export function writeKeyConfig(path: string, id: string, kp: KeyPair): void {
   }
 }
 
+/**
+ * A key pair made and a token minted through the CLI, as a new user would (`keys generate --out`,
+ * `token mint`): alice may read documents. In a fresh temporary directory.
+ */
+export function cliKeyAndToken(): {dir: string; rootPem: string; pub: string; token: string} {
+  const dir = tempDir()
+  const rootPem = join(dir, 'root.pem')
+  const g = cli(['keys', 'generate', '--out', rootPem])
+  if (g.status !== 0) throw new Error(`keys generate failed: ${g.stderr}`)
+  const m = cli(['token', 'mint', '--private-key', rootPem, '--subject', 'alice', '--resource', 'documents', '--operation', 'read'])
+  if (m.status !== 0) throw new Error(`token mint failed: ${m.stderr}`)
+  return {dir, rootPem, pub: g.stdout.trim(), token: m.stdout.trim()}
+}
+
 /** A TCP port on 127.0.0.1 that was free a moment ago (the system's choice). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -60,14 +60,25 @@ function highlight(line) {
 
 // ---- the token: summary and block cards ------------------------------------------------------
 
-function summary(inspect) {
+/** A unix time as the page shows it next to raw seconds: RFC 3339 UTC, to the second. */
+const date = (unix) => new Date(unix * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+
+/** The summary of a response: `r.inspect` (the decoded token), `r.tokenExpiry`, `r.signaturesVerified`. */
+function summary(r) {
+  const inspect = r.inspect
   const box = $('summary')
   box.replaceChildren()
   const dl = el('dl', 'facts')
-  const add = (name, value) => {
-    dl.append(el('dt', '', name), el('dd', '', value))
+  const add = (name, value, testid) => {
+    const dd = el('dd', '', value)
+    if (testid) dd.dataset.testid = testid
+    dl.append(el('dt', '', name), dd)
   }
   add('blocks', String(inspect.blocks.length))
+  // when it stops working, in words (as jwt.io does for exp); a claim until the signatures verify
+  const e = r.tokenExpiry
+  const claimed = r.signaturesVerified ? '' : ' — as the token claims: signatures not verified'
+  add('expires', e.at === null ? `never: no time bound${claimed}` : `${e.rfc3339} (${e.relative})${claimed}`, 'expiry')
   add('sealed', inspect.sealed ? 'yes: no block can be added' : 'no')
   add('root key id', inspect.root_key_id === null ? 'none' : String(inspect.root_key_id))
   const c = inspect.classification
@@ -77,7 +88,12 @@ function summary(inspect) {
     add('kind', [c.kind, structure].filter(Boolean).join(' · '))
     if (c.identity) add('identity', c.identity)
   }
-  if (inspect.rights.length > 0) add('rights', inspect.rights.map((r) => `${r.subject} may ${r.operation} ${r.resource}`).join(' · '))
+  if (inspect.rights.length > 0) {
+    // the authority block's grant: later blocks can only narrow it, so it is not what a request gets
+    const later = inspect.blocks.length - 1
+    const note = later > 0 ? ` (narrowed by the ${later === 1 ? 'block' : `${later} blocks`} after it: Verify says what a request gets)` : ''
+    add('rights granted by the authority block', inspect.rights.map((g) => `${g.subject} may ${g.operation} ${g.resource}`).join(' · ') + note, 'rights')
+  }
   if (inspect.service_nodes.length > 0) add('service chain', inspect.service_nodes.map((n) => n.component).join(' → '))
   box.append(dl)
 }
@@ -85,8 +101,11 @@ function summary(inspect) {
 /** Normalised statement text, to find a failing check's line in its block. */
 const statement = (s) => s.trim().replace(/;$/, '').replace(/\s+/g, ' ')
 
-/** The block cards; `failed` are the failing checks ({block, check, rule}) to point at. */
-function blocks(inspect, failed) {
+/**
+ * The block cards; `failed` are the failing checks ({block, check, rule}) to point at; `verified`:
+ * whether the signatures verified (else every card says "unverified", as `hessra inspect` does).
+ */
+function blocks(inspect, failed, verified) {
   const box = $('blocks')
   box.replaceChildren()
   for (const b of inspect.blocks) {
@@ -97,7 +116,14 @@ function blocks(inspect, failed) {
     const head = el('header')
     head.append(el('span', 'block-title', b.index === 0 ? 'Authority block' : `Block ${b.index}`), el('span', `badge badge-${kind}`, kind))
     if (inspect.sealed && b.index === inspect.blocks.length - 1) head.append(el('span', 'badge badge-sealed', 'sealed'))
+    if (!verified) {
+      const u = el('span', 'badge badge-unverified', 'unverified')
+      u.dataset.testid = 'unverified'
+      u.title = 'decoded only: nothing proves this block was signed by the key you trust'
+      head.append(u)
+    }
     card.append(head)
+    if (b.index > 0 && kind === 'attenuation') card.append(el('p', 'effect', 'narrows the rights above: every request must also pass the checks below'))
     if (b.external_key) {
       const p = el('p', 'signer', 'signed by ')
       p.append(el('code', 'dl-key', b.external_key))
@@ -111,6 +137,12 @@ function blocks(inspect, failed) {
     for (const line of lines) {
       const row = el('div', 'line')
       row.append(highlight(line))
+      // the date of this block's time bound (the engine's expires_at), next to the raw seconds
+      if (b.expires_at !== null && b.expires_at !== undefined && /\btime\(/.test(line) && new RegExp(`\\b(${b.expires_at}|${b.expires_at - 1})\\b`).test(line)) {
+        const d = el('span', 'dl-date', `  // ${date(b.expires_at)}`)
+        d.dataset.testid = 'time-bound-date'
+        row.append(d)
+      }
       const hit = mine.find((f) => statement(f.rule) === statement(line))
       if (hit) {
         row.classList.add('failed')
@@ -145,6 +177,17 @@ function showError(message) {
   e.hidden = message === ''
 }
 
+/** Every action replaces the whole result: nothing of the previous token or verdict stays on screen. */
+function clearResults() {
+  pending++ // a decode still in flight must not paint over this action's result
+  showError('')
+  for (const id of ['verify-result', 'authorize-result']) $(id).hidden = true
+  $('summary').replaceChildren()
+  $('blocks').replaceChildren()
+  $('authorizer-run').replaceChildren()
+  $('authorizer-run').hidden = true
+}
+
 /**
  * Shows a verdict in one of the two result panels (verify, authorize). Failing checks of the authorizer
  * itself (block null) have no card: they are listed under the verdict.
@@ -174,7 +217,7 @@ function keyFields() {
 }
 
 async function verify() {
-  showError('')
+  clearResults()
   const body = {
     token: $('token').value,
     ...keyFields(),
@@ -187,8 +230,8 @@ async function verify() {
   try {
     const r = await call('verify', body)
     const o = r.outcome
-    summary(r.inspect)
-    blocks(r.inspect, o.failedChecks)
+    summary(r)
+    blocks(r.inspect, o.failedChecks, r.signaturesVerified)
     const facts = [['checked as of', r.checkedAtRfc3339]]
     // an invalid token's time bound is a claim nobody signed: nothing to say about it
     if (o.status === 'invalid') facts.push(['stops working', 'unknown: the signatures do not verify'])
@@ -211,13 +254,13 @@ async function verify() {
 }
 
 async function authorizeToken() {
-  showError('')
+  clearResults()
   try {
     const r = await call('authorize', {token: $('token').value, ...keyFields(), authorizer: $('authorizer').value, at: $('at').value})
     const a = r.result
     const failed = (a.error && a.error.failed_checks) || []
-    summary(r.inspect)
-    blocks(r.inspect, failed)
+    summary(r)
+    blocks(r.inspect, failed, r.signaturesVerified)
     const policy = a.policy === null ? 'no policy matched' : `${a.policy_kind} policy #${a.policy} matched`
     showResult('authorize-result', {
       verdict: a.authorized ? 'authorized' : 'not authorized',
@@ -227,13 +270,21 @@ async function authorizeToken() {
       facts: [['policy', policy]],
       failed,
     })
+    // the authorizer exactly as run (with the time fact the server put first)
+    const run = $('authorizer-run')
+    run.replaceChildren(el('p', 'label', 'authorizer as run'), ...r.authorizer.trimEnd().split('\n').map((l) => {
+      const row = el('div', 'line')
+      row.append(highlight(l))
+      return row
+    }))
+    run.hidden = false
   } catch (e) {
     showError(e.message)
   }
 }
 
 async function attenuate() {
-  showError('')
+  clearResults()
   $('new-token').value = ''
   try {
     const r = await call('attenuate', {token: $('token').value, ...keyFields(), checks: $('attenuate-check').value, ttl: $('ttl').value})
@@ -246,15 +297,14 @@ async function attenuate() {
 /** Decodes the token as it is pasted (no verdict yet: that needs a key and a request). */
 let pending = 0
 async function decode() {
-  const mine = ++pending
+  clearResults()
+  const mine = pending
   if ($('token').value.trim() === '') return
   try {
     const r = await call('inspect', {token: $('token').value})
     if (mine !== pending) return
-    showError('')
-    for (const id of ['verify-result', 'authorize-result']) $(id).hidden = true
-    summary(r.inspect)
-    blocks(r.inspect, [])
+    summary(r)
+    blocks(r.inspect, [], false)
   } catch (e) {
     if (mine === pending) showError(e.message)
   }

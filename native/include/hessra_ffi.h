@@ -276,7 +276,7 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
  *   {"verified":false,"root_key_id":N|null,"sealed":bool,"revocation_ids":["hex",..],
  *    "blocks":[{"index":N,"code":"..","code_bytes":N,"truncated":bool,"symbols":[..],
  *               "public_keys":[..],"external_key":"ed25519/.."|null,"version":N,
- *               "context":".."|null}],
+ *               "context":".."|null,"expires_at":N|null}],
  *    "rights":[{"subject":..,"resource":..,"operation":..}],"expires_at":N|null,
  *    "expires_at_rfc3339":".."|null,"service_nodes":[{"component":..,"public_key":..}],
  *    "classification":{"kind":"identity"|"authorization"|"other",
@@ -288,7 +288,8 @@ HessraResult hessra_token_authorize(HessraToken token, HessraPublicKey root_key,
  *                 "identity"|"service"|"namespace"|"prefix":..  (by role)}],
  *      "base_identity":".."|null,"identity":".."|null,"delegatable":bool|null,"domain":".."|null}}
  * rights and service_nodes come from the authority block; expires_at is the
- * earliest `check if time($t), $t < N` bound of any block. "classification"
+ * earliest `check if time($t), $t < N` bound of any block (a block's own
+ * expires_at: of its checks). "classification"
  * is read from the blocks' Datalog: "kind" identity when the authority block
  * holds subject(S) and an actor check, authorization when it holds right
  * facts; a delegation block restricts the actor, an attestation is a
@@ -308,6 +309,12 @@ HessraResult hessra_token_inspect(HessraToken token, char** out_json);
 /* As hessra_token_inspect, after checking every signature with root_key
  * ("verified":true). Errors: VERIFICATION_FAILED, INVALID_TOKEN. */
 HessraResult hessra_token_inspect_verified(HessraToken token, HessraPublicKey root_key, char** out_json);
+
+/* As hessra_token_inspect_verified, saying in out_error why it failed: for
+ * VERIFICATION_FAILED the verifier's reason for status "invalid" (which
+ * block's signature, never the token). */
+HessraResult hessra_token_inspect_verified_with_error(HessraToken token, HessraPublicKey root_key,
+        char** out_json, HessraError* out_error);
 
 void hessra_string_free(char* s);
 
@@ -478,6 +485,7 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  *    "checked_at":N,"leeway_seconds":N,
  *    "subject":".."|null,"root_key_id":N|null,"expires_at":N|null,
  *    "rights":[{"subject":..,"resource":..,"operation":..}],
+ *    "token_kind":null|"identity"|"authorization"|"other",
  *    "revoked":null|{"block":N,"revocation_id":"hex"}}
  * status "invalid": a signature does not verify with the key (forged, or the
  * wrong key); "malformed": not a token; "revoked": the signatures verify but
@@ -493,8 +501,11 @@ HessraResult hessra_config_verify_token_string(HessraConfig config, const char* 
  * time bound that failed (expired only); "key" is null when the token did
  * not decode; "subject" is the subject the token is verified for (capability
  * mode: the one its rights name for the resource), null unless valid;
- * "expires_at" (the token's earliest time bound) and "rights" (the authority
- * block's) are only given once the signatures verified (else null / []).
+ * "expires_at" (the token's earliest time bound), "rights" (the authority
+ * block's) and "token_kind" (what the authority block makes it) are only
+ * given once the signatures verified (else null / [] / null). An identity
+ * token verified here is denied with the reason "not an authorization
+ * token" (its actor check refuses any subject).
  * The return code follows the outcome: SUCCESS (valid), VERIFICATION_FAILED
  * (denied, invalid), REVOKED, EXPIRED, LIMIT_EXCEEDED (a Datalog limit, or a token
  * larger than limits.max_token_bytes: status "denied"; a token whose blocks

@@ -452,11 +452,12 @@ pub fn rights(blocks: &[Block]) -> Vec<Right> {
 /// The earliest time bound of any block (unix seconds): when the token
 /// expires.
 pub fn expiry(blocks: &[Block]) -> Option<i64> {
-    blocks
-        .iter()
-        .flat_map(|b| b.code.checks.iter())
-        .filter_map(time_bound)
-        .min()
+    blocks.iter().filter_map(block_expiry).min()
+}
+
+/// The earliest time bound of one block's checks (unix seconds), if any.
+pub fn block_expiry(block: &Block) -> Option<i64> {
+    block.code.checks.iter().filter_map(time_bound).min()
 }
 
 /// The service nodes declared by the authority block's

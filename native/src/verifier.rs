@@ -394,6 +394,10 @@ pub enum Failure {
     Revoked { block: usize, revocation_id: String },
     /// Identity verification of a token that is not an identity token.
     NotIdentity { kind: TokenKind },
+    /// Authorization verification of a token that is not an authorization
+    /// token (an identity token's actor check refuses any subject): said
+    /// so, rather than quoting the actor check that failed.
+    NotAuthorization { kind: TokenKind },
 }
 
 /// The answer to one verification.
@@ -416,6 +420,9 @@ pub struct Outcome {
     pub expires_at: Option<i64>,
     /// The rights of the authority block, when its signatures verified.
     pub rights: Vec<Right>,
+    /// What the token is for (from its authority block), when its
+    /// signatures verified: callers say which verification it needs.
+    pub token_kind: Option<TokenKind>,
 }
 
 impl Outcome {
@@ -470,7 +477,9 @@ impl Outcome {
             Failure::Revoked { .. } => "revoked",
             Failure::Rules(HessraFailure::Expired { .. }) => "expired",
             Failure::Rules(HessraFailure::Limit(_)) => "limit_exceeded",
-            Failure::Rules(_) | Failure::NotIdentity { .. } => "denied",
+            Failure::Rules(_) | Failure::NotIdentity { .. } | Failure::NotAuthorization { .. } => {
+                "denied"
+            }
         })
     }
 
@@ -511,6 +520,10 @@ impl Outcome {
             ("root_key_id", Value::from(self.root_key_id)),
             ("expires_at", Value::from(self.expires_at)),
             ("rights", rights_json(&self.rights)),
+            (
+                "token_kind",
+                Value::from(self.token_kind.map(TokenKind::as_str)),
+            ),
             (
                 "revoked",
                 self.revoked()
@@ -654,6 +667,12 @@ impl fmt::Display for Failure {
             Failure::NotIdentity { kind } => write!(
                 f,
                 "denied: not an identity token (its authority block has no subject fact with an actor check; kind: {})",
+                kind.as_str()
+            ),
+            Failure::NotAuthorization { kind } => write!(
+                f,
+                "denied: not an authorization token (its authority block grants no right; kind: {}): verify it as an {} token",
+                kind.as_str(),
                 kind.as_str()
             ),
         }
@@ -866,6 +885,15 @@ impl<'a> Verifier<'a> {
                     .clone()
                     .or_else(|| granted_subject(&outcome.rights, &request));
             }
+            // An identity token's actor check refuses every subject: say what it is.
+            Err(HessraFailure::Denied { .. })
+                if outcome.token_kind == Some(TokenKind::Identity) =>
+            {
+                outcome.status = Status::Denied;
+                outcome.failure = Some(Failure::NotAuthorization {
+                    kind: TokenKind::Identity,
+                });
+            }
             Err(failure) => outcome.refuse(failure),
         }
         Ok(outcome)
@@ -892,6 +920,7 @@ impl<'a> Verifier<'a> {
             root_key_id: None,
             expires_at: None,
             rights: Vec::new(),
+            token_kind: None,
         };
         let owned;
         let parsed = match token {
@@ -943,6 +972,7 @@ impl<'a> Verifier<'a> {
         // Time bounds and rights describe the token whatever the request.
         outcome.expires_at = hessra::expiry(&verified.blocks);
         outcome.rights = hessra::rights(&verified.blocks);
+        outcome.token_kind = Some(TokenKind::of(&verified.blocks));
         if let Some(revoked) = self.revoked(&verified)? {
             outcome.status = Status::Revoked;
             outcome.failure = Some(revoked);
@@ -1084,7 +1114,7 @@ impl Verifier<'_> {
         let Some(shape) = IdentityShape::read(&verified.blocks) else {
             outcome.status = Status::Denied;
             outcome.failure = Some(Failure::NotIdentity {
-                kind: TokenKind::of(&verified.blocks),
+                kind: outcome.token_kind.unwrap_or(TokenKind::Other),
             });
             return Ok(outcome);
         };

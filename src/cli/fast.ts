@@ -31,7 +31,7 @@ export async function runVerifyFast(argv: string[]): Promise<void> {
     const code = await runVerify(flags, parsed.args)
     if (code !== 0) process.exitCode = code
   } catch (error) {
-    reportError(error as ReportableError, {json: jsonRequested(flags, argv), id: 'verify'})
+    reportError(error as ReportableError, {json: jsonRequested(flags, argv), id: 'verify', flags: Object.keys({...baseFlags, ...verifyFlags})})
   }
   await flush()
 }

@@ -5,6 +5,7 @@
  */
 import {errorKindFor, errorMessage, exitCodeFor, ExitCode, HessraError} from '../errors.js'
 import {ce, printJson} from '../output.js'
+import {unknownFlagHint} from './commands.js'
 
 export type ReportableError = Error & {exitCode?: number; oclif?: {exit?: number}; code?: string}
 
@@ -14,8 +15,11 @@ export function jsonRequested(flags: {json?: unknown} | undefined, argv: readonl
   return argv.includes('--json')
 }
 
-/** Reports an error that ended a command and sets process.exitCode. `id` is the oclif command id (e.g. `keys:add`). */
-export function reportError(err: ReportableError, opts: {json: boolean; id?: string}): void {
+/**
+ * Reports an error that ended a command and sets process.exitCode. `id` is the oclif command id (e.g.
+ * `keys:add`); `flags` the command's flag names, for "did you mean" on a mistyped flag.
+ */
+export function reportError(err: ReportableError, opts: {json: boolean; id?: string; flags?: readonly string[]}): void {
   // this.exit(n) / help / version: not errors
   if (err.code === 'EEXIT' || err.name === 'ExitError') {
     process.exitCode = err.oclif?.exit ?? 0
@@ -24,7 +28,9 @@ export function reportError(err: ReportableError, opts: {json: boolean; id?: str
   const code = exitCodeFor(err)
   const kind = errorKindFor(err)
   const message = cleanMessage(errorMessage(err))
-  const hint = err instanceof HessraError ? err.hint : code === ExitCode.USAGE ? `see \`hessra ${opts.id?.replaceAll(':', ' ') ?? ''} --help\`` : undefined
+  const help = `see \`hessra ${opts.id?.replaceAll(':', ' ') ?? ''} --help\``
+  const flagHint = unknownFlagHint(err, opts.flags ?? [])
+  const hint = err instanceof HessraError ? err.hint : code === ExitCode.USAGE ? (flagHint ? `${flagHint} (${help})` : help) : undefined
   if (opts.json) {
     const body: Record<string, unknown> = {code: kind, message, exit_code: code}
     if (hint) body.hint = hint

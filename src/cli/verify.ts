@@ -13,7 +13,7 @@ import {atFlag, baseFlags, keyFlags, tokenArg, tokenFileFlag} from '../flags.js'
 import {formatIdentityVerify, formatVerify} from '../format.js'
 import {resolveTokenInput, type TokenInput} from '../input/token.js'
 import {isoDate, parseAt} from '../input/time.js'
-import {c, printJson, stdout} from '../output.js'
+import {c, ce, printJson, stderr, stdout} from '../output.js'
 import {parseServiceChain} from '../service-chain.js'
 import {requestedKind, verdictError, verifyIdentityToken, verifyToken, type VerifyResult} from '../tokens.js'
 
@@ -76,10 +76,11 @@ export async function runVerify(flags: VerifyFlags, args: VerifyArgs): Promise<E
       verified_subject: result.verifiedSubject,
       leeway_seconds: result.leewaySeconds,
       revoked: revokedJson(result),
-      token_kind: 'authorization',
+      token_kind: result.tokenKind ?? 'authorization',
     })
   } else {
     for (const line of formatVerify(result, c())) stdout(line)
+    kindHint(result, 'authorization')
   }
   return result.valid ? ExitCode.OK : ExitCode.DENIED
 }
@@ -127,7 +128,7 @@ async function runVerifyIdentity(flags: VerifyFlags, input: TokenInput, loaded: 
       valid: result.valid,
       status: result.status,
       reason: result.reason,
-      token_kind: 'identity',
+      token_kind: result.tokenKind ?? 'identity',
       mode: result.mode,
       identity: result.identity,
       domain: result.domain,
@@ -140,6 +141,19 @@ async function runVerifyIdentity(flags: VerifyFlags, input: TokenInput, loaded: 
     })
   } else {
     for (const line of formatIdentityVerify(result, c())) stdout(line)
+    kindHint(result, 'identity')
   }
   return result.valid ? ExitCode.OK : ExitCode.DENIED
+}
+
+/** The flags for each kind of token, for a token verified as the other kind (the engine said which it is). */
+const KIND_FLAGS: Record<string, string> = {
+  identity: 'verify it with `--identity ID`, or with none of --identity, --subject and --resource (bearer mode)',
+  authorization: 'verify it with `--subject S --resource R [--operation O]` (or --resource alone: capability mode)',
+}
+
+/** A hint on stderr when a refused token is of another kind than it was verified as. */
+function kindHint(result: Pick<VerifyResult, 'valid' | 'tokenKind'>, verifiedAs: 'identity' | 'authorization'): void {
+  if (result.valid || !result.tokenKind || result.tokenKind === verifiedAs || !(result.tokenKind in KIND_FLAGS)) return
+  stderr(`${ce().dim('hint')}: this is an ${result.tokenKind} token: ${KIND_FLAGS[result.tokenKind]}`)
 }

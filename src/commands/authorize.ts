@@ -30,12 +30,18 @@ export default class Authorize extends BaseCommand<typeof Authorize> {
   static override flags = {
     ...keyFlags,
     'token-file': tokenFileFlag,
-    authorizer: Flags.string({char: 'a', description: 'authorizer Datalog: a file, or `-` for stdin', required: true, helpValue: 'FILE|-'}),
+    authorizer: Flags.string({char: 'a', description: 'authorizer Datalog (required): a file, or `-` for stdin', helpValue: 'FILE|-'}),
     at: atFlag('add the fact time(AT) to the authorizer, in integer unix seconds as Hessra tokens compare time'),
   }
 
   async run(): Promise<void> {
     const {flags, args} = this
+    // Checked here rather than by oclif (`required`), whose message is "Missing required flag authorizer".
+    if (flags.authorizer === undefined) {
+      throw new UsageError('an authorizer is required: --authorizer FILE (or `-` to read it from stdin) holding the facts, checks and allow/deny policies to run', {
+        hint: 'for the Hessra rules (subject, resource, operation) use `hessra verify`; see `hessra authorize --help` for examples',
+      })
+    }
     if (flags.authorizer === '-' && (args.token === '-' || flags['token-file'] === '-')) {
       throw new UsageError('stdin cannot hold both the token and the authorizer')
     }

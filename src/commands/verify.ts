@@ -21,6 +21,13 @@ The key is --key, else --key-id, else HESSRA_PUBLIC_KEY, else the configuration 
     {description: 'Service chain: has every node before payment_service attested?', command: '<%= config.bin %> <%= command.id %> "$TOKEN" --subject alice --resource orders --service-chain @chain.json --component payment_service'},
   ]
 
+  // Written out: oclif's generated line grouped --identity's exclusive flags as `[--identity ID | -s
+  // SUBJECT | -r RESOURCE | -o OP | …]`, which read as if subject, resource and operation excluded each other.
+  static override usage = [
+    '<%= command.id %> [TOKEN] [-s SUBJECT] -r RESOURCE [-o OP] [--domain DOMAIN] [--prefix PREFIX] [--service-chain JSON|@FILE --component NAME] [-k KEY|FILE | --key-id ID] [--token-file PATH] [--at TIME] [--leeway SECONDS] [--json] [--config PATH]',
+    '<%= command.id %> [TOKEN] [--identity ID] [--domain DOMAIN] [--subject-in-domain] [-k KEY|FILE | --key-id ID] [--token-file PATH] [--at TIME] [--leeway SECONDS] [--json] [--config PATH]',
+  ]
+
   static override args = verifyArgs
 
   static override flags = verifyFlags

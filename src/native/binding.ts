@@ -94,7 +94,14 @@ export function engineStaticLibrary(root = packageRoot()): {path: string; prebui
 /** What to do when no library loads: how to build one from the sources shipped in the package. */
 function buildHint(): string {
   const root = packageRoot()
-  const shipped = existsSync(join(root, 'prebuilt')) ? ` (this package ships a prebuilt engine only for other platforms than ${platformTag()})` : ''
+  const prebuilt = prebuiltDir(root)
+  const chosen = process.env.HESSRA_FFI_LIB?.trim()
+  if (chosen && prebuilt) return `unset HESSRA_FFI_LIB to use the engine this package ships for ${platformTag()} (${join(prebuilt, libraryFileName())}), or point it at a libhessra_ffi that loads`
+  const shipped = prebuilt
+    ? ` (the engine this package ships for ${platformTag()} did not load)`
+    : existsSync(join(root, 'prebuilt'))
+      ? ` (this package ships a prebuilt engine only for other platforms than ${platformTag()})`
+      : ''
   return (
     `build the engine from source${shipped}: \`cd ${root} && npm run build:native\` ` +
     '(needs Rust/cargo, a C compiler, libssl-dev and libpcre2-dev; see README "Install"), ' +
@@ -180,6 +187,8 @@ export const PROTOTYPES = {
     'int hessra_token_authorize(HessraToken token, HessraPublicKey key, const char *authorizer, _Out_ void **out_json, _Out_ HessraError *out_error)',
   hessra_token_inspect: 'int hessra_token_inspect(HessraToken token, _Out_ void **out_json)',
   hessra_token_inspect_verified: 'int hessra_token_inspect_verified(HessraToken token, HessraPublicKey key, _Out_ void **out_json)',
+  hessra_token_inspect_verified_with_error:
+    'int hessra_token_inspect_verified_with_error(HessraToken token, HessraPublicKey key, _Out_ void **out_json, _Out_ HessraError *out_error)',
   hessra_token_to_string: 'int hessra_token_to_string(HessraToken token, _Out_ void **out)',
   hessra_token_root_key_id: 'int64_t hessra_token_root_key_id(HessraToken token)',
 
@@ -782,7 +791,7 @@ export class Token extends NativeHandle {
 
   /** Decodes after checking every signature with the root key (JSON text). */
   inspectVerified(key: PublicKey): string {
-    return callString('hessra_token_inspect_verified', [this.ptr, key.ptr])
+    return callStringWithError('hessra_token_inspect_verified_with_error', [this.ptr, key.ptr])
   }
 
   attenuate(rootKey: PublicKey, blockDatalog: string, paramsJson?: string | null): string {

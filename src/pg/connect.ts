@@ -3,6 +3,8 @@
  * (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD — read by `pg` itself). Failures become exit-5
  * EnvironmentErrors that say what went wrong and what to check. Passwords never appear in messages.
  */
+import {userInfo} from 'node:os'
+
 import pg from 'pg'
 import pgpass from 'pgpass'
 
@@ -26,7 +28,7 @@ export function resolveConnection(flag: string | undefined, env: NodeJS.ProcessE
   if (env.DATABASE_URL && env.DATABASE_URL.trim() !== '') return {connectionString: env.DATABASE_URL, source: 'DATABASE_URL', display: redactUrl(env.DATABASE_URL)}
   const host = env.PGHOST || 'localhost'
   const port = env.PGPORT || '5432'
-  const user = env.PGUSER || env.USER || 'postgres'
+  const user = env.PGUSER || defaultUserName(env)
   const db = env.PGDATABASE || user
   const display = `${host.startsWith('/') ? `socket ${host}` : host}:${port}/${db} as ${user}`
   if (PG_VARIABLES.some((v) => env[v])) return {source: 'PG* variables', display}
@@ -50,6 +52,19 @@ export function isLocalTarget(target: ConnectionTarget, env: NodeJS.ProcessEnv =
   return host.startsWith('/') || host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
 
+/**
+ * The user name a connection that names none uses, as libpq does: the OS user's (USER first, as `pg`
+ * reads it). `pg` alone sends none when USER is unset (containers, CI), which the server refuses.
+ */
+export function defaultUserName(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.USER) return env.USER
+  try {
+    return userInfo().username
+  } catch {
+    return 'postgres' // no passwd entry for this uid: the name every PostgreSQL install has
+  }
+}
+
 export type Client = pg.Client
 
 /** Opens a connection; errors are mapped (see mapPgError). */
@@ -59,6 +74,8 @@ export async function connect(target: ConnectionTarget, opts: {applicationName?:
     application_name: opts.applicationName ?? 'hessra',
   }
   if (target.connectionString) config.connectionString = libpqSslModes(target.connectionString)
+  // pg's default, under the URL's user and PGUSER (a user in `config` would be overridden by the URL's absence of one)
+  if (!pg.defaults.user) pg.defaults.user = defaultUserName()
   const client = new pg.Client(config)
   // Set on the client, not in `config`: pg lets a connection string's (absent) password override the
   // config's. @types/pg omits what pg passes (the connection parameters) and accepts (undefined: none).

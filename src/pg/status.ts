@@ -49,6 +49,8 @@ export interface StatusReport {
     error: string | null
     /** key ids, when the file could be read (superuser) */
     keys: string[] | null
+    /** why the key ids are unknown to a superuser (the file could not be read or parsed); else null */
+    keysError?: string | null
     defaultKey: string | null
   }
   stats: StatsInfo | null
@@ -91,7 +93,7 @@ export async function gatherStatus(client: Queryable): Promise<StatusReport> {
 
   const pathRow = await client.query<{p: string | null}>("SELECT current_setting('hessra.config_path', true) AS p")
   const path = pathRow.rows[0]?.p && pathRow.rows[0].p !== '' ? pathRow.rows[0].p : null
-  const config: StatusReport['config'] = {path, loads: null, error: null, keys: null, defaultKey: null}
+  const config: StatusReport['config'] = {path, loads: null, error: null, keys: null, keysError: null, defaultKey: null}
   let stats: StatsInfo | null = null
   // ==== trust in the database (issue 22) ====
   const trustTables = installed && server.superuser ? await extensionInfo(client) : null
@@ -120,8 +122,9 @@ export async function gatherStatus(client: Queryable): Promise<StatusReport> {
         const parsed = JSON.parse(f.rows[0]?.t ?? '{}') as {keys?: {id?: string}[]; default_key?: string | null}
         config.keys = Array.isArray(parsed.keys) ? parsed.keys.map((k) => String(k?.id ?? '?')) : []
         config.defaultKey = parsed.default_key ?? null
-      } catch {
+      } catch (error) {
         config.keys = null
+        config.keysError = `cannot read ${path}: ${(error as {message?: string}).message ?? String(error)}`
       }
     }
     try {

@@ -87,10 +87,23 @@ function expiry(expiresAt: number | null, checkedAt: number): Expiry {
 export interface InspectResponse {
   /** The decoded token (signatures not checked: the verdict comes from verify). */
   inspect: InspectResult
+  /** The token's earliest time bound (the engine's `expires_at`) from now: what it claims until verified. */
+  tokenExpiry: Expiry
+  /**
+   * Whether the signatures were checked and verify with the key: false for a decode alone, and for a
+   * token whose signatures do not verify (the engine sets the outcome's token kind only once they do).
+   */
+  signaturesVerified: boolean
 }
 
-export function inspectEndpoint(body: Body): InspectResponse {
-  return {inspect: inspectToken(token(body))}
+/** The decoded token for a response: its blocks, and its claimed expiry relative to now. */
+function decoded(t: string, ctx: PlaygroundContext, signaturesVerified: boolean): InspectResponse {
+  const inspect = inspectToken(t)
+  return {inspect, tokenExpiry: expiry(inspect.expires_at, (ctx.now ?? nowSeconds)()), signaturesVerified}
+}
+
+export function inspectEndpoint(body: Body, ctx: PlaygroundContext): InspectResponse {
+  return decoded(token(body), ctx, false)
 }
 
 export interface VerifyResponse extends InspectResponse {
@@ -104,7 +117,6 @@ export interface VerifyResponse extends InspectResponse {
 export function verifyEndpoint(body: Body, ctx: PlaygroundContext): VerifyResponse {
   const t = token(body)
   const checkedAt = at(body, ctx)
-  const inspect = inspectToken(t)
   const request = {identity: text(body, 'identity'), subject: text(body, 'subject'), resource: text(body, 'resource')}
   const outcome =
     requestedKind(request, t) === 'identity'
@@ -116,19 +128,31 @@ export function verifyEndpoint(body: Body, ctx: PlaygroundContext): VerifyRespon
           operation: text(body, 'operation') ?? null,
           at: checkedAt,
         })
-  return {inspect, outcome, checkedAtRfc3339: isoDate(outcome.checkedAt), expiry: expiry(outcome.expiresAt, outcome.checkedAt)}
+  return {
+    ...decoded(t, ctx, outcome.tokenKind !== null),
+    outcome,
+    checkedAtRfc3339: isoDate(outcome.checkedAt),
+    expiry: expiry(outcome.expiresAt, outcome.checkedAt),
+  }
 }
 
 export interface AuthorizeResponse extends InspectResponse {
   result: AuthorizeResult
+  /** The authorizer exactly as run: the one written, after the time(…) fact. */
+  authorizer: string
 }
 
+/**
+ * Runs the authorizer written with the fact time(AT): "Verify as of", else now. Hessra tokens carry
+ * `check if time($t), …`, which fails without a time fact (it did, for the page's own default authorizer).
+ */
 export function authorizeEndpoint(body: Body, ctx: PlaygroundContext): AuthorizeResponse {
   const t = token(body)
   const policy = text(body, 'authorizer')
   if (policy === undefined) throw new UsageError('write an authorizer first (facts, checks, and an allow policy)')
-  const code = text(body, 'at') === undefined ? policy : authorizerAt(policy, at(body, ctx))
-  return {inspect: inspectToken(t), result: authorize(t, {...keyOptions(body, ctx), authorizer: code})}
+  const code = authorizerAt(policy, at(body, ctx))
+  const result = authorize(t, {...keyOptions(body, ctx), authorizer: code})
+  return {...decoded(t, ctx, result.error?.kind !== 'signature'), result, authorizer: code}
 }
 
 export interface AttenuateResponse {

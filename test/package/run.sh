@@ -42,6 +42,11 @@ check "the installed package has no local engine build" test ! -e "$installed/na
 check "the installed package ships the engine prebuilt for linux-x64-gnu" \
     test -f "$installed/prebuilt/linux-x64-gnu/libhessra_ffi.so" -a -f "$installed/prebuilt/linux-x64-gnu/libhessra_ffi.a"
 
+# Issue 26 item 8: the installed package.json has no development scripts (prepare, test, lint, ...).
+check "the installed package.json keeps only the build:native script" \
+    node -e 'const p = require(process.argv[1]); process.exit(JSON.stringify(Object.keys(p.scripts)) === "[\"build:native\"]" && !p.devDependencies ? 0 : 1)' \
+    "$installed/package.json"
+
 check "keys generate" run_hessra keys generate --out root.pem >/dev/null 2>&1
 pub="$(run_hessra keys public root.pem)"
 check "keys public prints the public key" test "${pub#ed25519/}" != "$pub"
@@ -64,6 +69,12 @@ check "verify without a loadable engine: exit 5" test $? -eq 5
 check "verify without a loadable engine: names the prebuilt library" grep -q "prebuilt/linux-x64-gnu/libhessra_ffi.so" "$work/broken.out"
 check "verify without a loadable engine: says how to build one" grep -q "npm run build:native" "$work/broken.out"
 cp "$work/engine.so" "$so"
+# HESSRA_FFI_LIB naming a missing file, on the platform the package ships for (issue 26 item 4).
+(cd "$work/home" && env -i PATH="$clean_path" HOME="$work/home" NO_COLOR=1 HESSRA_FFI_LIB=/nope.so \
+    hessra verify --subject alice --resource docs "$token") >"$work/nope.out" 2>&1
+check "HESSRA_FFI_LIB=/nope.so: exit 5" test $? -eq 5
+check "HESSRA_FFI_LIB=/nope.so: does not claim the package lacks this platform" bash -c "! grep -q 'other platforms' '$work/nope.out'"
+check "HESSRA_FFI_LIB=/nope.so: says to unset it to use the shipped engine" grep -q "unset HESSRA_FFI_LIB" "$work/nope.out"
 
 # The playground from the installed package: its page ships, and it answers only under its secret.
 (cd "$work/home" && exec env -i PATH="$clean_path" HOME="$work/home" NO_COLOR=1 HESSRA_CONFIG="$work/home/hessra.json" \

@@ -280,11 +280,11 @@ describe('pg end to end (throwaway cluster)', function () {
       assert.equal(missing.status, 2, missing.stderr)
       const st = cli(['pg', 'status', '--database', sb.url, '--json'])
       assert.equal(st.status, 0, st.stdout)
-      const tables = json<{tables: {table: string; hessraPolicies: {name: string; perStatement: boolean}[]}[]}>(st.stdout).tables
+      const tables = json<{tables: {table: string; hessra_policies: {name: string; per_statement: boolean}[]}[]}>(st.stdout).tables
       const docs = tables.find((t) => t.table === 'documents')
       assert.ok(docs)
-      assert.equal(docs.hessraPolicies.length, 4)
-      assert.ok(docs.hessraPolicies.every((p) => p.perStatement))
+      assert.equal(docs.hessra_policies.length, 4)
+      assert.ok(docs.hessra_policies.every((p) => p.per_statement))
     })
   })
   describe('hostile names, search_path hijack, non-text owner columns (issue 18 #2 #3, issue 15 #1)', () => {

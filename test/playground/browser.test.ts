@@ -218,6 +218,72 @@ describe('hessra playground in chromium', function () {
     assert.equal(await page.getByTestId('block').nth(2).getByTestId('failed-check').textContent(), 'check if operation("read");')
   })
 
+  describe('first hour (issue 26)', () => {
+    const cards = () => page.getByTestId('block').count()
+    before(async () => {
+      await page.goto(server.url) // (the tests above end on other pages)
+    })
+    it('11. pasting garbage or emptying the box after a verdict leaves nothing of it on screen', async () => {
+      const r = await verify('denied-before-garbage', tokens.denied)
+      assert.deepEqual(r, {verdict: 'denied', blocks: 1, failed: 1})
+      await page.getByTestId('token').fill('this is not a token')
+      await page.getByTestId('error').waitFor({state: 'visible'})
+      assert.equal(await cards(), 0, 'no block card of the previous token')
+      assert.equal(await page.getByTestId('failed-check').count(), 0, 'no old red highlight')
+      assert.equal(await page.locator('#verify-result').isHidden(), true, 'no old verdict')
+      await page.screenshot({path: join(OUT, 'garbage-after-denied.png'), fullPage: true})
+      await verify('denied-before-empty', tokens.denied)
+      await page.getByTestId('token').fill('')
+      await page.locator('#verify-result').waitFor({state: 'hidden'})
+      assert.equal(await cards(), 0)
+      assert.equal(await page.getByTestId('error').isHidden(), true)
+    })
+    it('11. a Datalog error from Attenuate replaces the previous result', async () => {
+      await verify('valid-before-bad-attenuation', tokens.valid)
+      await page.getByTestId('attenuate-check').fill('this is not datalog (')
+      await page.getByTestId('attenuate').click()
+      await page.getByTestId('error').waitFor({state: 'visible'})
+      assert.equal(await page.locator('#verify-result').isHidden(), true)
+      assert.equal(await cards(), 0)
+      await page.getByTestId('attenuate-check').fill('')
+    })
+    it('12. the default authorizer authorizes a fresh valid token (time is now), and is shown as run', async () => {
+      await page.goto(server.url) // the page's own default authorizer, untouched
+      await page.getByTestId('token').fill(tokens.valid)
+      await page.getByTestId('key').fill(pub)
+      const verdict = page.locator('#authorize-result .verdict')
+      await page.locator('#authorize').click()
+      assert.equal(await until(() => verdict.textContent().then((t) => t ?? '')), 'authorized')
+      const run = (await page.getByTestId('authorizer-run').textContent()) ?? ''
+      assert.match(run, /^authorizer as runtime\(\d{10}\);subject\("alice"\);/)
+      await page.screenshot({path: join(OUT, 'default-authorizer.png'), fullPage: true})
+    })
+    it('13. dates next to time bounds, and an expiry line in words', async () => {
+      await verify('dates', tokens.valid)
+      assert.match((await page.getByTestId('expiry').textContent()) ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in (\d+ minutes|1 hour)\)$/)
+      const date = (await page.getByTestId('block').nth(0).getByTestId('time-bound-date').textContent()) ?? ''
+      assert.match(date, /\/\/ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/)
+    })
+    it('14. cards say "unverified" until the signatures check; rights are labelled as the authority block grants', async () => {
+      await verify('forged-unverified', tokens.forged, {keyId: 'root'})
+      assert.equal(await page.getByTestId('unverified').count(), 1, 'the forged token\'s card is marked')
+      await verify('valid-verified', tokens.valid)
+      assert.equal(await page.getByTestId('unverified').count(), 0, 'a verified token\'s cards are not')
+      await page.getByTestId('token').fill(tokens.denied)
+      await until(async () => ((await page.getByTestId('unverified').count()) > 0 ? 'marked' : ''))
+      await page.getByTestId('token').fill(tokens.valid)
+      await page.getByTestId('attenuate-check').fill('operation("read")')
+      await page.getByTestId('attenuate').click()
+      const attenuated = await until(() => page.getByTestId('new-token').inputValue())
+      await page.getByTestId('attenuate-check').fill('')
+      await verify('attenuated-rights', attenuated)
+      const rights = (await page.getByTestId('rights').textContent()) ?? ''
+      assert.match(rights, /alice may read documents \(narrowed by the 2 blocks after it: Verify says what a request gets\)/)
+      assert.match((await page.locator('#summary').textContent()) ?? '', /rights granted by the authority block/)
+      assert.match((await page.getByTestId('block').nth(2).textContent()) ?? '', /narrows the rights above/)
+    })
+  })
+
   it('the launcher file given to xdg-open leads the browser to the page', async () => {
     const launcher = writeLauncher(server.url)
     try {

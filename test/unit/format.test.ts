@@ -9,7 +9,7 @@ const base: VerifyResult = {
   status: 'valid',
   reason: null,
   code: null,
-  mode: 'identity',
+  mode: 'subject',
   subject: 'alice',
   resource: 'documents',
   operation: 'read',
@@ -22,6 +22,7 @@ const base: VerifyResult = {
   key: {origin: '--key', id: null},
   rootKeyId: null,
   revoked: null,
+  tokenKind: 'authorization',
 }
 
 describe('human output', () => {
@@ -65,7 +66,7 @@ describe('human output', () => {
   })
   it('inspect says loudly when nothing was verified', () => {
     const out = formatInspect(
-      {verified: false, root_key_id: 7, sealed: false, revocation_ids: ['ab'], blocks: [{index: 0, code: 'right("a", "b", "c");\n', code_bytes: 22, truncated: false, symbols: [], public_keys: [], external_key: null, version: 3, context: null}], rights: [{subject: 'a', resource: 'b', operation: 'c'}], expires_at: null, service_nodes: [], classification: {kind: 'authorization', structure: {type: 'base'}, blocks: [{index: 0, role: 'authority'}], base_identity: null, identity: null, delegatable: null, domain: null}},
+      {verified: false, root_key_id: 7, sealed: false, revocation_ids: ['ab'], blocks: [{index: 0, code: 'right("a", "b", "c");\n', code_bytes: 22, truncated: false, symbols: [], public_keys: [], external_key: null, version: 3, context: null, expires_at: null}], rights: [{subject: 'a', resource: 'b', operation: 'c'}], expires_at: null, service_nodes: [], classification: {kind: 'authorization', structure: {type: 'base'}, blocks: [{index: 0, role: 'authority'}], base_identity: null, identity: null, delegatable: null, domain: null}},
       undefined,
       NOW,
     ).join('\n')

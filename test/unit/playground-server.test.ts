@@ -11,7 +11,7 @@ import {join} from 'node:path'
 import {type LoadedConfig} from '../../src/config/index.js'
 import {KeyPair} from '../../src/native/binding.js'
 import {MAX_BODY_BYTES, startPlayground, type Playground} from '../../src/playground/server.js'
-import {authorize, inspectToken, mintHessra, mintIdentityToken, verifyIdentityToken, verifyToken, type VerifyResult} from '../../src/tokens.js'
+import {authorize, authorizerAt, inspectToken, mintHessra, mintIdentityToken, verifyIdentityToken, verifyToken, type VerifyResult} from '../../src/tokens.js'
 import {requireNative, ROOT} from '../helpers.js'
 
 interface Reply {
@@ -248,13 +248,16 @@ describe('playground server', function () {
       assert.deepEqual(body.inspect, inspectToken(token))
     })
 
-    it('authorize: as authorize() says, with time(AT) added for "at"', async () => {
+    it('authorize: as authorize() says, with time(AT) added: "at", else now (issue 26 item 12)', async () => {
       const policy = 'subject("alice"); resource("documents"); operation("read"); allow if right($s, "documents", "read");'
       const allowed = JSON.parse((await post(pg, 'authorize', {token, key: pub, authorizer: policy})).body)
-      assert.deepEqual(allowed.result, authorize(token, {key: pub, authorizer: policy}))
-      assert.equal(allowed.result.authorized, false, 'without a time the time check fails')
-      const later = JSON.parse((await post(pg, 'authorize', {token, key: pub, authorizer: policy, at: String(now())})).body)
-      assert.equal(later.result.authorized, true, JSON.stringify(later.result))
+      assert.equal(allowed.result.authorized, true, 'without "at" the time is now: ' + JSON.stringify(allowed.result))
+      assert.match(allowed.authorizer, /^time\(\d+\);\nsubject\("alice"\);/, 'the authorizer as run')
+      const later = now() + 7200
+      const expired = JSON.parse((await post(pg, 'authorize', {token, key: pub, authorizer: policy, at: String(later)})).body)
+      assert.equal(expired.authorizer, authorizerAt(policy, later))
+      assert.deepEqual(expired.result, authorize(token, {key: pub, authorizer: authorizerAt(policy, later)}))
+      assert.equal(expired.result.authorized, false, 'two hours later the time check fails')
     })
 
     it('attenuate: a new token with one more block, which the engine then denies for other operations', async () => {

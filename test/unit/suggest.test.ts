@@ -28,8 +28,8 @@ describe('did you mean', () => {
 
 describe('shell completion script', () => {
   const script = completionScript('bash', 'hessra', [
-    {name: 'verify', flags: ['--key', '-k', '--resource']},
-    {name: 'keys generate', flags: ['--out']},
+    {name: 'verify', flags: [{name: 'key', char: 'k', takesValue: true}, {name: 'resource', takesValue: true}]},
+    {name: 'keys generate', flags: [{name: 'out', takesValue: true}]},
     {name: 'keys list', flags: []},
   ])
   /** Runs the bash completion function for the words typed so far (the last one being completed). */

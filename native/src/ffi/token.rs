@@ -49,6 +49,11 @@ pub(crate) fn default_run_limits() -> RunLimits {
 /// contain the token.
 pub(crate) fn token_failure(e: TokenError) -> Failure {
     let code = token_error_code(&e);
+    if code == HESSRA_ERROR_VERIFICATION_FAILED {
+        // A bad signature reads the same whichever function met it: the
+        // verifier's reason for status "invalid".
+        return Failure::new(code, VerifyFailure::Signature(e).to_string());
+    }
     Failure::new(code, e.to_string())
 }
 
@@ -138,7 +143,8 @@ pub(crate) fn failure_result(failure: &VerifyFailure) -> Failure {
         VerifyFailure::Revoked { .. } => HESSRA_ERROR_REVOKED,
         VerifyFailure::Rules(H::Expired { .. }) => HESSRA_ERROR_EXPIRED,
         VerifyFailure::Rules(H::Denied { .. } | H::Execution(_))
-        | VerifyFailure::NotIdentity { .. } => HESSRA_ERROR_VERIFICATION_FAILED,
+        | VerifyFailure::NotIdentity { .. }
+        | VerifyFailure::NotAuthorization { .. } => HESSRA_ERROR_VERIFICATION_FAILED,
         VerifyFailure::Rules(H::Limit(RunLimit::Interrupted)) => HESSRA_ERROR_INTERRUPTED,
         VerifyFailure::Rules(H::Limit(_)) => HESSRA_ERROR_LIMIT_EXCEEDED,
         VerifyFailure::Rules(H::InvalidBlockRule(..)) => HESSRA_ERROR_INVALID_TOKEN,
@@ -512,6 +518,7 @@ pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> F
                 ),
                 ("version", Value::from(b.version)),
                 ("context", Value::from(b.context.clone())),
+                ("expires_at", Value::from(hessra::block_expiry(b))),
             ])
         });
     let expires_at = hessra::expiry(blocks);
@@ -584,16 +591,38 @@ pub unsafe extern "C" fn hessra_token_inspect_verified(
     out_json: *mut *mut c_char,
 ) -> HessraResult {
     clear_out(out_json);
-    guard(|| {
-        require_out(out_json, "out_json")?;
-        let token = handle_arg(token, "token")?;
-        let key = handle_arg(root_key, "root_key")?;
-        let vt = token.verify(&key.key, None).map_err(token_failure)?;
-        write_out_string(
-            out_json,
-            inspect_json(&token.token, &vt.blocks, true)?.to_string(),
-        )
+    guard(|| inspect_verified_body(token, root_key, out_json))
+}
+
+/// `hessra_token_inspect_verified_with_error`: as
+/// `hessra_token_inspect_verified`, saying in `out_error` why the
+/// signatures do not verify (the verifier's reason for status "invalid").
+#[no_mangle]
+pub unsafe extern "C" fn hessra_token_inspect_verified_with_error(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    out_json: *mut *mut c_char,
+    out_error: *mut HessraError,
+) -> HessraResult {
+    clear_out(out_json);
+    guard_with_error(out_error, || {
+        inspect_verified_body(token, root_key, out_json)
     })
+}
+
+unsafe fn inspect_verified_body(
+    token: *const HessraTokenHandle,
+    root_key: *const HessraPublicKeyHandle,
+    out_json: *mut *mut c_char,
+) -> FfiResult<()> {
+    require_out(out_json, "out_json")?;
+    let token = handle_arg(token, "token")?;
+    let key = handle_arg(root_key, "root_key")?;
+    let vt = token.verify(&key.key, None).map_err(token_failure)?;
+    write_out_string(
+        out_json,
+        inspect_json(&token.token, &vt.blocks, true)?.to_string(),
+    )
 }
 
 /// `hessra_token_to_string`: URL-safe base64 with padding.

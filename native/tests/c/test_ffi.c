@@ -373,6 +373,18 @@ static void test_parse(const char* samples_dir) {
         CHECK_CODE(hessra_token_inspect_verified(t, other, &json), HESSRA_ERROR_VERIFICATION_FAILED,
                    "inspect_verified wrong key");
         CHECK(json == NULL, "out NULL");
+        CHECK_CODE(hessra_token_inspect_verified_with_error(t, other, &json, &err), HESSRA_ERROR_VERIFICATION_FAILED,
+                   "inspect_verified_with_error wrong key");
+        CHECK(json == NULL, "out NULL (with_error)");
+        CHECK(err.code == HESSRA_ERROR_VERIFICATION_FAILED && contains(err.message, "signature verification failed (block 0"),
+              "the verifier's reason for a bad signature");
+        hessra_error_free(err.message);
+        err.message = NULL;
+        CHECK_CODE(hessra_token_inspect_verified_with_error(t, root, &json, &err), HESSRA_SUCCESS,
+                   "inspect_verified_with_error sample");
+        CHECK(contains(json, "\"verified\":true") && err.message == NULL, "verified true, no message");
+        hessra_string_free(json);
+        json = NULL;
         hessra_token_free(t);
         t = NULL;
 

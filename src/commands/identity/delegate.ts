@@ -5,7 +5,7 @@ import {keyFlags, tokenArg, tokenFileFlag} from '../../flags.js'
 import {resolveTokenInput} from '../../input/token.js'
 import {isoDate, parseTtl, relativeTime} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
-import {delegateIdentityToken} from '../../tokens.js'
+import {delegateIdentityToken, inspectToken} from '../../tokens.js'
 
 export default class IdentityDelegate extends BaseCommand<typeof IdentityDelegate> {
   static override summary = 'Delegate an identity token to an identity below it (e.g. alice to alice:laptop)'
@@ -30,11 +30,14 @@ export default class IdentityDelegate extends BaseCommand<typeof IdentityDelegat
     const loaded = await this.loadConfig()
     const expiresAt = parseTtl(flags.ttl)
     const token = delegateIdentityToken(input, {key: flags.key, keyId: flags['key-id'], config: loaded, to: flags.to, expiresAt})
+    // The token lapses at its earliest time bound, which may be the parent's: the engine reads it.
+    const effective = inspectToken(token).expires_at ?? expiresAt
     if (flags.json) {
-      printJson({token, identity: flags.to, expires_at: expiresAt, expires_at_rfc3339: isoDate(expiresAt)})
+      printJson({token, identity: flags.to, expires_at: effective, expires_at_rfc3339: isoDate(effective), requested_expires_at: expiresAt})
       return
     }
     process.stdout.write(token + '\n')
-    stderr(ce().dim(`delegated to ${flags.to}; the delegation expires ${isoDate(expiresAt)} (${relativeTime(expiresAt)})`))
+    const parent = effective < expiresAt ? `, with its parent token: before the --ttl ${flags.ttl} asked for` : ''
+    stderr(ce().dim(`delegated to ${flags.to}; it expires ${isoDate(effective)} (${relativeTime(effective)})${parent}`))
   }
 }

@@ -5,7 +5,7 @@ import {keyFlags, tokenArg, tokenFileFlag} from '../../flags.js'
 import {resolveTokenInput} from '../../input/token.js'
 import {isoDate, parseTtl} from '../../input/time.js'
 import {printJson} from '../../output.js'
-import {jitIdentityToken} from '../../tokens.js'
+import {inspectToken, jitIdentityToken} from '../../tokens.js'
 
 export default class IdentityJit extends BaseCommand<typeof IdentityJit> {
   static override summary = 'Make a just-in-time identity token: the same identity, for a few seconds'
@@ -30,7 +30,9 @@ export default class IdentityJit extends BaseCommand<typeof IdentityJit> {
     const expiresAt = parseTtl(flags.ttl)
     const token = jitIdentityToken(input, {key: flags.key, keyId: flags['key-id'], config: loaded, expiresAt})
     if (flags.json) {
-      printJson({token, expires_at: expiresAt, expires_at_rfc3339: isoDate(expiresAt)})
+      // the token's earliest time bound (the engine's reading): the parent's when it lapses first
+      const effective = inspectToken(token).expires_at ?? expiresAt
+      printJson({token, expires_at: effective, expires_at_rfc3339: isoDate(effective), requested_expires_at: expiresAt})
       return
     }
     process.stdout.write(token + '\n')

@@ -10,19 +10,9 @@ import {DEFAULT_SERVER_CONFIG_PATH} from '../../pg/server-config.js'
 
 export default class PgInstall extends BaseCommand<typeof PgInstall> {
   static override summary = 'Build and install the hessra PostgreSQL extension, and configure a database for it'
-  static override description = `Finds pg_config (several PostgreSQL installations: says which it uses), checks the server headers and
-build tools (exit 5 naming the Debian package to install when one is missing), builds the bundled extension
-with the native engine linked in, and installs it (needs root). Then writes the server-side configuration —
-the public keys of the hessra configuration, nothing secret — to a file the server can read (mode 0644,
-owned by root), and with a database: CREATE EXTENSION hessra (or UPDATE), ALTER SYSTEM SET
-hessra.config_path, pg_reload_conf(), and checks the server loads the file.
+  static override description = `Finds pg_config (several PostgreSQL installations: says which it uses), checks the server headers and build tools (exit 5 naming the Debian package to install when one is missing), builds the bundled extension with the native engine linked in, and installs it (needs root). Then writes the server-side configuration — the public keys of the hessra configuration, nothing secret — to a file the server can read (mode 0644, owned by root), and with a database: CREATE EXTENSION hessra (or UPDATE), ALTER SYSTEM SET hessra.config_path, pg_reload_conf(), and checks the server loads the file.
 
-The file goes to --server-config, else to the path the server already uses (hessra.config_path), else to
-${DEFAULT_SERVER_CONFIG_PATH}. An existing file is merged, never silently replaced: every key and revocation
-it holds stays (a key id whose key differs is refused), new keys and revoked ids are added, and each change
-is printed; --replace writes your configuration as it is and lists what that drops. The database's own
-keys and revocations (its tables, \`hessra pg keys\`, \`hessra revoke --database\`) are never touched.
-Running it again is fine: unchanged files are left alone.`
+The file goes to --server-config, else to the path the server already uses (hessra.config_path), else to ${DEFAULT_SERVER_CONFIG_PATH}. An existing file is merged, never silently replaced: every key and revocation it holds stays (a key id whose key differs is refused), new keys and revoked ids are added, and each change is printed; --replace writes your configuration as it is and lists what that drops. The database's own keys and revocations (its tables, \`hessra pg keys\`, \`hessra revoke --database\`) are never touched. Running it again is fine: unchanged files are left alone.`
 
   static override examples = [
     {description: 'Install and configure a local database', command: 'sudo <%= config.bin %> <%= command.id %> --database postgresql://postgres@localhost/app'},

@@ -10,22 +10,13 @@ import {DEFAULT_SANDBOX_PORT, ROOT_SANDBOX_DIR, sandboxRoleUrl, sandboxStart, sa
 
 export default class PgSandbox extends BaseCommand<typeof PgSandbox> {
   static override summary = 'Start, stop or check a throwaway local PostgreSQL cluster with hessra installed'
-  static override description = `start: initdb a cluster in --dir (default ~/.cache/hessra/sandbox; as root ${ROOT_SANDBOX_DIR}), listening on a unix socket
-in DIR/socket and on 127.0.0.1 only, port --port (default ${DEFAULT_SANDBOX_PORT}, or a free one); builds the extension and
-installs it into a private PostgreSQL installation tree in DIR/pg, so nothing outside DIR is written (the
-server's own files, a packaged hessra.so included, stay untouched); writes the server-side configuration from
-the hessra configuration (public keys only) and creates the extension. Prints the connection string on
-stdout (progress on stderr), so URL=$(hessra pg sandbox start) works. Running it again reuses the running
-cluster. No other local user gets in: the socket (mode 0700) admits only the OS user who started it (peer
-authentication), and TCP needs the random password kept in DIR/password (PGPASSFILE=DIR/pgpass). Never put
-real data in it. When run as root the server runs as the postgres OS user. A --dir (or its sandbox.json) that
-another user could have written is refused before anything is built or run.
+  static override description = `start: initdb a cluster in --dir (default ~/.cache/hessra/sandbox; as root ${ROOT_SANDBOX_DIR}), listening on a unix socket in DIR/socket and on 127.0.0.1 only, port --port (default ${DEFAULT_SANDBOX_PORT}, or a free one); builds the extension and installs it into a private PostgreSQL installation tree in DIR/pg, so nothing outside DIR is written (the server's own files, a packaged hessra.so included, stay untouched); writes the server-side configuration from the hessra configuration (public keys only) and creates the extension. Prints the connection string on stdout (progress on stderr), so URL=$(hessra pg sandbox start) works. Running it again reuses the running cluster. No other local user gets in: the socket (mode 0700) admits only the OS user who started it (peer authentication), and TCP needs the random password kept in DIR/password (PGPASSFILE=DIR/pgpass). Never put real data in it. When run as root the server runs as the postgres OS user. A --dir (or its sandbox.json) that another user could have written is refused before anything is built or run.
 
 stop: stops the server and deletes --dir (only if it is a hessra sandbox) unless --keep.
+
 status: exit 0 when running, 1 when not.
-url: the connection string of the running sandbox; with --role ROLE (an application's role, which the
-socket's peer authentication does not admit) a TCP one with a new random password for that role, kept
-in DIR/pgpass: DATABASE_URL=$(hessra pg sandbox url --role app) node app.js`
+
+url: the connection string of the running sandbox; with --role ROLE (an application's role, which the socket's peer authentication does not admit) a TCP one with a new random password for that role, kept in DIR/pgpass: DATABASE_URL=$(hessra pg sandbox url --role app) node app.js`
 
   static override examples = [
     {description: 'Start one and connect', command: 'URL=$(<%= config.bin %> <%= command.id %> start) && psql "$URL"'},

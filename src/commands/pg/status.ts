@@ -1,16 +1,14 @@
 import {BaseCommand} from '../../base-command.js'
 import {ExitCode} from '../../errors.js'
-import {c, printJson, stdout} from '../../output.js'
+import {c, printJson, snakeCaseKeys, stdout} from '../../output.js'
 import {resolveConnection, withClient} from '../../pg/connect.js'
 import {databaseFlag} from '../../pg/flags.js'
 import {getStatus, type Judgement, type StatusReport} from '../../pg/status.js'
 
 export default class PgStatus extends BaseCommand<typeof PgStatus> {
   static override summary = 'Show whether a database is ready for hessra: extension, configuration, keys, revocations, policies'
-  static override description = `Reports the extension's version, hessra.config_path and whether the server loads it, the trusted key
-ids and how many keys and revoked ids the database's tables hold (as a superuser), this connection's cache
-statistics, and for each table with row level security the
-hessra policies on it (flagging disabled/not forced RLS and per-row calls).
+  static override description = `Reports the extension's version, hessra.config_path and whether the server loads it, the trusted key ids (as a superuser) and how many keys and revoked ids the database's tables hold, this connection's cache statistics, and for each table with row level security the hessra policies on it (flagging disabled/not forced RLS and per-row calls).
+
 Exit status: 0 healthy · 1 unhealthy · 5 the database cannot be reached.`
 
   static override examples = [
@@ -25,7 +23,7 @@ Exit status: 0 healthy · 1 unhealthy · 5 the database cannot be reached.`
   async run(): Promise<void> {
     const target = resolveConnection(this.flags.database)
     const {report, judgement} = await withClient(target, (client) => getStatus(client))
-    if (this.flags.json) printJson({healthy: judgement.healthy, problems: judgement.problems, warnings: judgement.warnings, target: target.display, ...report})
+    if (this.flags.json) printJson(snakeCaseKeys({healthy: judgement.healthy, problems: judgement.problems, warnings: judgement.warnings, target: target.display, ...report}))
     else printHuman(target.display, report, judgement)
     this.setExitCode(judgement.healthy ? ExitCode.OK : ExitCode.DENIED)
   }
@@ -40,7 +38,7 @@ function printHuman(target: string, r: StatusReport, j: Judgement): void {
   if (r.extension.installed) {
     stdout(`  config path:   ${r.config.path ?? o.red('not set')}`)
     stdout(`  config loads:  ${yes(r.config.loads)}${r.config.error ? o.dim(` — ${r.config.error}`) : ''}`)
-    stdout(`  keys:          ${r.config.keys === null ? o.dim('unknown (needs a superuser)') : r.config.keys.length === 0 ? o.red('none') : r.config.keys.map((k) => (k === r.config.defaultKey ? `${k} (default)` : k)).join(', ')}`)
+    stdout(`  keys:          ${r.config.keys === null ? o.dim(r.server.superuser ? `unknown (${r.config.keysError ?? 'the configuration was not read'})` : 'unknown (needs a superuser)') : r.config.keys.length === 0 ? o.red('none') : r.config.keys.map((k) => (k === r.config.defaultKey ? `${k} (default)` : k)).join(', ')}`)
     stdout(`  database:      ${r.trust === null ? o.dim('keys and revocations unknown (needs a superuser and extension 0.5.0)') : `${r.trust.keys} trusted key${r.trust.keys === 1 ? '' : 's'}, ${r.trust.revocations} revoked id${r.trust.revocations === 1 ? '' : 's'} (tables hessra_trusted_keys, hessra_revocations)`}`)
     if (r.stats) {
       const s = r.stats

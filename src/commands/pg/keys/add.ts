@@ -9,10 +9,7 @@ import {addKey} from '../../../pg/trust.js'
 
 export default class PgKeysAdd extends BaseCommand<typeof PgKeysAdd> {
   static override summary = "Trust a public key in a database: add it to the extension's table"
-  static override description = `Adds the key to hessra_trusted_keys (superusers only). The change counts at the next statement of every
-session and on hot standbys after replay; the transaction first checks that the server loads the result, so
-a key that clashes with the configuration file (same id or root key id) is refused, not committed.
-Rotation: add the new key with --default, move the issuers over, then \`hessra pg keys remove OLD\`.`
+  static override description = `Adds the key to hessra_trusted_keys (superusers only). The change counts at the next statement of every session and on hot standbys after replay; the transaction first checks that the server loads the result, so a key that clashes with the configuration file (same id or root key id) is refused, not committed. Rotation: add the new key with --default, move the issuers over, then \`hessra pg keys remove OLD\`.`
 
   static override examples = [
     {description: 'Trust a key for tokens with root key id 8', command: '<%= config.bin %> <%= command.id %> prod-2026 ./prod-2026.pub.pem --root-key-id 8 --database "$URL"'},

@@ -6,9 +6,7 @@ import {listKeys} from '../../../pg/trust.js'
 
 export default class PgKeysList extends BaseCommand<typeof PgKeysList> {
   static override summary = 'List the public keys a database trusts: its table and its configuration file'
-  static override description = `The keys in effect for the database, as the extension combines them: the configuration file's
-(hessra.config_path) and the table hessra_trusted_keys, with where each comes from and which is the default.
-Needs a superuser.`
+  static override description = `The keys in effect for the database, as the extension combines them: the configuration file's (hessra.config_path) and the table hessra_trusted_keys, with where each comes from and which is the default. Needs a superuser.`
 
   static override examples = [
     {description: 'The database in DATABASE_URL', command: '<%= config.bin %> <%= command.id %>'},

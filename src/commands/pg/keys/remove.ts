@@ -8,9 +8,7 @@ import {removeKey} from '../../../pg/trust.js'
 
 export default class PgKeysRemove extends BaseCommand<typeof PgKeysRemove> {
   static override summary = "Stop trusting a public key in a database: remove it from the extension's table"
-  static override description = `Removes the key from hessra_trusted_keys (superusers only); tokens signed with it are refused from the next
-statement of every session. The default key and the last trusted key are kept unless --force: removing them
-makes tokens fail that the server accepts now. A key of the configuration file is removed there instead.`
+  static override description = `Removes the key from hessra_trusted_keys (superusers only); tokens signed with it are refused from the next statement of every session. The default key and the last trusted key are kept unless --force: removing them makes tokens fail that the server accepts now. A key of the configuration file is removed there instead.`
 
   static override examples = [
     {description: 'Remove the old key after a rotation', command: '<%= config.bin %> <%= command.id %> prod-2025 --database "$URL"'},

@@ -7,11 +7,7 @@ import {policyFlags, policyOptionsFromFlags} from '../../../pg/policy-flags.js'
 
 export default class PgPolicyApply extends BaseCommand<typeof PgPolicyApply> {
   static override summary = 'Create (or replace) hessra row-level security policies on a table, in one transaction'
-  static override description = `Runs exactly the SQL \`hessra pg policy generate\` prints with the same flags, in one transaction: RLS enabled
-and forced, the table's previous hessra_* policies dropped (no other policy is touched), the new ones
-created. Re-applying is safe. The calls are qualified with the schema the extension is installed in (read
-from the database) and the transaction pins search_path to pg_catalog. --dry-run connects, checks
-everything and prints the SQL it would run, changing nothing.`
+  static override description = `Runs exactly the SQL \`hessra pg policy generate\` prints with the same flags, in one transaction: RLS enabled and forced, the table's previous hessra_* policies dropped (no other policy is touched), the new ones created. Re-applying is safe. The calls are qualified with the schema the extension is installed in (read from the database) and the transaction pins search_path to pg_catalog. --dry-run connects, checks everything and prints the SQL it would run, changing nothing.`
 
   static override examples = [
     {description: 'Apply to the database in DATABASE_URL', command: '<%= config.bin %> <%= command.id %> --table documents --owner-column owner'},

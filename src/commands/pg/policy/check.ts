@@ -12,12 +12,10 @@ import {parseOperations} from '../../../pg/policy.js'
 
 export default class PgPolicyCheck extends BaseCommand<typeof PgPolicyCheck> {
   static override summary = 'Show what each token may do to a table under its row-level security: an access matrix'
-  static override description = `For each --token-file, as a role row-level security applies to: the rows a SELECT sees, the rows an UPDATE
-and a DELETE would change, and how many of up to --sample existing rows an INSERT would accept. Everything
-runs in one transaction that is rolled back: the check changes nothing (UPDATE and DELETE lock the rows they
-touch until then). The role is --role, else the connected user, else — connected as a superuser or a BYPASSRLS
-role, which policies never restrict — a temporary role that sees what policies TO PUBLIC allow.
+  static override description = `For each --token-file, as a role row-level security applies to: the rows a SELECT sees, the rows an UPDATE and a DELETE would change, and how many of up to --sample existing rows an INSERT would accept. Everything runs in one transaction that is rolled back: the check changes nothing (UPDATE and DELETE lock the rows they touch until then). The role is --role, else the connected user, else — connected as a superuser or a BYPASSRLS role, which policies never restrict — a temporary role that sees what policies TO PUBLIC allow.
+
 --expect states what must hold; exit status 1 when an expectation does not.
+
 Exit status: 0 · 1 an expectation failed · 2 usage · 5 the database cannot be reached.`
 
   static override examples = [

@@ -4,21 +4,9 @@ import {generateFromFlags, policyFlags} from '../../../pg/policy-flags.js'
 
 export default class PgPolicyGenerate extends BaseCommand<typeof PgPolicyGenerate> {
   static override summary = 'Print row-level security policies that check hessra tokens'
-  static override description = `Prints SQL (for psql, or review) that enables and FORCEs row level security on the table and creates one
-policy per SQL command (and role). Every hessra call is wrapped in (SELECT ...) so PostgreSQL runs it once
-per statement (an InitPlan), not once per row; INSERT and UPDATE get a WITH CHECK. The token is read with
-current_setting('hessra.token', true) (see --token-setting); the check is
-hessra_row_security(token, RESOURCE, OPERATION) — the token must grant OPERATION on RESOURCE to someone.
-With --resource-column, the resource differs per row: the row's COLUMN must be one of the resources the token
-grants, COLUMN = ANY ((SELECT hessra_granted_resources(OPERATION))::text[]) — computed once per statement, so an
-index on COLUMN serves the query and it costs what the granted rows cost. --per-row checks every row with
-hessra_row_security(COLUMN, OPERATION) instead (for tokens whose rights are derived by rules).
-With --owner-column, rows must also belong to the token's subject: COLUMN = (SELECT hessra_current_subject()).
-The script ends with the index each compared column needs (\`pg policy apply\` and \`pg policy lint\` ask the
-database whether it exists).
+  static override description = `Prints SQL (for psql, or review) that enables and FORCEs row level security on the table and creates one policy per SQL command (and role). Every hessra call is wrapped in (SELECT ...) so PostgreSQL runs it once per statement (an InitPlan), not once per row; INSERT and UPDATE get a WITH CHECK. The token is read with current_setting('hessra.token', true) (see --token-setting); the check is hessra_row_security(token, RESOURCE, OPERATION) — the token must grant OPERATION on RESOURCE to someone. With --resource-column, the resource differs per row: the row's COLUMN must be one of the resources the token grants, COLUMN = ANY ((SELECT hessra_granted_resources(OPERATION))::text[]) — computed once per statement, so an index on COLUMN serves the query and it costs what the granted rows cost. --per-row checks every row with hessra_row_security(COLUMN, OPERATION) instead (for tokens whose rights are derived by rules). With --owner-column, rows must also belong to the token's subject: COLUMN = (SELECT hessra_current_subject()). The script ends with the index each compared column needs (\`pg policy apply\` and \`pg policy lint\` ask the database whether it exists). 
 
-Policies are named hessra_<command>[_<role>]; the script first drops the table's hessra_* policies and no
-others, so running it again replaces them. \`hessra pg policy apply\` runs the same SQL in one transaction.`
+Policies are named hessra_<command>[_<role>]; the script first drops the table's hessra_* policies and no others, so running it again replaces them. \`hessra pg policy apply\` runs the same SQL in one transaction.`
 
   static override examples = [
     {description: 'Anyone whose token grants read/write on "documents"', command: '<%= config.bin %> <%= command.id %> --table documents'},

@@ -11,10 +11,8 @@ import {splitTable} from '../../../pg/policy.js'
 
 export default class PgPolicyLint extends BaseCommand<typeof PgPolicyLint> {
   static override summary = 'Find the mistakes that make hessra row-level security slow or leaky'
-  static override description = `Reads the catalogs of every table with a policy calling a hessra function (or only --table) and reports:
-hessra calls evaluated for every row (not wrapped in (SELECT ...)), row level security disabled or not FORCEd,
-INSERT policies without WITH CHECK (and UPDATE/ALL policies leaving it implicit), and compared columns no
-index serves (the query reads the whole table). Per-row hessra_row_security checks are noted.
+  static override description = `Reads the catalogs of every table with a policy calling a hessra function (or only --table) and reports: hessra calls evaluated for every row (not wrapped in (SELECT ...)), row level security disabled or not FORCEd, INSERT policies without WITH CHECK (and UPDATE/ALL policies leaving it implicit), and compared columns no index serves (the query reads the whole table). Per-row hessra_row_security checks are noted.
+
 Exit status: 0 nothing found · 1 an error or warning · 5 the database cannot be reached.`
 
   static override examples = [
