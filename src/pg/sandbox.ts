@@ -118,12 +118,16 @@ export function sandboxHba(): string {
   ].join('\n')
 }
 
-/** pg_ident.conf: the OS users allowed in as `postgres` through the socket (who started it, and the server's user). */
+/**
+ * pg_ident.conf: the OS users allowed in through the socket (who started it, and the server's user), as
+ * `postgres` and, as peer authentication does without a map, as a role of their own name.
+ */
 export function sandboxIdent(osUsers: readonly string[]): string {
   const lines = ['# written by `hessra pg sandbox start` on every start']
   for (const u of new Set(osUsers)) {
     if (!/^[\w.@-]+$/.test(u)) throw new EnvironmentError(`the OS user name ${JSON.stringify(u)} cannot be written to pg_ident.conf`)
     lines.push(`hessra_sandbox "${u}" postgres`)
+    if (u !== 'postgres') lines.push(`hessra_sandbox "${u}" "${u}"`)
   }
   return lines.join('\n') + '\n'
 }

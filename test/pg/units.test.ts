@@ -205,7 +205,10 @@ describe('sandbox helpers', () => {
       hba.split('\n').filter((l) => l && !l.startsWith('#')),
       ['local all all peer map=hessra_sandbox', 'host all all 127.0.0.1/32 scram-sha-256'],
     )
-    assert.equal(sandboxIdent(['ann', 'postgres', 'ann']), '# written by `hessra pg sandbox start` on every start\nhessra_sandbox "ann" postgres\nhessra_sandbox "postgres" postgres\n')
+    assert.equal(
+      sandboxIdent(['ann', 'postgres', 'ann']),
+      '# written by `hessra pg sandbox start` on every start\nhessra_sandbox "ann" postgres\nhessra_sandbox "ann" "ann"\nhessra_sandbox "postgres" postgres\n',
+    )
     assert.throws(() => sandboxIdent(['a" b']), /cannot be written to pg_ident\.conf/)
   })
 
