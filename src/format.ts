@@ -2,7 +2,10 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 
 import {isoDate, nowSeconds, relativeTime} from './input/time.js'
-import {type AuthorizeResult, type IdentityVerifyResult, type InspectResult, type VerifyResult} from './tokens.js'
+import {type AuthorizeResult} from './tokens/authorize.js'
+import {type IdentityVerifyResult} from './tokens/identity.js'
+import {type InspectResult} from './tokens/inspect.js'
+import {type VerifyResult} from './tokens/verify.js'
 
 const plain: ChalkInstance = new Chalk({level: 0})
 

@@ -14,62 +14,24 @@
  * Native handles (PublicKey, KeyPair, Token, Config) hold memory in the engine: call dispose() when done
  * (a FinalizationRegistry frees forgotten ones eventually).
  */
-export {
-  appendThirdPartyBlock,
-  assertValid,
-  attenuateToken,
-  attenuationDatalog,
-  attestNamespace,
-  attestToken,
-  authorize,
-  authorizerAt,
-  createThirdPartyBlockFor,
-  inspectToken,
-  mintFromDatalog,
-  mintHessra,
-  openToken,
-  publicKeyText,
-  restrictPrefix,
-  sealToken,
-  thirdPartyRequest,
-  tokenToString,
-  verifyToken,
-} from './tokens.js'
+export {authorize, authorizerAt} from './tokens/authorize.js'
+export {appendThirdPartyBlock, attenuateToken, attenuationDatalog, attestNamespace, attestToken, createThirdPartyBlockFor, mintFromDatalog, mintHessra, publicKeyText, restrictPrefix, sealToken, thirdPartyRequest, tokenToString} from './tokens/devkit.js'
+export {inspectToken} from './tokens/inspect.js'
+export {openToken} from './tokens/open.js'
+export {assertValid, verifyToken} from './tokens/verify.js'
 // PostgreSQL: a token per request, through a pool (docs/pg.md, "From an application")
 export {TransactionAbortedError, withToken} from './db.js'
 export type {RequestToken, WithTokenOptions} from './db.js'
 // identity tokens
-export {delegateIdentityToken, jitIdentityToken, mintIdentityToken, tokenKind, verifyIdentityToken} from './tokens.js'
-export type {
-  Classification,
-  IdentityDelegateOptions,
-  IdentityJitOptions,
-  IdentityMintOptions,
-  IdentityVerifyOptions,
-  IdentityVerifyResult,
-} from './tokens.js'
-export type {
-  AttenuateOptions,
-  AttestNamespaceOptions,
-  AttestOptions,
-  AuthorizeOptions,
-  AuthorizeResult,
-  FailedCheck,
-  InspectBlock,
-  InspectOptions,
-  InspectResult,
-  KeyOptions,
-  MintDatalogOptions,
-  MintOptions,
-  Party,
-  PolicyKind,
-  PrivateKeyLike,
-  RestrictPrefixOptions,
-  TokenLike,
-  VerifyOptions,
-  VerifyResult,
-  VerifyStatus,
-} from './tokens.js'
+export {delegateIdentityToken, jitIdentityToken, mintIdentityToken, verifyIdentityToken} from './tokens/identity.js'
+export {tokenKind} from './tokens/inspect.js'
+export type {IdentityDelegateOptions, IdentityJitOptions, IdentityMintOptions, IdentityVerifyOptions, IdentityVerifyResult} from './tokens/identity.js'
+export type {Classification} from './tokens/inspect.js'
+export type {AuthorizeOptions, AuthorizeResult, PolicyKind} from './tokens/authorize.js'
+export type {AttenuateOptions, AttestNamespaceOptions, AttestOptions, MintDatalogOptions, MintOptions, Party, RestrictPrefixOptions} from './tokens/devkit.js'
+export type {InspectBlock, InspectOptions, InspectResult} from './tokens/inspect.js'
+export type {KeyOptions, PrivateKeyLike, TokenLike} from './tokens/open.js'
+export type {FailedCheck, VerifyOptions, VerifyResult, VerifyStatus} from './tokens/verify.js'
 
 export {
   checkConfigShape,

@@ -14,7 +14,8 @@ import {isRevocationId, type HessraConfig} from './config/index.js'
 import {openForEdit, saveEdited} from './config-edit.js'
 import {UsageError} from './errors.js'
 import {DEFAULT_SERVER_CONFIG_PATH} from './pg/server-config.js'
-import {inspectToken, type TokenLike} from './tokens.js'
+import {inspectToken} from './tokens/inspect.js'
+import {type TokenLike} from './tokens/open.js'
 
 export interface RevokeOptions {
   /** Revoke every block's id (the authority block's alone already revokes the token and its attenuations). */

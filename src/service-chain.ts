@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 
 import {type ServiceNode} from './config/index.js'
 import {InputError, IoError} from './errors.js'
-import {type Party} from './tokens.js'
+import {type Party} from './tokens/devkit.js'
 
 export function parseServiceChain(spec: string): ServiceNode[] {
   let text = spec

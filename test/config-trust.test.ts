@@ -14,7 +14,7 @@ import {chmodSync, chownSync, existsSync, mkdirSync, writeFileSync} from 'node:f
 import {join} from 'node:path'
 
 import {generateKeyPair} from '../src/keys.js'
-import {mintHessra} from '../src/tokens.js'
+import {mintHessra} from '../src/tokens/devkit.js'
 import {cli, json, requireNative, tempDir} from './helpers.js'
 
 const NOBODY = 65534

@@ -8,7 +8,9 @@ import {readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {KeyPair} from '../src/native/binding.js'
-import {attenuateToken, attestToken, inspectToken, mintHessra, sealToken, verifyToken} from '../src/tokens.js'
+import {attenuateToken, attestToken, mintHessra, sealToken} from '../src/tokens/devkit.js'
+import {inspectToken} from '../src/tokens/inspect.js'
+import {verifyToken} from '../src/tokens/verify.js'
 import {cli, requireNative, tempDir} from './helpers.js'
 import {reference, refAuthorize, refPublicKey, type Alg, type Ref} from './reference.js'
 

@@ -5,7 +5,7 @@
  */
 import {strict as assert} from 'node:assert'
 
-import {authorize} from '../src/tokens.js'
+import {authorize} from '../src/tokens/authorize.js'
 import {requireNative} from './helpers.js'
 import {reference, refAuthorize, type Alg, type Ref, type RefOutcome} from './reference.js'
 

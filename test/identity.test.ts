@@ -9,7 +9,8 @@ import {strict as assert} from 'node:assert'
 import {join} from 'node:path'
 
 import {KeyPair} from '../src/native/binding.js'
-import {delegateIdentityToken, inspectToken, jitIdentityToken, mintIdentityToken, tokenKind, verifyIdentityToken} from '../src/tokens.js'
+import {delegateIdentityToken, jitIdentityToken, mintIdentityToken, verifyIdentityToken} from '../src/tokens/identity.js'
+import {inspectToken, tokenKind} from '../src/tokens/inspect.js'
 import {cli, requireNative, tempDir} from './helpers.js'
 import {reference, refAuthorize, refPublicKey, type Ref} from './reference.js'
 

@@ -7,7 +7,10 @@
 import {strict as assert} from 'node:assert'
 
 import {ConfigError, DeniedError, ExpiredError, InvalidKeyError, InvalidTokenError, LimitExceededError, UsageError} from '../src/errors.js'
-import {assertValid, authorize, mintHessra, mintIdentityToken, verifyIdentityToken, verifyToken} from '../src/tokens.js'
+import {authorize} from '../src/tokens/authorize.js'
+import {mintHessra} from '../src/tokens/devkit.js'
+import {mintIdentityToken, verifyIdentityToken} from '../src/tokens/identity.js'
+import {assertValid, verifyToken} from '../src/tokens/verify.js'
 import {cli, json, newKeyPair, requireNative} from './helpers.js'
 
 describe('one error model: verdicts are results, mistakes and the environment throw', () => {

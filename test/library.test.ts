@@ -1,17 +1,19 @@
 /**
- * Library API details of src/tokens.ts: authorize()'s policy_kind, and verifyToken() reusing one native
+ * Library API details of src/tokens/: authorize()'s policy_kind, and verifyToken() reusing one native
  * Config (and so the engine's verification cache) per loaded configuration.
  */
 import {strict as assert} from 'node:assert'
 
 import {type LoadedConfig} from '../src/config/index.js'
 import {KeyPair} from '../src/native/binding.js'
-import {authorize, mintHessra, nativeConfigFor, releaseNativeConfig, verifyToken} from '../src/tokens.js'
+import {authorize} from '../src/tokens/authorize.js'
+import {mintHessra} from '../src/tokens/devkit.js'
+import {nativeConfigFor, releaseNativeConfig, verifyToken} from '../src/tokens/verify.js'
 import {newKeyPair, requireNative} from './helpers.js'
 
 const now = () => Math.floor(Date.now() / 1000)
 
-describe('library: tokens.ts', function () {
+describe('library: tokens', function () {
   let kp: KeyPair
   let pub: string
   let token: string

@@ -11,7 +11,7 @@ import {join} from 'node:path'
 
 import {generateKeyPair} from '../src/keys.js'
 import type {KeyPair} from '../src/native/binding.js'
-import {attenuateToken, mintFromDatalog} from '../src/tokens.js'
+import {attenuateToken, mintFromDatalog} from '../src/tokens/devkit.js'
 import {cli, json, requireNative, tempDir} from './helpers.js'
 
 const BOUND_MS = 5000

@@ -15,7 +15,9 @@ import {join} from 'node:path'
 
 import {generateKeyPair} from '../src/keys.js'
 import type {KeyPair} from '../src/native/binding.js'
-import {attenuateToken, inspectToken, mintFromDatalog, type FailedCheck, type InspectResult} from '../src/tokens.js'
+import {attenuateToken, mintFromDatalog} from '../src/tokens/devkit.js'
+import {inspectToken, type InspectResult} from '../src/tokens/inspect.js'
+import {type FailedCheck} from '../src/tokens/verify.js'
 import {cli, json, requireNative, tempDir} from './helpers.js'
 
 const BOUND_MS = 10_000

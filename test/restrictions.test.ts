@@ -12,7 +12,8 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {InputError} from '../src/errors.js'
-import {attestNamespace, mintHessra, restrictPrefix, verifyToken} from '../src/tokens.js'
+import {attestNamespace, mintHessra, restrictPrefix} from '../src/tokens/devkit.js'
+import {verifyToken} from '../src/tokens/verify.js'
 import {cli, json, newKeyPair, requireNative, tempDir} from './helpers.js'
 import {reference, refAuthorize, refPublicKey, type Alg, type Ref} from './reference.js'
 

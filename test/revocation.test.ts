@@ -14,7 +14,9 @@ import {validateConfig} from '../src/config/validate.js'
 import {ConfigError, RevokedError, UsageError} from '../src/errors.js'
 import {KeyPair} from '../src/native/binding.js'
 import {revocationIdsFor, revoke, withRevokedIds} from '../src/revocation.js'
-import {assertValid, attenuateToken, inspectToken, mintHessra, verifyToken} from '../src/tokens.js'
+import {attenuateToken, mintHessra} from '../src/tokens/devkit.js'
+import {inspectToken} from '../src/tokens/inspect.js'
+import {assertValid, verifyToken} from '../src/tokens/verify.js'
 import {cli, json, newKeyPair, requireNative, tempDir} from './helpers.js'
 
 const now = () => Math.floor(Date.now() / 1000)

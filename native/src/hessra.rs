@@ -31,6 +31,8 @@
 //! i.e. a token is accepted up to `leeway` seconds after it expired. Every
 //! time bound in every block is shifted the same way.
 
+use std::fmt;
+
 use crate::config::ServiceNode;
 use crate::datalog::{
     self, AuthError, AuthorizeInput, AuthorizerCode, Binary, Block, BlockCode, Check, CheckKind,
@@ -79,7 +81,36 @@ pub enum HessraFailure {
     InvalidBlockRule(u32, String),
 }
 
-// How a failure reads (`Display`) is decided in one place: `crate::verifier`.
+impl fmt::Display for HessraFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HessraFailure::InvalidRequest(m) => write!(f, "invalid request: {}", m),
+            HessraFailure::Expired { bound, failed } => {
+                write!(
+                    f,
+                    "expired at {} (unix {})",
+                    crate::datalog::print::rfc3339(*bound),
+                    bound
+                )?;
+                crate::datalog::authorizer::write_check_list(f, ": ", failed)
+            }
+            HessraFailure::Denied { failed } if failed.is_empty() => {
+                write!(f, "denied: no policy matched")
+            }
+            HessraFailure::Denied { failed } => {
+                write!(f, "denied")?;
+                crate::datalog::authorizer::write_check_list(f, ": ", failed)
+            }
+            HessraFailure::Limit(l) => write!(f, "{}", AuthError::RunLimit(*l)),
+            HessraFailure::Execution(e) => write!(f, "{}", AuthError::Execution(e.clone())),
+            HessraFailure::InvalidBlockRule(b, r) => {
+                write!(f, "{}", AuthError::InvalidBlockRule(*b, r.clone()))
+            }
+        }
+    }
+}
+
+impl std::error::Error for HessraFailure {}
 
 // ---- AST helpers ----------------------------------------------------------
 
@@ -620,7 +651,7 @@ mod tests {
                 assert!(
                     msg.starts_with(&format!(
                         "expired at {} (unix {})",
-                        crate::verifier::rfc3339(NOW - 10),
+                        crate::datalog::print::rfc3339(NOW - 10),
                         NOW - 10
                     )),
                     "{}",

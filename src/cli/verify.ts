@@ -15,7 +15,8 @@ import {resolveTokenInput, type TokenInput} from '../input/token.js'
 import {isoDate, parseAt} from '../input/time.js'
 import {c, ce, printJson, stderr, stdout} from '../output.js'
 import {parseServiceChain} from '../service-chain.js'
-import {requestedKind, verdictError, verifyIdentityToken, verifyToken, type VerifyResult} from '../tokens.js'
+import {requestedKind, verifyIdentityToken} from '../tokens/identity.js'
+import {verdictError, verifyToken, type VerifyResult} from '../tokens/verify.js'
 
 export const verifyArgs = {token: tokenArg}
 

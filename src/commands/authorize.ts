@@ -8,7 +8,8 @@ import {formatAuthorize} from '../format.js'
 import {dateLiteralTimeHint, parseAt} from '../input/time.js'
 import {readAllStdin, resolveTokenInput} from '../input/token.js'
 import {c, ce, printJson, stderr, stdout} from '../output.js'
-import {authorize, authorizerAt, verdictError} from '../tokens.js'
+import {authorize, authorizerAt} from '../tokens/authorize.js'
+import {verdictError} from '../tokens/verify.js'
 
 export default class Authorize extends BaseCommand<typeof Authorize> {
   static override summary = 'General Biscuit authorization: run your own Datalog authorizer against a token'

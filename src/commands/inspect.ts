@@ -4,7 +4,7 @@ import {formatInspect} from '../format.js'
 import {resolveTokenInput} from '../input/token.js'
 import {isoDate, nowSeconds, parseAt} from '../input/time.js'
 import {c, ce, printJson, stderr, stdout} from '../output.js'
-import {inspectToken} from '../tokens.js'
+import {inspectToken} from '../tokens/inspect.js'
 
 export default class Inspect extends BaseCommand<typeof Inspect> {
   static override summary = 'Show what is inside a token: blocks as Datalog, rights, expiry, keys, revocation ids'

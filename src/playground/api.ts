@@ -8,21 +8,12 @@ import {HessraError, InvalidKeyError, UsageError} from '../errors.js'
 import {normalizeTokenText} from '../input/token.js'
 import {isoDate, nowSeconds, parseAt, parseTtl, relativeTime} from '../input/time.js'
 import {classifyKeyText} from '../keys.js'
-import {
-  attenuateToken,
-  attenuationDatalog,
-  authorize,
-  authorizerAt,
-  inspectToken,
-  requestedKind,
-  verifyIdentityToken,
-  verifyToken,
-  type AuthorizeResult,
-  type IdentityVerifyResult,
-  type InspectResult,
-  type KeyOptions,
-  type VerifyResult,
-} from '../tokens.js'
+import {authorize, authorizerAt, type AuthorizeResult} from '../tokens/authorize.js'
+import {attenuateToken, attenuationDatalog} from '../tokens/devkit.js'
+import {requestedKind, verifyIdentityToken, type IdentityVerifyResult} from '../tokens/identity.js'
+import {inspectToken, type InspectResult} from '../tokens/inspect.js'
+import {type KeyOptions} from '../tokens/open.js'
+import {verifyToken, type VerifyResult} from '../tokens/verify.js'
 
 export interface PlaygroundContext {
   /** The configuration the CLI loaded (keys by id, domain, service chains, leeway). */

@@ -20,7 +20,8 @@ import {generateKeyPair} from '../../src/keys.js'
 import {libraryPath, type KeyPair} from '../../src/native/binding.js'
 import {recordingProgress} from '../../src/pg/progress.js'
 import {sandboxStart, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
-import {attestToken, mintHessra, verifyToken} from '../../src/tokens.js'
+import {attestToken, mintHessra} from '../../src/tokens/devkit.js'
+import {verifyToken} from '../../src/tokens/verify.js'
 import {cli, json, requireNative, ROOT, tempDir} from '../helpers.js'
 
 interface Case {

@@ -18,7 +18,7 @@ import type {KeyPair} from '../../src/native/binding.js'
 import {applyPolicies} from '../../src/pg/apply.js'
 import {recordingProgress} from '../../src/pg/progress.js'
 import {sandboxStart, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
-import {attenuateToken, mintFromDatalog} from '../../src/tokens.js'
+import {attenuateToken, mintFromDatalog} from '../../src/tokens/devkit.js'
 import {cli, json, requireNative, tempDir} from '../helpers.js'
 
 const APP = 'hessra_e2e_app'

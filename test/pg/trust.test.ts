@@ -20,7 +20,8 @@ import type {KeyPair} from '../../src/native/binding.js'
 import {describePgConfig, discoverPgConfig} from '../../src/pg/pg-config.js'
 import {recordingProgress} from '../../src/pg/progress.js'
 import {sandboxStart, sandboxStop, type SandboxStartResult} from '../../src/pg/sandbox.js'
-import {inspectToken, mintHessra} from '../../src/tokens.js'
+import {mintHessra} from '../../src/tokens/devkit.js'
+import {inspectToken} from '../../src/tokens/inspect.js'
 import {cli, json, requireNative, ROOT, tempDir, writeKeyConfig} from '../helpers.js'
 
 const isRoot = process.getuid?.() === 0

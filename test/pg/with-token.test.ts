@@ -30,7 +30,8 @@ import {UsageError} from '../../src/errors.js'
 import {generateKeyPair} from '../../src/keys.js'
 import type {KeyPair} from '../../src/native/binding.js'
 import {generatePolicies} from '../../src/pg/policy.js'
-import {mintHessra, mintIdentityToken} from '../../src/tokens.js'
+import {mintHessra} from '../../src/tokens/devkit.js'
+import {mintIdentityToken} from '../../src/tokens/identity.js'
 import {freePort, requireNative, ROOT, tempDir} from '../helpers.js'
 
 const CLUSTER = join(ROOT, 'scripts', 'pg-cluster.sh')

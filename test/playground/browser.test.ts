@@ -18,7 +18,7 @@ import {chromium, type Browser, type Page} from 'playwright-core'
 
 import {KeyPair} from '../../src/native/binding.js'
 import {writeLauncher} from '../../src/playground/open.js'
-import {attestToken, mintHessra} from '../../src/tokens.js'
+import {attestToken, mintHessra} from '../../src/tokens/devkit.js'
 import {BIN, cli, json, requireNative, ROOT, tempDir} from '../helpers.js'
 
 /** The system chromium (scripts/install-deps.sh installs Debian's `chromium`); HESSRA_CHROMIUM overrides. */

@@ -1,5 +1,5 @@
 /**
- * koffi needs the C prototypes as text, so src/native/binding.ts holds the one JavaScript copy of
+ * koffi needs the C prototypes as text, so src/native/prototypes.ts holds the one JavaScript copy of
  * them. This keeps that copy equal to native/include/hessra_ffi.h: same functions, same parameter
  * and return types (up to the spellings koffi needs). No native library needed.
  */

@@ -1,7 +1,7 @@
 import {strict as assert} from 'node:assert'
 
 import {formatAuthorize, formatInspect, formatVerify} from '../../src/format.js'
-import {type VerifyResult} from '../../src/tokens.js'
+import {type VerifyResult} from '../../src/tokens/verify.js'
 
 const NOW = 1_764_151_200
 const base: VerifyResult = {

@@ -10,7 +10,8 @@ import {connect, type Socket} from 'node:net'
 import {type LoadedConfig} from '../../src/config/index.js'
 import {KeyPair} from '../../src/native/binding.js'
 import {LIMITS, startPlayground, type Playground} from '../../src/playground/server.js'
-import {attenuateToken, mintFromDatalog, type VerifyResult} from '../../src/tokens.js'
+import {attenuateToken, mintFromDatalog} from '../../src/tokens/devkit.js'
+import {type VerifyResult} from '../../src/tokens/verify.js'
 import {requireNative} from '../helpers.js'
 
 /** Sends raw bytes on a new connection; resolves with what came back once the server closed it. */

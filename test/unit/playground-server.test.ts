@@ -11,7 +11,11 @@ import {join} from 'node:path'
 import {type LoadedConfig} from '../../src/config/index.js'
 import {KeyPair} from '../../src/native/binding.js'
 import {MAX_BODY_BYTES, startPlayground, type Playground} from '../../src/playground/server.js'
-import {authorize, authorizerAt, inspectToken, mintHessra, mintIdentityToken, verifyIdentityToken, verifyToken, type VerifyResult} from '../../src/tokens.js'
+import {authorize, authorizerAt} from '../../src/tokens/authorize.js'
+import {mintHessra} from '../../src/tokens/devkit.js'
+import {mintIdentityToken, verifyIdentityToken} from '../../src/tokens/identity.js'
+import {inspectToken} from '../../src/tokens/inspect.js'
+import {verifyToken, type VerifyResult} from '../../src/tokens/verify.js'
 import {requireNative, ROOT} from '../helpers.js'
 
 interface Reply {

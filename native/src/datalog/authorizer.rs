@@ -4,6 +4,7 @@
 //! blocks 1..n).
 
 use std::collections::{BTreeSet, HashSet};
+use std::fmt;
 use std::time::Instant;
 
 use super::ast::{AuthorizerCode, Block, Check, CheckKind, PolicyKind, Predicate, Rule, Scope};
@@ -78,8 +79,79 @@ pub enum AuthError {
     Execution(ExprError),
 }
 
-// How failed checks and authorization errors read (`Display`) is decided in
-// one place: `crate::verifier`, the one renderer of failures.
+// ---- how failures read ------------------------------------------------------
+
+/// Writes `checks` after `sep`, separated by `; ` (nothing when empty).
+pub(crate) fn write_check_list(
+    f: &mut fmt::Formatter<'_>,
+    sep: &str,
+    checks: &[FailedCheck],
+) -> fmt::Result {
+    for (i, c) in checks.iter().enumerate() {
+        write!(f, "{}{}", if i == 0 { sep } else { "; " }, c)?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for FailedCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailedCheck::Block {
+                block_id,
+                check_id,
+                rule,
+            } => write!(f, "block {} check {} failed: {}", block_id, check_id, rule),
+            FailedCheck::Authorizer { check_id, rule } => {
+                write!(f, "authorizer check {} failed: {}", check_id, rule)
+            }
+        }
+    }
+}
+
+impl fmt::Display for MatchedPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MatchedPolicy::Allow(i) => write!(f, "allow policy {}", i),
+            MatchedPolicy::Deny(i) => write!(f, "deny policy {}", i),
+        }
+    }
+}
+
+/// The message of a general authorization (`hessra_token_authorize`), and
+/// of a Hessra failure that is one (a limit, an expression error).
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::Unauthorized {
+                policy: MatchedPolicy::Allow(i),
+                checks,
+            } => {
+                write!(f, "allow policy {} matched but checks failed", i)?;
+                write_check_list(f, ": ", checks)
+            }
+            AuthError::Unauthorized {
+                policy: MatchedPolicy::Deny(i),
+                checks,
+            } => {
+                write!(f, "deny policy {} matched", i)?;
+                write_check_list(f, ": ", checks)
+            }
+            AuthError::NoMatchingPolicy { checks } => {
+                write!(f, "no policy matched")?;
+                write_check_list(f, ": ", checks)
+            }
+            AuthError::RunLimit(l) => write!(f, "Datalog limit exceeded: {}", l),
+            AuthError::Execution(e) => write!(f, "expression error: {}", e),
+            AuthError::InvalidBlockRule(b, rule) => write!(
+                f,
+                "invalid rule in block {}: head variables must appear in the body: {}",
+                b, rule
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AuthError {}
 
 impl From<Halt> for AuthError {
     fn from(h: Halt) -> AuthError {

@@ -59,6 +59,11 @@ pub fn format_date(secs: u64) -> String {
     )
 }
 
+/// `2026-11-26T10:00:00Z` for a unix time, clamped at the epoch.
+pub fn rfc3339(unix: i64) -> String {
+    format_date(unix.max(0) as u64)
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;

@@ -541,7 +541,7 @@ pub(crate) fn inspect_json(token: &Token, blocks: &[Block], verified: bool) -> F
         ("expires_at", Value::from(expires_at)),
         (
             "expires_at_rfc3339",
-            Value::from(expires_at.map(verifier::rfc3339)),
+            Value::from(expires_at.map(datalog::print::rfc3339)),
         ),
         (
             "service_nodes",

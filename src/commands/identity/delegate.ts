@@ -5,7 +5,8 @@ import {keyFlags, tokenArg, tokenFileFlag} from '../../flags.js'
 import {resolveTokenInput} from '../../input/token.js'
 import {isoDate, parseTtl, relativeTime} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
-import {delegateIdentityToken, inspectToken} from '../../tokens.js'
+import {delegateIdentityToken} from '../../tokens/identity.js'
+import {inspectToken} from '../../tokens/inspect.js'
 
 export default class IdentityDelegate extends BaseCommand<typeof IdentityDelegate> {
   static override summary = 'Delegate an identity token to an identity below it (e.g. alice to alice:laptop)'

@@ -5,7 +5,8 @@ import {keyFlags, tokenArg, tokenFileFlag} from '../../flags.js'
 import {resolveTokenInput} from '../../input/token.js'
 import {isoDate, parseTtl} from '../../input/time.js'
 import {printJson} from '../../output.js'
-import {inspectToken, jitIdentityToken} from '../../tokens.js'
+import {jitIdentityToken} from '../../tokens/identity.js'
+import {inspectToken} from '../../tokens/inspect.js'
 
 export default class IdentityJit extends BaseCommand<typeof IdentityJit> {
   static override summary = 'Make a just-in-time identity token: the same identity, for a few seconds'

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {isoDate, parseTtl, relativeTime} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
-import {mintIdentityToken} from '../../tokens.js'
+import {mintIdentityToken} from '../../tokens/identity.js'
 
 export default class IdentityMint extends BaseCommand<typeof IdentityMint> {
   static override summary = 'Mint a Hessra identity token offline (dev kit)'

@@ -8,7 +8,8 @@ import {resolveTokenInput} from '../../input/token.js'
 import {isoDate, parseTtl} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
 import {parseParams} from '../../params.js'
-import {attenuateToken, attenuationDatalog, inspectToken} from '../../tokens.js'
+import {attenuateToken, attenuationDatalog} from '../../tokens/devkit.js'
+import {inspectToken} from '../../tokens/inspect.js'
 
 export default class TokenAttenuate extends BaseCommand<typeof TokenAttenuate> {
   static override summary = 'Append an attenuation block: a shorter lifetime, extra checks, or your own Datalog'

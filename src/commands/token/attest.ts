@@ -4,7 +4,7 @@ import {BaseCommand} from '../../base-command.js'
 import {keyFlags, tokenArg, tokenFileFlag} from '../../flags.js'
 import {resolveTokenInput} from '../../input/token.js'
 import {ce, printJson, stderr} from '../../output.js'
-import {attestNamespace, attestToken} from '../../tokens.js'
+import {attestNamespace, attestToken} from '../../tokens/devkit.js'
 
 export default class TokenAttest extends BaseCommand<typeof TokenAttest> {
   static override summary = 'Attest a token as a service-chain node (service(RESOURCE)) or as a party of a multi-party token (namespace(NS))'

@@ -8,7 +8,8 @@ import {isoDate, parseTtl, relativeTime} from '../../input/time.js'
 import {ce, printJson, stderr} from '../../output.js'
 import {parseParams} from '../../params.js'
 import {parseParty, parseServiceNode} from '../../service-chain.js'
-import {inspectToken, mintFromDatalog, mintHessra} from '../../tokens.js'
+import {mintFromDatalog, mintHessra} from '../../tokens/devkit.js'
+import {inspectToken} from '../../tokens/inspect.js'
 
 export default class TokenMint extends BaseCommand<typeof TokenMint> {
   static override summary = 'Mint a token offline (dev kit), in the Hessra token shape or from your own Datalog'

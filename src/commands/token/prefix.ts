@@ -4,7 +4,7 @@ import {BaseCommand} from '../../base-command.js'
 import {keyFlags, tokenArg, tokenFileFlag} from '../../flags.js'
 import {resolveTokenInput} from '../../input/token.js'
 import {ce, printJson, stderr} from '../../output.js'
-import {restrictPrefix} from '../../tokens.js'
+import {restrictPrefix} from '../../tokens/devkit.js'
 
 export default class TokenPrefix extends BaseCommand<typeof TokenPrefix> {
   static override summary = 'Narrow a prefix-restricted token to a prefix (third-party block check if prefix(P); prefix_added(true))'

@@ -2,7 +2,7 @@ import {BaseCommand} from '../../base-command.js'
 import {keyFlags, tokenArg, tokenFileFlag} from '../../flags.js'
 import {resolveTokenInput} from '../../input/token.js'
 import {ce, printJson, stderr} from '../../output.js'
-import {sealToken} from '../../tokens.js'
+import {sealToken} from '../../tokens/devkit.js'
 
 export default class TokenSeal extends BaseCommand<typeof TokenSeal> {
   static override summary = 'Seal a token: nobody can append a block afterwards'
